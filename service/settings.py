@@ -1,0 +1,72 @@
+"""One validated settings object, read at start-up from HANDOFF_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    """Configuration of a Handoff process. Every field is documented in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="HANDOFF_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:password@host:port/dbname; unset means the embedded server",
+    )
+    persistence: Literal["postgres", "sqlite", "memory"] = "postgres"
+    sqlite_path: Path = Path("var/handoff.sqlite")
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: str = DEVELOPMENT_SECRET
+    default_time_zone: str = "Asia/Shanghai"
+    pool_size: int = Field(default=8, ge=1, le=200)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_outside_development(self) -> Settings:
+        if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError("HANDOFF_SECRET_KEY must be set outside development")
+        if self.environment != "development" and len(self.secret_key) < 32:
+            raise ValueError("HANDOFF_SECRET_KEY must be at least 32 characters")
+        return self
+
+    def persistence_env(self, database_url: str | None = None) -> dict[str, str]:
+        """Turn the settings into the eventsourcing persistence environment."""
+        if self.persistence == "memory":
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        if self.persistence == "sqlite":
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.sqlite_path)}
+        url = database_url or self.database_url
+        if not url:
+            raise ValueError("a PostgreSQL URL is needed for postgres persistence")
+        return postgres_env(url, pool_size=self.pool_size)
+
+
+def postgres_env(url: str, pool_size: int = 8) -> dict[str, str]:
+    """The eventsourcing POSTGRES_* variables for a postgresql:// URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"not a postgresql:// URL: {parts.scheme}://…")
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "POSTGRES_PRE_PING": "y",
+        "CREATE_TABLE": "y",
+    }
