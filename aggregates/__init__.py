@@ -1,0 +1,1 @@
+"""State, decisions and evolution: pure functions over the events in `events/`."""

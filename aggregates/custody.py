@@ -1,0 +1,346 @@
+"""Custody of one child on one service day: the handoff rules (无缝衔接).
+
+Statuses: expected (nothing recorded yet) → in care → released, or expected → absent. An absent child who turns
+up late may still be checked in. Release is final for the service day: a child is never readmitted the same
+day, so there is never a second release (a child who comes back is a matter for the duty leader).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, time
+from enum import StrEnum
+from uuid import UUID
+
+from aggregates.base import EventMeta, ForbiddenError, InvalidCommandError, RuleBrokenError, stream_id
+from aggregates.guardians import Guardians
+from events.custody import (
+    ChildCheckedIn,
+    ChildMarkedAbsent,
+    ChildReleased,
+    ChildTransferred,
+    CustodyEvent,
+    GuardianAndChildConfirmed,
+    GuardianArrived,
+    ReleaseRefused,
+)
+
+
+class ChildAlreadyInCareError(RuleBrokenError):
+    """A child is checked in at most once a day."""
+
+    code = "child_already_in_care"
+    message = "This child is already checked in to after-school care today."
+
+
+class ChildAlreadyReleasedError(RuleBrokenError):
+    """After release nothing more happens to the child that day."""
+
+    code = "child_already_released"
+    message = "This child has already been released today."
+
+
+class ChildNotInCareError(RuleBrokenError):
+    """Transfers, arrivals, confirmations and releases need the child in care."""
+
+    code = "child_not_in_care"
+    message = "This child is not in after-school care right now."
+
+
+class ChildAlreadyMarkedError(RuleBrokenError):
+    """Only a child not yet seen today can be marked absent."""
+
+    code = "child_cannot_be_marked_absent"
+    message = "This child cannot be marked absent: they are already {status} today."
+
+
+class NoPickupArrangementError(RuleBrokenError):
+    """A child is taken into care only if someone may collect them, or they may leave alone."""
+
+    code = "no_pickup_arrangement"
+    message = "Nobody is authorised to collect this child today, so they cannot be checked in."
+
+
+class NotCurrentCustodianError(ForbiddenError):
+    """Only the adult who has the child, or a duty leader, may hand the child on."""
+
+    code = "not_current_custodian"
+    message = "Only the teacher who has this child now, or a duty leader, can do this."
+
+
+class TransferToSameError(InvalidCommandError):
+    """A transfer must change the responsible adult or the place."""
+
+    code = "transfer_changes_nothing"
+    message = "The child is already with this adult at this place."
+
+
+class GuardianAlreadyArrivedError(RuleBrokenError):
+    """A guardian's arrival is registered once."""
+
+    code = "guardian_already_arrived"
+    message = "This guardian's arrival is already registered."
+
+
+class GuardianNotArrivedError(RuleBrokenError):
+    """Confirmation comes only after that guardian's arrival."""
+
+    code = "guardian_not_arrived"
+    message = "Register this guardian's arrival at the gate before the confirmation."
+
+
+class AlreadyConfirmedError(RuleBrokenError):
+    """Guardian and child confirm each other once."""
+
+    code = "already_confirmed"
+    message = "This guardian and child have already confirmed each other."
+
+
+class NotConfirmedError(RuleBrokenError):
+    """Release comes only after guardian and child confirmed each other."""
+
+    code = "not_confirmed"
+    message = "The guardian and the child must confirm each other in front of the teacher before release."
+
+
+class SelfReleaseNotAllowedError(RuleBrokenError):
+    """Only a child whose agreement allows it may leave alone."""
+
+    code = "self_release_not_allowed"
+    message = "This child may not leave alone: wait for an authorised guardian."
+
+
+class TooEarlyForSelfReleaseError(RuleBrokenError):
+    """Self-release only at or after the agreed time."""
+
+    code = "too_early_for_self_release"
+    message = "This child may leave alone only from {not_before}."
+
+
+class Status(StrEnum):
+    EXPECTED = "expected"
+    IN_CARE = "in_care"
+    RELEASED = "released"
+    ABSENT = "absent"
+
+
+def custody_id(school_id: str, child_id: str, service_day: date) -> UUID:
+    return stream_id("custody", school_id, child_id, service_day.isoformat())
+
+
+@dataclass(frozen=True)
+class Custody:
+    """Where one child is and who has them, on one service day."""
+
+    id: UUID
+    version: int
+    school_id: str
+    child_id: str
+    service_day: date
+    status: Status = Status.EXPECTED
+    custodian_id: str | None = None
+    place_code: str | None = None
+    arrived_guardians: frozenset[str] = frozenset()
+    confirmed_guardian_id: str | None = None
+    released_to: str | None = None
+    self_released: bool = False
+
+    @classmethod
+    def expected(cls, school_id: str, child_id: str, service_day: date) -> Custody:
+        return cls(custody_id(school_id, child_id, service_day), 0, school_id, child_id, service_day)
+
+    # Decisions: each checks every rule first, then returns the events to record.
+
+    def check_in(
+        self, meta: EventMeta, custodian_id: str, place_code: str, handed_over_by: str | None, guardians: Guardians
+    ) -> list[CustodyEvent]:
+        """Take the child into care, with a named adult at a named place."""
+        self._refuse_unless_checkin_possible()
+        if not guardians.has_pickup_arrangement(self.service_day):
+            raise NoPickupArrangementError
+        return [
+            ChildCheckedIn(
+                **self._stamp(meta), custodian_id=custodian_id, place_code=place_code, handed_over_by=handed_over_by
+            )
+        ]
+
+    def transfer(self, meta: EventMeta, to_custodian_id: str, to_place_code: str) -> list[CustodyEvent]:
+        """Hand the child from the current adult and place to another named adult and place."""
+        self._require_in_care()
+        self._require_custodian_or_duty_leader(meta)
+        if (to_custodian_id, to_place_code) == (self.custodian_id, self.place_code):
+            raise TransferToSameError
+        return [
+            ChildTransferred(
+                **self._stamp(meta),
+                from_custodian_id=self.custodian_id or "",
+                from_place_code=self.place_code or "",
+                to_custodian_id=to_custodian_id,
+                to_place_code=to_place_code,
+            )
+        ]
+
+    def register_arrival(
+        self, meta: EventMeta, guardian_id: str, guardians: Guardians, verification: str, code_hash: str | None
+    ) -> list[CustodyEvent]:
+        """Check an arriving person against the authorised list; a person not on it produces a refusal."""
+        self._require_in_care()
+        if guardian_id in self.arrived_guardians:
+            raise GuardianAlreadyArrivedError
+        if not guardians.is_authorised(guardian_id, self.service_day):
+            return self._refusal(meta, guardian_id, "arrival", "guardian_not_authorised", guardians)
+        if verification == "pickup_code" and not guardians.pickup_code_matches(guardian_id, code_hash or ""):
+            return self._refusal(meta, guardian_id, "arrival", "pickup_code_wrong", guardians)
+        return [
+            GuardianArrived(
+                **self._stamp(meta),
+                guardian_id=guardian_id,
+                verification=verification,
+                authorisation_version=guardians.version,
+            )
+        ]
+
+    def confirm(
+        self, meta: EventMeta, guardian_id: str, guardian_recognised_child: bool, child_recognised_guardian: bool,
+        guardians: Guardians,
+    ) -> list[CustodyEvent]:
+        """Record that guardian and child recognised each other in front of the teacher; a mismatch is refused."""
+        self._require_in_care()
+        if guardian_id not in self.arrived_guardians:
+            raise GuardianNotArrivedError
+        self._require_custodian_or_duty_leader(meta)
+        if self.confirmed_guardian_id == guardian_id:
+            raise AlreadyConfirmedError
+        if not (guardian_recognised_child and child_recognised_guardian):
+            return self._refusal(meta, guardian_id, "confirmation", "confirmation_mismatch", guardians)
+        return [
+            GuardianAndChildConfirmed(
+                **self._stamp(meta),
+                guardian_id=guardian_id,
+                guardian_recognised_child=True,
+                child_recognised_guardian=True,
+                witness_id=meta.actor_id,
+            )
+        ]
+
+    def release(self, meta: EventMeta, guardian_id: str, guardians: Guardians) -> list[CustodyEvent]:
+        """Release the child to the confirmed guardian, if that guardian is still authorised now."""
+        self._require_in_care()
+        self._require_custodian_or_duty_leader(meta)
+        if self.confirmed_guardian_id != guardian_id:
+            raise NotConfirmedError
+        if not guardians.is_authorised(guardian_id, self.service_day):
+            return self._refusal(meta, guardian_id, "release", "guardian_not_authorised", guardians)
+        return [self._released(meta, guardian_id, guardians)]
+
+    def release_alone(self, meta: EventMeta, guardians: Guardians, local_time: time) -> list[CustodyEvent]:
+        """Let the child leave alone, where the agreement allows it and the agreed time has come."""
+        self._require_in_care()
+        self._require_custodian_or_duty_leader(meta)
+        if guardians.self_release_not_before is None:
+            raise SelfReleaseNotAllowedError
+        if not guardians.may_leave_alone_at(local_time):
+            raise TooEarlyForSelfReleaseError(not_before=guardians.self_release_not_before.strftime("%H:%M"))
+        return [self._released(meta, None, guardians)]
+
+    def mark_absent(self, meta: EventMeta, reason: str) -> list[CustodyEvent]:
+        """Record that a child expected in care is not there today."""
+        if self.status is not Status.EXPECTED:
+            raise ChildAlreadyMarkedError(status=self.status.value.replace("_", " "))
+        return [ChildMarkedAbsent(**self._stamp(meta), reason=reason)]
+
+    # Rules shared by several decisions
+
+    def _refuse_unless_checkin_possible(self) -> None:
+        if self.status is Status.IN_CARE:
+            raise ChildAlreadyInCareError
+        if self.status is Status.RELEASED:
+            raise ChildAlreadyReleasedError
+
+    def _require_in_care(self) -> None:
+        if self.status is Status.RELEASED:
+            raise ChildAlreadyReleasedError
+        if self.status is not Status.IN_CARE:
+            raise ChildNotInCareError
+
+    def _require_custodian_or_duty_leader(self, meta: EventMeta) -> None:
+        if meta.actor_id != self.custodian_id and meta.actor_role != "duty_leader":
+            raise NotCurrentCustodianError
+
+    def _released(self, meta: EventMeta, guardian_id: str | None, guardians: Guardians) -> ChildReleased:
+        return ChildReleased(
+            **self._stamp(meta),
+            guardian_id=guardian_id,
+            self_release=guardian_id is None,
+            from_custodian_id=self.custodian_id or "",
+            authorisation_version=guardians.version,
+        )
+
+    def _refusal(
+        self, meta: EventMeta, guardian_id: str, stage: str, reason_code: str, guardians: Guardians
+    ) -> list[CustodyEvent]:
+        return [
+            ReleaseRefused(
+                **self._stamp(meta),
+                guardian_id=guardian_id,
+                stage=stage,
+                reason_code=reason_code,
+                authorisation_version=guardians.version,
+            )
+        ]
+
+    def _stamp(self, meta: EventMeta) -> dict[str, object]:
+        return {
+            **meta.fields(),
+            "originator_id": self.id,
+            "originator_version": self.version + 1,
+            "child_id": self.child_id,
+            "service_day": self.service_day.isoformat(),
+        }
+
+
+def evolve(state: Custody, event: CustodyEvent) -> Custody:
+    """Apply one event. Never raises, never decides: it runs again on every replay."""
+    state = replace(state, version=event.originator_version)
+    match event:
+        case ChildCheckedIn():
+            return replace(
+                state, status=Status.IN_CARE, custodian_id=event.custodian_id, place_code=event.place_code
+            )
+        case ChildTransferred():
+            return replace(state, custodian_id=event.to_custodian_id, place_code=event.to_place_code)
+        case GuardianArrived():
+            return replace(state, arrived_guardians=state.arrived_guardians | {event.guardian_id})
+        case GuardianAndChildConfirmed():
+            return replace(state, confirmed_guardian_id=event.guardian_id)
+        case ChildReleased():
+            return replace(
+                state,
+                status=Status.RELEASED,
+                custodian_id=None,
+                released_to=event.guardian_id,
+                self_released=event.self_release,
+            )
+        case ChildMarkedAbsent():
+            return replace(state, status=Status.ABSENT)
+    return state
+
+
+def project(state: Custody | None, events: Iterable[CustodyEvent]) -> Custody | None:
+    """Rebuild custody from its events (the repository's projector function)."""
+    for event in events:
+        if state is None:
+            state = Custody.expected(event.school_id, event.child_id, date.fromisoformat(event.service_day))
+        state = evolve(state, event)
+    return state
+
+
+REFUSAL_MESSAGES = {
+    "guardian_not_authorised": "This person is not on the child's authorised list today. Do not release the child; "
+    "call the duty leader.",
+    "pickup_code_wrong": "The pickup code is wrong. Do not release the child; check the guardian's identity again.",
+    "confirmation_mismatch": "The guardian and the child did not both recognise each other. Do not release the "
+    "child; call the duty leader.",
+}
+"""Plain words for each recorded release refusal, by reason code."""

@@ -1,0 +1,136 @@
+"""A school: district, time zone (which fixes the service day) and the places children can be in care."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stream_id
+from events.envelope import HandoffEvent
+from events.school import PlaceAdded, SchoolRegistered
+
+PLACE_KINDS = ("temporary_class", "classroom", "club_room", "playground", "gate")
+
+
+class SchoolNotFoundError(NotFoundError):
+    """The school is not registered."""
+
+    code = "school_not_found"
+    message = "This school is not registered in Handoff."
+
+
+class SchoolAlreadyRegisteredError(RuleBrokenError):
+    """A school is registered once."""
+
+    code = "school_already_registered"
+    message = "This school is already registered."
+
+
+class UnknownTimeZoneError(InvalidCommandError):
+    """The time zone is not an IANA time zone."""
+
+    code = "unknown_time_zone"
+    message = "Unknown time zone: {time_zone}."
+
+
+class PlaceNotFoundError(NotFoundError):
+    """The place is not one of the school's temporary classes or venues."""
+
+    code = "place_not_found"
+    message = "There is no temporary class or venue with code {place_code} at this school."
+
+
+class PlaceAlreadyExistsError(RuleBrokenError):
+    """Place codes are unique within a school."""
+
+    code = "place_already_exists"
+    message = "A place with code {place_code} already exists at this school."
+
+
+def school_id_for(school_code: str) -> UUID:
+    return stream_id("school", school_code)
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    kind: str
+    label_zh: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class School:
+    """A registered school and its places."""
+
+    id: UUID
+    version: int
+    school_id: str
+    name: str = ""
+    district_id: str = ""
+    time_zone: str = "Asia/Shanghai"
+    places: dict[str, Place] = field(default_factory=dict)
+
+    @classmethod
+    def unregistered(cls, school_id: str) -> School:
+        return cls(id=school_id_for(school_id), version=0, school_id=school_id)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def local_now(self, now: datetime) -> datetime:
+        """The school's wall-clock time at a server instant."""
+        return now.astimezone(self.zone)
+
+    def service_day(self, now: datetime) -> date:
+        """The school's local date at a server instant: a day never splits at UTC midnight."""
+        return self.local_now(now).date()
+
+    def require_place(self, place_code: str) -> Place:
+        try:
+            return self.places[place_code]
+        except KeyError:
+            raise PlaceNotFoundError(place_code=place_code) from None
+
+    # Decisions
+
+    def register(self, meta: EventMeta, name: str, district_id: str, time_zone: str) -> list[HandoffEvent]:
+        if self.version:
+            raise SchoolAlreadyRegisteredError
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UnknownTimeZoneError(time_zone=time_zone) from None
+        return [SchoolRegistered(**self._stamp(meta), name=name, district_id=district_id, time_zone=time_zone)]
+
+    def add_place(self, meta: EventMeta, place_code: str, kind: str, label_zh: str, label_en: str) -> list[HandoffEvent]:
+        if place_code in self.places:
+            raise PlaceAlreadyExistsError(place_code=place_code)
+        if kind not in PLACE_KINDS:
+            raise InvalidCommandError(f"Unknown kind of place: {kind}.")
+        return [PlaceAdded(**self._stamp(meta), place_code=place_code, kind=kind, label_zh=label_zh, label_en=label_en)]
+
+    def _stamp(self, meta: EventMeta) -> dict[str, object]:
+        return {**meta.fields(), "originator_id": self.id, "originator_version": self.version + 1}
+
+
+def evolve(state: School, event: HandoffEvent) -> School:
+    """Apply one event. Never raises, never decides."""
+    state = replace(state, version=event.originator_version)
+    match event:
+        case SchoolRegistered():
+            return replace(state, name=event.name, district_id=event.district_id, time_zone=event.time_zone)
+        case PlaceAdded():
+            place = Place(event.place_code, event.kind, event.label_zh, event.label_en)
+            return replace(state, places={**state.places, place.code: place})
+    return state
+
+
+def project(state: School | None, events: Iterable[HandoffEvent]) -> School | None:
+    for event in events:
+        state = evolve(state or School.unregistered(event.school_id), event)
+    return state

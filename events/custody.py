@@ -1,0 +1,83 @@
+"""Custody of one child on one service day. Ids only: never names or phone numbers."""
+
+from __future__ import annotations
+
+from events.envelope import HandoffEvent
+
+
+class CustodyEvent(HandoffEvent):
+    """An event in a child's custody stream for one service day."""
+
+    child_id: str
+    """The child's reference in the school roster."""
+    service_day: str
+    """The school's local date (ISO), which never splits at UTC midnight."""
+
+
+class ChildCheckedIn(CustodyEvent):
+    """The child was handed into after-school care and counted."""
+
+    custodian_id: str
+    """Staff member who took the child into care."""
+    place_code: str
+    """Temporary class or venue the child was checked in to."""
+    handed_over_by: str | None
+    """Homeroom teacher who handed the child over, when known."""
+
+
+class ChildTransferred(CustodyEvent):
+    """A two-party handover from one responsible adult and place to another."""
+
+    from_custodian_id: str
+    from_place_code: str
+    to_custodian_id: str
+    to_place_code: str
+
+
+class GuardianArrived(CustodyEvent):
+    """An authorised guardian arrived and was verified against the authorised list."""
+
+    guardian_id: str
+    verification: str
+    """How the guardian was verified: pickup_code or id_document."""
+    authorisation_version: int
+    """Version of the child's guardian authorisations the check relied on."""
+
+
+class GuardianAndChildConfirmed(CustodyEvent):
+    """The guardian recognised the child and the child the guardian, in front of a teacher."""
+
+    guardian_id: str
+    guardian_recognised_child: bool
+    child_recognised_guardian: bool
+    witness_id: str
+    """Staff member in front of whom both confirmations were given."""
+
+
+class ChildReleased(CustodyEvent):
+    """The child left care: with a confirmed, authorised guardian, or alone where the agreement allows."""
+
+    guardian_id: str | None
+    """The guardian the child left with; None for a self-release."""
+    self_release: bool
+    from_custodian_id: str
+    authorisation_version: int
+    """Version of the child's guardian authorisations that allowed the release."""
+
+
+class ChildMarkedAbsent(CustodyEvent):
+    """The child was expected in care but is not there today."""
+
+    reason: str
+
+
+class ReleaseRefused(CustodyEvent):
+    """A pickup was refused: the child stays in care."""
+
+    guardian_id: str
+    """Who tried to collect the child (as presented at the gate)."""
+    stage: str
+    """arrival, confirmation or release."""
+    reason_code: str
+    """Stable code of the reason, e.g. guardian_not_authorised."""
+    authorisation_version: int

@@ -1,0 +1,24 @@
+"""What every Handoff event carries, besides its stream id, version and server time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from eventsourcing.domain import DomainEvent
+
+
+class HandoffEvent(DomainEvent):
+    """Base of every stored event. `timestamp` (from DomainEvent) is the server time."""
+
+    school_id: str
+    """School the event belongs to (the district's code for district-level events)."""
+    actor_id: str
+    """Staff reference of the person who acted, taken from their token."""
+    actor_role: str
+    """Role the actor held when acting: gate, teacher, duty_leader, admin, regulator or system."""
+    device_id: str
+    """Device (tablet, CLI) the command came from."""
+    idempotency_key: str
+    """The client's Idempotency-Key for the command that recorded this event."""
+    device_time: datetime
+    """The device's own clock when the action happened; the server time is authoritative."""

@@ -1,0 +1,43 @@
+"""Who may collect a child: authorised guardians and self-release. Ids and hashes only for now."""
+
+from __future__ import annotations
+
+from events.envelope import HandoffEvent
+
+
+class GuardiansEvent(HandoffEvent):
+    """An event in a child's guardian-authorisation stream."""
+
+    child_id: str
+
+
+class GuardianAuthorised(GuardiansEvent):
+    """A person was authorised to collect the child, possibly for a bounded period."""
+
+    guardian_id: str
+    relation: str
+    pickup_code_hash: str
+    """Keyed hash of the guardian's pickup code; the code itself is never stored."""
+    valid_from: str | None
+    """First local date (ISO) the authorisation holds, inclusive; None for no bound."""
+    valid_until: str | None
+    """Last local date (ISO) the authorisation holds, inclusive; None for no bound."""
+
+
+class GuardianAuthorisationRevoked(GuardiansEvent):
+    """A guardian may no longer collect the child."""
+
+    guardian_id: str
+    reason: str
+
+
+class SelfReleaseAllowed(GuardiansEvent):
+    """The safety agreement lets the child leave alone at or after a local time."""
+
+    not_before: str
+    """Local time of day (HH:MM) from which the child may leave alone."""
+
+
+class SelfReleaseWithdrawn(GuardiansEvent):
+    """The child may no longer leave alone."""
+

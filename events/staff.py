@@ -1,0 +1,31 @@
+"""Staff members, their role and their access tokens (stored only as hashes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from events.envelope import HandoffEvent
+
+
+class StaffMemberRegistered(HandoffEvent):
+    """A staff member was given a role, scoped to one school or, for a regulator, one district."""
+
+    staff_id: str
+    role: str
+    district_id: str
+    """District of the school, or the regulator's district."""
+
+
+class StaffTokenIssued(HandoffEvent):
+    """A bearer token was issued; only its SHA-256 hash is stored."""
+
+    token_id: str
+    token_hash: str
+    expires_at: datetime
+
+
+class StaffTokenRevoked(HandoffEvent):
+    """A token was revoked and is refused from now on."""
+
+    token_id: str
+    reason: str
