@@ -1,0 +1,145 @@
+"""Commands that set a school up: the school and its places, the roster, staff and tokens, guardians.
+
+Mixed into the Handoff application; school, roster and staff set-up run from the CLI, guardian changes also
+over HTTP for admins."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, time, timedelta
+from functools import reduce
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from aggregates import guardians as guardian_rules
+from aggregates import roster, school, staff
+from aggregates.roster import RosterEntry
+from aggregates.school import School
+from aggregates.staff import Role, StaffMember
+from service.context import CommandContext
+
+if TYPE_CHECKING:
+    from service.app import Handoff
+
+
+def token_hash(secret: str) -> str:
+    """Tokens are long random strings, so a plain SHA-256 is enough to keep them unusable at rest."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_token(token: str) -> tuple[str, str, str] | None:
+    """Split a bearer token into staff stream (hex), token id and secret; None if it is not one of ours."""
+    parts = token.split(".")
+    if len(parts) != 4 or parts[0] != "hs1":
+        return None
+    return parts[1], parts[2], parts[3]
+
+
+class AdministrationCommands:
+    """School set-up, staff tokens and guardian authorisations."""
+
+    def register_school(self: Handoff, ctx: CommandContext, name: str, district_id: str, time_zone: str) -> None:
+        """Register a school with its district and time zone."""
+        found = self._get(school.school_id_for(ctx.school_id), school.project) or School.unregistered(ctx.school_id)
+        self.save(*found.register(ctx.meta(self.clock()), name, district_id, time_zone))
+
+    def add_place(self: Handoff, ctx: CommandContext, place_code: str, kind: str, label_zh: str, label_en: str) -> None:
+        """Add a temporary class, room or venue to a school."""
+        found = self.school(ctx.school_id)
+        self.save(*found.add_place(ctx.meta(self.clock()), place_code, kind, label_zh, label_en))
+
+    def add_child(self: Handoff, ctx: CommandContext, child_id: str, home_class: str, grade: int) -> None:
+        """Put a child on the school roster."""
+        self.school(ctx.school_id)
+        entry = self._get(roster.roster_entry_id(ctx.school_id, child_id), roster.project)
+        entry = entry or RosterEntry.absent(ctx.school_id, child_id)
+        self.save(*entry.add(ctx.meta(self.clock()), home_class, grade))
+
+    def register_staff(self: Handoff, ctx: CommandContext, staff_id: str, role: Role, district_id: str) -> None:
+        """Register a staff member in a school, or a regulator in a district (ctx.school_id is then the district)."""
+        member = self._get(staff.staff_stream_id(ctx.school_id, staff_id), staff.project)
+        member = member or StaffMember.unregistered(ctx.school_id, staff_id)
+        self.save(*member.register(ctx.meta(self.clock()), role, district_id))
+
+    def issue_token(self: Handoff, ctx: CommandContext, staff_id: str, valid_for: timedelta) -> str:
+        """Issue a bearer token; the plain token is returned once and only its hash is stored."""
+        member = self.staff_member(ctx.school_id, staff_id)
+        token_id, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
+        now = self.clock()
+        self.save(*member.issue_token(ctx.meta(now), token_id, token_hash(secret), now + valid_for))
+        return f"hs1.{member.id.hex}.{token_id}.{secret}"
+
+    def revoke_tokens(self: Handoff, ctx: CommandContext, staff_id: str, reason: str, token_id: str | None) -> int:
+        """Revoke one token or all of a staff member's tokens; returns how many were revoked."""
+        member = self.staff_member(ctx.school_id, staff_id)
+        recorded = member.revoke_tokens(ctx.meta(self.clock()), reason, token_id)
+        self.save(*recorded)
+        return len(recorded)
+
+    def authenticate(self: Handoff, token: str) -> StaffMember | None:
+        """The staff member a bearer token belongs to, if it is live; None otherwise."""
+        parsed = parse_token(token)
+        if parsed is None:
+            return None
+        stream_hex, token_id, secret = parsed
+        try:
+            stream = UUID(hex=stream_hex)
+        except ValueError:
+            return None
+        member = self._get(stream, staff.project)
+        if member is None or not member.accepts(token_id, token_hash(secret), self.clock()):
+            return None
+        return member
+
+    # Guardians
+
+    def authorise_guardian(
+        self: Handoff, ctx: CommandContext, child_id: str, guardian_id: str, relation: str, pickup_code: str,
+        valid_from: date | None = None, valid_until: date | None = None,
+    ) -> dict[str, Any]:
+        """Authorise a person to collect a child, possibly only for some days."""
+        code_hash = self.pickup_code_hash(ctx.school_id, child_id, guardian_id, pickup_code)
+        return self._guardians_command(
+            ctx, child_id, lambda g, meta: g.authorise(meta, guardian_id, relation, code_hash, valid_from, valid_until)
+        )
+
+    def revoke_guardian(self: Handoff, ctx: CommandContext, child_id: str, guardian_id: str, reason: str) -> dict[str, Any]:
+        """Take a person off a child's authorised list."""
+        return self._guardians_command(ctx, child_id, lambda g, meta: g.revoke(meta, guardian_id, reason))
+
+    def allow_self_release(self: Handoff, ctx: CommandContext, child_id: str, not_before: time | None) -> dict[str, Any]:
+        """Let a child leave alone from a local time (None withdraws the permission)."""
+        if not_before is None:
+            return self._guardians_command(ctx, child_id, lambda g, meta: g.withdraw_self_release(meta))
+        return self._guardians_command(ctx, child_id, lambda g, meta: g.allow_self_release(meta, not_before))
+
+    def _guardians_command(self: Handoff, ctx: CommandContext, child_id: str, decide: Any) -> dict[str, Any]:
+        ctx.actor.require("manage_guardians", ctx.school_id)
+        answered = self._answer_for(ctx)
+        if answered is not None:
+            return answered
+        self.roster_entry(ctx.school_id, child_id)
+        found = self.guardians(ctx.school_id, child_id)
+        meta = ctx.meta(self.clock())
+        recorded = decide(found, meta)
+        return self.record(ctx, meta, recorded, guardians_view(reduce(guardian_rules.evolve, recorded, found)))
+
+
+def guardians_view(state: guardian_rules.Guardians) -> dict[str, Any]:
+    return {
+        "child_id": state.child_id,
+        "authorisation_version": state.version,
+        "guardians": [
+            {
+                "guardian_id": a.guardian_id,
+                "relation": a.relation,
+                "valid_from": a.valid_from.isoformat() if a.valid_from else None,
+                "valid_until": a.valid_until.isoformat() if a.valid_until else None,
+            }
+            for a in sorted(state.authorisations.values(), key=lambda a: a.guardian_id)
+        ],
+        "self_release_not_before": state.self_release_not_before.strftime("%H:%M")
+        if state.self_release_not_before
+        else None,
+    }

@@ -1,0 +1,243 @@
+"""The Handoff application: its methods are the commands (load, decide, save, return)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timezone
+from functools import reduce
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from aggregates import custody, guardians, roster, school, staff
+from aggregates.base import DomainError, EventMeta, InvalidCommandError, RuleBrokenError, stream_id
+from aggregates.custody import REFUSAL_MESSAGES, Custody
+from aggregates.guardians import Guardians
+from aggregates.roster import ChildNotFoundError, RosterEntry
+from aggregates.school import School, SchoolNotFoundError
+from aggregates.staff import StaffMember, StaffNotFoundError
+from events.custody import CustodyEvent, ReleaseRefused
+from events.envelope import HandoffEvent
+from events.idempotency import CommandAnswered
+from service.administration import AdministrationCommands
+from service.context import Actor, CommandContext
+from service.views import custody_view, event_view
+
+Decision = Callable[[Custody, EventMeta, School], list[CustodyEvent]]
+
+
+class ConcurrentChangeError(RuleBrokenError):
+    """Another device changed the same record at the same moment; this command was not recorded."""
+
+    code = "concurrent_change"
+    message = "Someone else just changed this child's record on another device. Check the current state and try again."
+
+
+class IdempotencyKeyReusedError(InvalidCommandError):
+    """An idempotency key names one request only."""
+
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used for a different request."
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Handoff(AdministrationCommands, Application[UUID]):
+    """Commands and queries over the custody, guardian, roster, school and staff streams."""
+
+    name = "Handoff"
+
+    def __init__(self, env: dict[str, str] | None = None, *, secret_key: str, clock: Callable[[], datetime] = utc_now):
+        super().__init__(env)
+        self.secret_key = secret_key.encode()
+        self.clock = clock
+
+    # Custody commands
+
+    def check_in(
+        self, ctx: CommandContext, child_id: str, place_code: str, custodian_id: str | None, handed_over_by: str | None
+    ) -> dict[str, Any]:
+        """Take a child into after-school care, with a named adult at a named place."""
+        keeper = custodian_id or ctx.actor.staff_id
+
+        def decide(state: Custody, meta: EventMeta, sch: School) -> list[CustodyEvent]:
+            sch.require_place(place_code)
+            self.staff_member(ctx.school_id, keeper).require_custodian()
+            return state.check_in(meta, keeper, place_code, handed_over_by, self.guardians(ctx.school_id, child_id))
+
+        return self._custody_command(ctx, "check_in", child_id, decide)
+
+    def transfer(self, ctx: CommandContext, child_id: str, to_custodian_id: str, to_place_code: str) -> dict[str, Any]:
+        """Hand a child on to another named adult and place."""
+
+        def decide(state: Custody, meta: EventMeta, sch: School) -> list[CustodyEvent]:
+            sch.require_place(to_place_code)
+            self.staff_member(ctx.school_id, to_custodian_id).require_custodian()
+            return state.transfer(meta, to_custodian_id, to_place_code)
+
+        return self._custody_command(ctx, "transfer", child_id, decide)
+
+    def register_arrival(
+        self, ctx: CommandContext, child_id: str, guardian_id: str, verification: str, pickup_code: str | None
+    ) -> dict[str, Any]:
+        """Check an arriving guardian against the authorised list and their pickup code."""
+        code_hash = self.pickup_code_hash(ctx.school_id, child_id, guardian_id, pickup_code) if pickup_code else None
+
+        def decide(state: Custody, meta: EventMeta, _: School) -> list[CustodyEvent]:
+            found = self.guardians(ctx.school_id, child_id)
+            return state.register_arrival(meta, guardian_id, found, verification, code_hash)
+
+        return self._custody_command(ctx, "register_arrival", child_id, decide)
+
+    def confirm(
+        self, ctx: CommandContext, child_id: str, guardian_id: str, guardian_recognised_child: bool,
+        child_recognised_guardian: bool,
+    ) -> dict[str, Any]:
+        """Record the mutual confirmation of guardian and child, witnessed by the acting teacher."""
+
+        def decide(state: Custody, meta: EventMeta, _: School) -> list[CustodyEvent]:
+            found = self.guardians(ctx.school_id, child_id)
+            return state.confirm(meta, guardian_id, guardian_recognised_child, child_recognised_guardian, found)
+
+        return self._custody_command(ctx, "confirm", child_id, decide)
+
+    def release(self, ctx: CommandContext, child_id: str, guardian_id: str | None) -> dict[str, Any]:
+        """Release a child to the confirmed guardian, or alone where the agreement allows it (guardian_id None)."""
+
+        def decide(state: Custody, meta: EventMeta, sch: School) -> list[CustodyEvent]:
+            found = self.guardians(ctx.school_id, child_id)
+            if guardian_id is None:
+                return state.release_alone(meta, found, sch.local_now(meta.timestamp).time())
+            return state.release(meta, guardian_id, found)
+
+        return self._custody_command(ctx, "release", child_id, decide)
+
+    def mark_absent(self, ctx: CommandContext, child_id: str, reason: str) -> dict[str, Any]:
+        """Record that a child expected in care is not there today."""
+        return self._custody_command(ctx, "mark_absent", child_id, lambda state, meta, _: state.mark_absent(meta, reason))
+
+    # Queries
+
+    def child_day(self, actor: Actor, school_id: str, child_id: str, day: date) -> dict[str, Any]:
+        """A child's status, current custodian and history on one service day."""
+        actor.require("read_child_day", school_id)
+        self.school(school_id)
+        self.roster_entry(school_id, child_id)
+        state = self.custody(school_id, child_id, day)
+        history = self.events.get(state.id)
+        return {"custody": custody_view(state), "history": [event_view(e) for e in history]}
+
+    # Loading streams
+
+    def school(self, school_id: str) -> School:
+        return self._load(school.school_id_for(school_id), school.project, SchoolNotFoundError)
+
+    def staff_member(self, scope_id: str, staff_id: str) -> StaffMember:
+        found = self._get(staff.staff_stream_id(scope_id, staff_id), staff.project)
+        if found is None:
+            raise StaffNotFoundError(staff_id=staff_id)
+        return found
+
+    def roster_entry(self, school_id: str, child_id: str) -> RosterEntry:
+        return self._load(roster.roster_entry_id(school_id, child_id), roster.project, ChildNotFoundError)
+
+    def guardians(self, school_id: str, child_id: str) -> Guardians:
+        found = self._get(guardians.guardians_id(school_id, child_id), guardians.project)
+        return found or Guardians.empty(school_id, child_id)
+
+    def custody(self, school_id: str, child_id: str, day: date) -> Custody:
+        found = self._get(custody.custody_id(school_id, child_id, day), custody.project)
+        return found or Custody.expected(school_id, child_id, day)
+
+    def pickup_code_hash(self, school_id: str, child_id: str, guardian_id: str, code: str) -> str:
+        """Keyed hash of a pickup code: without the server's secret key, short codes cannot be guessed offline."""
+        message = "/".join((school_id, child_id, guardian_id, code)).encode()
+        return hmac.new(self.secret_key, message, hashlib.sha256).hexdigest()
+
+    def _get(self, stream: UUID, projector: Callable[..., Any]) -> Any:
+        try:
+            return self.repository.get(stream, projector_func=projector)
+        except AggregateNotFoundError:
+            return None
+
+    def _load(self, stream: UUID, projector: Callable[..., Any], missing: type[DomainError]) -> Any:
+        found = self._get(stream, projector)
+        if found is None:
+            raise missing
+        return found
+
+    # Saving, exactly once per idempotency key
+
+    def _custody_command(self, ctx: CommandContext, action: str, child_id: str, decide: Decision) -> dict[str, Any]:
+        ctx.actor.require(action, ctx.school_id)
+        answered = self._answer_for(ctx)
+        if answered is not None:
+            return answered
+        sch = self.school(ctx.school_id)
+        self.roster_entry(ctx.school_id, child_id)
+        meta = ctx.meta(self.clock())
+        state = self.custody(ctx.school_id, child_id, sch.service_day(meta.timestamp))
+        recorded = decide(state, meta, sch)
+        response = command_response(reduce(custody.evolve, recorded, state), recorded)
+        return self.record(ctx, meta, recorded, response, reread=lambda: self.custody(ctx.school_id, child_id, state.service_day))
+
+    def record(
+        self, ctx: CommandContext, meta: EventMeta, recorded: Sequence[HandoffEvent], response: dict[str, Any],
+        reread: Callable[[], Custody] | None = None,
+    ) -> dict[str, Any]:
+        """Save the events with the answer under the idempotency key, in one transaction.
+
+        A conflict is first re-read: the key's answer may already be stored, by a concurrent retry or by our own
+        commit whose acknowledgement was lost with the connection (an ambiguous commit). Only a change by someone
+        else is answered 409."""
+        answer = CommandAnswered(
+            **meta.fields(),
+            originator_id=answer_id(ctx),
+            originator_version=1,
+            request_fingerprint=ctx.fingerprint,
+            status_code=200,
+            response=response,
+        )
+        try:
+            self.save(*recorded, answer)
+        except IntegrityError:
+            answered = self._answer_for(ctx)
+            if answered is not None:
+                return answered
+            current = custody_view(reread()) if reread else None
+            raise ConcurrentChangeError(current=current) from None
+        return {**response, "replayed": False}
+
+    def _answer_for(self, ctx: CommandContext) -> dict[str, Any] | None:
+        stored = self.events.get(answer_id(ctx), limit=1)
+        for answer in stored:
+            if answer.request_fingerprint != ctx.fingerprint:
+                raise IdempotencyKeyReusedError
+            return {**answer.response, "replayed": True}
+        return None
+
+
+def answer_id(ctx: CommandContext) -> UUID:
+    return stream_id("answer", ctx.school_id, ctx.idempotency_key)
+
+
+def command_response(state: Custody, recorded: Sequence[CustodyEvent]) -> dict[str, Any]:
+    """The answer to a custody command: what was recorded, and the child's custody after it."""
+    refusals = [e for e in recorded if isinstance(e, ReleaseRefused)]
+    refusal = None
+    if refusals:
+        code = refusals[0].reason_code
+        refusal = {"code": code, "message": REFUSAL_MESSAGES[code]}
+    return {
+        "outcome": "refused" if refusals else "recorded",
+        "refusal": refusal,
+        "recorded": [type(e).__name__ for e in recorded],
+        "custody": custody_view(state),
+    }
+

@@ -1,0 +1,120 @@
+"""The `handoff` command: serve, seed-demo, staff."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from aggregates.staff import Role
+from service.runtime import build_handoff, database_url
+from service.seed import DemoSeed, context, seed_demo
+from service.settings import Settings
+
+app = typer.Typer(help="Handoff: custody of children in after-school care.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff members and their tokens.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+
+
+class RoleName(StrEnum):
+    gate = "gate"
+    teacher = "teacher"
+    duty_leader = "duty_leader"
+    admin = "admin"
+    regulator = "regulator"
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [HANDOFF_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [HANDOFF_PORT]")] = None,
+    seed: Annotated[bool, typer.Option(help="Seed the demo school on first start")] = True,
+) -> None:
+    """Run the API. Without HANDOFF_DATABASE_URL, PostgreSQL runs embedded with its data under ./var/."""
+    import uvicorn
+
+    from service.api import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    with database_url(settings) as url:
+        handoff = build_handoff(settings, url)
+        if seed:
+            _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
+        address = f"http://{host or settings.host}:{port or settings.port}"
+        typer.echo(f"\nHandoff is running at {address}  (API docs: {address}/docs)\n")
+        uvicorn.run(create_app(handoff), host=host or settings.host, port=port or settings.port, log_level="info")
+        handoff.close()
+
+
+@app.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo school (once) and print one demo token per role."""
+    settings = Settings()
+    with database_url(settings) as url:
+        handoff = build_handoff(settings, url)
+        _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
+        handoff.close()
+
+
+@staff_app.command("issue")
+def staff_issue(
+    staff_id: Annotated[str, typer.Option("--staff", help="Staff reference, e.g. teacher-9")],
+    role: Annotated[RoleName, typer.Option(help="Role of the staff member")],
+    school: Annotated[str | None, typer.Option(help="School code (all roles but regulator)")] = None,
+    district: Annotated[str | None, typer.Option(help="District code (regulator, or the school's district)")] = None,
+    days: Annotated[int, typer.Option(min=1, max=366, help="Days until the token expires")] = 30,
+) -> None:
+    """Register a staff member if new, and print a new token for them (shown once, stored only as a hash)."""
+    scope = district if role is RoleName.regulator else school
+    if not scope:
+        raise typer.BadParameter("give --school (or --district for a regulator)")
+    settings = Settings()
+    with database_url(settings) as url:
+        handoff = build_handoff(settings, url)
+        district_id = district or handoff.school(scope).district_id
+        if not _is_registered(handoff, scope, staff_id):
+            handoff.register_staff(context(scope), staff_id, Role(role.value), district_id)
+        typer.echo(handoff.issue_token(context(scope), staff_id, timedelta(days=days)))
+        handoff.close()
+
+
+@staff_app.command("revoke")
+def staff_revoke(
+    staff_id: Annotated[str, typer.Option("--staff", help="Staff reference")],
+    school: Annotated[str | None, typer.Option(help="School code")] = None,
+    district: Annotated[str | None, typer.Option(help="District code, for a regulator")] = None,
+    token_id: Annotated[str | None, typer.Option(help="Revoke only this token (default: all)")] = None,
+    reason: Annotated[str, typer.Option(help="Why, for the record")] = "revoked by administrator",
+) -> None:
+    """Revoke a staff member's tokens: they are refused from the next request on."""
+    scope = school or district
+    if not scope:
+        raise typer.BadParameter("give --school or --district")
+    settings = Settings()
+    with database_url(settings) as url:
+        handoff = build_handoff(settings, url)
+        count = handoff.revoke_tokens(context(scope), staff_id, reason, token_id)
+        typer.echo(f"revoked {count} token(s) of {staff_id}")
+        handoff.close()
+
+
+def _is_registered(handoff: object, scope: str, staff_id: str) -> bool:
+    from aggregates.staff import StaffNotFoundError
+
+    try:
+        handoff.staff_member(scope, staff_id)  # type: ignore[attr-defined]
+    except StaffNotFoundError:
+        return False
+    return True
+
+
+def _print_demo(seed: DemoSeed) -> None:
+    typer.echo("Demo school 'demo-school' " + ("created." if seed.created else "already present."))
+    typer.echo("Demo pickup codes: 1234 for each child's first guardian (…A), 5678 for the second (…B).")
+    typer.echo("Demo tokens (Authorization: Bearer <token>):")
+    for role, token in seed.tokens.items():
+        typer.echo(f"  {role:<12} {token}")

@@ -1,0 +1,103 @@
+"""Who is acting and from where: the actor from the token, and the metadata of one command."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aggregates.base import EventMeta, ForbiddenError
+from aggregates.staff import Role
+
+
+class WrongRoleError(ForbiddenError):
+    """The actor's role does not allow this action."""
+
+    code = "role_not_allowed"
+    message = "Your role ({role}) is not allowed to {action}."
+
+
+class WrongSchoolError(ForbiddenError):
+    """Staff act only for their own school; regulators only within their district."""
+
+    code = "other_school"
+    message = "You can only act for your own school."
+
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "check_in": frozenset({Role.TEACHER, Role.DUTY_LEADER}),
+    "transfer": frozenset({Role.TEACHER, Role.DUTY_LEADER, Role.GATE}),
+    "register_arrival": frozenset({Role.GATE, Role.TEACHER, Role.DUTY_LEADER}),
+    "confirm": frozenset({Role.TEACHER, Role.DUTY_LEADER, Role.GATE}),
+    "release": frozenset({Role.TEACHER, Role.DUTY_LEADER, Role.GATE}),
+    "mark_absent": frozenset({Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN}),
+    "read_child_day": frozenset({Role.GATE, Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN}),
+    "manage_guardians": frozenset({Role.ADMIN}),
+}
+"""Which roles may do what. Every service method checks it; routes never do."""
+
+ACTION_WORDS = {
+    "check_in": "check children in",
+    "transfer": "transfer children",
+    "register_arrival": "register guardians at the gate",
+    "confirm": "record the guardian and child confirmation",
+    "release": "release children",
+    "mark_absent": "mark children absent",
+    "read_child_day": "see a child's day",
+    "manage_guardians": "change who may collect a child",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated staff member, as their token says."""
+
+    staff_id: str
+    role: Role
+    scope_id: str
+    """The school; for a regulator, the district."""
+    district_id: str
+
+    def require(self, action: str, school_id: str) -> None:
+        """Refuse unless this actor's role allows the action, for their own school."""
+        if self.role not in PERMISSIONS[action]:
+            raise WrongRoleError(role=self.role.value, action=ACTION_WORDS[action])
+        if self.scope_id != school_id:
+            raise WrongSchoolError
+
+
+SYSTEM_ACTOR = Actor(staff_id="system", role=Role.ADMIN, scope_id="", district_id="")
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """One command as the client sent it: who, from which device, with which key and body."""
+
+    actor: Actor
+    school_id: str
+    device_id: str
+    device_time: datetime
+    idempotency_key: str
+    operation: str
+    body: dict[str, Any]
+
+    @property
+    def fingerprint(self) -> str:
+        """Same key with a different operation, actor or body is a different request."""
+        canonical = json.dumps(
+            [self.operation, self.actor.staff_id, self.body], sort_keys=True, separators=(",", ":"), default=str
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def meta(self, now: datetime) -> EventMeta:
+        return EventMeta(
+            school_id=self.school_id,
+            actor_id=self.actor.staff_id,
+            actor_role=self.actor.role.value,
+            device_id=self.device_id,
+            idempotency_key=self.idempotency_key,
+            device_time=self.device_time,
+            timestamp=now,
+        )

@@ -1,0 +1,150 @@
+"""API schemas, one per direction. They are not stored events: requests are validated here, then passed on."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+
+Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+"""An id of a school, child, staff member, guardian or place: letters, digits, _ . - (at most 64)."""
+PickupCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$")]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
+
+
+class Request(BaseModel):
+    """Every request rejects unknown fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommandRequest(Request):
+    """Every command says which device sent it and when, by the device's clock."""
+
+    device_id: Ref
+    device_time: AwareDatetime = Field(description="The device's clock when the action happened, with its offset")
+
+
+class CheckInRequest(CommandRequest):
+    place_code: Ref = Field(description="Temporary class or venue the child is checked in to")
+    custodian_id: Ref | None = Field(default=None, description="Adult who takes the child; the acting staff member if omitted")
+    handed_over_by: Ref | None = Field(default=None, description="Homeroom teacher handing the child over")
+
+
+class TransferRequest(CommandRequest):
+    to_custodian_id: Ref = Field(description="The adult who takes the child over")
+    to_place_code: Ref = Field(description="Where the child goes")
+
+
+class GuardianArrivalRequest(CommandRequest):
+    guardian_id: Ref
+    verification: Literal["pickup_code", "id_document"]
+    pickup_code: PickupCode | None = None
+
+    @model_validator(mode="after")
+    def _code_goes_with_pickup_code_check(self) -> GuardianArrivalRequest:
+        if (self.verification == "pickup_code") != (self.pickup_code is not None):
+            raise ValueError("give pickup_code exactly when verification is pickup_code")
+        return self
+
+
+class ConfirmationRequest(CommandRequest):
+    guardian_id: Ref
+    guardian_recognised_child: StrictBool
+    child_recognised_guardian: StrictBool
+
+
+class ReleaseRequest(CommandRequest):
+    guardian_id: Ref | None = Field(default=None, description="The confirmed guardian the child leaves with")
+    self_release: StrictBool = Field(default=False, description="The child leaves alone, as the agreement allows")
+
+    @model_validator(mode="after")
+    def _guardian_or_self_release(self) -> ReleaseRequest:
+        if (self.guardian_id is None) != self.self_release:
+            raise ValueError("give either guardian_id or self_release: true")
+        return self
+
+
+class AbsenceRequest(CommandRequest):
+    reason: Reason
+
+
+class GuardianAuthorisationRequest(CommandRequest):
+    guardian_id: Ref
+    relation: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    pickup_code: PickupCode
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+class GuardianRevocationRequest(CommandRequest):
+    reason: Reason
+
+
+class SelfReleaseRequest(CommandRequest):
+    not_before: time | None = Field(description="Local time from which the child may leave alone; null withdraws it")
+
+
+class Refusal(BaseModel):
+    code: str
+    message: str
+
+
+class CustodyView(BaseModel):
+    school_id: str
+    child_id: str
+    service_day: date
+    status: Literal["expected", "in_care", "released", "absent"]
+    custodian_id: str | None
+    place_code: str | None
+    arrived_guardians: list[str]
+    confirmed_guardian_id: str | None
+    released_to: str | None
+    self_released: bool
+    version: int
+
+
+class CommandResponse(BaseModel):
+    outcome: Literal["recorded", "refused"] = Field(description="refused: a release refusal was recorded")
+    refusal: Refusal | None
+    recorded: list[str] = Field(description="Types of the events recorded")
+    custody: CustodyView
+    replayed: bool = Field(description="True when this is the stored answer to an earlier request with the same key")
+
+
+class HistoryEntry(BaseModel):
+    type: str
+    version: int
+    server_time: str
+    device_time: str
+    actor_id: str
+    actor_role: str
+    device_id: str
+    details: dict[str, object]
+
+
+class ChildDayResponse(BaseModel):
+    custody: CustodyView
+    history: list[HistoryEntry]
+
+
+class GuardianEntry(BaseModel):
+    guardian_id: str
+    relation: str
+    valid_from: date | None
+    valid_until: date | None
+
+
+class GuardiansResponse(BaseModel):
+    child_id: str
+    authorisation_version: int
+    guardians: list[GuardianEntry]
+    self_release_not_before: str | None
+    replayed: bool
+
+
+class ErrorResponse(BaseModel):
+    code: str = Field(description="Stable machine code")
+    message: str = Field(description="What was wrong, in plain words")
