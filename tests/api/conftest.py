@@ -1,0 +1,70 @@
+"""HTTP through the FastAPI app, over the in-memory event store (and PostgreSQL where a test asks for it)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from aggregates.staff import Role
+from service.api import create_app
+from service.app import Handoff
+from service.seed import context
+from tests.support import DISTRICT, OTHER_SCHOOL, SCHOOL, Clock, make_handoff, setup_school
+
+STAFF_TOKENS = {"teacher": (SCHOOL, "t1"), "gate": (SCHOOL, "g1"), "duty_leader": (SCHOOL, "d1"),
+                "admin": (SCHOOL, "a1"), "regulator": (DISTRICT, "r1"), "other_school_teacher": (OTHER_SCHOOL, "t1")}
+
+
+class Tablet:
+    """A client that sends commands the way a tablet does: bearer token, Idempotency-Key, device fields."""
+
+    def __init__(self, client: TestClient, handoff: Handoff, tokens: dict[str, str]) -> None:
+        self.client, self.handoff, self.tokens = client, handoff, tokens
+
+    def headers(self, who: str | None, key: str | None = None) -> dict[str, str]:
+        headers = {"Idempotency-Key": key or uuid.uuid4().hex}
+        if who:
+            headers["Authorization"] = f"Bearer {self.tokens.get(who, who)}"
+        return headers
+
+    def post(self, path: str, body: dict, who: str | None = "teacher", key: str | None = None,
+             child: str = "C1", school: str = SCHOOL, device: bool = True) -> Response:
+        if device:
+            body = {"device_id": "tablet-7", "device_time": "2026-11-30T16:30:00+08:00", **body}
+        url = f"/api/v1/schools/{school}/children/{child}/{path}"
+        return self.client.post(url, json=body, headers=self.headers(who, key))
+
+    def day(self, who: str = "teacher", child: str = "C1", day: str = "2026-11-30", school: str = SCHOOL) -> Response:
+        url = f"/api/v1/schools/{school}/children/{child}/days/{day}"
+        return self.client.get(url, headers=self.headers(who))
+
+    def event_count(self) -> int:
+        return self.handoff.recorder.max_notification_id() or 0
+
+
+def make_tablet(handoff: Handoff) -> Tablet:
+    setup_school(handoff)
+    setup_school(handoff, OTHER_SCHOOL)
+    handoff.register_staff(context(DISTRICT), "r1", Role.REGULATOR, DISTRICT)
+    tokens = {who: handoff.issue_token(context(scope), staff, timedelta(days=1)) for who, (scope, staff) in STAFF_TOKENS.items()}
+    return Tablet(TestClient(create_app(handoff)), handoff, tokens)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def tablet(clock: Clock) -> Iterator[Tablet]:
+    handoff = make_handoff(clock=clock)
+    yield make_tablet(handoff)
+    handoff.close()
+
+
+Post = Callable[..., Response]

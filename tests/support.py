@@ -1,0 +1,83 @@
+"""A small school and helpers shared by the service, API and integration tests."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, time, timezone
+
+from aggregates.staff import Role
+from service.app import Handoff
+from service.context import SYSTEM_ACTOR, Actor, CommandContext
+
+SCHOOL = "S1"
+OTHER_SCHOOL = "S2"
+DISTRICT = "D1"
+SECRET = "test-secret-key"
+CODES = {"G1": "1234", "G2": "5678"}
+# 16:30 in Shanghai on a Monday: after school, before the 17:00 self-release time.
+AFTERNOON = datetime(2026, 11, 30, 8, 30, tzinfo=timezone.utc)
+
+
+@dataclass
+class Clock:
+    """A server clock the tests can move."""
+
+    now: datetime = field(default=AFTERNOON)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+ACTORS = {
+    "teacher": Actor("t1", Role.TEACHER, SCHOOL, DISTRICT),
+    "teacher2": Actor("t2", Role.TEACHER, SCHOOL, DISTRICT),
+    "gate": Actor("g1", Role.GATE, SCHOOL, DISTRICT),
+    "duty_leader": Actor("d1", Role.DUTY_LEADER, SCHOOL, DISTRICT),
+    "admin": Actor("a1", Role.ADMIN, SCHOOL, DISTRICT),
+    "regulator": Actor("r1", Role.REGULATOR, DISTRICT, DISTRICT),
+    "other_teacher": Actor("t1", Role.TEACHER, OTHER_SCHOOL, DISTRICT),
+}
+
+
+def ctx(actor: str | Actor = "teacher", key: str | None = None, school: str = SCHOOL, **body: object) -> CommandContext:
+    """A command context; the body only feeds the idempotency fingerprint."""
+    who = ACTORS[actor] if isinstance(actor, str) else actor
+    return CommandContext(
+        actor=who,
+        school_id=school,
+        device_id="tablet-1",
+        device_time=AFTERNOON,
+        idempotency_key=key or uuid.uuid4().hex,
+        operation="test",
+        body=dict(body),
+    )
+
+
+def make_handoff(env: dict[str, str] | None = None, clock: Clock | None = None) -> Handoff:
+    return Handoff(env or {"PERSISTENCE_MODULE": "eventsourcing.popo"}, secret_key=SECRET, clock=clock or Clock())
+
+
+def setup_school(handoff: Handoff, school: str = SCHOOL) -> None:
+    """School S1 with places T1, T2, GATE; staff t1, t2, g1, d1, a1, and the principal h1 who cannot hold custody;
+    child C1 with guardians G1 and G2, C2 who may leave alone from 17:00, C3 whom nobody may collect."""
+    system = lambda: ctx(SYSTEM_ACTOR, school=school)  # noqa: E731
+    handoff.register_school(system(), "Test School", DISTRICT, "Asia/Shanghai")
+    for code, kind in (("T1", "temporary_class"), ("T2", "temporary_class"), ("GATE", "gate")):
+        handoff.add_place(system(), code, kind, code, code)
+    for staff_id, role in (("t1", Role.TEACHER), ("t2", Role.TEACHER), ("g1", Role.GATE), ("d1", Role.DUTY_LEADER),
+                           ("a1", Role.ADMIN), ("h1", Role.ADMIN)):
+        handoff.register_staff(system(), staff_id, role, DISTRICT)
+    for child in ("C1", "C2", "C3"):
+        handoff.add_child(system(), child, "3-1", 3)
+    admin = Actor("a1", Role.ADMIN, school, DISTRICT)
+    for guardian, code in CODES.items():
+        handoff.authorise_guardian(ctx(admin, school=school), "C1", guardian, "parent", code)
+    handoff.allow_self_release(ctx(admin, school=school), "C2", time(17, 0))
+
+
+def handed_to_guardian(handoff: Handoff, child: str = "C1", guardian: str = "G1") -> None:
+    """Check the child in with t1, register the guardian with the right code, and confirm both ways."""
+    handoff.check_in(ctx(), child, "T1", None, None)
+    handoff.register_arrival(ctx("gate"), child, guardian, "pickup_code", CODES[guardian])
+    handoff.confirm(ctx(), child, guardian, True, True)
