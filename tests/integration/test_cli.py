@@ -1,0 +1,71 @@
+"""The `handoff` command on real PostgreSQL: seeding the demo school, issuing and revoking staff tokens."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from service.app import Handoff
+from service.cli import app
+from service.settings import postgres_env
+from tests.support import SECRET
+
+TOKEN = re.compile(r"hs1\.[0-9a-f]{32}\.[0-9a-f]{8}\.[A-Za-z0-9_-]+")
+
+
+@pytest.fixture
+def cli_env(fresh_postgres_url: str, tmp_path: Path) -> dict[str, str]:
+    return {"HANDOFF_DATABASE_URL": fresh_postgres_url, "HANDOFF_DATA_DIR": str(tmp_path), "HANDOFF_SECRET_KEY": SECRET}
+
+
+def run(env: dict[str, str], *args: str) -> str:
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def reader(env: dict[str, str]) -> Handoff:
+    return Handoff(postgres_env(env["HANDOFF_DATABASE_URL"]), secret_key=SECRET)
+
+
+def test_seed_demo_creates_the_school_once_and_prints_a_token_per_role(cli_env: dict[str, str]) -> None:
+    first = run(cli_env, "seed-demo")
+    assert "created" in first
+    roles = dict(re.findall(r"^\s+(\w+)\s+(hs1\.\S+)$", first, re.MULTILINE))
+    assert set(roles) == {"gate", "teacher", "duty_leader", "admin", "regulator"}
+    handoff = reader(cli_env)
+    assert handoff.authenticate(roles["gate"]).staff_id == "gate-1"
+    children = [handoff.roster_entry("demo-school", f"C{n:04d}") for n in (1, 240)]
+    assert {c.grade for c in children} == {1, 6}
+    assert len([p for p in handoff.school("demo-school").places.values() if p.kind == "temporary_class"]) >= 6
+    events_after_first = handoff.recorder.max_notification_id()
+    second = run(cli_env, "seed-demo")
+    assert "already present" in second
+    assert dict(re.findall(r"^\s+(\w+)\s+(hs1\.\S+)$", second, re.MULTILINE)) == roles
+    assert handoff.recorder.max_notification_id() == events_after_first
+    handoff.close()
+
+
+def test_staff_tokens_are_issued_stored_as_hashes_and_revoked(cli_env: dict[str, str]) -> None:
+    run(cli_env, "seed-demo")
+    token = TOKEN.search(run(cli_env, "staff", "issue", "--school", "demo-school", "--staff", "teacher-9",
+                             "--role", "teacher")).group(0)
+    handoff = reader(cli_env)
+    member = handoff.authenticate(token)
+    assert member is not None and member.role == "teacher"
+    secret = token.rsplit(".", 1)[1]
+    stored = b"".join(e.state for e in handoff.recorder.select_events(member.id))
+    assert secret.encode() not in stored
+    assert "revoked 1 token" in run(cli_env, "staff", "revoke", "--school", "demo-school", "--staff", "teacher-9")
+    assert handoff.authenticate(token) is None
+    handoff.close()
+
+
+def test_a_regulator_token_is_scoped_to_a_district(cli_env: dict[str, str]) -> None:
+    run(cli_env, "seed-demo")
+    output = run(cli_env, "staff", "issue", "--district", "demo-district", "--staff", "inspector-2", "--role", "regulator")
+    member = reader(cli_env).authenticate(TOKEN.search(output).group(0))
+    assert (member.scope_id, member.role) == ("demo-district", "regulator")

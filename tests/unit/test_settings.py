@@ -1,0 +1,35 @@
+"""Settings: validated once, turned into the persistence environment, default secrets refused in production."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from service.settings import Settings, postgres_env
+
+
+def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDOFF_ENVIRONMENT", "production")
+    with pytest.raises(ValidationError, match="HANDOFF_SECRET_KEY"):
+        Settings()
+
+
+def test_production_accepts_a_long_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDOFF_ENVIRONMENT", "production")
+    monkeypatch.setenv("HANDOFF_SECRET_KEY", "x" * 40)
+    assert Settings().environment == "production"
+
+
+def test_a_postgres_url_becomes_the_eventsourcing_environment() -> None:
+    env = postgres_env("postgresql://alice:p%40ss@db.example:6543/handoff")
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("db.example", "6543", "handoff")
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("alice", "p@ss")
+
+
+def test_a_url_of_another_database_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="postgresql"):
+        postgres_env("mysql://x@y/z")
+
+
+def test_memory_persistence_needs_no_database() -> None:
+    assert Settings(persistence="memory").persistence_env() == {"PERSISTENCE_MODULE": "eventsourcing.popo"}
