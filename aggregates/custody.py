@@ -76,6 +76,16 @@ class TransferToSameError(InvalidCommandError):
     message = "The child is already with this adult at this place."
 
 
+class UnknownVerificationError(InvalidCommandError):
+    """A guardian is verified by pickup code or by an identity document."""
+
+    code = "unknown_verification"
+    message = "Verify the guardian by pickup code or by identity document."
+
+
+VERIFICATIONS = ("pickup_code", "id_document")
+
+
 class GuardianAlreadyArrivedError(RuleBrokenError):
     """A guardian's arrival is registered once."""
 
@@ -185,6 +195,8 @@ class Custody:
         self, meta: EventMeta, guardian_id: str, guardians: Guardians, verification: str, code_hash: str | None
     ) -> list[CustodyEvent]:
         """Check an arriving person against the authorised list; a person not on it produces a refusal."""
+        if verification not in VERIFICATIONS:
+            raise UnknownVerificationError
         self._require_in_care()
         if guardian_id in self.arrived_guardians:
             raise GuardianAlreadyArrivedError
@@ -241,7 +253,7 @@ class Custody:
         if guardians.self_release_not_before is None:
             raise SelfReleaseNotAllowedError
         if not guardians.may_leave_alone_at(local_time):
-            raise TooEarlyForSelfReleaseError(not_before=guardians.self_release_not_before.strftime("%H:%M"))
+            raise TooEarlyForSelfReleaseError(not_before=guardians.self_release_not_before.isoformat(timespec="minutes"))
         return [self._released(meta, None, guardians)]
 
     def mark_absent(self, meta: EventMeta, reason: str) -> list[CustodyEvent]:

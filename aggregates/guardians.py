@@ -124,7 +124,7 @@ class Guardians:
         return [GuardianAuthorisationRevoked(**self._stamp(meta), guardian_id=guardian_id, reason=reason)]
 
     def allow_self_release(self, meta: EventMeta, not_before: time) -> list[GuardiansEvent]:
-        return [SelfReleaseAllowed(**self._stamp(meta), not_before=not_before.strftime("%H:%M"))]
+        return [SelfReleaseAllowed(**self._stamp(meta), not_before=not_before.isoformat(timespec="seconds"))]
 
     def withdraw_self_release(self, meta: EventMeta) -> list[GuardiansEvent]:
         if self.self_release_not_before is None:

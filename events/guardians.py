@@ -35,7 +35,7 @@ class SelfReleaseAllowed(GuardiansEvent):
     """The safety agreement lets the child leave alone at or after a local time."""
 
     not_before: str
-    """Local time of day (HH:MM) from which the child may leave alone."""
+    """Local time of day (HH:MM or HH:MM:SS) from which the child may leave alone."""
 
 
 class SelfReleaseWithdrawn(GuardiansEvent):

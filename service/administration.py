@@ -139,7 +139,7 @@ def guardians_view(state: guardian_rules.Guardians) -> dict[str, Any]:
             }
             for a in sorted(state.authorisations.values(), key=lambda a: a.guardian_id)
         ],
-        "self_release_not_before": state.self_release_not_before.strftime("%H:%M")
+        "self_release_not_before": state.self_release_not_before.isoformat(timespec="seconds")
         if state.self_release_not_before
         else None,
     }
