@@ -214,7 +214,11 @@ class Custody:
         ]
 
     def confirm(
-        self, meta: EventMeta, guardian_id: str, guardian_recognised_child: bool, child_recognised_guardian: bool,
+        self,
+        meta: EventMeta,
+        guardian_id: str,
+        guardian_recognised_child: bool,
+        child_recognised_guardian: bool,
         guardians: Guardians,
     ) -> list[CustodyEvent]:
         """Record that guardian and child recognised each other in front of the teacher; a mismatch is refused."""
@@ -253,7 +257,9 @@ class Custody:
         if guardians.self_release_not_before is None:
             raise SelfReleaseNotAllowedError
         if not guardians.may_leave_alone_at(local_time):
-            raise TooEarlyForSelfReleaseError(not_before=guardians.self_release_not_before.isoformat(timespec="minutes"))
+            raise TooEarlyForSelfReleaseError(
+                not_before=guardians.self_release_not_before.isoformat(timespec="minutes")
+            )
         return [self._released(meta, None, guardians)]
 
     def mark_absent(self, meta: EventMeta, reason: str) -> list[CustodyEvent]:
@@ -317,9 +323,7 @@ def evolve(state: Custody, event: CustodyEvent) -> Custody:
     state = replace(state, version=event.originator_version)
     match event:
         case ChildCheckedIn():
-            return replace(
-                state, status=Status.IN_CARE, custodian_id=event.custodian_id, place_code=event.place_code
-            )
+            return replace(state, status=Status.IN_CARE, custodian_id=event.custodian_id, place_code=event.place_code)
         case ChildTransferred():
             return replace(state, custodian_id=event.to_custodian_id, place_code=event.to_place_code)
         case GuardianArrived():

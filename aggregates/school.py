@@ -107,7 +107,9 @@ class School:
             raise UnknownTimeZoneError(time_zone=time_zone) from None
         return [SchoolRegistered(**self._stamp(meta), name=name, district_id=district_id, time_zone=time_zone)]
 
-    def add_place(self, meta: EventMeta, place_code: str, kind: str, label_zh: str, label_en: str) -> list[HandoffEvent]:
+    def add_place(
+        self, meta: EventMeta, place_code: str, kind: str, label_zh: str, label_en: str
+    ) -> list[HandoffEvent]:
         if place_code in self.places:
             raise PlaceAlreadyExistsError(place_code=place_code)
         if kind not in PLACE_KINDS:

@@ -95,7 +95,9 @@ class StaffMember:
     def register(self, meta: EventMeta, role: Role, district_id: str) -> list[HandoffEvent]:
         if self.version:
             raise StaffAlreadyRegisteredError(staff_id=self.staff_id, role=self.role)
-        return [StaffMemberRegistered(**self._stamp(meta), staff_id=self.staff_id, role=role.value, district_id=district_id)]
+        return [
+            StaffMemberRegistered(**self._stamp(meta), staff_id=self.staff_id, role=role.value, district_id=district_id)
+        ]
 
     def issue_token(self, meta: EventMeta, token_id: str, token_hash: str, expires_at: datetime) -> list[HandoffEvent]:
         return [StaffTokenIssued(**self._stamp(meta), token_id=token_id, token_hash=token_hash, expires_at=expires_at)]
@@ -107,7 +109,9 @@ class StaffMember:
         chosen = [token_id] if token_id else [t for t, token in self.tokens.items() if not token.revoked]
         stamp = self._stamp(meta)
         return [
-            StaffTokenRevoked(**{**stamp, "originator_version": stamp["originator_version"] + n}, token_id=t, reason=reason)
+            StaffTokenRevoked(
+                **{**stamp, "originator_version": stamp["originator_version"] + n}, token_id=t, reason=reason
+            )
             for n, t in enumerate(chosen)
         ]
 

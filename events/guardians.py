@@ -40,4 +40,3 @@ class SelfReleaseAllowed(GuardiansEvent):
 
 class SelfReleaseWithdrawn(GuardiansEvent):
     """The child may no longer leave alone."""
-

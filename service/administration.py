@@ -95,8 +95,14 @@ class AdministrationCommands:
     # Guardians
 
     def authorise_guardian(
-        self: Handoff, ctx: CommandContext, child_id: str, guardian_id: str, relation: str, pickup_code: str,
-        valid_from: date | None = None, valid_until: date | None = None,
+        self: Handoff,
+        ctx: CommandContext,
+        child_id: str,
+        guardian_id: str,
+        relation: str,
+        pickup_code: str,
+        valid_from: date | None = None,
+        valid_until: date | None = None,
     ) -> dict[str, Any]:
         """Authorise a person to collect a child, possibly only for some days."""
         code_hash = self.pickup_code_hash(ctx.school_id, child_id, guardian_id, pickup_code)
@@ -104,11 +110,15 @@ class AdministrationCommands:
             ctx, child_id, lambda g, meta: g.authorise(meta, guardian_id, relation, code_hash, valid_from, valid_until)
         )
 
-    def revoke_guardian(self: Handoff, ctx: CommandContext, child_id: str, guardian_id: str, reason: str) -> dict[str, Any]:
+    def revoke_guardian(
+        self: Handoff, ctx: CommandContext, child_id: str, guardian_id: str, reason: str
+    ) -> dict[str, Any]:
         """Take a person off a child's authorised list."""
         return self._guardians_command(ctx, child_id, lambda g, meta: g.revoke(meta, guardian_id, reason))
 
-    def allow_self_release(self: Handoff, ctx: CommandContext, child_id: str, not_before: time | None) -> dict[str, Any]:
+    def allow_self_release(
+        self: Handoff, ctx: CommandContext, child_id: str, not_before: time | None
+    ) -> dict[str, Any]:
         """Let a child leave alone from a local time (None withdraws the permission)."""
         if not_before is None:
             return self._guardians_command(ctx, child_id, lambda g, meta: g.withdraw_self_release(meta))

@@ -20,7 +20,7 @@ def create_app(handoff: Handoff) -> FastAPI:
     api = FastAPI(
         title="Handoff",
         version="0.1.0",
-        description="Custody of children in after-school care (课后服务): check-in, transfers, guardian handoff, release.",
+        description="Custody of children in after-school care (课后服务): check-in, transfer, handoff, release.",
     )
     api.state.handoff = handoff
     api.include_router(child)
@@ -49,7 +49,11 @@ def validation_error(_: Request, exc: Exception) -> JSONResponse:
     fields = ", ".join(p["field"] for p in problems)
     return JSONResponse(
         status_code=422,
-        content={"code": "invalid_request", "message": f"The request is not valid; check: {fields}.", "problems": problems},
+        content={
+            "code": "invalid_request",
+            "message": f"The request is not valid; check: {fields}.",
+            "problems": problems,
+        },
     )
 
 

@@ -96,7 +96,11 @@ class Handoff(AdministrationCommands, Application[UUID]):
         return self._custody_command(ctx, "register_arrival", child_id, decide)
 
     def confirm(
-        self, ctx: CommandContext, child_id: str, guardian_id: str, guardian_recognised_child: bool,
+        self,
+        ctx: CommandContext,
+        child_id: str,
+        guardian_id: str,
+        guardian_recognised_child: bool,
         child_recognised_guardian: bool,
     ) -> dict[str, Any]:
         """Record the mutual confirmation of guardian and child, witnessed by the acting teacher."""
@@ -120,7 +124,9 @@ class Handoff(AdministrationCommands, Application[UUID]):
 
     def mark_absent(self, ctx: CommandContext, child_id: str, reason: str) -> dict[str, Any]:
         """Record that a child expected in care is not there today."""
-        return self._custody_command(ctx, "mark_absent", child_id, lambda state, meta, _: state.mark_absent(meta, reason))
+        return self._custody_command(
+            ctx, "mark_absent", child_id, lambda state, meta, _: state.mark_absent(meta, reason)
+        )
 
     # Queries
 
@@ -185,10 +191,16 @@ class Handoff(AdministrationCommands, Application[UUID]):
         state = self.custody(ctx.school_id, child_id, sch.service_day(meta.timestamp))
         recorded = decide(state, meta, sch)
         response = command_response(reduce(custody.evolve, recorded, state), recorded)
-        return self.record(ctx, meta, recorded, response, reread=lambda: self.custody(ctx.school_id, child_id, state.service_day))
+        return self.record(
+            ctx, meta, recorded, response, reread=lambda: self.custody(ctx.school_id, child_id, state.service_day)
+        )
 
     def record(
-        self, ctx: CommandContext, meta: EventMeta, recorded: Sequence[HandoffEvent], response: dict[str, Any],
+        self,
+        ctx: CommandContext,
+        meta: EventMeta,
+        recorded: Sequence[HandoffEvent],
+        response: dict[str, Any],
         reread: Callable[[], Custody] | None = None,
     ) -> dict[str, Any]:
         """Save the events with the answer under the idempotency key, in one transaction.
@@ -240,4 +252,3 @@ def command_response(state: Custody, recorded: Sequence[CustodyEvent]) -> dict[s
         "recorded": [type(e).__name__ for e in recorded],
         "custody": custody_view(state),
     }
-

@@ -49,7 +49,9 @@ def current_actor(
     member = handoff.authenticate(credentials.credentials)
     if member is None or member.role is None:
         raise InvalidTokenError
-    return Actor(staff_id=member.staff_id, role=Role(member.role), scope_id=member.scope_id, district_id=member.district_id)
+    return Actor(
+        staff_id=member.staff_id, role=Role(member.role), scope_id=member.scope_id, district_id=member.district_id
+    )
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -84,7 +86,10 @@ def command_headers(
     actor: CurrentActor,
     school_id: SchoolId,
     idempotency_key: Annotated[
-        str, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description="Unique per action; reuse it on retry")
+        str,
+        Header(
+            alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description="Unique per action; reuse it on retry"
+        ),
     ],
 ) -> CommandHeaders:
     operation = f"{request.method} {request.scope['route'].path}"

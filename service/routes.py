@@ -41,13 +41,19 @@ def transfer(child_id: ChildId, body: TransferRequest, command: Command, handoff
 
 @child.post("/guardian-arrival", response_model=CommandResponse, summary="Register a guardian at the gate (家长到达)")
 def guardian_arrival(child_id: ChildId, body: GuardianArrivalRequest, command: Command, handoff: HandoffApp) -> dict:
-    return handoff.register_arrival(command.context(body), child_id, body.guardian_id, body.verification, body.pickup_code)
+    return handoff.register_arrival(
+        command.context(body), child_id, body.guardian_id, body.verification, body.pickup_code
+    )
 
 
 @child.post("/confirmation", response_model=CommandResponse, summary="Guardian and child confirm each other (互相确认)")
 def confirmation(child_id: ChildId, body: ConfirmationRequest, command: Command, handoff: HandoffApp) -> dict:
     return handoff.confirm(
-        command.context(body), child_id, body.guardian_id, body.guardian_recognised_child, body.child_recognised_guardian
+        command.context(body),
+        child_id,
+        body.guardian_id,
+        body.guardian_recognised_child,
+        body.child_recognised_guardian,
     )
 
 
@@ -63,22 +69,36 @@ def absence(child_id: ChildId, body: AbsenceRequest, command: Command, handoff: 
 
 @child.get("/days/{day}", response_model=ChildDayResponse, summary="A child's day: status, custodian, history")
 def child_day(
-    school_id: SchoolId, child_id: ChildId, day: Annotated[date, Path(description="Service day, YYYY-MM-DD")],
-    actor: CurrentActor, handoff: HandoffApp,
+    school_id: SchoolId,
+    child_id: ChildId,
+    day: Annotated[date, Path(description="Service day, YYYY-MM-DD")],
+    actor: CurrentActor,
+    handoff: HandoffApp,
 ) -> dict:
     return handoff.child_day(actor, school_id, child_id, day)
 
 
 @child.post("/guardians", response_model=GuardiansResponse, summary="Authorise a guardian to collect the child")
-def authorise_guardian(child_id: ChildId, body: GuardianAuthorisationRequest, command: Command, handoff: HandoffApp) -> dict:
+def authorise_guardian(
+    child_id: ChildId, body: GuardianAuthorisationRequest, command: Command, handoff: HandoffApp
+) -> dict:
     return handoff.authorise_guardian(
-        command.context(body), child_id, body.guardian_id, body.relation, body.pickup_code, body.valid_from, body.valid_until
+        command.context(body),
+        child_id,
+        body.guardian_id,
+        body.relation,
+        body.pickup_code,
+        body.valid_from,
+        body.valid_until,
     )
 
 
 @child.post("/guardians/{guardian_id}/revocation", response_model=GuardiansResponse, summary="Revoke a guardian")
 def revoke_guardian(
-    child_id: ChildId, guardian_id: Annotated[Ref, Path()], body: GuardianRevocationRequest, command: Command,
+    child_id: ChildId,
+    guardian_id: Annotated[Ref, Path()],
+    body: GuardianRevocationRequest,
+    command: Command,
     handoff: HandoffApp,
 ) -> dict:
     return handoff.revoke_guardian(command.context(body), child_id, guardian_id, body.reason)
@@ -87,4 +107,3 @@ def revoke_guardian(
 @child.put("/self-release", response_model=GuardiansResponse, summary="Allow or withdraw leaving alone")
 def self_release(child_id: ChildId, body: SelfReleaseRequest, command: Command, handoff: HandoffApp) -> dict:
     return handoff.allow_self_release(command.context(body), child_id, body.not_before)
-

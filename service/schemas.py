@@ -29,7 +29,9 @@ class CommandRequest(Request):
 
 class CheckInRequest(CommandRequest):
     place_code: Ref = Field(description="Temporary class or venue the child is checked in to")
-    custodian_id: Ref | None = Field(default=None, description="Adult who takes the child; the acting staff member if omitted")
+    custodian_id: Ref | None = Field(
+        default=None, description="Adult who takes the child; the acting staff member if omitted"
+    )
     handed_over_by: Ref | None = Field(default=None, description="Homeroom teacher handing the child over")
 
 

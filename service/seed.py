@@ -99,6 +99,9 @@ def _add_child(handoff: Handoff, admin: Actor, child_id: str, home_class: str, g
 
 
 def _issue_tokens(handoff: Handoff) -> dict[str, str]:
-    tokens = {role.value: handoff.issue_token(context(DEMO_SCHOOL), ids[0], TOKEN_LIFETIME) for role, ids in DEMO_STAFF.items()}
+    tokens = {
+        role.value: handoff.issue_token(context(DEMO_SCHOOL), ids[0], TOKEN_LIFETIME)
+        for role, ids in DEMO_STAFF.items()
+    }
     tokens[Role.REGULATOR.value] = handoff.issue_token(context(DEMO_DISTRICT), "inspector-1", TOKEN_LIFETIME)
     return tokens

@@ -7,8 +7,17 @@ from typing import Any
 from aggregates.custody import Custody
 from events.envelope import HandoffEvent
 
-ENVELOPE = ("originator_id", "originator_version", "timestamp", "device_time", "school_id", "actor_id",
-            "actor_role", "device_id", "idempotency_key")
+ENVELOPE = (
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "device_time",
+    "school_id",
+    "actor_id",
+    "actor_role",
+    "device_id",
+    "idempotency_key",
+)
 
 
 def custody_view(state: Custody) -> dict[str, Any]:

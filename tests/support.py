@@ -65,8 +65,14 @@ def setup_school(handoff: Handoff, school: str = SCHOOL) -> None:
     handoff.register_school(system(), "Test School", DISTRICT, "Asia/Shanghai")
     for code, kind in (("T1", "temporary_class"), ("T2", "temporary_class"), ("GATE", "gate")):
         handoff.add_place(system(), code, kind, code, code)
-    for staff_id, role in (("t1", Role.TEACHER), ("t2", Role.TEACHER), ("g1", Role.GATE), ("d1", Role.DUTY_LEADER),
-                           ("a1", Role.ADMIN), ("h1", Role.ADMIN)):
+    for staff_id, role in (
+        ("t1", Role.TEACHER),
+        ("t2", Role.TEACHER),
+        ("g1", Role.GATE),
+        ("d1", Role.DUTY_LEADER),
+        ("a1", Role.ADMIN),
+        ("h1", Role.ADMIN),
+    ):
         handoff.register_staff(system(), staff_id, role, DISTRICT)
     for child in ("C1", "C2", "C3"):
         handoff.add_child(system(), child, "3-1", 3)

@@ -16,8 +16,14 @@ from service.app import Handoff
 from service.seed import context
 from tests.support import DISTRICT, OTHER_SCHOOL, SCHOOL, Clock, make_handoff, setup_school
 
-STAFF_TOKENS = {"teacher": (SCHOOL, "t1"), "gate": (SCHOOL, "g1"), "duty_leader": (SCHOOL, "d1"),
-                "admin": (SCHOOL, "a1"), "regulator": (DISTRICT, "r1"), "other_school_teacher": (OTHER_SCHOOL, "t1")}
+STAFF_TOKENS = {
+    "teacher": (SCHOOL, "t1"),
+    "gate": (SCHOOL, "g1"),
+    "duty_leader": (SCHOOL, "d1"),
+    "admin": (SCHOOL, "a1"),
+    "regulator": (DISTRICT, "r1"),
+    "other_school_teacher": (OTHER_SCHOOL, "t1"),
+}
 
 
 class Tablet:
@@ -32,8 +38,16 @@ class Tablet:
             headers["Authorization"] = f"Bearer {self.tokens.get(who, who)}"
         return headers
 
-    def post(self, path: str, body: dict, who: str | None = "teacher", key: str | None = None,
-             child: str = "C1", school: str = SCHOOL, device: bool = True) -> Response:
+    def post(
+        self,
+        path: str,
+        body: dict,
+        who: str | None = "teacher",
+        key: str | None = None,
+        child: str = "C1",
+        school: str = SCHOOL,
+        device: bool = True,
+    ) -> Response:
         if device:
             body = {"device_id": "tablet-7", "device_time": "2026-11-30T16:30:00+08:00", **body}
         url = f"/api/v1/schools/{school}/children/{child}/{path}"
@@ -51,7 +65,10 @@ def make_tablet(handoff: Handoff) -> Tablet:
     setup_school(handoff)
     setup_school(handoff, OTHER_SCHOOL)
     handoff.register_staff(context(DISTRICT), "r1", Role.REGULATOR, DISTRICT)
-    tokens = {who: handoff.issue_token(context(scope), staff, timedelta(days=1)) for who, (scope, staff) in STAFF_TOKENS.items()}
+    tokens = {
+        who: handoff.issue_token(context(scope), staff, timedelta(days=1))
+        for who, (scope, staff) in STAFF_TOKENS.items()
+    }
     return Tablet(TestClient(create_app(handoff)), handoff, tokens)
 
 

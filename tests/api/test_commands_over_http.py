@@ -20,7 +20,10 @@ def test_a_full_handoff_over_http_ends_released_with_its_history(tablet: Tablet)
     assert released.json()["custody"]["status"] == "released"
     day = tablet.day().json()
     assert [h["type"] for h in day["history"]] == [
-        "ChildCheckedIn", "GuardianArrived", "GuardianAndChildConfirmed", "ChildReleased",
+        "ChildCheckedIn",
+        "GuardianArrived",
+        "GuardianAndChildConfirmed",
+        "ChildReleased",
     ]
     assert day["history"][1]["actor_id"] == "g1"
     assert day["history"][0]["device_id"] == "tablet-7"
@@ -61,8 +64,10 @@ def test_a_rule_broken_is_409_with_a_code_and_plain_words(tablet: Tablet) -> Non
     count = tablet.event_count()
     twice = tablet.post("check-in", {"place_code": "T1"})
     assert twice.status_code == 409
-    assert twice.json() == {"code": "child_already_in_care",
-                            "message": "This child is already checked in to after-school care today."}
+    assert twice.json() == {
+        "code": "child_already_in_care",
+        "message": "This child is already checked in to after-school care today.",
+    }
     assert tablet.event_count() == count
 
 

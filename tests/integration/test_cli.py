@@ -51,8 +51,9 @@ def test_seed_demo_creates_the_school_once_and_prints_a_token_per_role(cli_env: 
 
 def test_staff_tokens_are_issued_stored_as_hashes_and_revoked(cli_env: dict[str, str]) -> None:
     run(cli_env, "seed-demo")
-    token = TOKEN.search(run(cli_env, "staff", "issue", "--school", "demo-school", "--staff", "teacher-9",
-                             "--role", "teacher")).group(0)
+    token = TOKEN.search(
+        run(cli_env, "staff", "issue", "--school", "demo-school", "--staff", "teacher-9", "--role", "teacher")
+    ).group(0)
     handoff = reader(cli_env)
     member = handoff.authenticate(token)
     assert member is not None and member.role == "teacher"
@@ -66,6 +67,8 @@ def test_staff_tokens_are_issued_stored_as_hashes_and_revoked(cli_env: dict[str,
 
 def test_a_regulator_token_is_scoped_to_a_district(cli_env: dict[str, str]) -> None:
     run(cli_env, "seed-demo")
-    output = run(cli_env, "staff", "issue", "--district", "demo-district", "--staff", "inspector-2", "--role", "regulator")
+    output = run(
+        cli_env, "staff", "issue", "--district", "demo-district", "--staff", "inspector-2", "--role", "regulator"
+    )
     member = reader(cli_env).authenticate(TOKEN.search(output).group(0))
     assert (member.scope_id, member.role) == ("demo-district", "regulator")

@@ -47,9 +47,7 @@ def test_db_is_postgres_with_a_healthcheck(config: dict[str, Any]) -> None:
 def test_api_waits_for_a_healthy_db(config: dict[str, Any]) -> None:
     api = config["services"]["api"]
     assert api["depends_on"]["db"]["condition"] == "service_healthy"
-    assert api["environment"]["HANDOFF_DATABASE_URL"] == (
-        "postgresql://handoff:compose-test-password@db:5432/handoff"
-    )
+    assert api["environment"]["HANDOFF_DATABASE_URL"] == ("postgresql://handoff:compose-test-password@db:5432/handoff")
     assert api["environment"]["HANDOFF_SECRET_KEY"] == REQUIRED_ENV["HANDOFF_SECRET_KEY"]
     assert api["environment"]["HANDOFF_ENVIRONMENT"] == "production"
     assert "/health" in " ".join(api["healthcheck"]["test"])

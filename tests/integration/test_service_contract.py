@@ -19,7 +19,10 @@ def test_a_full_handoff_is_recorded_in_order(any_handoff: Handoff) -> None:
     answer = any_handoff.release(ctx(), "C1", "G1")
     assert answer["custody"]["status"] == "released"
     assert [type(e).__name__ for e in stored(any_handoff)] == [
-        "ChildCheckedIn", "GuardianArrived", "GuardianAndChildConfirmed", "ChildReleased",
+        "ChildCheckedIn",
+        "GuardianArrived",
+        "GuardianAndChildConfirmed",
+        "ChildReleased",
     ]
     released = stored(any_handoff)[-1]
     assert isinstance(released, ChildReleased)
@@ -49,8 +52,13 @@ def test_a_stale_decision_is_a_concurrent_change_and_records_nothing(any_handoff
     loser = ctx()
     meta = loser.meta(AFTERNOON)
     with pytest.raises(ConcurrentChangeError) as refused:
-        any_handoff.record(loser, meta, stale.transfer(meta, "g1", "GATE"), {}, reread=lambda: any_handoff.custody(
-            SCHOOL, "C1", AFTERNOON.date()))
+        any_handoff.record(
+            loser,
+            meta,
+            stale.transfer(meta, "g1", "GATE"),
+            {},
+            reread=lambda: any_handoff.custody(SCHOOL, "C1", AFTERNOON.date()),
+        )
     assert refused.value.details["current"]["custodian_id"] == "t2"
     assert len(stored(any_handoff)) == 2
 

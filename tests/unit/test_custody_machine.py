@@ -12,14 +12,28 @@ from functools import reduce
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from aggregates import custody as custody_rules
 from aggregates import guardians as guardian_rules
 from aggregates.base import DomainError
 from aggregates.staff import Role
 from events.custody import ChildReleased, GuardianAndChildConfirmed
-from tests.support import AFTERNOON, CODES, SCHOOL, Clock, ctx, make_handoff, setup_school
+from tests.support import (
+    AFTERNOON,
+    CODES,
+    SCHOOL,
+    Clock,
+    ctx,
+    make_handoff,
+    setup_school,
+)
 
 CHILDREN = ("C1", "C2", "C3")
 STAFF = {"t1": "teacher", "t2": "teacher2", "g1": "gate", "d1": "duty_leader", "a1": "admin"}
@@ -260,7 +274,8 @@ class HandoffMachine(RuleBasedStateMachine):
                 confirmed = [e.guardian_id for e in stored[:n] if isinstance(e, GuardianAndChildConfirmed)]
                 assert confirmed and confirmed[-1] == event.guardian_id
                 at_release = self.handoff.repository.get(
-                    guardian_rules.guardians_id(SCHOOL, child), version=event.authorisation_version,
+                    guardian_rules.guardians_id(SCHOOL, child),
+                    version=event.authorisation_version,
                     projector_func=guardian_rules.project,
                 )
                 assert at_release.is_authorised(event.guardian_id, AFTERNOON.date())
@@ -281,11 +296,16 @@ class HandoffMachine(RuleBasedStateMachine):
         for child in CHILDREN:
             stored = self._stored(child)
             live = self.handoff.custody(SCHOOL, child, AFTERNOON.date())
-            replayed = reduce(custody_rules.evolve, stored, custody_rules.Custody.expected(SCHOOL, child, AFTERNOON.date()))
+            replayed = reduce(
+                custody_rules.evolve, stored, custody_rules.Custody.expected(SCHOOL, child, AFTERNOON.date())
+            )
             assert replayed == live
             model = self.children[child]
             assert (live.status.value, live.custodian_id, set(live.arrived_guardians), live.confirmed_guardian_id) == (
-                model.status, model.custodian, model.arrived, model.confirmed
+                model.status,
+                model.custodian,
+                model.arrived,
+                model.confirmed,
             )
 
 
@@ -299,4 +319,3 @@ def test_handoff_rules_hold_for_any_command_sequence() -> None:
         ),
     )
     assert steps_taken >= MIN_STEPS, f"only {steps_taken} steps ran"
-

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from functools import reduce
 
 import pytest
 
 from aggregates import guardians as guardians_module
-from aggregates.base import DomainError, EventMeta
+from aggregates.base import EventMeta
 from aggregates.custody import (
     AlreadyConfirmedError,
     ChildAlreadyInCareError,
@@ -43,6 +43,7 @@ from events.custody import (
     GuardianArrived,
     ReleaseRefused,
 )
+from tests.unit.refusals import assert_refused
 
 SCHOOL = "S1"
 CHILD = "C1"
@@ -134,21 +135,6 @@ def absent() -> Custody:
     return applied(state, state.mark_absent(meta("t1"), "ill"))
 
 
-def assert_refused(
-    state: Custody, decide: Callable[[Custody], list[CustodyEvent]], error: type[DomainError], code: str
-) -> DomainError:
-    """The decision raises exactly `error` with its stable `code`, returns nothing and leaves the state as it was."""
-    before = copy.deepcopy(state)
-    returned = None
-    with pytest.raises(DomainError) as caught:
-        returned = decide(state)
-    assert type(caught.value) is error
-    assert caught.value.code == code
-    assert returned is None
-    assert state == before
-    return caught.value
-
-
 def only_refusal(events: list[CustodyEvent]) -> ReleaseRefused:
     assert len(events) == 1
     assert type(events[0]) is ReleaseRefused
@@ -174,15 +160,19 @@ def test_check_in_without_a_known_handing_teacher_is_allowed():
 
 def test_check_in_twice_is_refused():
     assert_refused(
-        in_care(), lambda s: s.check_in(meta("t1"), "t1", "T1", None, PARENTS),
-        ChildAlreadyInCareError, "child_already_in_care",
+        in_care(),
+        lambda s: s.check_in(meta("t1"), "t1", "T1", None, PARENTS),
+        ChildAlreadyInCareError,
+        "child_already_in_care",
     )
 
 
 def test_check_in_after_release_is_refused_no_readmission_the_same_day():
     assert_refused(
-        released(), lambda s: s.check_in(meta("t1"), "t1", "T1", None, PARENTS),
-        ChildAlreadyReleasedError, "child_already_released",
+        released(),
+        lambda s: s.check_in(meta("t1"), "t1", "T1", None, PARENTS),
+        ChildAlreadyReleasedError,
+        "child_already_released",
     )
 
 
@@ -194,8 +184,10 @@ def test_check_in_after_absence_is_allowed_for_a_late_arrival():
 
 def test_check_in_without_any_pickup_arrangement_is_refused():
     assert_refused(
-        expected(), lambda s: s.check_in(meta("t1"), "t1", "T1", None, NOBODY),
-        NoPickupArrangementError, "no_pickup_arrangement",
+        expected(),
+        lambda s: s.check_in(meta("t1"), "t1", "T1", None, NOBODY),
+        NoPickupArrangementError,
+        "no_pickup_arrangement",
     )
 
 
@@ -207,16 +199,20 @@ def test_check_in_is_allowed_when_the_child_may_only_leave_alone():
 def test_check_in_is_refused_when_every_authorisation_ended_before_the_service_day():
     ended = authorised("G1", valid_until=DAY - timedelta(days=1))
     assert_refused(
-        expected(), lambda s: s.check_in(meta("t1"), "t1", "T1", None, ended),
-        NoPickupArrangementError, "no_pickup_arrangement",
+        expected(),
+        lambda s: s.check_in(meta("t1"), "t1", "T1", None, ended),
+        NoPickupArrangementError,
+        "no_pickup_arrangement",
     )
 
 
 def test_check_in_is_refused_when_every_authorisation_starts_after_the_service_day():
     not_yet = authorised("G1", valid_from=DAY + timedelta(days=1))
     assert_refused(
-        expected(), lambda s: s.check_in(meta("t1"), "t1", "T1", None, not_yet),
-        NoPickupArrangementError, "no_pickup_arrangement",
+        expected(),
+        lambda s: s.check_in(meta("t1"), "t1", "T1", None, not_yet),
+        NoPickupArrangementError,
+        "no_pickup_arrangement",
     )
 
 
@@ -227,8 +223,10 @@ def test_check_in_is_allowed_on_the_first_and_last_day_of_an_authorisation():
 
 def test_check_in_is_refused_when_the_only_guardian_was_revoked():
     assert_refused(
-        expected(), lambda s: s.check_in(meta("t1"), "t1", "T1", None, revoked(authorised("G1"), "G1")),
-        NoPickupArrangementError, "no_pickup_arrangement",
+        expected(),
+        lambda s: s.check_in(meta("t1"), "t1", "T1", None, revoked(authorised("G1"), "G1")),
+        NoPickupArrangementError,
+        "no_pickup_arrangement",
     )
 
 
@@ -241,7 +239,10 @@ def test_transfer_by_the_current_custodian_moves_the_child_to_the_new_adult_and_
     assert [type(e) for e in events] == [ChildTransferred]
     event = events[0]
     assert (event.from_custodian_id, event.from_place_code, event.to_custodian_id, event.to_place_code) == (
-        "t1", "T1", "t2", "T2",
+        "t1",
+        "T1",
+        "t2",
+        "T2",
     )
     after = applied(state, events)
     assert (after.status, after.custodian_id, after.place_code) == (Status.IN_CARE, "t2", "T2")
@@ -304,7 +305,9 @@ def test_arrival_of_an_authorised_guardian_with_the_right_code_is_recorded():
     events = state.register_arrival(meta("g1"), "G1", PARENTS, "pickup_code", code_hash("G1"))
     assert [type(e) for e in events] == [GuardianArrived]
     assert (events[0].guardian_id, events[0].verification, events[0].authorisation_version) == (
-        "G1", "pickup_code", PARENTS.version,
+        "G1",
+        "pickup_code",
+        PARENTS.version,
     )
     assert applied(state, events).arrived_guardians == {"G1"}
 
@@ -323,15 +326,19 @@ def test_two_guardians_may_both_arrive():
 
 def test_arrival_of_the_same_guardian_twice_is_refused():
     assert_refused(
-        arrived("G1"), lambda s: s.register_arrival(meta("g1"), "G1", PARENTS, "pickup_code", code_hash("G1")),
-        GuardianAlreadyArrivedError, "guardian_already_arrived",
+        arrived("G1"),
+        lambda s: s.register_arrival(meta("g1"), "G1", PARENTS, "pickup_code", code_hash("G1")),
+        GuardianAlreadyArrivedError,
+        "guardian_already_arrived",
     )
 
 
 def test_arrival_before_check_in_is_refused():
     assert_refused(
-        expected(), lambda s: s.register_arrival(meta("g1"), "G1", PARENTS, "pickup_code", code_hash("G1")),
-        ChildNotInCareError, "child_not_in_care",
+        expected(),
+        lambda s: s.register_arrival(meta("g1"), "G1", PARENTS, "pickup_code", code_hash("G1")),
+        ChildNotInCareError,
+        "child_not_in_care",
     )
 
 
@@ -339,7 +346,9 @@ def test_arrival_of_a_person_not_on_the_list_records_a_refusal_at_arrival():
     state = in_care()
     refusal = only_refusal(state.register_arrival(meta("g1"), "STRANGER", PARENTS, "id_document", None))
     assert (refusal.guardian_id, refusal.stage, refusal.reason_code) == (
-        "STRANGER", "arrival", "guardian_not_authorised",
+        "STRANGER",
+        "arrival",
+        "guardian_not_authorised",
     )
     assert refusal.authorisation_version == PARENTS.version
 
@@ -393,7 +402,10 @@ def test_confirmation_by_the_custodian_records_both_recognitions_with_the_witnes
     assert [type(e) for e in events] == [GuardianAndChildConfirmed]
     event = events[0]
     assert (event.guardian_id, event.guardian_recognised_child, event.child_recognised_guardian, event.witness_id) == (
-        "G1", True, True, "t1",
+        "G1",
+        True,
+        True,
+        "t1",
     )
     assert applied(state, events).confirmed_guardian_id == "G1"
 
@@ -405,15 +417,19 @@ def test_confirmation_witnessed_by_a_duty_leader_is_allowed():
 
 def test_confirmation_before_the_guardian_arrived_is_refused():
     assert_refused(
-        in_care(), lambda s: s.confirm(meta("t1"), "G1", True, True, PARENTS),
-        GuardianNotArrivedError, "guardian_not_arrived",
+        in_care(),
+        lambda s: s.confirm(meta("t1"), "G1", True, True, PARENTS),
+        GuardianNotArrivedError,
+        "guardian_not_arrived",
     )
 
 
 def test_confirmation_with_a_guardian_other_than_the_one_who_arrived_is_refused():
     assert_refused(
-        arrived("G1"), lambda s: s.confirm(meta("t1"), "G2", True, True, PARENTS),
-        GuardianNotArrivedError, "guardian_not_arrived",
+        arrived("G1"),
+        lambda s: s.confirm(meta("t1"), "G2", True, True, PARENTS),
+        GuardianNotArrivedError,
+        "guardian_not_arrived",
     )
 
 
@@ -425,22 +441,28 @@ def test_confirmation_before_check_in_is_refused():
 
 def test_confirmation_witnessed_by_someone_who_is_not_the_custodian_is_refused():
     assert_refused(
-        arrived("G1"), lambda s: s.confirm(meta("t2"), "G1", True, True, PARENTS),
-        NotCurrentCustodianError, "not_current_custodian",
+        arrived("G1"),
+        lambda s: s.confirm(meta("t2"), "G1", True, True, PARENTS),
+        NotCurrentCustodianError,
+        "not_current_custodian",
     )
 
 
 def test_confirmation_witnessed_by_gate_staff_is_refused():
     assert_refused(
-        arrived("G1"), lambda s: s.confirm(meta("g1"), "G1", True, True, PARENTS),
-        NotCurrentCustodianError, "not_current_custodian",
+        arrived("G1"),
+        lambda s: s.confirm(meta("g1"), "G1", True, True, PARENTS),
+        NotCurrentCustodianError,
+        "not_current_custodian",
     )
 
 
 def test_confirmation_of_the_same_guardian_twice_is_refused():
     assert_refused(
-        confirmed("G1"), lambda s: s.confirm(meta("t1"), "G1", True, True, PARENTS),
-        AlreadyConfirmedError, "already_confirmed",
+        confirmed("G1"),
+        lambda s: s.confirm(meta("t1"), "G1", True, True, PARENTS),
+        AlreadyConfirmedError,
+        "already_confirmed",
     )
 
 
@@ -470,11 +492,17 @@ def test_release_to_the_confirmed_guardian_ends_custody():
     assert [type(e) for e in events] == [ChildReleased]
     event = events[0]
     assert (event.guardian_id, event.self_release, event.from_custodian_id, event.authorisation_version) == (
-        "G1", False, "t1", PARENTS.version,
+        "G1",
+        False,
+        "t1",
+        PARENTS.version,
     )
     after = applied(state, events)
     assert (after.status, after.custodian_id, after.released_to, after.self_released) == (
-        Status.RELEASED, None, "G1", False,
+        Status.RELEASED,
+        None,
+        "G1",
+        False,
     )
 
 
@@ -495,8 +523,10 @@ def test_release_to_a_guardian_other_than_the_confirmed_one_is_refused():
 
 def test_release_by_someone_who_is_not_the_custodian_is_refused():
     assert_refused(
-        confirmed("G1"), lambda s: s.release(meta("t2"), "G1", PARENTS),
-        NotCurrentCustodianError, "not_current_custodian",
+        confirmed("G1"),
+        lambda s: s.release(meta("t2"), "G1", PARENTS),
+        NotCurrentCustodianError,
+        "not_current_custodian",
     )
 
 
@@ -527,7 +557,9 @@ def test_self_release_at_the_agreed_time_is_allowed():
     events = state.release_alone(meta("t1"), alone, time(17, 0))
     assert [type(e) for e in events] == [ChildReleased]
     assert (events[0].guardian_id, events[0].self_release, events[0].authorisation_version) == (
-        None, True, alone.version,
+        None,
+        True,
+        alone.version,
     )
     after = applied(state, events)
     assert (after.status, after.released_to, after.self_released) == (Status.RELEASED, None, True)
@@ -541,16 +573,20 @@ def test_self_release_after_the_agreed_time_is_allowed():
 def test_self_release_just_before_the_agreed_time_is_refused():
     alone = leaves_alone_from(time(17, 0))
     error = assert_refused(
-        in_care(alone), lambda s: s.release_alone(meta("t1"), alone, time(16, 59, 59, 999999)),
-        TooEarlyForSelfReleaseError, "too_early_for_self_release",
+        in_care(alone),
+        lambda s: s.release_alone(meta("t1"), alone, time(16, 59, 59, 999999)),
+        TooEarlyForSelfReleaseError,
+        "too_early_for_self_release",
     )
     assert "17:00" in str(error)
 
 
 def test_self_release_is_refused_when_the_agreement_does_not_allow_it():
     assert_refused(
-        in_care(PARENTS), lambda s: s.release_alone(meta("t1"), PARENTS, time(18, 0)),
-        SelfReleaseNotAllowedError, "self_release_not_allowed",
+        in_care(PARENTS),
+        lambda s: s.release_alone(meta("t1"), PARENTS, time(18, 0)),
+        SelfReleaseNotAllowedError,
+        "self_release_not_allowed",
     )
 
 
@@ -558,16 +594,20 @@ def test_self_release_is_refused_once_the_permission_was_withdrawn():
     alone = leaves_alone_from(time(17, 0), base=PARENTS)
     withdrawn = with_guardians(alone, alone.withdraw_self_release(meta("a1")))
     assert_refused(
-        in_care(alone), lambda s: s.release_alone(meta("t1"), withdrawn, time(18, 0)),
-        SelfReleaseNotAllowedError, "self_release_not_allowed",
+        in_care(alone),
+        lambda s: s.release_alone(meta("t1"), withdrawn, time(18, 0)),
+        SelfReleaseNotAllowedError,
+        "self_release_not_allowed",
     )
 
 
 def test_self_release_by_someone_who_is_not_the_custodian_is_refused():
     alone = leaves_alone_from(time(17, 0))
     assert_refused(
-        in_care(alone), lambda s: s.release_alone(meta("t2"), alone, time(18, 0)),
-        NotCurrentCustodianError, "not_current_custodian",
+        in_care(alone),
+        lambda s: s.release_alone(meta("t2"), alone, time(18, 0)),
+        NotCurrentCustodianError,
+        "not_current_custodian",
     )
 
 
@@ -605,8 +645,10 @@ def test_every_custody_action_after_self_release_is_refused():
 
 def test_marking_absent_after_release_is_refused():
     error = assert_refused(
-        released("G1"), lambda s: s.mark_absent(meta("t1"), "ill"),
-        ChildAlreadyMarkedError, "child_cannot_be_marked_absent",
+        released("G1"),
+        lambda s: s.mark_absent(meta("t1"), "ill"),
+        ChildAlreadyMarkedError,
+        "child_cannot_be_marked_absent",
     )
     assert "released" in str(error)
 
@@ -638,8 +680,10 @@ def test_marking_absent_twice_is_refused():
 
 def test_an_absent_child_cannot_be_handed_to_a_guardian():
     assert_refused(
-        absent(), lambda s: s.register_arrival(meta("g1"), "G1", PARENTS, "pickup_code", code_hash("G1")),
-        ChildNotInCareError, "child_not_in_care",
+        absent(),
+        lambda s: s.register_arrival(meta("g1"), "G1", PARENTS, "pickup_code", code_hash("G1")),
+        ChildNotInCareError,
+        "child_not_in_care",
     )
 
 

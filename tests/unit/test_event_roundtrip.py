@@ -16,7 +16,13 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, UUIDAsHex
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    UUIDAsHex,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -95,8 +101,14 @@ def events_of(cls: type[HandoffEvent]) -> st.SearchStrategy:
 def test_every_event_module_contributes_and_at_least_15_event_classes_are_found():
     assert len(EVENT_CLASSES) >= 15
     modules = {cls.__module__ for cls in EVENT_CLASSES}
-    assert modules == {"events.custody", "events.guardians", "events.idempotency", "events.roster", "events.school",
-                       "events.staff"}
+    assert modules == {
+        "events.custody",
+        "events.guardians",
+        "events.idempotency",
+        "events.roster",
+        "events.school",
+        "events.staff",
+    }
 
 
 def test_abstract_bases_are_not_treated_as_events():

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from functools import reduce
 
 import pytest
 
-from aggregates.base import DomainError, EventMeta
+from aggregates.base import EventMeta
 from aggregates.guardians import (
     Authorisation,
     BadAuthorisationPeriodError,
@@ -27,6 +27,7 @@ from events.guardians import (
     SelfReleaseAllowed,
     SelfReleaseWithdrawn,
 )
+from tests.unit.refusals import assert_refused
 
 SCHOOL = "S1"
 CHILD = "C1"
@@ -70,21 +71,6 @@ def leaves_alone_from(not_before: time, base: Guardians | None = None) -> Guardi
     return applied(state, state.allow_self_release(meta(), not_before))
 
 
-def assert_refused(
-    state: Guardians, decide: Callable[[Guardians], list[GuardiansEvent]], error: type[DomainError], code: str
-) -> DomainError:
-    """The decision raises exactly `error` with its stable `code`, returns nothing and leaves the state as it was."""
-    before = copy.deepcopy(state)
-    returned = None
-    with pytest.raises(DomainError) as caught:
-        returned = decide(state)
-    assert type(caught.value) is error
-    assert caught.value.code == code
-    assert returned is None
-    assert state == before
-    return caught.value
-
-
 # Authorising
 
 
@@ -110,15 +96,19 @@ def test_an_authorised_guardian_is_on_the_list_with_dates():
 
 def test_authorising_the_same_guardian_twice_is_refused():
     assert_refused(
-        authorised("G1"), lambda s: s.authorise(meta(), "G1", "father", "other-hash"),
-        GuardianAlreadyAuthorisedError, "guardian_already_authorised",
+        authorised("G1"),
+        lambda s: s.authorise(meta(), "G1", "father", "other-hash"),
+        GuardianAlreadyAuthorisedError,
+        "guardian_already_authorised",
     )
 
 
 def test_an_authorisation_ending_before_it_starts_is_refused():
     assert_refused(
-        empty(), lambda s: s.authorise(meta(), "G1", "aunt", "h", DAY, DAY - timedelta(days=1)),
-        BadAuthorisationPeriodError, "bad_authorisation_period",
+        empty(),
+        lambda s: s.authorise(meta(), "G1", "aunt", "h", DAY, DAY - timedelta(days=1)),
+        BadAuthorisationPeriodError,
+        "bad_authorisation_period",
     )
 
 
@@ -149,9 +139,7 @@ def test_revoking_records_the_guardian_and_reason_and_removes_them():
 
 
 def test_revoking_a_guardian_not_on_the_list_is_refused():
-    assert_refused(
-        authorised("G1"), lambda s: s.revoke(meta(), "G2", "x"), GuardianNotFoundError, "guardian_not_found"
-    )
+    assert_refused(authorised("G1"), lambda s: s.revoke(meta(), "G2", "x"), GuardianNotFoundError, "guardian_not_found")
 
 
 def test_revoking_twice_is_refused():
@@ -294,7 +282,10 @@ def test_every_event_carries_the_stream_child_and_envelope():
     for n, event in enumerate(history(), start=1):
         assert (event.originator_id, event.school_id, event.child_id) == (guardians_id(SCHOOL, CHILD), SCHOOL, CHILD)
         assert (event.actor_id, event.actor_role, event.device_id, event.idempotency_key) == (
-            "a1", "admin", "laptop-a1", f"k{n}",
+            "a1",
+            "admin",
+            "laptop-a1",
+            f"k{n}",
         )
         assert (event.timestamp, event.device_time) == (SERVER_TIME, SERVER_TIME - timedelta(seconds=3))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, timezone
 from functools import reduce
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 
 from aggregates import roster, school, staff
-from aggregates.base import DomainError, EventMeta, InvalidCommandError
+from aggregates.base import EventMeta, InvalidCommandError
 from aggregates.roster import ChildAlreadyOnRosterError, RosterEntry, roster_entry_id
 from aggregates.school import (
     PLACE_KINDS,
@@ -34,6 +33,7 @@ from aggregates.staff import (
 from events.roster import ChildAddedToRoster
 from events.school import PlaceAdded, SchoolRegistered
 from events.staff import StaffMemberRegistered, StaffTokenIssued, StaffTokenRevoked
+from tests.unit.refusals import assert_refused
 
 SCHOOL = "S1"
 DISTRICT = "D1"
@@ -54,19 +54,6 @@ def meta(key: str = "k1", at: datetime = NOW) -> EventMeta:
 
 def replayed(evolve: Callable[[Any, Any], Any], state: Any, events: Iterable[Any]) -> Any:
     return reduce(evolve, events, state)
-
-
-def assert_refused(state: Any, decide: Callable[[Any], list], error: type[DomainError], code: str) -> DomainError:
-    """The decision raises exactly `error` with its stable `code`, returns nothing and leaves the state as it was."""
-    before = copy.deepcopy(state)
-    returned = None
-    with pytest.raises(DomainError) as caught:
-        returned = decide(state)
-    assert type(caught.value) is error
-    assert caught.value.code == code
-    assert returned is None
-    assert state == before
-    return caught.value
 
 
 # Staff members
@@ -100,8 +87,10 @@ def test_registering_staff_records_their_role_and_district():
 
 def test_registering_staff_twice_is_refused():
     assert_refused(
-        registered(), lambda s: s.register(meta(), Role.ADMIN, DISTRICT),
-        StaffAlreadyRegisteredError, "staff_already_registered",
+        registered(),
+        lambda s: s.register(meta(), Role.ADMIN, DISTRICT),
+        StaffAlreadyRegisteredError,
+        "staff_already_registered",
     )
 
 
@@ -132,7 +121,9 @@ def test_issuing_a_token_records_only_its_hash_and_expiry():
     events = state.issue_token(meta(), "tok1", "sha-of-secret", NOW + timedelta(hours=12))
     assert [type(e) for e in events] == [StaffTokenIssued]
     assert (events[0].token_id, events[0].token_hash, events[0].expires_at) == (
-        "tok1", "sha-of-secret", NOW + timedelta(hours=12),
+        "tok1",
+        "sha-of-secret",
+        NOW + timedelta(hours=12),
     )
     assert events[0].originator_version == state.version + 1
 
@@ -186,8 +177,10 @@ def test_revoking_all_when_no_token_is_live_records_nothing():
 
 def test_revoking_an_unknown_token_id_is_refused():
     assert_refused(
-        with_token(registered(), "tok1", "h1"), lambda s: s.revoke_tokens(meta(), "lost", "tok9"),
-        TokenNotFoundError, "token_not_found",
+        with_token(registered(), "tok1", "h1"),
+        lambda s: s.revoke_tokens(meta(), "lost", "tok9"),
+        TokenNotFoundError,
+        "token_not_found",
     )
 
 
@@ -224,14 +217,19 @@ def test_registering_a_school_records_name_district_and_time_zone():
     assert (events[0].name, events[0].district_id, events[0].time_zone) == ("Test School", DISTRICT, "Asia/Urumqi")
     after = replayed(school.evolve, state, events)
     assert (after.id, after.name, after.time_zone, after.version) == (
-        school_id_for(SCHOOL), "Test School", "Asia/Urumqi", 1,
+        school_id_for(SCHOOL),
+        "Test School",
+        "Asia/Urumqi",
+        1,
     )
 
 
 def test_registering_a_school_twice_is_refused():
     assert_refused(
-        registered_school(), lambda s: s.register(meta(), "Again", DISTRICT, "Asia/Shanghai"),
-        SchoolAlreadyRegisteredError, "school_already_registered",
+        registered_school(),
+        lambda s: s.register(meta(), "Again", DISTRICT, "Asia/Shanghai"),
+        SchoolAlreadyRegisteredError,
+        "school_already_registered",
     )
 
 
@@ -240,8 +238,10 @@ def test_registering_a_school_twice_is_refused():
 )
 def test_registering_with_an_unknown_time_zone_is_refused(time_zone):
     error = assert_refused(
-        School.unregistered(SCHOOL), lambda s: s.register(meta(), "X", DISTRICT, time_zone),
-        UnknownTimeZoneError, "unknown_time_zone",
+        School.unregistered(SCHOOL),
+        lambda s: s.register(meta(), "X", DISTRICT, time_zone),
+        UnknownTimeZoneError,
+        "unknown_time_zone",
     )
     assert error.status == 422
 
@@ -286,16 +286,20 @@ def test_every_known_kind_of_place_can_be_added(kind):
 
 def test_adding_a_place_with_a_code_already_used_is_refused():
     error = assert_refused(
-        with_place(registered_school(), "T1"), lambda s: s.add_place(meta(), "T1", "club_room", "x", "x"),
-        PlaceAlreadyExistsError, "place_already_exists",
+        with_place(registered_school(), "T1"),
+        lambda s: s.add_place(meta(), "T1", "club_room", "x", "x"),
+        PlaceAlreadyExistsError,
+        "place_already_exists",
     )
     assert "T1" in str(error)
 
 
 def test_adding_a_place_of_an_unknown_kind_is_refused():
     error = assert_refused(
-        registered_school(), lambda s: s.add_place(meta(), "R1", "rooftop", "x", "x"),
-        InvalidCommandError, "invalid_command",
+        registered_school(),
+        lambda s: s.add_place(meta(), "R1", "rooftop", "x", "x"),
+        InvalidCommandError,
+        "invalid_command",
     )
     assert "rooftop" in str(error)
 
@@ -352,6 +356,10 @@ def test_every_event_carries_the_command_envelope():
     ]
     for event in events:
         assert (event.school_id, event.actor_id, event.actor_role, event.device_id, event.idempotency_key) == (
-            SCHOOL, "system", "system", "cli", "k7",
+            SCHOOL,
+            "system",
+            "system",
+            "cli",
+            "k7",
         )
         assert (event.device_time, event.timestamp) == (NOW, NOW)
