@@ -10,8 +10,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, stream_id
-from events.envelope import HandoffEvent
-from events.staff import StaffMemberRegistered, StaffTokenIssued, StaffTokenRevoked
+from events.staff import StaffEvent, StaffMemberRegistered, StaffTokenIssued, StaffTokenRevoked
 
 
 class Role(StrEnum):
@@ -92,17 +91,15 @@ class StaffMember:
 
     # Decisions
 
-    def register(self, meta: EventMeta, role: Role, district_id: str) -> list[HandoffEvent]:
+    def register(self, meta: EventMeta, role: Role, district_id: str) -> list[StaffEvent]:
         if self.version:
             raise StaffAlreadyRegisteredError(staff_id=self.staff_id, role=self.role)
-        return [
-            StaffMemberRegistered(**self._stamp(meta), staff_id=self.staff_id, role=role.value, district_id=district_id)
-        ]
+        return [StaffMemberRegistered(**self._stamp(meta), role=role.value, district_id=district_id)]
 
-    def issue_token(self, meta: EventMeta, token_id: str, token_hash: str, expires_at: datetime) -> list[HandoffEvent]:
+    def issue_token(self, meta: EventMeta, token_id: str, token_hash: str, expires_at: datetime) -> list[StaffEvent]:
         return [StaffTokenIssued(**self._stamp(meta), token_id=token_id, token_hash=token_hash, expires_at=expires_at)]
 
-    def revoke_tokens(self, meta: EventMeta, reason: str, token_id: str | None = None) -> list[HandoffEvent]:
+    def revoke_tokens(self, meta: EventMeta, reason: str, token_id: str | None = None) -> list[StaffEvent]:
         """Revoke one token, or every live one."""
         if token_id is not None and token_id not in self.tokens:
             raise TokenNotFoundError
@@ -116,10 +113,15 @@ class StaffMember:
         ]
 
     def _stamp(self, meta: EventMeta) -> dict[str, object]:
-        return {**meta.fields(), "originator_id": self.id, "originator_version": self.version + 1}
+        return {
+            **meta.fields(),
+            "originator_id": self.id,
+            "originator_version": self.version + 1,
+            "staff_id": self.staff_id,
+        }
 
 
-def evolve(state: StaffMember, event: HandoffEvent) -> StaffMember:
+def evolve(state: StaffMember, event: StaffEvent) -> StaffMember:
     """Apply one event. Never raises, never decides."""
     state = replace(state, version=event.originator_version)
     match event:
@@ -134,8 +136,9 @@ def evolve(state: StaffMember, event: HandoffEvent) -> StaffMember:
     return state
 
 
-def project(state: StaffMember | None, events: Iterable[HandoffEvent]) -> StaffMember | None:
+def project(state: StaffMember | None, events: Iterable[StaffEvent]) -> StaffMember | None:
     for event in events:
-        staff_id = getattr(event, "staff_id", None) or (state.staff_id if state else "")
-        state = evolve(state or StaffMember.unregistered(event.school_id, staff_id), event)
+        if state is None:
+            state = StaffMember.unregistered(event.school_id, event.staff_id)
+        state = evolve(state, event)
     return state

@@ -7,16 +7,21 @@ from datetime import datetime
 from events.envelope import HandoffEvent
 
 
-class StaffMemberRegistered(HandoffEvent):
-    """A staff member was given a role, scoped to one school or, for a regulator, one district."""
+class StaffEvent(HandoffEvent):
+    """An event in a staff member's stream; school_id is the school, or the district for a regulator."""
 
     staff_id: str
+
+
+class StaffMemberRegistered(StaffEvent):
+    """A staff member was given a role, scoped to one school or, for a regulator, one district."""
+
     role: str
     district_id: str
     """District of the school, or the regulator's district."""
 
 
-class StaffTokenIssued(HandoffEvent):
+class StaffTokenIssued(StaffEvent):
     """A bearer token was issued; only its SHA-256 hash is stored."""
 
     token_id: str
@@ -24,7 +29,7 @@ class StaffTokenIssued(HandoffEvent):
     expires_at: datetime
 
 
-class StaffTokenRevoked(HandoffEvent):
+class StaffTokenRevoked(StaffEvent):
     """A token was revoked and is refused from now on."""
 
     token_id: str

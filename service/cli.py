@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from aggregates.staff import Role
+from aggregates.staff import Role, StaffNotFoundError
+from service.app import Handoff
 from service.runtime import build_handoff, database_url
 from service.seed import DemoSeed, context, seed_demo
 from service.settings import Settings
@@ -103,11 +104,9 @@ def staff_revoke(
         handoff.close()
 
 
-def _is_registered(handoff: object, scope: str, staff_id: str) -> bool:
-    from aggregates.staff import StaffNotFoundError
-
+def _is_registered(handoff: Handoff, scope: str, staff_id: str) -> bool:
     try:
-        handoff.staff_member(scope, staff_id)  # type: ignore[attr-defined]
+        handoff.staff_member(scope, staff_id)
     except StaffNotFoundError:
         return False
     return True

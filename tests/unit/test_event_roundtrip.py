@@ -30,8 +30,9 @@ import events
 from events.custody import CustodyEvent
 from events.envelope import HandoffEvent
 from events.guardians import GuardiansEvent
+from events.staff import StaffEvent
 
-ABSTRACT_BASES = {HandoffEvent, CustodyEvent, GuardiansEvent}
+ABSTRACT_BASES = {HandoffEvent, CustodyEvent, GuardiansEvent, StaffEvent}
 RESERVED_KEYS = {"_type_", "_data_"}
 """A JSON object with exactly these keys is read back by JSONTranscoder as a custom type, not as a dict."""
 
