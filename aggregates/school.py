@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -72,6 +72,7 @@ class School:
     name: str = ""
     district_id: str = ""
     time_zone: str = "Asia/Shanghai"
+    service_ends_at: time = time(17, 30)
     places: dict[str, Place] = field(default_factory=dict)
 
     @classmethod
@@ -98,14 +99,24 @@ class School:
 
     # Decisions
 
-    def register(self, meta: EventMeta, name: str, district_id: str, time_zone: str) -> list[HandoffEvent]:
+    def register(
+        self, meta: EventMeta, name: str, district_id: str, time_zone: str, service_ends_at: time = time(17, 30)
+    ) -> list[HandoffEvent]:
         if self.version:
             raise SchoolAlreadyRegisteredError
         try:
             ZoneInfo(time_zone)
         except (ZoneInfoNotFoundError, ValueError):
             raise UnknownTimeZoneError(time_zone=time_zone) from None
-        return [SchoolRegistered(**self._stamp(meta), name=name, district_id=district_id, time_zone=time_zone)]
+        return [
+            SchoolRegistered(
+                **self._stamp(meta),
+                name=name,
+                district_id=district_id,
+                time_zone=time_zone,
+                service_ends_at=service_ends_at.isoformat(timespec="seconds"),
+            )
+        ]
 
     def add_place(
         self, meta: EventMeta, place_code: str, kind: str, label_zh: str, label_en: str
@@ -125,7 +136,13 @@ def evolve(state: School, event: HandoffEvent) -> School:
     state = replace(state, version=event.originator_version)
     match event:
         case SchoolRegistered():
-            return replace(state, name=event.name, district_id=event.district_id, time_zone=event.time_zone)
+            return replace(
+                state,
+                name=event.name,
+                district_id=event.district_id,
+                time_zone=event.time_zone,
+                service_ends_at=time.fromisoformat(event.service_ends_at),
+            )
         case PlaceAdded():
             place = Place(event.place_code, event.kind, event.label_zh, event.label_en)
             return replace(state, places={**state.places, place.code: place})

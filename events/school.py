@@ -12,6 +12,8 @@ class SchoolRegistered(HandoffEvent):
     district_id: str
     time_zone: str
     """IANA time zone that fixes the school's service day, e.g. Asia/Shanghai."""
+    service_ends_at: str
+    """Local time (HH:MM:SS) when after-school service ends; a child still in care after it is a late pickup."""
 
 
 class PlaceAdded(HandoffEvent):

@@ -39,10 +39,17 @@ def parse_token(token: str) -> tuple[str, str, str] | None:
 class AdministrationCommands:
     """School set-up, staff tokens and guardian authorisations."""
 
-    def register_school(self: Handoff, ctx: CommandContext, name: str, district_id: str, time_zone: str) -> None:
-        """Register a school with its district and time zone."""
+    def register_school(
+        self: Handoff,
+        ctx: CommandContext,
+        name: str,
+        district_id: str,
+        time_zone: str,
+        service_ends_at: time = time(17, 30),
+    ) -> None:
+        """Register a school with its district, time zone and the daily end of after-school service."""
         found = self._get(school.school_id_for(ctx.school_id), school.project) or School.unregistered(ctx.school_id)
-        self.save(*found.register(ctx.meta(self.clock()), name, district_id, time_zone))
+        self.save(*found.register(ctx.meta(self.clock()), name, district_id, time_zone, service_ends_at))
 
     def add_place(self: Handoff, ctx: CommandContext, place_code: str, kind: str, label_zh: str, label_en: str) -> None:
         """Add a temporary class, room or venue to a school."""
