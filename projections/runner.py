@@ -86,7 +86,8 @@ class Projector:
                     schools.add(self._handle(cursor, notification))
             last = max(done, page[-1].id)
             cursor.execute(
-                "UPDATE projection_positions SET position = %s, updated_at = now() WHERE projection = %s AND version = %s",
+                "UPDATE projection_positions SET position = %s, updated_at = now()"
+                " WHERE projection = %s AND version = %s",
                 (last, self.model.name, self.version),
             )
             catalog.clear_failures(conn, self.model.name, self.version, last)
