@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from projections.attendance import attendance
+from projections.audit import audit
 from projections.base import ReadModel
+from projections.district import district
 from projections.occupancy import occupancy
+from projections.supervision import supervision
+from projections.timeline import timeline
 
-READ_MODELS: dict[str, ReadModel] = {model.name: model for model in (occupancy,)}
+READ_MODELS: dict[str, ReadModel] = {
+    model.name: model for model in (occupancy, timeline, audit, attendance, supervision, district)
+}

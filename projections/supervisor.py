@@ -33,8 +33,17 @@ def lock_key(model: str, version: int) -> int:
 class Worker:
     """Runs one read model's projector for as long as the supervisor lives."""
 
-    def __init__(self, model: ReadModel, conninfo: str, events: EventLog, events_channel: str, stop: threading.Event):
+    def __init__(
+        self,
+        model: ReadModel,
+        conninfo: str,
+        events: EventLog,
+        events_channel: str,
+        stop: threading.Event,
+        page_size: int = 500,
+    ) -> None:
         self.model, self.conninfo, self.events, self.channel, self.stop = model, conninfo, events, events_channel, stop
+        self.page_size = page_size
         self.backoff = 0.5
         self.last_error: str | None = None
         self.holding: int | None = None
@@ -60,7 +69,7 @@ class Worker:
                 return
             conn.execute(f'LISTEN "{self.channel}"')
             conn.execute("LISTEN handoff_projection_switch")
-            projector = Projector(self.model, self.conninfo, self.events, version)
+            projector = Projector(self.model, self.conninfo, self.events, version, self.page_size)
             projector.prepare()
             while not self.stop.is_set() and catalog.active_version(conn, self.model.name) == version:
                 projector.catch_up()
@@ -109,9 +118,11 @@ class Worker:
 class Supervisor:
     """One worker thread per read model."""
 
-    def __init__(self, models: Sequence[ReadModel], conninfo: str, events: EventLog, events_channel: str) -> None:
+    def __init__(
+        self, models: Sequence[ReadModel], conninfo: str, events: EventLog, events_channel: str, page_size: int = 500
+    ) -> None:
         self.stop = threading.Event()
-        self.workers = [Worker(m, conninfo, events, events_channel, self.stop) for m in models]
+        self.workers = [Worker(m, conninfo, events, events_channel, self.stop, page_size) for m in models]
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:

@@ -1,0 +1,110 @@
+"""The safety audit trail: every change of custody, from whom to whom, where, when and on which device.
+
+A check-in passes the child from the homeroom teacher (when known) to a custodian at a place; a transfer from one
+custodian and place to another; a release from the custodian, at the place the child was last taken to, to a
+guardian, or to 'self' when the child leaves alone."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from psycopg import Connection, Cursor
+from psycopg.rows import dict_row
+
+from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyEvent
+from projections.base import ReadModel, Tables
+
+audit = ReadModel(
+    "audit",
+    [
+        "CREATE TABLE {changes} (school_id text NOT NULL, service_day date NOT NULL, child_id text NOT NULL,"
+        " version int NOT NULL, kind text NOT NULL, from_party text, from_place text, to_party text NOT NULL,"
+        " to_place text, server_time timestamptz NOT NULL, device_time timestamptz NOT NULL,"
+        " device_id text NOT NULL, actor_id text NOT NULL, actor_role text NOT NULL,"
+        " PRIMARY KEY (school_id, service_day, child_id, version))",
+        "CREATE INDEX ON {changes} (school_id, server_time)",
+    ],
+)
+
+INSERT = (
+    "INSERT INTO {changes} VALUES (%(school)s, %(day)s, %(child)s, %(version)s, %(kind)s, %(from_party)s,"
+    # a release names no place: it happens where the child was last taken to
+    " COALESCE(%(from_place)s::text, (SELECT to_place FROM {changes} WHERE school_id = %(school)s"
+    " AND service_day = %(day)s AND child_id = %(child)s AND version < %(version)s ORDER BY version DESC LIMIT 1)),"
+    " %(to_party)s, %(to_place)s, %(server_time)s, %(device_time)s, %(device)s, %(actor)s, %(role)s)"
+    " ON CONFLICT (school_id, service_day, child_id, version) DO NOTHING"
+)
+
+
+def _record(cur: Cursor[Any], t: Tables, e: CustodyEvent, kind: str, **change: Any) -> None:
+    params = {
+        "school": e.school_id,
+        "day": e.service_day,
+        "child": e.child_id,
+        "version": e.originator_version,
+        "kind": kind,
+        "from_place": None,
+        "to_place": None,
+        "server_time": e.timestamp,
+        "device_time": e.device_time,
+        "device": e.device_id,
+        "actor": e.actor_id,
+        "role": e.actor_role,
+        **change,
+    }
+    cur.execute(t.format(INSERT), params)
+
+
+@audit.handles(ChildCheckedIn)
+def _checked_in(cur: Cursor[Any], t: Tables, e: ChildCheckedIn) -> None:
+    _record(cur, t, e, "check_in", from_party=e.handed_over_by, to_party=e.custodian_id, to_place=e.place_code)
+
+
+@audit.handles(ChildTransferred)
+def _transferred(cur: Cursor[Any], t: Tables, e: ChildTransferred) -> None:
+    _record(
+        cur,
+        t,
+        e,
+        "transfer",
+        from_party=e.from_custodian_id,
+        from_place=e.from_place_code,
+        to_party=e.to_custodian_id,
+        to_place=e.to_place_code,
+    )
+
+
+@audit.handles(ChildReleased)
+def _released(cur: Cursor[Any], t: Tables, e: ChildReleased) -> None:
+    _record(cur, t, e, "release", from_party=e.from_custodian_id, to_party=e.guardian_id or "self")
+
+
+# Queries
+
+CHANGES = """
+SELECT service_day, child_id, version, kind, from_party, from_place, to_party, to_place, server_time, device_time,
+  device_id, actor_id, actor_role
+FROM {changes}
+WHERE school_id = %(school)s
+  AND (%(day)s::date IS NULL OR service_day = %(day)s)
+  AND (%(child)s::text IS NULL OR child_id = %(child)s)
+ORDER BY server_time, child_id, version LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+
+def custody_changes(
+    conn: Connection[Any],
+    t: Tables,
+    school: str,
+    day: date | None = None,
+    child: str | None = None,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Changes of custody in one school, optionally of one day or one child, oldest first."""
+    params = {"school": school, "day": day, "child": child, "limit": limit, "offset": offset}
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(t.format(CHANGES), params)
+        return cur.fetchall()

@@ -1,0 +1,89 @@
+"""A child's day, event by event: every custody event with who recorded it, on which device, and when."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from psycopg import Connection, Cursor
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from events.custody import (
+    ChildCheckedIn,
+    ChildMarkedAbsent,
+    ChildReleased,
+    ChildTransferred,
+    CustodyEvent,
+    GuardianAndChildConfirmed,
+    GuardianArrived,
+    ReleaseRefused,
+)
+from projections.base import ReadModel, Tables
+
+timeline = ReadModel(
+    "timeline",
+    [
+        "CREATE TABLE {entries} (school_id text NOT NULL, service_day date NOT NULL, child_id text NOT NULL,"
+        " version int NOT NULL, event_type text NOT NULL, server_time timestamptz NOT NULL,"
+        " device_time timestamptz NOT NULL, actor_id text NOT NULL, actor_role text NOT NULL,"
+        " device_id text NOT NULL, details jsonb NOT NULL, PRIMARY KEY (school_id, service_day, child_id, version))",
+    ],
+)
+
+ENVELOPE = frozenset(field.name for field in dataclasses.fields(CustodyEvent))
+"""Fields every custody event carries; `details` holds the rest, the event's own."""
+
+
+def details(event: CustodyEvent) -> dict[str, Any]:
+    """The event's own fields (never the envelope), as JSON values."""
+    return {field.name: getattr(event, field.name) for field in dataclasses.fields(event) if field.name not in ENVELOPE}
+
+
+@timeline.handles(
+    ChildCheckedIn,
+    ChildTransferred,
+    GuardianArrived,
+    GuardianAndChildConfirmed,
+    ChildReleased,
+    ChildMarkedAbsent,
+    ReleaseRefused,
+)
+def _entry(cur: Cursor[Any], t: Tables, e: CustodyEvent) -> None:
+    cur.execute(
+        t.format(
+            "INSERT INTO {entries} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (school_id, service_day, child_id, version) DO NOTHING"
+        ),
+        (
+            e.school_id,
+            e.service_day,
+            e.child_id,
+            e.originator_version,
+            type(e).__name__,
+            e.timestamp,
+            e.device_time,
+            e.actor_id,
+            e.actor_role,
+            e.device_id,
+            Jsonb(details(e)),
+        ),
+    )
+
+
+# Queries
+
+CHILD_DAY = """
+SELECT version, event_type, server_time, device_time, actor_id, actor_role, device_id, details
+FROM {entries}
+WHERE school_id = %(school)s AND service_day = %(day)s AND child_id = %(child)s
+ORDER BY version
+"""
+
+
+def child_day(conn: Connection[Any], t: Tables, school: str, day: date, child: str) -> list[dict[str, Any]]:
+    """Every custody event of one child on one service day, in the order they happened to the child."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(t.format(CHILD_DAY), {"school": school, "day": day, "child": child})
+        return cur.fetchall()
