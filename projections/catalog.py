@@ -13,6 +13,7 @@ CATALOG_DDL = (
     " projection text PRIMARY KEY, active_version int NOT NULL, switched_at timestamptz NOT NULL DEFAULT now())",
     "CREATE TABLE IF NOT EXISTS projection_positions ("
     " projection text NOT NULL, version int NOT NULL, position bigint NOT NULL DEFAULT 0,"
+    " tables_created boolean NOT NULL DEFAULT false,"
     " updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (projection, version))",
     "CREATE TABLE IF NOT EXISTS projection_failures ("
     " projection text NOT NULL, version int NOT NULL, position bigint NOT NULL, topic text NOT NULL,"
@@ -67,11 +68,20 @@ def activate(conn: Connection[Any], projection: str, version: int) -> None:
     conn.execute("SELECT pg_notify('handoff_projection_switch', %s)", (f"{projection}:{version}",))
 
 
-def register_version(conn: Connection[Any], projection: str, version: int) -> None:
+def register_version(conn: Connection[Any], projection: str, version: int, tables_created: bool = False) -> None:
     conn.execute(
-        "INSERT INTO projection_positions (projection, version) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-        (projection, version),
+        "INSERT INTO projection_positions (projection, version, tables_created) VALUES (%s, %s, %s)"
+        " ON CONFLICT (projection, version) DO UPDATE"
+        " SET tables_created = projection_positions.tables_created OR excluded.tables_created",
+        (projection, version, tables_created),
     )
+
+
+def has_tables(conn: Connection[Any], projection: str, version: int) -> bool:
+    row = conn.execute(
+        "SELECT tables_created FROM projection_positions WHERE projection = %s AND version = %s", (projection, version)
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def position(conn: Connection[Any], projection: str, version: int) -> int:

@@ -43,15 +43,17 @@ class Projector:
 
     def prepare(self) -> None:
         """Create this version's tables and its position row."""
-        with psycopg.connect(self.conninfo) as conn, conn.transaction():
+        with psycopg.connect(self.conninfo, autocommit=True) as conn, conn.transaction():
             catalog.lock_ddl(conn)
+            if catalog.has_tables(conn, self.model.name, self.version):
+                return
             with conn.cursor() as cursor:
                 self.model.create(cursor, self.version)
-            catalog.register_version(conn, self.model.name, self.version)
+            catalog.register_version(conn, self.model.name, self.version, tables_created=True)
 
     def catch_up(self, stop: int | None = None, progress: Progress | None = None) -> int:
         """Apply every event after our position (up to `stop`); return the new position."""
-        with psycopg.connect(self.conninfo) as conn:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
             reached = catalog.position(conn, self.model.name, self.version)
             while stop is None or reached < stop:
                 page = self.events.page(reached, self.page_size, stop)

@@ -57,7 +57,7 @@ class Worker:
                 self._report(error)
             except psycopg.Error as error:
                 self.last_error = f"database: {type(error).__name__}"
-                log.warning("projection %s lost its database connection; retrying", self.model.name)
+                log.warning("projection %s: database error %s; retrying", self.model.name, error)
             self.holding = None
             self.stop.wait(self.backoff)
             self.backoff = min(self.backoff * 2, MAX_BACKOFF)

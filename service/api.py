@@ -1,32 +1,46 @@
-"""The FastAPI app: routes, the one central error mapping, and health."""
+"""The FastAPI app: routes, the one central error mapping, health and metrics."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 
 from aggregates.base import DomainError
 from service.app import ConcurrentChangeError, Handoff
+from service.live import ViewWatcher
+from service.queries import Views
+from service.readside import ReadSide
 from service.routes import child
+from service.routes_views import district_views, views
 
 log = logging.getLogger("handoff.api")
 
 
-def create_app(handoff: Handoff) -> FastAPI:
-    """The HTTP API over one Handoff application."""
+def create_app(handoff: Handoff, read: ReadSide | None = None, watcher: ViewWatcher | None = None) -> FastAPI:
+    """The HTTP API over one Handoff application; the views need PostgreSQL (`read` and `watcher`)."""
     api = FastAPI(
         title="Handoff",
         version="0.1.0",
         description="Custody of children in after-school care (课后服务): check-in, transfer, handoff, release.",
     )
     api.state.handoff = handoff
+    api.state.read = read
+    api.state.watcher = watcher
+    api.state.views = Views(handoff, read) if read else None
+    api.state.metrics = metrics_registry(read)
     api.include_router(child)
+    api.include_router(views)
+    api.include_router(district_views)
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
-    api.add_api_route("/health", health, methods=["GET"], summary="Liveness and database reachability")
+    api.add_api_route("/health", health, methods=["GET"], summary="Liveness, database, and projection lag")
+    api.add_api_route("/metrics", metrics, methods=["GET"], summary="Prometheus metrics", include_in_schema=False)
     return api
 
 
@@ -36,7 +50,7 @@ def domain_error(_: Request, exc: Exception) -> JSONResponse:
     body: dict[str, object] = {"code": exc.code, "message": exc.text}
     if isinstance(exc, ConcurrentChangeError):
         body["current"] = exc.details.get("current")
-    log.info("refused", extra={"code": exc.code, "status": exc.status})
+    log.info("refused %s (%d)", exc.code, exc.status)
     return JSONResponse(status_code=exc.status, content=body)
 
 
@@ -57,6 +71,46 @@ def validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def health(request: Request) -> dict[str, object]:
+def health(request: Request) -> JSONResponse:
+    """200 while the event store answers; projection lag (against the store's head) and failing handlers shown."""
     handoff: Handoff = request.app.state.handoff
-    return {"status": "ok", "last_event": handoff.recorder.max_notification_id() or 0}
+    read: ReadSide | None = request.app.state.read
+    head = handoff.recorder.max_notification_id() or 0
+    projections: dict[str, Any] = read.status() if read else {}
+    projections.pop("head", None)
+    failing = sorted(name for name, state in projections.items() if state["state"] == "failing")
+    status = "failing" if failing else "ok"
+    return JSONResponse({"status": status, "head": head, "failing": failing, "projections": projections})
+
+
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
+
+
+class ProjectionCollector:
+    """Projection positions and lag, read from the database at scrape time."""
+
+    def __init__(self, read: ReadSide) -> None:
+        self.read = read
+
+    def collect(self) -> Any:
+        status = self.read.status()
+        head = GaugeMetricFamily("handoff_event_log_head", "Position of the newest event in the store")
+        head.add_metric([], status.pop("head"))
+        lag_events = GaugeMetricFamily("handoff_projection_lag_events", "Events not yet visible", labels=["projection"])
+        lag_seconds = GaugeMetricFamily(
+            "handoff_projection_lag_seconds", "Age of the oldest event not yet visible", labels=["projection"]
+        )
+        failing = GaugeMetricFamily("handoff_projection_failing", "1 while a handler fails", labels=["projection"])
+        for name, state in status.items():
+            lag_events.add_metric([name], state["lag_events"])
+            lag_seconds.add_metric([name], state["lag_seconds"])
+            failing.add_metric([name], 1 if state["state"] == "failing" else 0)
+        yield from (head, lag_events, lag_seconds, failing)
+
+
+def metrics_registry(read: ReadSide | None) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    if read is not None:
+        registry.register(ProjectionCollector(read))  # type: ignore[arg-type]
+    return registry

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import signal
+import threading
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -10,14 +13,19 @@ from typing import Annotated
 import typer
 
 from aggregates.staff import Role, StaffNotFoundError
+from projections.rebuild import rebuild
+from projections.registry import READ_MODELS
 from service.app import Handoff
-from service.runtime import build_handoff, database_url
+from service.readside import ReadSide
+from service.runtime import build_handoff, database_url, event_log, projector_supervisor, read_stack
 from service.seed import DemoSeed, context, seed_demo
 from service.settings import Settings
 
 app = typer.Typer(help="Handoff: custody of children in after-school care.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff members and their tokens.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
+project_app = typer.Typer(help="The projector: read models built from the event log.", invoke_without_command=True)
+app.add_typer(project_app, name="project")
 
 
 class RoleName(StrEnum):
@@ -33,6 +41,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [HANDOFF_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [HANDOFF_PORT]")] = None,
     seed: Annotated[bool, typer.Option(help="Seed the demo school on first start")] = True,
+    projector: Annotated[bool, typer.Option(help="Run the projectors in this process too")] = True,
 ) -> None:
     """Run the API. Without HANDOFF_DATABASE_URL, PostgreSQL runs embedded with its data under ./var/."""
     import uvicorn
@@ -46,9 +55,13 @@ def serve(
         handoff = build_handoff(settings, url)
         if seed:
             _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
+        views = read_stack(handoff, url, with_projector=projector, page_size=settings.projector_page_size)
+        api = create_app(handoff, views.read if views else None, views.watcher if views else None)
         address = f"http://{host or settings.host}:{port or settings.port}"
         typer.echo(f"\nHandoff is running at {address}  (API docs: {address}/docs)\n")
-        uvicorn.run(create_app(handoff), host=host or settings.host, port=port or settings.port, log_level="info")
+        uvicorn.run(api, host=host or settings.host, port=port or settings.port, log_level="info")
+        if views:
+            views.close()
         handoff.close()
 
 
@@ -118,3 +131,70 @@ def _print_demo(seed: DemoSeed) -> None:
     typer.echo("Demo tokens (Authorization: Bearer <token>):")
     for role, token in seed.tokens.items():
         typer.echo(f"  {role:<12} {token}")
+
+
+@project_app.callback()
+def project(context: typer.Context) -> None:
+    """Run the projectors until stopped (SIGINT/SIGTERM). Several may run: one per read model is live."""
+    if context.invoked_subcommand is not None:
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with database_url(settings) as url:
+        if url is None:
+            raise typer.BadParameter("the projector needs PostgreSQL")
+        handoff = build_handoff(settings, url)
+        supervisor = projector_supervisor(handoff, url, settings.projector_page_size)
+        supervisor.start()
+        typer.echo(f"projecting {', '.join(READ_MODELS)}; stop with Ctrl-C")
+        try:
+            stopped.wait()
+        except KeyboardInterrupt:
+            pass
+        supervisor.close()
+        handoff.close()
+
+
+@project_app.command("rebuild")
+def project_rebuild(
+    names: Annotated[list[str] | None, typer.Argument(help="Read models to rebuild (default: all)")] = None,
+) -> None:
+    """Rebuild read models from position zero into a new version; reads switch over once it has caught up."""
+    from rich.progress import Progress
+
+    settings = Settings()
+    chosen = names or list(READ_MODELS)
+    unknown = sorted(set(chosen) - set(READ_MODELS))
+    if unknown:
+        raise typer.BadParameter(f"unknown read model(s): {', '.join(unknown)}; known: {', '.join(READ_MODELS)}")
+    with database_url(settings) as url:
+        if url is None:
+            raise typer.BadParameter("rebuilding needs PostgreSQL")
+        handoff = build_handoff(settings, url)
+        with Progress() as progress:
+            for name in chosen:
+                task = progress.add_task(f"rebuilding {name}", total=None)
+                report = lambda done, head, task=task: progress.update(task, completed=done, total=head)  # noqa: E731
+                version = rebuild(READ_MODELS[name], url, event_log(handoff), progress=report)
+                progress.update(task, description=f"{name}: version {version} is live")
+        handoff.close()
+
+
+@project_app.command("status")
+def project_status() -> None:
+    """Each read model's live version, position, lag and any failing event."""
+    settings = Settings()
+    with database_url(settings) as url:
+        if url is None:
+            raise typer.BadParameter("the read models live in PostgreSQL")
+        handoff = build_handoff(settings, url)
+        read = ReadSide(url, event_log(handoff), handoff.clock)
+        typer.echo(json.dumps(read.status(), indent=2, ensure_ascii=False))
+        read.close()
+        handoff.close()
+
+
+if __name__ == "__main__":
+    app()

@@ -35,6 +35,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "mark_absent": frozenset({Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN}),
     "read_child_day": frozenset({Role.GATE, Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN}),
     "manage_guardians": frozenset({Role.ADMIN}),
+    "read_occupancy": frozenset({Role.GATE, Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN}),
+    "read_records": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
+    "read_district": frozenset({Role.REGULATOR}),
 }
 """Which roles may do what. Every service method checks it; routes never do."""
 
@@ -47,6 +50,9 @@ ACTION_WORDS = {
     "mark_absent": "mark children absent",
     "read_child_day": "see a child's day",
     "manage_guardians": "change who may collect a child",
+    "read_occupancy": "see who is on site",
+    "read_records": "read the audit trail, attendance and supervision records",
+    "read_district": "read the district summary",
 }
 
 
@@ -66,6 +72,13 @@ class Actor:
             raise WrongRoleError(role=self.role.value, action=ACTION_WORDS[action])
         if self.scope_id != school_id:
             raise WrongSchoolError
+
+    def require_district(self, action: str, district_id: str) -> None:
+        """Refuse unless the role allows the action for this district."""
+        if self.role not in PERMISSIONS[action]:
+            raise WrongRoleError(role=self.role.value, action=ACTION_WORDS[action])
+        if self.district_id != district_id:
+            raise WrongSchoolError("You can only read your own district.")
 
 
 SYSTEM_ACTOR = Actor(staff_id="system", role=Role.ADMIN, scope_id="", district_id="")

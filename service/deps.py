@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Header, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from aggregates.base import DomainError
 from aggregates.staff import Role
+from projections.registry import READ_MODELS
 from service.app import Handoff
 from service.context import Actor, CommandContext
+from service.live import ViewWatcher
 from service.schemas import IDEMPOTENCY_KEY_PATTERN, CommandRequest, Ref
 
 
@@ -59,6 +61,10 @@ SchoolId = Annotated[Ref, Path(description="The school's code")]
 ChildId = Annotated[Ref, Path(description="The child's number on the school roster")]
 
 
+READ_YOUR_WRITES = "wait-for-views"
+READ_YOUR_WRITES_TIMEOUT = 2.0
+
+
 @dataclass(frozen=True)
 class CommandHeaders:
     """Everything about a command except its body."""
@@ -67,6 +73,20 @@ class CommandHeaders:
     school_id: str
     idempotency_key: str
     operation: str
+    wait_for_views: bool = False
+    handoff: Handoff | None = None
+    watcher: ViewWatcher | None = None
+    response: Response | None = None
+
+    def done(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """With `Prefer: wait-for-views`, answer only once every view shows the command (bounded wait)."""
+        if self.wait_for_views and self.handoff is not None and self.response is not None:
+            position = self.handoff.recorder.max_notification_id() or 0  # at or after this command's events
+            caught_up = self.watcher is not None and self.watcher.wait_for(
+                READ_MODELS, position, READ_YOUR_WRITES_TIMEOUT
+            )
+            self.response.headers["Views-Caught-Up"] = "true" if caught_up else "false"
+        return answer
 
     def context(self, body: CommandRequest) -> CommandContext:
         payload: dict[str, Any] = body.model_dump(mode="json")
@@ -83,6 +103,7 @@ class CommandHeaders:
 
 def command_headers(
     request: Request,
+    response: Response,
     actor: CurrentActor,
     school_id: SchoolId,
     idempotency_key: Annotated[
@@ -91,9 +112,19 @@ def command_headers(
             alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description="Unique per action; reuse it on retry"
         ),
     ],
+    prefer: Annotated[str | None, Header(description="`wait-for-views`: answer once the views show it")] = None,
 ) -> CommandHeaders:
     operation = f"{request.method} {request.scope['route'].path}"
-    return CommandHeaders(actor=actor, school_id=school_id, idempotency_key=idempotency_key, operation=operation)
+    return CommandHeaders(
+        actor=actor,
+        school_id=school_id,
+        idempotency_key=idempotency_key,
+        operation=operation,
+        wait_for_views=READ_YOUR_WRITES in (prefer or ""),
+        handoff=request.app.state.handoff,
+        watcher=request.app.state.watcher,
+        response=response,
+    )
 
 
 Command = Annotated[CommandHeaders, Depends(command_headers)]

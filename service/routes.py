@@ -31,40 +31,44 @@ child = APIRouter(prefix="/api/v1/schools/{school_id}/children/{child_id}", resp
 
 @child.post("/check-in", response_model=CommandResponse, summary="Check a child in to after-school care (签到)")
 def check_in(child_id: ChildId, body: CheckInRequest, command: Command, handoff: HandoffApp) -> dict:
-    return handoff.check_in(command.context(body), child_id, body.place_code, body.custodian_id, body.handed_over_by)
+    return command.done(
+        handoff.check_in(command.context(body), child_id, body.place_code, body.custodian_id, body.handed_over_by)
+    )
 
 
 @child.post("/transfer", response_model=CommandResponse, summary="Hand a child over to another adult and place (交接)")
 def transfer(child_id: ChildId, body: TransferRequest, command: Command, handoff: HandoffApp) -> dict:
-    return handoff.transfer(command.context(body), child_id, body.to_custodian_id, body.to_place_code)
+    return command.done(handoff.transfer(command.context(body), child_id, body.to_custodian_id, body.to_place_code))
 
 
 @child.post("/guardian-arrival", response_model=CommandResponse, summary="Register a guardian at the gate (家长到达)")
 def guardian_arrival(child_id: ChildId, body: GuardianArrivalRequest, command: Command, handoff: HandoffApp) -> dict:
-    return handoff.register_arrival(
-        command.context(body), child_id, body.guardian_id, body.verification, body.pickup_code
+    return command.done(
+        handoff.register_arrival(command.context(body), child_id, body.guardian_id, body.verification, body.pickup_code)
     )
 
 
 @child.post("/confirmation", response_model=CommandResponse, summary="Guardian and child confirm each other (互相确认)")
 def confirmation(child_id: ChildId, body: ConfirmationRequest, command: Command, handoff: HandoffApp) -> dict:
-    return handoff.confirm(
-        command.context(body),
-        child_id,
-        body.guardian_id,
-        body.guardian_recognised_child,
-        body.child_recognised_guardian,
+    return command.done(
+        handoff.confirm(
+            command.context(body),
+            child_id,
+            body.guardian_id,
+            body.guardian_recognised_child,
+            body.child_recognised_guardian,
+        )
     )
 
 
 @child.post("/release", response_model=CommandResponse, summary="Release a child (离校)")
 def release(child_id: ChildId, body: ReleaseRequest, command: Command, handoff: HandoffApp) -> dict:
-    return handoff.release(command.context(body), child_id, body.guardian_id)
+    return command.done(handoff.release(command.context(body), child_id, body.guardian_id))
 
 
 @child.post("/absence", response_model=CommandResponse, summary="Mark a child absent today (缺勤)")
 def absence(child_id: ChildId, body: AbsenceRequest, command: Command, handoff: HandoffApp) -> dict:
-    return handoff.mark_absent(command.context(body), child_id, body.reason)
+    return command.done(handoff.mark_absent(command.context(body), child_id, body.reason))
 
 
 @child.get("/days/{day}", response_model=ChildDayResponse, summary="A child's day: status, custodian, history")
@@ -82,14 +86,16 @@ def child_day(
 def authorise_guardian(
     child_id: ChildId, body: GuardianAuthorisationRequest, command: Command, handoff: HandoffApp
 ) -> dict:
-    return handoff.authorise_guardian(
-        command.context(body),
-        child_id,
-        body.guardian_id,
-        body.relation,
-        body.pickup_code,
-        body.valid_from,
-        body.valid_until,
+    return command.done(
+        handoff.authorise_guardian(
+            command.context(body),
+            child_id,
+            body.guardian_id,
+            body.relation,
+            body.pickup_code,
+            body.valid_from,
+            body.valid_until,
+        )
     )
 
 
@@ -101,9 +107,9 @@ def revoke_guardian(
     command: Command,
     handoff: HandoffApp,
 ) -> dict:
-    return handoff.revoke_guardian(command.context(body), child_id, guardian_id, body.reason)
+    return command.done(handoff.revoke_guardian(command.context(body), child_id, guardian_id, body.reason))
 
 
 @child.put("/self-release", response_model=GuardiansResponse, summary="Allow or withdraw leaving alone")
 def self_release(child_id: ChildId, body: SelfReleaseRequest, command: Command, handoff: HandoffApp) -> dict:
-    return handoff.allow_self_release(command.context(body), child_id, body.not_before)
+    return command.done(handoff.allow_self_release(command.context(body), child_id, body.not_before))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, time
-from typing import Annotated, Literal
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
@@ -150,3 +150,72 @@ class GuardiansResponse(BaseModel):
 class ErrorResponse(BaseModel):
     code: str = Field(description="Stable machine code")
     message: str = Field(description="What was wrong, in plain words")
+
+
+class PlaceOccupancy(BaseModel):
+    place_code: str | None
+    kind: str | None
+    label_zh: str | None
+    label_en: str | None
+    in_care: int
+    guardian_arrived: int
+    confirmed: int
+    custodians: list[str | None]
+
+
+class OccupancyResponse(BaseModel):
+    school_id: str
+    service_day: date
+    on_roster: int
+    checked_in: int
+    in_care: int
+    guardian_arrived: int = Field(description="In care, with a guardian already at the gate")
+    confirmed: int
+    released: int
+    absent: int
+    not_seen: int = Field(description="On the roster, neither checked in nor marked absent")
+    waiting_after_end: int = Field(description="Still in care after the school's service has ended")
+    places: list[PlaceOccupancy]
+
+
+class OccupancyChild(BaseModel):
+    child_id: str
+    home_class: str | None
+    grade: int | None
+    status: str
+    custodian_id: str | None
+    place_code: str | None
+    guardian_arrived: bool
+    confirmed: bool
+    checked_in_at: datetime | None
+    released_at: datetime | None
+    released_to: str | None
+    changed_at: datetime
+
+
+class Page(BaseModel):
+    school_id: str
+    service_day: date
+    limit: int
+    offset: int
+
+
+class OccupancyChildrenResponse(Page):
+    items: list[OccupancyChild]
+
+
+class RowsResponse(BaseModel):
+    """One page of a read model's rows for one school and day."""
+
+    school_id: str
+    service_day: date
+    limit: int | None = None
+    offset: int | None = None
+    items: list[dict[str, Any]]
+
+
+class DistrictSummaryResponse(BaseModel):
+    district_id: str
+    day_from: date
+    day_to: date
+    items: list[dict[str, Any]] = Field(description="Per school and day: counts only, nothing personal")

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET
     default_time_zone: str = "Asia/Shanghai"
     pool_size: int = Field(default=8, ge=1, le=200)
+    projector_page_size: int = Field(default=500, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> Settings:

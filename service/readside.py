@@ -1,0 +1,100 @@
+"""Reads from the projections' tables, always on the live version, scoped to the caller's role and school."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
+
+from aggregates.base import DomainError
+from projections import catalog
+from projections.base import ReadModel, Tables
+from projections.log import EventLog
+from projections.registry import READ_MODELS
+
+
+class ViewsNotReadyError(DomainError):
+    """The read model has not been built yet."""
+
+    status = 503
+    code = "views_not_ready"
+    message = "The live views are still being built. Try again in a moment."
+
+
+class ReadSide:
+    """A small pool of its own, and the live version of every read model."""
+
+    def __init__(
+        self,
+        conninfo: str,
+        events: EventLog,
+        clock: Callable[[], datetime],
+        models: Sequence[ReadModel] = (),
+        pool_size: int = 4,
+    ) -> None:
+        self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True)
+        self.events = events
+        self.clock = clock
+        self.models = [m.name for m in models] or list(READ_MODELS)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def query(self, model: ReadModel, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with self.pool.connection() as conn:
+            return read(conn, self._tables(conn, model), *args, **kwargs)
+
+    def _tables(self, conn: Connection[Any], model: ReadModel) -> Tables:
+        try:
+            version = catalog.active_version(conn, model.name)
+        except Exception as error:  # noqa: BLE001 - the catalog itself may not exist yet
+            raise ViewsNotReadyError from error
+        if version is None:
+            raise ViewsNotReadyError
+        return model.tables(version)
+
+    def status(self) -> dict[str, Any]:
+        """Every read model's position and lag against the store's true head, and any failing event."""
+        head = self.events.head()
+        with self.pool.connection() as conn:
+            catalog.ensure_catalog(conn)
+            positions = dict(
+                conn.execute(
+                    "SELECT p.projection, p.position FROM projection_positions p JOIN projection_versions v"
+                    " ON v.projection = p.projection AND v.active_version = p.version"
+                ).fetchall()
+            )
+            failing = {f.projection: f for f in catalog.failures(conn)}
+        return {name: self._model_status(head, positions.get(name), failing.get(name)) for name in self.models} | {
+            "head": head
+        }
+
+    def _model_status(self, head: int, position: int | None, failure: catalog.Failure | None) -> dict[str, Any]:
+        reached = position or 0
+        return {
+            "position": reached,
+            "lag_events": head - reached,
+            "lag_seconds": self._lag_seconds(reached, head),
+            "state": "failing" if failure else ("not_started" if position is None else "live"),
+            "failure": None
+            if failure is None
+            else {
+                "position": failure.position,
+                "event": failure.topic.rsplit(":", 1)[-1],
+                "error": failure.error,
+                "attempts": failure.attempts,
+                "since": failure.first_seen.isoformat(),
+            },
+        }
+
+    def _lag_seconds(self, position: int, head: int) -> float:
+        """How long the oldest event not yet visible has waited."""
+        if position >= head:
+            return 0.0
+        waiting = self.events.page(position, 1)
+        if not waiting:
+            return 0.0
+        return max(0.0, (self.clock() - self.events.decode(waiting[0]).timestamp).total_seconds())

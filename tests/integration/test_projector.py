@@ -1,0 +1,262 @@
+"""The projector on real PostgreSQL: live following, failures shown and never skipped, kill -9 mid-stream,
+two projectors at once, and views that always equal a fresh rebuild."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aggregates.base import DomainError
+from aggregates.staff import Role
+from events.custody import ChildReleased
+from projections import catalog
+from projections.base import ReadModel
+from projections.rebuild import rebuild
+from projections.registry import READ_MODELS
+from projections.supervisor import Supervisor
+from service.app import Handoff
+from service.context import Actor
+from service.embedded_postgres import create_database, drop_database
+from service.readside import ReadSide
+from service.runtime import event_log, projector_supervisor
+from service.seed import seed_demo
+from service.settings import postgres_env
+from tests.support import SECRET, Clock, ctx, handed_to_guardian, make_handoff, setup_school
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def rows(url: str, model: ReadModel, version: int) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of one version of a read model, in a stable order."""
+    with psycopg.connect(url) as conn:
+        return {
+            name: sorted(conn.execute(model.tables(version).format("SELECT * FROM {%s}" % name)).fetchall(), key=repr)
+            for name in model.logical_names
+        }
+
+
+def positions(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        return dict(
+            conn.execute(
+                "SELECT p.projection, p.position FROM projection_positions p JOIN projection_versions v"
+                " ON v.projection = p.projection AND v.active_version = p.version"
+            ).fetchall()
+        )
+
+
+def wait_until(check: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def caught_up(url: str, handoff: Handoff) -> bool:
+    found = positions_or_empty(url)
+    return len(found) == len(READ_MODELS) and min(found.values()) >= handoff.recorder.max_notification_id()
+
+
+def assert_views_equal_rebuild(url: str, handoff: Handoff) -> None:
+    for model in READ_MODELS.values():
+        with psycopg.connect(url) as conn:
+            live = catalog.active_version(conn, model.name)
+        assert live is not None
+        live_rows = rows(url, model, live)
+        rebuilt = rebuild(model, url, event_log(handoff))
+        assert rows(url, model, rebuilt) == live_rows, model.name
+
+
+@pytest.fixture
+def supervised(postgres_handoff: Handoff, fresh_postgres_url: str) -> Iterator[Supervisor]:
+    supervisor = projector_supervisor(postgres_handoff, fresh_postgres_url)
+    supervisor.start()
+    yield supervisor
+    supervisor.close()
+
+
+def test_the_projector_catches_up_then_follows_live_writes(
+    postgres_handoff: Handoff, fresh_postgres_url: str, supervised: Supervisor
+) -> None:
+    wait_until(lambda: caught_up(fresh_postgres_url, postgres_handoff))
+    handed_to_guardian(postgres_handoff)
+    postgres_handoff.release(ctx(), "C1", "G1")
+    wait_until(lambda: caught_up(fresh_postgres_url, postgres_handoff), timeout=5)
+    assert_views_equal_rebuild(fresh_postgres_url, postgres_handoff)
+
+
+broken = ReadModel("broken", ["CREATE TABLE {releases} (child_id text)"])
+failing = {"on": True}
+
+
+@broken.handles(ChildReleased)
+def _refuse_while_failing(cur: Any, t: Any, e: ChildReleased) -> None:
+    if failing["on"]:
+        raise RuntimeError("this handler is broken")
+    cur.execute(t.format("INSERT INTO {releases} VALUES (%s)"), (e.child_id,))
+
+
+def test_a_failing_handler_is_shown_retried_and_never_skipped(
+    postgres_handoff: Handoff, fresh_postgres_url: str
+) -> None:
+    handed_to_guardian(postgres_handoff)
+    postgres_handoff.release(ctx(), "C1", "G1")
+    released_at = postgres_handoff.recorder.max_notification_id() - 1  # the release, before its answer
+    postgres_handoff.check_in(ctx(), "C2", "T1", None, None)
+    supervisor = Supervisor([broken], fresh_postgres_url, event_log(postgres_handoff), "handoff_events")
+    read = ReadSide(fresh_postgres_url, event_log(postgres_handoff), postgres_handoff.clock, models=[broken])
+    supervisor.start()
+    try:
+        wait_until(lambda: read.status()["broken"]["state"] == "failing")
+        status = read.status()["broken"]
+        assert status["position"] == released_at - 1, "events before the failing one are applied"
+        assert status["failure"]["position"] == released_at
+        assert status["failure"]["event"] == "ChildReleased"
+        assert "this handler is broken" in status["failure"]["error"]
+        failing["on"] = False
+        wait_until(lambda: read.status()["broken"]["state"] == "live" and read.status()["broken"]["lag_events"] == 0)
+        assert rows(fresh_postgres_url, broken, 1) == {"releases": [("C1",)]}
+    finally:
+        failing["on"] = True
+        supervisor.close()
+        read.close()
+
+
+def start_projector(url: str, page_size: int = 20) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "HANDOFF_DATABASE_URL": url,
+        "HANDOFF_SECRET_KEY": SECRET,
+        "HANDOFF_PROJECTOR_PAGE_SIZE": str(page_size),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "project"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+def backlog(fresh_postgres_url: str, tmp_path: Path) -> Iterator[Handoff]:
+    """The demo school: about 1,300 events waiting to be projected."""
+    handoff = Handoff(postgres_env(fresh_postgres_url), secret_key=SECRET)
+    seed_demo(handoff, tmp_path / "tokens.json")
+    yield handoff
+    handoff.close()
+
+
+def test_a_projector_killed_mid_stream_and_restarted_gives_the_same_views(
+    backlog: Handoff, fresh_postgres_url: str
+) -> None:
+    first = start_projector(fresh_postgres_url)
+    head = backlog.recorder.max_notification_id()
+    wait_until(lambda: any(0 < p < head for p in positions_or_empty(fresh_postgres_url).values()))
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert not caught_up(fresh_postgres_url, backlog), "killed mid-stream, before the end"
+    second = start_projector(fresh_postgres_url, page_size=500)
+    try:
+        wait_until(lambda: caught_up(fresh_postgres_url, backlog))
+    finally:
+        second.terminate()
+        second.wait()
+    assert_views_equal_rebuild(fresh_postgres_url, backlog)
+
+
+def test_a_second_projector_alongside_does_no_harm(backlog: Handoff, fresh_postgres_url: str) -> None:
+    projectors = [start_projector(fresh_postgres_url), start_projector(fresh_postgres_url)]
+    try:
+        teacher = Actor("teacher-1", Role.TEACHER, "demo-school", "demo-district")
+        for child in ("C0001", "C0002", "C0003"):
+            backlog.check_in(ctx(teacher, school="demo-school"), child, "T01", None, None)
+        wait_until(lambda: caught_up(fresh_postgres_url, backlog))
+        with psycopg.connect(fresh_postgres_url) as conn:
+            holders = conn.execute(
+                "SELECT objid, count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted GROUP BY objid"
+            ).fetchall()
+        assert len(holders) == len(READ_MODELS)
+        assert all(count == 1 for _, count in holders)
+    finally:
+        for projector in projectors:
+            projector.terminate()
+            projector.wait()
+    assert_views_equal_rebuild(fresh_postgres_url, backlog)
+
+
+def positions_or_empty(url: str) -> dict[str, int]:
+    try:
+        return positions(url)
+    except psycopg.errors.UndefinedTable:
+        return {}
+
+
+COMMANDS = st.lists(
+    st.tuples(
+        st.sampled_from(["check_in", "transfer", "arrive", "confirm", "release", "absent", "next_day"]),
+        st.sampled_from(["C1", "C2", "C3"]),
+        st.sampled_from(["teacher", "teacher2", "duty_leader", "gate"]),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(commands=COMMANDS, split=st.integers(min_value=0, max_value=25))
+def test_views_equal_a_fresh_rebuild_for_any_command_sequence(
+    postgres_server_url: str, commands: list[tuple[str, str, str]], split: int
+) -> None:
+    name = f"handoff_views_{os.getpid()}_{time.monotonic_ns()}"
+    url = create_database(postgres_server_url, name)
+    clock = Clock()
+    handoff = make_handoff(postgres_env(url), clock)
+    try:
+        setup_school(handoff)
+        for n, (command, child, actor) in enumerate(commands):
+            if n == split:
+                project_once(url, handoff)
+            run(handoff, clock, command, child, actor)
+        project_once(url, handoff)
+        assert_views_equal_rebuild(url, handoff)
+    finally:
+        handoff.close()
+        drop_database(postgres_server_url, name)
+
+
+def project_once(url: str, handoff: Handoff) -> None:
+    supervisor = projector_supervisor(handoff, url)
+    supervisor.start()
+    wait_until(lambda: caught_up(url, handoff))
+    supervisor.close()
+
+
+def run(handoff: Handoff, clock: Clock, command: str, child: str, actor: str) -> None:
+    calls = {
+        "check_in": lambda: handoff.check_in(ctx(actor), child, "T1", None, None),
+        "transfer": lambda: handoff.transfer(ctx(actor), child, "t2", "T2"),
+        "arrive": lambda: handoff.register_arrival(ctx("gate"), child, "G1", "pickup_code", "1234"),
+        "confirm": lambda: handoff.confirm(ctx(actor), child, "G1", True, True),
+        "release": lambda: handoff.release(ctx(actor), child, "G1" if child == "C1" else None),
+        "absent": lambda: handoff.mark_absent(ctx(actor), child, "ill"),
+    }
+    if command == "next_day":
+        clock.now += timedelta(days=1, hours=1)
+        return
+    try:
+        calls[command]()
+    except DomainError:
+        pass
