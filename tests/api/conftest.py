@@ -61,15 +61,19 @@ class Tablet:
         return self.handoff.recorder.max_notification_id() or 0
 
 
-def make_tablet(handoff: Handoff) -> Tablet:
+def two_schools_with_tokens(handoff: Handoff) -> dict[str, str]:
+    """Schools S1 and S2 of district D1, its regulator r1, and a token for each kind of caller."""
     setup_school(handoff)
     setup_school(handoff, OTHER_SCHOOL)
     handoff.register_staff(context(DISTRICT), "r1", Role.REGULATOR, DISTRICT)
-    tokens = {
+    return {
         who: handoff.issue_token(context(scope), staff, timedelta(days=1))
         for who, (scope, staff) in STAFF_TOKENS.items()
     }
-    return Tablet(TestClient(create_app(handoff)), handoff, tokens)
+
+
+def make_tablet(handoff: Handoff) -> Tablet:
+    return Tablet(TestClient(create_app(handoff)), handoff, two_schools_with_tokens(handoff))
 
 
 @pytest.fixture

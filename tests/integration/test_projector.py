@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from aggregates.base import DomainError
 from aggregates.staff import Role
-from events.custody import ChildReleased
 from projections import catalog
 from projections.base import ReadModel
 from projections.rebuild import rebuild
@@ -33,6 +32,7 @@ from service.readside import ReadSide
 from service.runtime import event_log, projector_supervisor
 from service.seed import seed_demo
 from service.settings import postgres_env
+from tests.broken_model import broken, failing
 from tests.support import SECRET, Clock, ctx, handed_to_guardian, make_handoff, setup_school
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,17 +95,6 @@ def test_the_projector_catches_up_then_follows_live_writes(
     postgres_handoff.release(ctx(), "C1", "G1")
     wait_until(lambda: caught_up(fresh_postgres_url, postgres_handoff), timeout=5)
     assert_views_equal_rebuild(fresh_postgres_url, postgres_handoff)
-
-
-broken = ReadModel("broken", ["CREATE TABLE {releases} (child_id text)"])
-failing = {"on": True}
-
-
-@broken.handles(ChildReleased)
-def _refuse_while_failing(cur: Any, t: Any, e: ChildReleased) -> None:
-    if failing["on"]:
-        raise RuntimeError("this handler is broken")
-    cur.execute(t.format("INSERT INTO {releases} VALUES (%s)"), (e.child_id,))
 
 
 def test_a_failing_handler_is_shown_retried_and_never_skipped(
