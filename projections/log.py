@@ -15,9 +15,11 @@ class EventLog:
         self.recorder = recorder
         self.mapper = mapper
 
-    def page(self, after: int, limit: int, stop: int | None = None) -> Sequence[Notification]:
-        """Up to `limit` notifications with positions after `after` (and at most `stop`)."""
-        return self.recorder.select_notifications(after + 1, limit, stop=stop)
+    def page(
+        self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()
+    ) -> Sequence[Notification]:
+        """Up to `limit` notifications with positions after `after` (and at most `stop`), of these topics only."""
+        return self.recorder.select_notifications(after + 1, limit, stop=stop, topics=topics)
 
     def head(self) -> int:
         """The position of the newest event in the store."""

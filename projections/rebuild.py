@@ -26,6 +26,7 @@ def rebuild(
         projector.prepare()
         projector.catch_up(stop=events.head(), progress=progress)
         _switch_when_caught_up(conn, projector, model)
+        projector.close()
         conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(model.name, version),))
     return version
 

@@ -40,6 +40,10 @@ class Projector:
         self.model, self.conninfo, self.events, self.version = model, conninfo, events, version
         self.page_size = page_size
         self.tables = model.tables(version)
+        self.conn: psycopg.Connection[Any] | None = None
+        self.reached: int | None = None
+        self.topics = sorted(model.handlers)
+        """Our position, as last committed; the locked row in each transaction stays the authority."""
 
     def prepare(self) -> None:
         """Create this version's tables and its position row."""
@@ -52,31 +56,52 @@ class Projector:
             catalog.register_version(conn, self.model.name, self.version, tables_created=True)
 
     def catch_up(self, stop: int | None = None, progress: Progress | None = None) -> int:
-        """Apply every event after our position (up to `stop`); return the new position."""
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
-            reached = catalog.position(conn, self.model.name, self.version)
-            while stop is None or reached < stop:
-                page = self.events.page(reached, self.page_size, stop)
-                if not page:
-                    break
-                reached = self._apply(conn, page)
-                if progress:
-                    progress(reached, stop or self.events.head())
-        return reached
+        """Apply every event after our position (up to `stop`); return the new position.
 
-    def _apply(self, conn: psycopg.Connection[Any], page: Sequence[Notification]) -> int:
+        Only the topics this model handles are read, so each page ends at the last scanned position: the head
+        at the time of reading, unless the page was full. Commits reach the log in position order (the
+        recorder serialises inserts), so nothing at or below the head can still appear."""
+        conn = self._connection()
+        if self.reached is None:
+            self.reached = catalog.position(conn, self.model.name, self.version)
+        while True:
+            head = min(self.events.head(), stop) if stop is not None else self.events.head()
+            if self.reached >= head:
+                return self.reached
+            page = self.events.page(self.reached, self.page_size, head, topics=self.topics)
+            scanned = page[-1].id if len(page) == self.page_size else head
+            self.reached = self._apply(conn, page, scanned)
+            if progress:
+                progress(self.reached, head)
+
+    def close(self) -> None:
+        self.reached = None
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        """One connection for as long as the projector runs: a new one per wake-up would cost milliseconds."""
+        if self.conn is None or self.conn.closed:
+            self.conn = psycopg.connect(self.conninfo, autocommit=True)
+        return self.conn
+
+    def _apply(self, conn: psycopg.Connection[Any], page: Sequence[Notification], scanned: int) -> int:
         try:
-            return self._apply_page(conn, page)
+            return self._apply_page(conn, page, scanned)
         except HandlerError:
-            if len(page) == 1:
+            pass
+        for notification in page:  # pin the failing event down; everything before it is applied
+            try:
+                self._apply_page(conn, [notification], notification.id)
+            except HandlerError:
+                self._apply_page(conn, [], notification.id - 1)
                 raise
-        for notification in page:  # pin the failing event down; those before it are applied
-            self._apply_page(conn, [notification])
-        return page[-1].id
+        return self._apply_page(conn, [], scanned)
 
-    def _apply_page(self, conn: psycopg.Connection[Any], page: Sequence[Notification]) -> int:
+    def _apply_page(self, conn: psycopg.Connection[Any], page: Sequence[Notification], scanned: int) -> int:
         schools: set[str] = set()
-        with conn.transaction(), conn.cursor() as cursor:
+        with conn.pipeline(), conn.transaction(), conn.cursor() as cursor:  # no round trip per statement
             cursor.execute(
                 "SELECT position FROM projection_positions WHERE projection = %s AND version = %s FOR UPDATE",
                 (self.model.name, self.version),
@@ -84,9 +109,9 @@ class Projector:
             row = cursor.fetchone()
             done = row[0] if row else 0
             for notification in page:
-                if notification.id > done and notification.topic in self.model.handlers:
+                if notification.id > done:
                     schools.add(self._handle(cursor, notification))
-            last = max(done, page[-1].id)
+            last = max(done, scanned)
             cursor.execute(
                 "UPDATE projection_positions SET position = %s, updated_at = now()"
                 " WHERE projection = %s AND version = %s",

@@ -71,11 +71,18 @@ class Worker:
             conn.execute("LISTEN handoff_projection_switch")
             projector = Projector(self.model, self.conninfo, self.events, version, self.page_size)
             projector.prepare()
-            while not self.stop.is_set() and catalog.active_version(conn, self.model.name) == version:
-                projector.catch_up()
-                self.last_error = None
-                for _ in conn.notifies(timeout=WAKE_INTERVAL, stop_after=1):
-                    pass
+            try:
+                while not self.stop.is_set() and catalog.active_version(conn, self.model.name) == version:
+                    projector.catch_up()
+                    self.last_error = None
+                    self._wait_for_commits(conn)
+            finally:
+                projector.close()
+
+    def _wait_for_commits(self, conn: psycopg.Connection[Any]) -> None:
+        """Until the next commit is announced, or a second passes: one wake-up for a whole burst of commits."""
+        for _ in conn.notifies(timeout=WAKE_INTERVAL, stop_after=1):
+            break
 
     def _active_version(self, conn: psycopg.Connection[Any]) -> int:
         catalog.ensure_catalog(conn)
