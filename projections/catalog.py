@@ -20,6 +20,7 @@ CATALOG_DDL = (
     " error text NOT NULL, attempts int NOT NULL DEFAULT 1, first_seen timestamptz NOT NULL DEFAULT now(),"
     " last_seen timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (projection, version, position))",
 )
+SWITCH_CHANNEL = "handoff_projection_switch"
 DDL_LOCK = 7_316_001
 """Advisory lock taken while creating tables, so that processes starting together do not race."""
 
@@ -65,7 +66,7 @@ def activate(conn: Connection[Any], projection: str, version: int) -> None:
         " DO UPDATE SET active_version = excluded.active_version, switched_at = now()",
         (projection, version),
     )
-    conn.execute("SELECT pg_notify('handoff_projection_switch', %s)", (f"{projection}:{version}",))
+    conn.execute("SELECT pg_notify(%s, %s)", (SWITCH_CHANNEL, f"{projection}:{version}"))
 
 
 def register_version(conn: Connection[Any], projection: str, version: int, tables_created: bool = False) -> None:

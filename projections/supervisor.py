@@ -16,6 +16,7 @@ import psycopg
 
 from projections import catalog
 from projections.base import ReadModel
+from projections.catalog import SWITCH_CHANNEL
 from projections.log import EventLog
 from projections.runner import HandlerError, Projector
 
@@ -68,21 +69,25 @@ class Worker:
             if not self._lock(conn, version):
                 return
             conn.execute(f'LISTEN "{self.channel}"')
-            conn.execute("LISTEN handoff_projection_switch")
+            conn.execute(f"LISTEN {SWITCH_CHANNEL}")
             projector = Projector(self.model, self.conninfo, self.events, version, self.page_size)
             projector.prepare()
             try:
-                while not self.stop.is_set() and catalog.active_version(conn, self.model.name) == version:
+                while not self.stop.is_set():
                     projector.catch_up()
                     self.last_error = None
-                    self._wait_for_commits(conn)
+                    if self._wait_for_commits(conn) and catalog.active_version(conn, self.model.name) != version:
+                        return
             finally:
                 projector.close()
 
-    def _wait_for_commits(self, conn: psycopg.Connection[Any]) -> None:
-        """Until the next commit is announced, or a second passes: one wake-up for a whole burst of commits."""
-        for _ in conn.notifies(timeout=WAKE_INTERVAL, stop_after=1):
-            break
+    def _wait_for_commits(self, conn: psycopg.Connection[Any]) -> bool:
+        """Until the next commit is announced, or a second passes: one wake-up for a whole burst of commits.
+
+        True when a rebuild may have switched the live version (announced, or after a quiet second)."""
+        for notice in conn.notifies(timeout=WAKE_INTERVAL, stop_after=1):
+            return notice.channel == SWITCH_CHANNEL
+        return True
 
     def _active_version(self, conn: psycopg.Connection[Any]) -> int:
         catalog.ensure_catalog(conn)
