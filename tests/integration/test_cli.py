@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from projections import catalog
 from service.app import Handoff
 from service.cli import app
 from service.settings import postgres_env
@@ -72,3 +75,21 @@ def test_a_regulator_token_is_scoped_to_a_district(cli_env: dict[str, str]) -> N
     )
     member = reader(cli_env).authenticate(TOKEN.search(output).group(0))
     assert (member.scope_id, member.role) == ("demo-district", "regulator")
+
+
+def test_project_rebuild_builds_a_new_version_and_switches_reads_to_it(cli_env: dict[str, str]) -> None:
+    run(cli_env, "seed-demo")
+    assert "occupancy: version 1 is live" in run(cli_env, "project", "rebuild", "occupancy")
+    assert "occupancy: version 2 is live" in run(cli_env, "project", "rebuild", "occupancy")
+    with psycopg.connect(cli_env["HANDOFF_DATABASE_URL"]) as conn:
+        assert catalog.active_version(conn, "occupancy") == 2
+        rows = conn.execute("SELECT count(*) FROM occupancy_v2_roster").fetchone()
+    assert rows == (240,)
+    status = json.loads(run(cli_env, "project", "status"))
+    assert status["occupancy"]["state"] == "live" and status["occupancy"]["lag_events"] == 0
+
+
+def test_project_rebuild_refuses_an_unknown_read_model(cli_env: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["project", "rebuild", "nonsense"], env=cli_env)
+    assert result.exit_code != 0
+    assert "unknown read model" in result.output

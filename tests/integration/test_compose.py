@@ -53,6 +53,14 @@ def test_api_waits_for_a_healthy_db(config: dict[str, Any]) -> None:
     assert "/health" in " ".join(api["healthcheck"]["test"])
 
 
+def test_one_projector_process_beside_api_workers_without_one(config: dict[str, Any]) -> None:
+    projector, api = config["services"]["projector"], config["services"]["api"]
+    assert projector["command"] == ["handoff", "project"]
+    assert projector["depends_on"]["db"]["condition"] == "service_healthy"
+    assert projector["environment"]["HANDOFF_DATABASE_URL"] == api["environment"]["HANDOFF_DATABASE_URL"]
+    assert "--no-projector" in api["command"]
+
+
 def test_the_secret_key_is_required() -> None:
     env = {key: value for key, value in os.environ.items() if key != "HANDOFF_SECRET_KEY"}
     result = compose_config(env)
