@@ -200,6 +200,8 @@ class Custody:
         self._require_in_care()
         if guardian_id in self.arrived_guardians:
             raise GuardianAlreadyArrivedError
+        if guardians.is_flagged(guardian_id):
+            return self._refusal(meta, guardian_id, "arrival", "person_flagged", guardians)
         if not guardians.is_authorised(guardian_id, self.service_day):
             return self._refusal(meta, guardian_id, "arrival", "guardian_not_authorised", guardians)
         if verification == "pickup_code" and not guardians.pickup_code_matches(guardian_id, code_hash or ""):
@@ -246,6 +248,8 @@ class Custody:
         self._require_custodian_or_duty_leader(meta)
         if self.confirmed_guardian_id != guardian_id:
             raise NotConfirmedError
+        if guardians.is_flagged(guardian_id):
+            return self._refusal(meta, guardian_id, "release", "person_flagged", guardians)
         if not guardians.is_authorised(guardian_id, self.service_day):
             return self._refusal(meta, guardian_id, "release", "guardian_not_authorised", guardians)
         return [self._released(meta, guardian_id, guardians)]
@@ -356,6 +360,8 @@ REFUSAL_MESSAGES = {
     "guardian_not_authorised": "This person is not on the child's authorised list today. Do not release the child; "
     "call the duty leader.",
     "pickup_code_wrong": "The pickup code is wrong. Do not release the child; check the guardian's identity again.",
+    "person_flagged": "This person must not collect the child (flagged by the school). Do not release the child; "
+    "call the duty leader at once.",
     "confirmation_mismatch": "The guardian and the child did not both recognise each other. Do not release the "
     "child; call the duty leader.",
 }

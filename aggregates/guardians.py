@@ -14,6 +14,8 @@ from events.guardians import (
     GuardianAuthorisationRevoked,
     GuardianAuthorised,
     GuardiansEvent,
+    PersonFlagged,
+    PersonFlagLifted,
     SelfReleaseAllowed,
     SelfReleaseWithdrawn,
 )
@@ -31,6 +33,20 @@ class GuardianNotFoundError(NotFoundError):
 
     code = "guardian_not_found"
     message = "This guardian is not on the child's list of authorised guardians."
+
+
+class PersonIsFlaggedError(RuleBrokenError):
+    """A flagged person cannot be authorised, nor flagged twice."""
+
+    code = "person_flagged"
+    message = "This person is flagged as not allowed to collect the child."
+
+
+class PersonNotFlaggedError(NotFoundError):
+    """Only a flag that exists can be lifted."""
+
+    code = "person_not_flagged"
+    message = "This person is not flagged for this child."
 
 
 class BadAuthorisationPeriodError(InvalidCommandError):
@@ -53,6 +69,8 @@ class Authorisation:
     pickup_code_hash: str
     valid_from: date | None
     valid_until: date | None
+    photo_ref: str | None = None
+    sealed: str = ""
 
     def holds_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -70,15 +88,20 @@ class Guardians:
     child_id: str
     authorisations: dict[str, Authorisation] = field(default_factory=dict)
     self_release_not_before: time | None = None
+    flagged: frozenset[str] = frozenset()
+    """People who must never collect the child."""
 
     @classmethod
     def empty(cls, school_id: str, child_id: str) -> Guardians:
         return cls(id=guardians_id(school_id, child_id), version=0, school_id=school_id, child_id=child_id)
 
     def is_authorised(self, guardian_id: str, day: date) -> bool:
-        """Whether this person may collect the child on the given service day."""
+        """Whether this person may collect the child on the given service day (never a flagged person)."""
         found = self.authorisations.get(guardian_id)
-        return found is not None and found.holds_on(day)
+        return guardian_id not in self.flagged and found is not None and found.holds_on(day)
+
+    def is_flagged(self, person_id: str) -> bool:
+        return person_id in self.flagged
 
     def pickup_code_matches(self, guardian_id: str, code_hash: str) -> bool:
         found = self.authorisations.get(guardian_id)
@@ -102,9 +125,13 @@ class Guardians:
         pickup_code_hash: str,
         valid_from: date | None = None,
         valid_until: date | None = None,
+        photo_ref: str | None = None,
+        sealed: str = "",
     ) -> list[GuardiansEvent]:
         if guardian_id in self.authorisations:
             raise GuardianAlreadyAuthorisedError
+        if guardian_id in self.flagged:
+            raise PersonIsFlaggedError
         if valid_from and valid_until and valid_until < valid_from:
             raise BadAuthorisationPeriodError
         return [
@@ -115,6 +142,8 @@ class Guardians:
                 pickup_code_hash=pickup_code_hash,
                 valid_from=valid_from.isoformat() if valid_from else None,
                 valid_until=valid_until.isoformat() if valid_until else None,
+                photo_ref=photo_ref,
+                sealed=sealed,
             )
         ]
 
@@ -122,6 +151,17 @@ class Guardians:
         if guardian_id not in self.authorisations:
             raise GuardianNotFoundError
         return [GuardianAuthorisationRevoked(**self._stamp(meta), guardian_id=guardian_id, reason=reason)]
+
+    def flag(self, meta: EventMeta, person_id: str, reason: str, sealed: str) -> list[GuardiansEvent]:
+        """Flag a person who must never collect the child; any authorisation of theirs stops holding."""
+        if person_id in self.flagged:
+            raise PersonIsFlaggedError
+        return [PersonFlagged(**self._stamp(meta), person_id=person_id, reason=reason, sealed=sealed)]
+
+    def lift_flag(self, meta: EventMeta, person_id: str, reason: str) -> list[GuardiansEvent]:
+        if person_id not in self.flagged:
+            raise PersonNotFlaggedError
+        return [PersonFlagLifted(**self._stamp(meta), person_id=person_id, reason=reason)]
 
     def allow_self_release(self, meta: EventMeta, not_before: time) -> list[GuardiansEvent]:
         return [SelfReleaseAllowed(**self._stamp(meta), not_before=not_before.isoformat(timespec="seconds"))]
@@ -151,11 +191,17 @@ def evolve(state: Guardians, event: GuardiansEvent) -> Guardians:
                 pickup_code_hash=event.pickup_code_hash,
                 valid_from=date.fromisoformat(event.valid_from) if event.valid_from else None,
                 valid_until=date.fromisoformat(event.valid_until) if event.valid_until else None,
+                photo_ref=event.photo_ref,
+                sealed=event.sealed,
             )
             return replace(state, authorisations={**state.authorisations, event.guardian_id: authorisation})
         case GuardianAuthorisationRevoked():
             remaining = {k: v for k, v in state.authorisations.items() if k != event.guardian_id}
             return replace(state, authorisations=remaining)
+        case PersonFlagged():
+            return replace(state, flagged=state.flagged | {event.person_id})
+        case PersonFlagLifted():
+            return replace(state, flagged=state.flagged - {event.person_id})
         case SelfReleaseAllowed():
             return replace(state, self_release_not_before=time.fromisoformat(event.not_before))
         case SelfReleaseWithdrawn():

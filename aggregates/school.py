@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stream_id
 from events.envelope import HandoffEvent
-from events.school import PlaceAdded, SchoolRegistered
+from events.school import (
+    PlaceAdded,
+    ReleaseBatchAdded,
+    SchoolRegistered,
+    SessionScheduled,
+    TermScheduled,
+)
 
 PLACE_KINDS = ("temporary_class", "classroom", "club_room", "playground", "gate")
 
@@ -50,6 +56,37 @@ class PlaceAlreadyExistsError(RuleBrokenError):
     message = "A place with code {place_code} already exists at this school."
 
 
+class NoTermError(RuleBrokenError):
+    """After-school service runs only within a term."""
+
+    code = "no_term"
+    message = "There is no after-school service term on {day}."
+
+
+class TermNotFoundError(NotFoundError):
+    """The term is not scheduled at this school."""
+
+    code = "term_not_found"
+    message = "There is no term {term_id} at this school."
+
+
+class BatchNotFoundError(NotFoundError):
+    """The release batch is not one of the school's."""
+
+    code = "batch_not_found"
+    message = "There is no release batch {batch} at this school."
+
+
+class BadPlanError(InvalidCommandError):
+    """Plans must make sense: terms end after they start, sessions end after they start, codes are unique."""
+
+    code = "bad_plan"
+    message = "{problem}"
+
+
+SEASONS = ("summer_autumn", "winter_spring")
+
+
 def school_id_for(school_code: str) -> UUID:
     return stream_id("school", school_code)
 
@@ -60,6 +97,31 @@ class Place:
     kind: str
     label_zh: str
     label_en: str
+
+
+@dataclass(frozen=True)
+class Term:
+    term_id: str
+    starts_on: date
+    ends_on: date
+    places: int
+
+
+@dataclass(frozen=True)
+class ReleaseBatch:
+    code: str
+    label_zh: str
+    label_en: str
+    ends_at: time
+
+
+@dataclass(frozen=True)
+class Session:
+    season: str
+    name: str
+    weekdays: tuple[str, ...]
+    starts_at: time
+    ends_at: time
 
 
 @dataclass(frozen=True)
@@ -74,6 +136,9 @@ class School:
     time_zone: str = "Asia/Shanghai"
     service_ends_at: time = time(17, 30)
     places: dict[str, Place] = field(default_factory=dict)
+    terms: dict[str, Term] = field(default_factory=dict)
+    batches: dict[str, ReleaseBatch] = field(default_factory=dict)
+    sessions: tuple[Session, ...] = ()
 
     @classmethod
     def unregistered(cls, school_id: str) -> School:
@@ -90,6 +155,25 @@ class School:
     def service_day(self, now: datetime) -> date:
         """The school's local date at a server instant: a day never splits at UTC midnight."""
         return self.local_now(now).date()
+
+    def term_on(self, day: date) -> Term:
+        """The term a service day falls in."""
+        for term in self.terms.values():
+            if term.starts_on <= day <= term.ends_on:
+                return term
+        raise NoTermError(day=day.isoformat())
+
+    def require_term(self, term_id: str) -> Term:
+        try:
+            return self.terms[term_id]
+        except KeyError:
+            raise TermNotFoundError(term_id=term_id) from None
+
+    def require_batch(self, code: str) -> ReleaseBatch:
+        try:
+            return self.batches[code]
+        except KeyError:
+            raise BatchNotFoundError(batch=code) from None
 
     def require_place(self, place_code: str) -> Place:
         try:
@@ -127,6 +211,55 @@ class School:
             raise InvalidCommandError(f"Unknown kind of place: {kind}.")
         return [PlaceAdded(**self._stamp(meta), place_code=place_code, kind=kind, label_zh=label_zh, label_en=label_en)]
 
+    def schedule_term(
+        self, meta: EventMeta, term_id: str, starts_on: date, ends_on: date, places: int
+    ) -> list[HandoffEvent]:
+        if term_id in self.terms or ends_on < starts_on or places < 1:
+            raise BadPlanError(problem="A term needs a new id, an end after its start, and at least one place.")
+        if any(t.starts_on <= ends_on and starts_on <= t.ends_on for t in self.terms.values()):
+            raise BadPlanError(problem="Terms must not overlap.")
+        return [
+            TermScheduled(
+                **self._stamp(meta),
+                term_id=term_id,
+                starts_on=starts_on.isoformat(),
+                ends_on=ends_on.isoformat(),
+                places=places,
+            )
+        ]
+
+    def add_batch(self, meta: EventMeta, code: str, label_zh: str, label_en: str, ends_at: time) -> list[HandoffEvent]:
+        if code in self.batches:
+            raise BadPlanError(problem=f"Release batch {code} already exists.")
+        return [
+            ReleaseBatchAdded(
+                **self._stamp(meta),
+                batch_code=code,
+                label_zh=label_zh,
+                label_en=label_en,
+                ends_at=ends_at.isoformat(timespec="seconds"),
+            )
+        ]
+
+    def schedule_session(
+        self, meta: EventMeta, season: str, name: str, weekdays: list[str], starts_at: time, ends_at: time
+    ) -> list[HandoffEvent]:
+        if season not in SEASONS or ends_at <= starts_at or not weekdays:
+            raise BadPlanError(
+                problem="A session needs a season (summer_autumn or winter_spring), weekdays, "
+                "and an end after its start."
+            )
+        return [
+            SessionScheduled(
+                **self._stamp(meta),
+                season=season,
+                name=name,
+                weekdays=list(weekdays),
+                starts_at=starts_at.isoformat(timespec="seconds"),
+                ends_at=ends_at.isoformat(timespec="seconds"),
+            )
+        ]
+
     def _stamp(self, meta: EventMeta) -> dict[str, object]:
         return {**meta.fields(), "originator_id": self.id, "originator_version": self.version + 1}
 
@@ -143,6 +276,23 @@ def evolve(state: School, event: HandoffEvent) -> School:
                 time_zone=event.time_zone,
                 service_ends_at=time.fromisoformat(event.service_ends_at),
             )
+        case TermScheduled():
+            term = Term(
+                event.term_id, date.fromisoformat(event.starts_on), date.fromisoformat(event.ends_on), event.places
+            )
+            return replace(state, terms={**state.terms, term.term_id: term})
+        case ReleaseBatchAdded():
+            batch = ReleaseBatch(event.batch_code, event.label_zh, event.label_en, time.fromisoformat(event.ends_at))
+            return replace(state, batches={**state.batches, batch.code: batch})
+        case SessionScheduled():
+            session = Session(
+                event.season,
+                event.name,
+                tuple(event.weekdays),
+                time.fromisoformat(event.starts_at),
+                time.fromisoformat(event.ends_at),
+            )
+            return replace(state, sessions=(*state.sessions, session))
         case PlaceAdded():
             place = Place(event.place_code, event.kind, event.label_zh, event.label_en)
             return replace(state, places={**state.places, place.code: place})

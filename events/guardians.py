@@ -22,6 +22,10 @@ class GuardianAuthorised(GuardiansEvent):
     """First local date (ISO) the authorisation holds, inclusive; None for no bound."""
     valid_until: str | None
     """Last local date (ISO) the authorisation holds, inclusive; None for no bound."""
+    photo_ref: str | None
+    """Reference to the guardian's photo in the school's photo store; the photo itself is not stored here."""
+    sealed: str
+    """Sealed with the child's key: the guardian's name and phone."""
 
 
 class GuardianAuthorisationRevoked(GuardiansEvent):
@@ -40,3 +44,19 @@ class SelfReleaseAllowed(GuardiansEvent):
 
 class SelfReleaseWithdrawn(GuardiansEvent):
     """The child may no longer leave alone."""
+
+
+class PersonFlagged(GuardiansEvent):
+    """A person must never collect the child (e.g. a court order): their arrival is refused and reported."""
+
+    person_id: str
+    reason: str
+    sealed: str
+    """Sealed with the child's key: who the person is, as the school knows them."""
+
+
+class PersonFlagLifted(GuardiansEvent):
+    """A flag was lifted (e.g. the court order ended)."""
+
+    person_id: str
+    reason: str

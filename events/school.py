@@ -24,3 +24,33 @@ class PlaceAdded(HandoffEvent):
     """temporary_class, classroom, club_room, playground or gate."""
     label_zh: str
     label_en: str
+
+
+class TermScheduled(HandoffEvent):
+    """A term of after-school service: its dates, and how many children the school can take."""
+
+    term_id: str
+    starts_on: str
+    ends_on: str
+    places: int
+
+
+class ReleaseBatchAdded(HandoffEvent):
+    """A release batch (弹性离校): children of this batch are collected by its end time."""
+
+    batch_code: str
+    label_zh: str
+    label_en: str
+    ends_at: str
+    """Local time (HH:MM:SS)."""
+
+
+class SessionScheduled(HandoffEvent):
+    """A session of the service day for a season, e.g. homework 15:40-16:30 in autumn (两时段)."""
+
+    season: str
+    """summer_autumn or winter_spring."""
+    name: str
+    weekdays: list[str]
+    starts_at: str
+    ends_at: str

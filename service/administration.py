@@ -14,6 +14,7 @@ from uuid import UUID
 
 from aggregates import guardians as guardian_rules
 from aggregates import roster, school, staff
+from aggregates.base import EventMeta
 from aggregates.roster import RosterEntry
 from aggregates.school import School
 from aggregates.staff import Role, StaffMember
@@ -55,6 +56,27 @@ class AdministrationCommands:
         """Add a temporary class, room or venue to a school."""
         found = self.school(ctx.school_id)
         self.save(*found.add_place(ctx.meta(self.clock()), place_code, kind, label_zh, label_en))
+
+    def schedule_term(
+        self: Handoff, ctx: CommandContext, term_id: str, starts_on: date, ends_on: date, places: int
+    ) -> None:
+        """Schedule a term of after-school service and how many children it can take."""
+        self.save(
+            *self.school(ctx.school_id).schedule_term(ctx.meta(self.clock()), term_id, starts_on, ends_on, places)
+        )
+
+    def add_release_batch(
+        self: Handoff, ctx: CommandContext, code: str, label_zh: str, label_en: str, ends_at: time
+    ) -> None:
+        """Add a release batch (弹性离校) and its end time."""
+        self.save(*self.school(ctx.school_id).add_batch(ctx.meta(self.clock()), code, label_zh, label_en, ends_at))
+
+    def schedule_session(
+        self: Handoff, ctx: CommandContext, season: str, name: str, weekdays: list[str], starts_at: time, ends_at: time
+    ) -> None:
+        """Schedule a session of the service day for a season (两时段)."""
+        sch = self.school(ctx.school_id)
+        self.save(*sch.schedule_session(ctx.meta(self.clock()), season, name, weekdays, starts_at, ends_at))
 
     def add_child(self: Handoff, ctx: CommandContext, child_id: str, home_class: str, grade: int) -> None:
         """Put a child on the school roster."""
@@ -132,15 +154,13 @@ class AdministrationCommands:
         return self._guardians_command(ctx, child_id, lambda g, meta: g.allow_self_release(meta, not_before))
 
     def _guardians_command(self: Handoff, ctx: CommandContext, child_id: str, decide: Any) -> dict[str, Any]:
-        ctx.actor.require("manage_guardians", ctx.school_id)
-        answered = self._answer_for(ctx)
-        if answered is not None:
-            return answered
-        self.roster_entry(ctx.school_id, child_id)
-        found = self.guardians(ctx.school_id, child_id)
-        meta = ctx.meta(self.clock())
-        recorded = decide(found, meta)
-        return self.record(ctx, meta, recorded, guardians_view(reduce(guardian_rules.evolve, recorded, found)))
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            self.roster_entry(ctx.school_id, child_id)
+            found = self.guardians(ctx.school_id, child_id)
+            recorded = decide(found, meta)
+            return recorded, guardians_view(reduce(guardian_rules.evolve, recorded, found))
+
+        return self.command(ctx, "manage_guardians", decided)
 
 
 def guardians_view(state: guardian_rules.Guardians) -> dict[str, Any]:

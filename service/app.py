@@ -14,8 +14,10 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from aggregates import custody, guardians, roster, school, staff
+from aggregates import enrolment as enrolment_rules
 from aggregates.base import DomainError, EventMeta, InvalidCommandError, RuleBrokenError, stream_id
-from aggregates.custody import REFUSAL_MESSAGES, Custody
+from aggregates.custody import REFUSAL_MESSAGES, Custody, Status
+from aggregates.enrolment import Enrolment
 from aggregates.guardians import Guardians
 from aggregates.roster import ChildNotFoundError, RosterEntry
 from aggregates.school import School, SchoolNotFoundError
@@ -25,9 +27,12 @@ from events.envelope import HandoffEvent
 from events.idempotency import CommandAnswered
 from service.administration import AdministrationCommands
 from service.context import Actor, CommandContext
+from service.enrolment import EnrolmentCommands
+from service.personal_data import KeyStore, MemoryKeyStore, PersonalData
 from service.views import custody_view, event_view
 
 Decision = Callable[[Custody, EventMeta, School], list[CustodyEvent]]
+Decided = tuple[Sequence[HandoffEvent], dict[str, Any]]
 
 
 class ConcurrentChangeError(RuleBrokenError):
@@ -48,15 +53,23 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Handoff(AdministrationCommands, Application[UUID]):
+class Handoff(AdministrationCommands, EnrolmentCommands, Application[UUID]):
     """Commands and queries over the custody, guardian, roster, school and staff streams."""
 
     name = "Handoff"
 
-    def __init__(self, env: dict[str, str] | None = None, *, secret_key: str, clock: Callable[[], datetime] = utc_now):
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        secret_key: str,
+        clock: Callable[[], datetime] = utc_now,
+        keys: KeyStore | None = None,
+    ):
         super().__init__(env)
         self.secret_key = secret_key.encode()
         self.clock = clock
+        self.personal = PersonalData(keys or MemoryKeyStore())
 
     # Custody commands
 
@@ -69,6 +82,9 @@ class Handoff(AdministrationCommands, Application[UUID]):
         def decide(state: Custody, meta: EventMeta, sch: School) -> list[CustodyEvent]:
             sch.require_place(place_code)
             self.staff_member(ctx.school_id, keeper).require_custodian()
+            if state.status is not Status.IN_CARE:
+                term = sch.term_on(state.service_day)
+                self.enrolment(ctx.school_id, child_id, term.term_id).require_in_care_on(state.service_day)
             return state.check_in(meta, keeper, place_code, handed_over_by, self.guardians(ctx.school_id, child_id))
 
         return self._custody_command(ctx, "check_in", child_id, decide)
@@ -157,6 +173,10 @@ class Handoff(AdministrationCommands, Application[UUID]):
         found = self._get(guardians.guardians_id(school_id, child_id), guardians.project)
         return found or Guardians.empty(school_id, child_id)
 
+    def enrolment(self, school_id: str, child_id: str, term_id: str) -> Enrolment:
+        found = self._get(enrolment_rules.enrolment_id(school_id, child_id, term_id), enrolment_rules.project)
+        return found or Enrolment.none(school_id, child_id, term_id)
+
     def custody(self, school_id: str, child_id: str, day: date) -> Custody:
         found = self._get(custody.custody_id(school_id, child_id, day), custody.project)
         return found or Custody.expected(school_id, child_id, day)
@@ -180,20 +200,34 @@ class Handoff(AdministrationCommands, Application[UUID]):
 
     # Saving, exactly once per idempotency key
 
-    def _custody_command(self, ctx: CommandContext, action: str, child_id: str, decide: Decision) -> dict[str, Any]:
+    def command(
+        self,
+        ctx: CommandContext,
+        action: str,
+        decide: Callable[[EventMeta], Decided],
+        reread: Callable[[], Custody] | None = None,
+    ) -> dict[str, Any]:
+        """Check the role, answer a retried key from its stored answer, else decide, then record."""
         ctx.actor.require(action, ctx.school_id)
         answered = self._answer_for(ctx)
         if answered is not None:
             return answered
-        sch = self.school(ctx.school_id)
-        self.roster_entry(ctx.school_id, child_id)
         meta = ctx.meta(self.clock())
-        state = self.custody(ctx.school_id, child_id, sch.service_day(meta.timestamp))
-        recorded = decide(state, meta, sch)
-        response = command_response(reduce(custody.evolve, recorded, state), recorded)
-        return self.record(
-            ctx, meta, recorded, response, reread=lambda: self.custody(ctx.school_id, child_id, state.service_day)
-        )
+        recorded, response = decide(meta)
+        return self.record(ctx, meta, recorded, response, reread)
+
+    def _custody_command(self, ctx: CommandContext, action: str, child_id: str, decide: Decision) -> dict[str, Any]:
+        def decided(meta: EventMeta) -> Decided:
+            sch = self.school(ctx.school_id)
+            self.roster_entry(ctx.school_id, child_id)
+            state = self.custody(ctx.school_id, child_id, sch.service_day(meta.timestamp))
+            recorded = decide(state, meta, sch)
+            return recorded, command_response(reduce(custody.evolve, recorded, state), recorded)
+
+        def reread() -> Custody:
+            return self.custody(ctx.school_id, child_id, self.school(ctx.school_id).service_day(self.clock()))
+
+        return self.command(ctx, action, decided, reread)
 
     def record(
         self,

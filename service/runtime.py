@@ -12,6 +12,7 @@ from projections.registry import READ_MODELS
 from projections.supervisor import Supervisor
 from service.app import Handoff
 from service.live import ViewWatcher
+from service.personal_data import PostgresKeyStore
 from service.readside import ReadSide
 from service.settings import Settings
 
@@ -39,8 +40,9 @@ def database_url(settings: Settings) -> Iterator[str | None]:
 
 
 def build_handoff(settings: Settings, url: str | None) -> Handoff:
-    """The application on the configured persistence."""
-    return Handoff(settings.persistence_env(url), secret_key=settings.secret_key)
+    """The application on the configured persistence; children's keys live beside it in PostgreSQL."""
+    keys = PostgresKeyStore(url, settings.secret_key.encode()) if url else None
+    return Handoff(settings.persistence_env(url), secret_key=settings.secret_key, keys=keys)
 
 
 def event_log(handoff: Handoff) -> EventLog:

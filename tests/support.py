@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import date, datetime, time, timezone
 
 from aggregates.staff import Role
 from service.app import Handoff
@@ -13,7 +13,8 @@ from service.context import SYSTEM_ACTOR, Actor, CommandContext
 SCHOOL = "S1"
 OTHER_SCHOOL = "S2"
 DISTRICT = "D1"
-SECRET = "test-secret-key"
+SECRET = "test-secret-key-for-handoff-tests"
+TERM = "2026-27"
 CODES = {"G1": "1234", "G2": "5678"}
 # 16:30 in Shanghai on a Monday: after school, before the 17:00 self-release time.
 AFTERNOON = datetime(2026, 11, 30, 8, 30, tzinfo=timezone.utc)
@@ -59,8 +60,9 @@ def make_handoff(env: dict[str, str] | None = None, clock: Clock | None = None) 
 
 
 def setup_school(handoff: Handoff, school: str = SCHOOL) -> None:
-    """School S1 with places T1, T2, GATE; staff t1, t2, g1, d1, a1, and the principal h1 who cannot hold custody;
-    child C1 with guardians G1 and G2, C2 who may leave alone from 17:00, C3 whom nobody may collect."""
+    """School S1 with term 2026-27, batches B1 (17:00) and B2 (17:30), places T1, T2, GATE; staff t1, t2, g1, d1, a1,
+    and the principal h1 who cannot hold custody. C1 is enrolled with guardians G1 and G2; C2 is enrolled with G5 and
+    may leave alone from 17:00; C3 has only applied, so is not enrolled."""
     system = lambda: ctx(SYSTEM_ACTOR, school=school)  # noqa: E731
     handoff.register_school(system(), "Test School", DISTRICT, "Asia/Shanghai")
     for code, kind in (("T1", "temporary_class"), ("T2", "temporary_class"), ("GATE", "gate")):
@@ -74,12 +76,29 @@ def setup_school(handoff: Handoff, school: str = SCHOOL) -> None:
         ("h1", Role.ADMIN),
     ):
         handoff.register_staff(system(), staff_id, role, DISTRICT)
+    handoff.schedule_term(system(), TERM, date(2026, 9, 1), date(2027, 6, 30), 100)
+    handoff.add_release_batch(system(), "B1", "第一批", "First batch", time(17, 0))
+    handoff.add_release_batch(system(), "B2", "第二批", "Second batch", time(17, 30))
     for child in ("C1", "C2", "C3"):
         handoff.add_child(system(), child, "3-1", 3)
     admin = Actor("a1", Role.ADMIN, school, DISTRICT)
     for guardian, code in CODES.items():
         handoff.authorise_guardian(ctx(admin, school=school), "C1", guardian, "parent", code)
-    handoff.allow_self_release(ctx(admin, school=school), "C2", time(17, 0))
+    handoff.authorise_guardian(ctx(admin, school=school), "C2", "G5", "grandmother", "4444")
+    enrol(handoff, admin, school, "C1", ["G1", "G2"], None)
+    enrol(handoff, admin, school, "C2", ["G5"], time(17, 0))
+    handoff.apply_for_care(ctx(admin, school=school), "C3", TERM, "G9", ["mon"], "B2", False, [], "")
+
+
+def enrol(handoff: Handoff, admin: Actor, school: str, child: str, guardians: list[str], alone: time | None) -> None:
+    """The four steps and a signed agreement, for the whole term."""
+    act = lambda: ctx(admin, school=school)  # noqa: E731
+    days = ["mon", "tue", "wed", "thu", "fri"]
+    handoff.apply_for_care(act(), child, TERM, guardians[0], days, "B2", alone is not None, [], "")
+    handoff.review_by_class(act(), child, TERM, True, "")
+    handoff.review_by_school(act(), child, TERM, True, "")
+    handoff.arrange(act(), child, TERM, "T1")
+    handoff.sign_agreement(act(), child, TERM, guardians[0], guardians, alone, date(2026, 9, 1), date(2027, 6, 30))
 
 
 def handed_to_guardian(handoff: Handoff, child: str = "C1", guardian: str = "G1") -> None:

