@@ -1,14 +1,28 @@
-"""The school roster (名册): which children the school has, by home class and grade. Ids only."""
+"""The school roster (名册): which children the school has, by home class and grade. Names only sealed."""
 
 from __future__ import annotations
 
 from events.envelope import HandoffEvent
 
 
-class ChildAddedToRoster(HandoffEvent):
-    """A child is on the school's roster."""
+class RosterEvent(HandoffEvent):
+    """An event in a child's roster stream."""
 
     child_id: str
+
+
+class ChildAddedToRoster(RosterEvent):
+    """A child is on the school's roster."""
+
     home_class: str
     """Home class (原班级) code, e.g. 3-2."""
     grade: int
+    homeroom_teacher_id: str | None
+    sealed: str
+    """Sealed with the child's key: name and sex; empty when the roster gave none."""
+
+
+class ChildErased(RosterEvent):
+    """The child's key was destroyed: their personal data can no longer be read anywhere (PIPL erasure)."""
+
+    reason: str

@@ -18,7 +18,8 @@ from aggregates.base import EventMeta
 from aggregates.roster import RosterEntry
 from aggregates.school import School
 from aggregates.staff import Role, StaffMember
-from service.context import CommandContext
+from service.context import Actor, CommandContext
+from service.personal_data import ERASED
 
 if TYPE_CHECKING:
     from service.app import Handoff
@@ -78,12 +79,48 @@ class AdministrationCommands:
         sch = self.school(ctx.school_id)
         self.save(*sch.schedule_session(ctx.meta(self.clock()), season, name, weekdays, starts_at, ends_at))
 
-    def add_child(self: Handoff, ctx: CommandContext, child_id: str, home_class: str, grade: int) -> None:
-        """Put a child on the school roster."""
+    def add_child(
+        self: Handoff,
+        ctx: CommandContext,
+        child_id: str,
+        home_class: str,
+        grade: int,
+        *,
+        name: str | None = None,
+        sex: str | None = None,
+        homeroom_teacher_id: str | None = None,
+    ) -> None:
+        """Put a child on the school roster; the name and sex are sealed with the child's own key."""
         self.school(ctx.school_id)
         entry = self._get(roster.roster_entry_id(ctx.school_id, child_id), roster.project)
         entry = entry or RosterEntry.absent(ctx.school_id, child_id)
-        self.save(*entry.add(ctx.meta(self.clock()), home_class, grade))
+        sealed = self.personal.seal(ctx.school_id, child_id, {"name": name, "sex": sex}) if name or sex else ""
+        self.save(*entry.add(ctx.meta(self.clock()), home_class, grade, homeroom_teacher_id, sealed))
+
+    def erase_child(self: Handoff, ctx: CommandContext, child_id: str, reason: str) -> dict[str, Any]:
+        """Erase a child's personal data by destroying their key; the erasure itself is recorded."""
+
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            entry = self.roster_entry(ctx.school_id, child_id)
+            recorded = entry.erase(meta, reason)
+            self.personal.erase(ctx.school_id, child_id)
+            return recorded, {"child_id": child_id, "erased": True}
+
+        return self.command(ctx, "erase_child", decided)
+
+    def child_card(self: Handoff, actor: Actor, school_id: str, child_id: str) -> dict[str, Any]:
+        """The roster entry, with the child's name for school staff, or that it was erased."""
+        actor.require("read_child_day", school_id)
+        entry = self.roster_entry(school_id, child_id)
+        opened = self.personal.open(school_id, child_id, entry.sealed) if entry.sealed and not entry.erased else None
+        return {
+            "child_id": child_id,
+            "home_class": entry.home_class,
+            "grade": entry.grade,
+            "homeroom_teacher_id": entry.homeroom_teacher_id,
+            "name": ERASED if entry.erased else (opened or {}).get("name"),
+            "erased": entry.erased,
+        }
 
     def register_staff(self: Handoff, ctx: CommandContext, staff_id: str, role: Role, district_id: str) -> None:
         """Register a staff member in a school, or a regulator in a district (ctx.school_id is then the district)."""
@@ -132,12 +169,32 @@ class AdministrationCommands:
         pickup_code: str,
         valid_from: date | None = None,
         valid_until: date | None = None,
+        *,
+        name: str | None = None,
+        phone: str | None = None,
+        photo_ref: str | None = None,
     ) -> dict[str, Any]:
-        """Authorise a person to collect a child, possibly only for some days."""
+        """Authorise a person to collect a child, possibly only for some days; name and phone are sealed."""
         code_hash = self.pickup_code_hash(ctx.school_id, child_id, guardian_id, pickup_code)
+        sealed = self.personal.seal(ctx.school_id, child_id, {"name": name, "phone": phone}) if name or phone else ""
         return self._guardians_command(
-            ctx, child_id, lambda g, meta: g.authorise(meta, guardian_id, relation, code_hash, valid_from, valid_until)
+            ctx,
+            child_id,
+            lambda g, meta: g.authorise(
+                meta, guardian_id, relation, code_hash, valid_from, valid_until, photo_ref, sealed
+            ),
         )
+
+    def flag_person(
+        self: Handoff, ctx: CommandContext, child_id: str, person_id: str, reason: str, name: str | None = None
+    ) -> dict[str, Any]:
+        """Flag a person who must never collect the child (e.g. a court order)."""
+        sealed = self.personal.seal(ctx.school_id, child_id, {"name": name}) if name else ""
+        return self._guardians_command(ctx, child_id, lambda g, meta: g.flag(meta, person_id, reason, sealed))
+
+    def lift_flag(self: Handoff, ctx: CommandContext, child_id: str, person_id: str, reason: str) -> dict[str, Any]:
+        """Lift a flag, e.g. when a court order ends."""
+        return self._guardians_command(ctx, child_id, lambda g, meta: g.lift_flag(meta, person_id, reason))
 
     def revoke_guardian(
         self: Handoff, ctx: CommandContext, child_id: str, guardian_id: str, reason: str
@@ -176,6 +233,7 @@ def guardians_view(state: guardian_rules.Guardians) -> dict[str, Any]:
             }
             for a in sorted(state.authorisations.values(), key=lambda a: a.guardian_id)
         ],
+        "flagged": sorted(state.flagged),
         "self_release_not_before": state.self_release_not_before.isoformat(timespec="seconds")
         if state.self_release_not_before
         else None,

@@ -29,6 +29,7 @@ from service.administration import AdministrationCommands
 from service.context import Actor, CommandContext
 from service.enrolment import EnrolmentCommands
 from service.personal_data import KeyStore, MemoryKeyStore, PersonalData
+from service.roster_import import RosterImport
 from service.views import custody_view, event_view
 
 Decision = Callable[[Custody, EventMeta, School], list[CustodyEvent]]
@@ -53,7 +54,7 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Handoff(AdministrationCommands, EnrolmentCommands, Application[UUID]):
+class Handoff(AdministrationCommands, EnrolmentCommands, RosterImport, Application[UUID]):
     """Commands and queries over the custody, guardian, roster, school and staff streams."""
 
     name = "Handoff"

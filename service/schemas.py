@@ -143,6 +143,7 @@ class GuardiansResponse(BaseModel):
     child_id: str
     authorisation_version: int
     guardians: list[GuardianEntry]
+    flagged: list[str] = Field(description="People who must never collect the child")
     self_release_not_before: str | None
     replayed: bool
 

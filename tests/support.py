@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timezone
 from aggregates.staff import Role
 from service.app import Handoff
 from service.context import SYSTEM_ACTOR, Actor, CommandContext
+from service.personal_data import KeyStore
 
 SCHOOL = "S1"
 OTHER_SCHOOL = "S2"
@@ -55,8 +56,11 @@ def ctx(actor: str | Actor = "teacher", key: str | None = None, school: str = SC
     )
 
 
-def make_handoff(env: dict[str, str] | None = None, clock: Clock | None = None) -> Handoff:
-    return Handoff(env or {"PERSISTENCE_MODULE": "eventsourcing.popo"}, secret_key=SECRET, clock=clock or Clock())
+def make_handoff(
+    env: dict[str, str] | None = None, clock: Clock | None = None, keys: KeyStore | None = None
+) -> Handoff:
+    env = env or {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    return Handoff(env, secret_key=SECRET, clock=clock or Clock(), keys=keys)
 
 
 def setup_school(handoff: Handoff, school: str = SCHOOL) -> None:
