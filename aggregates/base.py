@@ -32,6 +32,11 @@ class EventMeta:
         return asdict(self)
 
 
+def stamp(stream: UUID, version: int, meta: EventMeta) -> dict[str, object]:
+    """The fields every event of a stream's next version carries."""
+    return {**meta.fields(), "originator_id": stream, "originator_version": version + 1}
+
+
 class DomainError(Exception):
     """A command was refused; nothing was recorded."""
 

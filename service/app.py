@@ -29,6 +29,7 @@ from service.administration import AdministrationCommands
 from service.context import Actor, CommandContext
 from service.enrolment import EnrolmentCommands
 from service.personal_data import KeyStore, MemoryKeyStore, PersonalData
+from service.planning import PlanningCommands
 from service.roster_import import RosterImport
 from service.views import custody_view, event_view
 
@@ -40,7 +41,7 @@ class ConcurrentChangeError(RuleBrokenError):
     """Another device changed the same record at the same moment; this command was not recorded."""
 
     code = "concurrent_change"
-    message = "Someone else just changed this child's record on another device. Check the current state and try again."
+    message = "Someone else just changed this record on another device. Check the current state and try again."
 
 
 class IdempotencyKeyReusedError(InvalidCommandError):
@@ -54,7 +55,7 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Handoff(AdministrationCommands, EnrolmentCommands, RosterImport, Application[UUID]):
+class Handoff(AdministrationCommands, EnrolmentCommands, PlanningCommands, RosterImport, Application[UUID]):
     """Commands and queries over the custody, guardian, roster, school and staff streams."""
 
     name = "Handoff"

@@ -68,7 +68,8 @@ class EnrolmentCommands:
             sealed = self.personal.seal(
                 ctx.school_id, child_id, {"priority": ",".join(sorted(priority)), "notes": notes}
             )
-            return state.apply(meta, guardian_id, days, release_batch, self_release, sealed)
+            applied = state.apply(meta, guardian_id, days, release_batch, self_release, sealed)
+            return [*applied, *self.term_applicants(ctx.school_id, term_id).list_applicant(meta, child_id)]
 
         return self._enrolment_command(ctx, "apply_for_care", child_id, term_id, decide)
 
@@ -83,10 +84,16 @@ class EnrolmentCommands:
     def review_by_school(
         self: Handoff, ctx: CommandContext, child_id: str, term_id: str, approved: bool, reason: str
     ) -> dict[str, Any]:
-        """The school's review (学校复核)."""
-        return self._enrolment_command(
-            ctx, "review_by_school", child_id, term_id, lambda s, m: s.review_by_school(m, approved, reason)
-        )
+        """The school's review (学校复核); an approved child takes one of the term's places."""
+
+        def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
+            reviewed = state.review_by_school(meta, approved, reason)
+            if not approved:
+                return reviewed
+            places = self.school(ctx.school_id).require_term(term_id).places
+            return [*reviewed, *self.term_applicants(ctx.school_id, term_id).take_place(meta, child_id, places)]
+
+        return self._enrolment_command(ctx, "review_by_school", child_id, term_id, decide)
 
     def arrange(
         self: Handoff, ctx: CommandContext, child_id: str, term_id: str, temporary_class: str
@@ -126,8 +133,13 @@ class EnrolmentCommands:
         return self._enrolment_command(ctx, "sign_agreement", child_id, term_id, decide)
 
     def withdraw(self: Handoff, ctx: CommandContext, child_id: str, term_id: str, reason: str) -> dict[str, Any]:
-        """Withdraw the child from after-school care for the term."""
-        return self._enrolment_command(ctx, "withdraw", child_id, term_id, lambda s, m: s.withdraw(m, reason))
+        """Withdraw the child from after-school care for the term; their place is free again."""
+
+        def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
+            withdrawn = state.withdraw(meta, reason)
+            return [*withdrawn, *self.term_applicants(ctx.school_id, term_id).give_up_place(meta, child_id)]
+
+        return self._enrolment_command(ctx, "withdraw", child_id, term_id, decide)
 
     def enrolment_view(self: Handoff, actor: Actor, school_id: str, child_id: str, term_id: str) -> dict[str, Any]:
         """Where the child's enrolment stands; priority categories only for admins."""

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
-from aggregates.class_forming import Applicant, FormedClass, form_temporary_classes
 from aggregates.enrolment import WEEKDAYS
 from aggregates.school import SchoolNotFoundError
 from aggregates.staff import Role
@@ -34,6 +33,7 @@ BATCHES = (
     ("B3", "第三批 18:00", "Third batch 18:00", time(18, 0)),
 )
 VENUES = (
+    *((f"R{n}", "classroom", f"{n}教室", f"Room {n}") for n in range(101, 109)),
     ("LIB", "club_room", "图书室", "Library"),
     ("ART", "club_room", "美术社团", "Art club"),
     ("PLAY", "playground", "操场", "Playground"),
@@ -92,8 +92,8 @@ def _create_school(handoff: Handoff) -> None:
         _add_child(handoff, admin, child_id, home_class, grade)
         if number % NOT_APPLYING:
             _apply(handoff, admin, child_id, grade)
-            applicants.append(Applicant(child_id, home_class, grade))
-    _arrange(handoff, admin, form_temporary_classes(applicants))
+            applicants.append(child_id)
+    _arrange(handoff, admin, applicants)
 
 
 def _plan(handoff: Handoff) -> None:
@@ -131,26 +131,25 @@ def _apply(handoff: Handoff, admin: Actor, child_id: str, grade: int) -> None:
     handoff.review_by_school(context(DEMO_SCHOOL, admin), child_id, DEMO_TERM, True, "")
 
 
-def _arrange(handoff: Handoff, admin: Actor, classes: list[FormedClass]) -> None:
-    """One temporary class (and place) per class the schools' rule formed, then the signed agreements."""
+def _arrange(handoff: Handoff, admin: Actor, applicants: list[str]) -> None:
+    """The temporary classes, formed by the schools' rule, then every arranged child's signed agreement."""
+    teachers = DEMO_STAFF[Role.TEACHER]
+    rooms = [code for code, kind, _, _ in VENUES if kind == "classroom"]
+    handoff.form_classes(context(DEMO_SCHOOL, admin), DEMO_TERM, teachers, rooms)
     term = handoff.school(DEMO_SCHOOL).terms[DEMO_TERM]
-    for n, formed in enumerate(classes, start=1):
-        code = f"T{n:02d}"
-        handoff.add_place(context(DEMO_SCHOOL), code, "temporary_class", f"临时{n}班", f"Temporary class {n}")
-        for child_id in formed.children:
-            handoff.arrange(context(DEMO_SCHOOL, admin), child_id, DEMO_TERM, code)
-            alone = time(17, 0) if handoff.enrolment(DEMO_SCHOOL, child_id, DEMO_TERM).self_release_requested else None
-            guardians = [f"G{child_id[1:]}A", f"G{child_id[1:]}B"]
-            handoff.sign_agreement(
-                context(DEMO_SCHOOL, admin),
-                child_id,
-                DEMO_TERM,
-                guardians[0],
-                guardians,
-                alone,
-                term.starts_on,
-                term.ends_on,
-            )
+    for child_id in applicants:
+        alone = time(17, 0) if handoff.enrolment(DEMO_SCHOOL, child_id, DEMO_TERM).self_release_requested else None
+        guardians = [f"G{child_id[1:]}A", f"G{child_id[1:]}B"]
+        handoff.sign_agreement(
+            context(DEMO_SCHOOL, admin),
+            child_id,
+            DEMO_TERM,
+            guardians[0],
+            guardians,
+            alone,
+            term.starts_on,
+            term.ends_on,
+        )
 
 
 def _home_classes() -> list[tuple[str, int]]:

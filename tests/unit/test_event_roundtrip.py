@@ -110,6 +110,7 @@ def test_every_event_module_contributes_and_at_least_15_event_classes_are_found(
         "events.enrolment",
         "events.guardians",
         "events.idempotency",
+        "events.planning",
         "events.roster",
         "events.school",
         "events.staff",

@@ -1,0 +1,99 @@
+"""One school's service day: opened with its duty rota (two duty leaders, two guards), closed only when every
+child who came has been released or is covered by an open incident."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from uuid import UUID
+
+from aggregates.base import EventMeta, InvalidCommandError, RuleBrokenError, stamp, stream_id
+from events.envelope import HandoffEvent
+from events.planning import ServiceDayClosed, ServiceDayOpened
+
+
+class BadRotaError(InvalidCommandError):
+    """Every service day has two duty leaders and two guards."""
+
+    code = "bad_duty_rota"
+    message = "A service day needs two different duty leaders and two different guards."
+
+
+class DayAlreadyOpenError(RuleBrokenError):
+    """A service day opens once."""
+
+    code = "day_already_open"
+    message = "This service day is already open."
+
+
+class DayNotOpenError(RuleBrokenError):
+    """Only an open day can be closed."""
+
+    code = "day_not_open"
+    message = "This service day is not open."
+
+
+class ChildrenStillInCareError(RuleBrokenError):
+    """A day closes only when every child who came has been released or is covered by an open incident."""
+
+    code = "children_still_in_care"
+    message = "The day cannot close: still in care and not released: {children}."
+
+
+@dataclass(frozen=True)
+class ServiceDay:
+    """One school's service day: its duty rota, and whether it is open or closed."""
+
+    id: UUID
+    version: int
+    service_day: date
+    duty_leaders: tuple[str, ...] = ()
+    guards: tuple[str, ...] = ()
+    state: str = "not_open"
+
+    @classmethod
+    def of(cls, school_id: str, day: date) -> ServiceDay:
+        return cls(stream_id("service-day", school_id, day.isoformat()), 0, day)
+
+    def open(self, meta: EventMeta, duty_leaders: Sequence[str], guards: Sequence[str]) -> list[HandoffEvent]:
+        if self.state != "not_open":
+            raise DayAlreadyOpenError
+        if len(set(duty_leaders)) != 2 or len(set(guards)) != 2:
+            raise BadRotaError
+        return [
+            ServiceDayOpened(
+                **stamp(self.id, self.version, meta),
+                service_day=self.service_day.isoformat(),
+                duty_leaders=sorted(duty_leaders),
+                guards=sorted(guards),
+            )
+        ]
+
+    def close(self, meta: EventMeta, still_in_care: Iterable[str]) -> list[HandoffEvent]:
+        """Close, unless a child who came is still in care and not covered by an open incident."""
+        if self.state != "open":
+            raise DayNotOpenError
+        waiting = sorted(still_in_care)
+        if waiting:
+            raise ChildrenStillInCareError(children=", ".join(waiting))
+        return [ServiceDayClosed(**stamp(self.id, self.version, meta), service_day=self.service_day.isoformat())]
+
+
+def evolve(state: ServiceDay, event: HandoffEvent) -> ServiceDay:
+    """Apply one event. Never raises, never decides."""
+    state = replace(state, version=event.originator_version)
+    match event:
+        case ServiceDayOpened():
+            return replace(state, state="open", duty_leaders=tuple(event.duty_leaders), guards=tuple(event.guards))
+        case ServiceDayClosed():
+            return replace(state, state="closed")
+    return state
+
+
+def project(state: ServiceDay | None, events: Iterable[HandoffEvent]) -> ServiceDay | None:
+    for event in events:
+        if state is None:
+            state = ServiceDay(event.originator_id, 0, date.fromisoformat(getattr(event, "service_day", "1970-01-01")))
+        state = evolve(state, event)
+    return state

@@ -1,0 +1,106 @@
+"""A temporary class (临时班) of a term: its temporary-class teacher, venue and children, never more than 40."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from uuid import UUID
+
+from aggregates.base import EventMeta, RuleBrokenError, stamp, stream_id
+from events.envelope import HandoffEvent
+from events.planning import ChildMovedIntoClass, ChildMovedOutOfClass, ClassTeacherAssigned, TemporaryClassFormed
+
+CLASS_LIMIT = 40
+
+
+class ClassFullError(RuleBrokenError):
+    """A temporary class never holds more than 40 children."""
+
+    code = "class_full"
+    message = "Temporary class {class_code} already has {limit} children."
+
+
+class ClassAlreadyFormedError(RuleBrokenError):
+    """A class code is formed once per term."""
+
+    code = "class_already_formed"
+    message = "Temporary class {class_code} is already formed for this term."
+
+
+class NotInClassError(RuleBrokenError):
+    """Only a child in the class can be moved out of it."""
+
+    code = "not_in_class"
+    message = "This child is not in temporary class {class_code}."
+
+
+@dataclass(frozen=True)
+class TemporaryClass:
+    """One temporary class of a term: its teacher, venue and children (at most 40)."""
+
+    id: UUID
+    version: int
+    term_id: str
+    class_code: str
+    teacher_id: str = ""
+    venue: str = ""
+    children: frozenset[str] = field(default_factory=frozenset)
+    how: str = ""
+
+    @classmethod
+    def of(cls, school_id: str, term_id: str, class_code: str) -> TemporaryClass:
+        return cls(stream_id("temporary-class", school_id, term_id, class_code), 0, term_id, class_code)
+
+    def form(self, meta: EventMeta, teacher_id: str, venue: str, children: Sequence[str], how: str) -> list:
+        if self.version:
+            raise ClassAlreadyFormedError(class_code=self.class_code)
+        if len(set(children)) > CLASS_LIMIT:
+            raise ClassFullError(class_code=self.class_code, limit=CLASS_LIMIT)
+        return [
+            TemporaryClassFormed(
+                **self._stamp(meta), teacher_id=teacher_id, venue=venue, children=sorted(set(children)), how=how
+            )
+        ]
+
+    def move_in(self, meta: EventMeta, child_id: str) -> list[HandoffEvent]:
+        if len(self.children - {child_id}) >= CLASS_LIMIT:
+            raise ClassFullError(class_code=self.class_code, limit=CLASS_LIMIT)
+        return [ChildMovedIntoClass(**self._stamp(meta), child_id=child_id)]
+
+    def move_out(self, meta: EventMeta, child_id: str) -> list[HandoffEvent]:
+        if child_id not in self.children:
+            raise NotInClassError(class_code=self.class_code)
+        return [ChildMovedOutOfClass(**self._stamp(meta), child_id=child_id)]
+
+    def assign_teacher(self, meta: EventMeta, teacher_id: str) -> list[HandoffEvent]:
+        return [ClassTeacherAssigned(**self._stamp(meta), teacher_id=teacher_id)]
+
+    def _stamp(self, meta: EventMeta) -> dict[str, object]:
+        return {**stamp(self.id, self.version, meta), "term_id": self.term_id, "class_code": self.class_code}
+
+
+def evolve(state: TemporaryClass, event: HandoffEvent) -> TemporaryClass:
+    """Apply one event. Never raises, never decides."""
+    state = replace(state, version=event.originator_version)
+    match event:
+        case TemporaryClassFormed():
+            return replace(
+                state, teacher_id=event.teacher_id, venue=event.venue, children=frozenset(event.children), how=event.how
+            )
+        case ChildMovedIntoClass():
+            return replace(state, children=state.children | {event.child_id})
+        case ChildMovedOutOfClass():
+            return replace(state, children=state.children - {event.child_id})
+        case ClassTeacherAssigned():
+            return replace(state, teacher_id=event.teacher_id)
+    return state
+
+
+def project(state: TemporaryClass | None, events: Iterable[HandoffEvent]) -> TemporaryClass | None:
+    for event in events:
+        if state is None:
+            state = TemporaryClass(
+                event.originator_id, 0, getattr(event, "term_id", ""), getattr(event, "class_code", "")
+            )
+        state = evolve(state, event)
+    return state

@@ -1,0 +1,184 @@
+"""Planning commands: the term's temporary classes formed by the schools' rule, moves by hand (at most 40 a
+class), the service day's opening with its duty rota and its closing, and the coverage report (愿留尽留)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from functools import reduce
+from typing import TYPE_CHECKING, Any
+
+from aggregates import school as school_rules
+from aggregates import service_day as day_rules
+from aggregates import temporary_class as class_rules
+from aggregates import term_applicants as term_rules
+from aggregates.base import EventMeta, InvalidCommandError
+from aggregates.class_forming import Applicant, ClassFormingError, form_temporary_classes
+from aggregates.custody import Status
+from aggregates.enrolment import Stage
+from aggregates.service_day import ServiceDay
+from aggregates.staff import Role
+from aggregates.temporary_class import TemporaryClass
+from aggregates.term_applicants import TermApplicants
+from service.context import Actor, CommandContext
+
+if TYPE_CHECKING:
+    from service.app import Handoff
+
+
+class NoStaffGivenError(InvalidCommandError):
+    """Forming classes needs at least one teacher and one venue."""
+
+    code = "no_teachers_or_venues"
+    message = "Give at least one temporary-class teacher and one venue."
+
+
+class WrongRoleForDutyError(InvalidCommandError):
+    """Duty leaders and guards on the rota hold those roles."""
+
+    code = "wrong_role_for_duty"
+    message = "{staff_id} is not a {role}."
+
+
+class PlanningCommands:
+    """Temporary classes, the service day, and the coverage report."""
+
+    def term_applicants(self: Handoff, school_id: str, term_id: str) -> TermApplicants:
+        found = self._get(TermApplicants.of(school_id, term_id).id, term_rules.project)
+        return found or TermApplicants.of(school_id, term_id)
+
+    def temporary_class(self: Handoff, school_id: str, term_id: str, class_code: str) -> TemporaryClass:
+        found = self._get(TemporaryClass.of(school_id, term_id, class_code).id, class_rules.project)
+        return found or TemporaryClass.of(school_id, term_id, class_code)
+
+    def service_day_state(self: Handoff, school_id: str, day: date) -> ServiceDay:
+        return self._get(ServiceDay.of(school_id, day).id, day_rules.project) or ServiceDay.of(school_id, day)
+
+    def form_classes(
+        self: Handoff, ctx: CommandContext, term_id: str, teachers: Sequence[str], venues: Sequence[str]
+    ) -> dict[str, Any]:
+        """Form the term's temporary classes from the approved children by the schools' rule, and arrange them."""
+        if not teachers or not venues:
+            raise NoStaffGivenError
+
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            school = self.school(ctx.school_id)
+            school.require_term(term_id)
+            for venue in venues:
+                school.require_place(venue)
+            recorded: list[Any] = []
+            formed = self._formed(ctx.school_id, term_id)
+            for n, group in enumerate(formed):
+                code = f"T{n + 1:02d}"
+                if code not in school.places:
+                    added = school.add_place(
+                        meta, code, "temporary_class", f"临时{n + 1}班", f"Temporary class {n + 1}"
+                    )
+                    school = reduce(school_rules.evolve, added, school)
+                    recorded += added
+                cls = self.temporary_class(ctx.school_id, term_id, code)
+                teacher = teachers[n % len(teachers)]
+                self.staff_member(ctx.school_id, teacher).require_custodian()
+                recorded += cls.form(meta, teacher, venues[n % len(venues)], group.children, group.how)
+                for child_id in group.children:
+                    recorded += self.enrolment(ctx.school_id, child_id, term_id).arrange(meta, code)
+            return recorded, {
+                "term_id": term_id,
+                "classes": [_class_view(f"T{n + 1:02d}", g) for n, g in enumerate(formed)],
+            }
+
+        return self.command(ctx, "arrange", decided)
+
+    def _formed(self: Handoff, school_id: str, term_id: str) -> list[Any]:
+        applicants = []
+        for child_id in sorted(self.term_applicants(school_id, term_id).placed):
+            if self.enrolment(school_id, child_id, term_id).stage is Stage.WITHDRAWN:
+                continue
+            entry = self.roster_entry(school_id, child_id)
+            applicants.append(Applicant(child_id, entry.home_class, entry.grade))
+        try:
+            return form_temporary_classes(applicants)
+        except ClassFormingError as error:
+            raise InvalidCommandError(str(error)) from None
+
+    def move_child(self: Handoff, ctx: CommandContext, term_id: str, child_id: str, to_class: str) -> dict[str, Any]:
+        """Move a child by hand into another temporary class of the term; a class never exceeds 40."""
+
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            enrolment = self.enrolment(ctx.school_id, child_id, term_id)
+            recorded: list[Any] = []
+            if enrolment.temporary_class:
+                recorded += self.temporary_class(ctx.school_id, term_id, enrolment.temporary_class).move_out(
+                    meta, child_id
+                )
+            recorded += self.temporary_class(ctx.school_id, term_id, to_class).move_in(meta, child_id)
+            recorded += enrolment.arrange(meta, to_class)
+            return recorded, {"child_id": child_id, "term_id": term_id, "temporary_class": to_class}
+
+        return self.command(ctx, "arrange", decided)
+
+    def open_day(
+        self: Handoff, ctx: CommandContext, day: date, duty_leaders: Sequence[str], guards: Sequence[str]
+    ) -> dict[str, Any]:
+        """Open a service day with its rota: two duty leaders and two guards."""
+
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            self._require_roles(ctx.school_id, duty_leaders, Role.DUTY_LEADER)
+            self._require_roles(ctx.school_id, guards, Role.GATE)
+            recorded = self.service_day_state(ctx.school_id, day).open(meta, duty_leaders, guards)
+            return recorded, {"service_day": day.isoformat(), "state": "open"}
+
+        return self.command(ctx, "plan_day", decided)
+
+    def close_day(self: Handoff, ctx: CommandContext, day: date) -> dict[str, Any]:
+        """Close a service day; refused, naming the children, while any child who came is still in care."""
+
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            term = self.school(ctx.school_id).term_on(day)
+            applicants = self.term_applicants(ctx.school_id, term.term_id).applicants
+            waiting = [c for c in applicants if self.custody(ctx.school_id, c, day).status is Status.IN_CARE]
+            recorded = self.service_day_state(ctx.school_id, day).close(meta, waiting)
+            return recorded, {"service_day": day.isoformat(), "state": "closed"}
+
+        return self.command(ctx, "plan_day", decided)
+
+    def coverage_report(self: Handoff, actor: Actor, school_id: str, term_id: str) -> dict[str, Any]:
+        """Applications against children served (愿留尽留), and whether priority children came first."""
+        actor.require("read_coverage", school_id)
+        term = self.school(school_id).require_term(term_id)
+        stages: dict[str, int] = {}
+        priority = {"applied": 0, "approved": 0, "not_approved": 0}
+        others = dict(priority)
+        for child_id in self.term_applicants(school_id, term_id).applicants:
+            enrolment = self.enrolment(school_id, child_id, term_id)
+            stages[enrolment.stage.value] = stages.get(enrolment.stage.value, 0) + 1
+            opened = self.personal.open(school_id, child_id, enrolment.sealed) if enrolment.sealed else None
+            bucket = priority if opened and opened.get("priority") else others
+            bucket["applied"] += 1
+            bucket["approved" if enrolment.approved else "not_approved"] += 1
+        places_short = stages.get("school_rejected", 0) > 0 or priority["applied"] + others["applied"] > term.places
+        return {
+            "term_id": term_id,
+            "places": term.places,
+            "applications": sum(stages.values()),
+            "by_stage": stages,
+            "priority_children": priority,
+            "other_children": others,
+            "everyone_who_applied_is_served": stages.get("class_rejected", 0) + stages.get("school_rejected", 0) == 0,
+            "priority_first": not (priority["not_approved"] and others["approved"] and places_short),
+        }
+
+    def _require_roles(self: Handoff, school_id: str, staff_ids: Sequence[str], role: Role) -> None:
+        for staff_id in staff_ids:
+            if self.staff_member(school_id, staff_id).role is not role:
+                raise WrongRoleForDutyError(staff_id=staff_id, role=role.value.replace("_", " "))
+
+
+def _class_view(code: str, group: Any) -> dict[str, Any]:
+    return {
+        "class_code": code,
+        "grades": list(group.grades),
+        "home_classes": list(group.home_classes),
+        "children": len(group.children),
+        "how": group.how,
+    }
