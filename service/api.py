@@ -17,6 +17,7 @@ from service.live import ViewWatcher
 from service.queries import Views
 from service.readside import ReadSide
 from service.routes import child
+from service.routes_enrolment import enrolment, planning
 from service.routes_views import district_views, views
 
 log = logging.getLogger("handoff.api")
@@ -35,6 +36,8 @@ def create_app(handoff: Handoff, read: ReadSide | None = None, watcher: ViewWatc
     api.state.views = Views(handoff, read) if read else None
     api.state.metrics = metrics_registry(read)
     api.include_router(child)
+    api.include_router(enrolment)
+    api.include_router(planning)
     api.include_router(views)
     api.include_router(district_views)
     api.add_exception_handler(DomainError, domain_error)

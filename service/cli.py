@@ -15,6 +15,7 @@ import typer
 from aggregates.staff import Role, StaffNotFoundError
 from projections.rebuild import rebuild
 from projections.registry import READ_MODELS
+from service import cli_school
 from service.app import Handoff
 from service.readside import ReadSide
 from service.runtime import build_handoff, database_url, event_log, projector_supervisor, read_stack
@@ -24,6 +25,7 @@ from service.settings import Settings
 app = typer.Typer(help="Handoff: custody of children in after-school care.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff members and their tokens.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
+cli_school.register(app)
 project_app = typer.Typer(help="The projector: read models built from the event log.", invoke_without_command=True)
 app.add_typer(project_app, name="project")
 

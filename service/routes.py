@@ -95,6 +95,9 @@ def authorise_guardian(
             body.pickup_code,
             body.valid_from,
             body.valid_until,
+            name=body.name,
+            phone=body.phone,
+            photo_ref=body.photo_ref,
         )
     )
 

@@ -11,6 +11,10 @@ Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63
 """An id of a school, child, staff member, guardian or place: letters, digits, _ . - (at most 64)."""
 PickupCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$")]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True)]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{5,19}$")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri"]
+Priority = Literal["disability", "left_behind", "migrant_worker_family", "financial_difficulty"]
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
 
 
@@ -79,6 +83,9 @@ class GuardianAuthorisationRequest(CommandRequest):
     pickup_code: PickupCode
     valid_from: date | None = None
     valid_until: date | None = None
+    name: Name | None = Field(default=None, description="Sealed with the child's key; never stored in clear")
+    phone: Phone | None = Field(default=None, description="Sealed with the child's key; never stored in clear")
+    photo_ref: Ref | None = Field(default=None, description="Reference to the photo in the school's photo store")
 
 
 class GuardianRevocationRequest(CommandRequest):
@@ -220,3 +227,95 @@ class DistrictSummaryResponse(BaseModel):
     day_from: date
     day_to: date
     items: list[dict[str, Any]] = Field(description="Per school and day: counts only, nothing personal")
+
+
+class ApplicationRequest(CommandRequest):
+    """A guardian's written application (家长申请), recorded by the school."""
+
+    guardian_id: Ref
+    days: Annotated[list[Weekday], Field(min_length=1, max_length=5)]
+    release_batch: Ref
+    self_release_requested: StrictBool = False
+    priority: Annotated[list[Priority], Field(max_length=4, description="Sensitive: seen by admins only")] = []
+    notes: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class ReviewRequest(CommandRequest):
+    approved: StrictBool
+    reason: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+class ArrangementRequest(CommandRequest):
+    temporary_class: Ref
+
+
+class AgreementRequest(CommandRequest):
+    """The signed safety responsibility agreement (安全责任书)."""
+
+    signed_by: Ref
+    authorised_guardians: Annotated[list[Ref], Field(max_length=10)]
+    leave_alone_from: time | None = None
+    starts_on: date
+    ends_on: date
+
+
+class WithdrawalRequest(CommandRequest):
+    reason: Reason
+
+
+class FlagRequest(CommandRequest):
+    person_id: Ref
+    reason: Reason
+    name: Name | None = None
+
+
+class FormClassesRequest(CommandRequest):
+    teachers: Annotated[list[Ref], Field(min_length=1, max_length=100)]
+    venues: Annotated[list[Ref], Field(min_length=1, max_length=100)]
+
+
+class MoveChildRequest(CommandRequest):
+    child_id: Ref
+
+
+class DayOpeningRequest(CommandRequest):
+    duty_leaders: Annotated[list[Ref], Field(min_length=2, max_length=2)]
+    guards: Annotated[list[Ref], Field(min_length=2, max_length=2)]
+
+
+class AgreementView(BaseModel):
+    signed_by: str
+    authorised_guardians: list[str]
+    leave_alone_from: str | None
+    starts_on: str
+    ends_on: str
+
+
+class EnrolmentResponse(BaseModel):
+    child_id: str
+    term_id: str
+    stage: str
+    days: list[str]
+    release_batch: str | None
+    self_release_requested: bool
+    temporary_class: str | None
+    reason: str | None
+    agreement: AgreementView | None
+    priority: dict[str, Any] | None = Field(description="Admins only: priority categories and notes, or erased")
+    replayed: bool | None = None
+
+
+class ChildCardResponse(BaseModel):
+    child_id: str
+    home_class: str
+    grade: int
+    homeroom_teacher_id: str | None
+    name: str | None
+    erased: bool
+
+
+class PlainAnswer(BaseModel):
+    """The answer to a planning or erasure command."""
+
+    model_config = ConfigDict(extra="allow")
+    replayed: bool

@@ -53,6 +53,11 @@ class Tablet:
         url = f"/api/v1/schools/{school}/children/{child}/{path}"
         return self.client.post(url, json=body, headers=self.headers(who, key))
 
+    def post_school(self, path: str, body: dict, who: str = "admin", school: str = SCHOOL) -> Response:
+        """A school-level command, e.g. opening the service day."""
+        body = {"device_id": "tablet-7", "device_time": "2026-11-30T16:30:00+08:00", **body}
+        return self.client.post(f"/api/v1/schools/{school}/{path}", json=body, headers=self.headers(who))
+
     def day(self, who: str = "teacher", child: str = "C1", day: str = "2026-11-30", school: str = SCHOOL) -> Response:
         url = f"/api/v1/schools/{school}/children/{child}/days/{day}"
         return self.client.get(url, headers=self.headers(who))

@@ -93,3 +93,74 @@ def test_project_rebuild_refuses_an_unknown_read_model(cli_env: dict[str, str]) 
     result = CliRunner().invoke(app, ["project", "rebuild", "nonsense"], env=cli_env)
     assert result.exit_code != 0
     assert "unknown read model" in result.output
+
+
+SIMPLE_CSV = (
+    "child_id,given_name,family_name,sex,home_class,grade,homeroom_teacher_id,guardian1_name,guardian1_relation,"
+    "guardian1_phone\n"
+    "S-1,Alice,Example,female,3-1,3,T-1,Pat Example,parent,+1 555 0101\n"
+    "S-2,Bob,Example,male,3-1,3,T-1,Pat Example,parent,+1 555 0101\n"
+)
+
+
+def test_roster_import_from_the_command_line_is_all_or_nothing(cli_env: dict[str, str], tmp_path: Path) -> None:
+    run(cli_env, "seed-demo")
+    good = tmp_path / "roster.csv"
+    good.write_text(SIMPLE_CSV, encoding="utf-8")
+    assert json.loads(run(cli_env, "roster", "import", "--school", "demo-school", str(good)))["children_added"] == 2
+    assert json.loads(run(cli_env, "roster", "import", "--school", "demo-school", str(good)))["children_added"] == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text(SIMPLE_CSV.replace("3-1,3,T-1,Pat", "3-1,30,T-1,Pat").replace("S-2", "S 2"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["roster", "import", "--school", "demo-school", str(bad)], env=cli_env)
+    assert result.exit_code == 1
+    assert "bad_roster_file" in result.output and "bad.csv:2" in result.output and "bad.csv:3" in result.output
+
+
+def test_planning_from_the_command_line(cli_env: dict[str, str]) -> None:
+    run(cli_env, "seed-demo")
+    run(
+        cli_env,
+        "plan",
+        "term",
+        "--school",
+        "demo-school",
+        "--term",
+        "next",
+        "--starts",
+        "2030-09-01",
+        "--ends",
+        "2031-01-20",
+        "--places",
+        "50",
+    )
+    run(
+        cli_env,
+        "plan",
+        "batch",
+        "--school",
+        "demo-school",
+        "--code",
+        "B9",
+        "--ends",
+        "18:30",
+        "--zh",
+        "第九批",
+        "--en",
+        "Ninth",
+    )
+    opened = run(
+        cli_env,
+        "day",
+        "open",
+        "--school",
+        "demo-school",
+        "--date",
+        "2030-09-02",
+        "--duty-leaders",
+        "duty-1,duty-2",
+        "--guards",
+        "gate-1,gate-2",
+    )
+    assert json.loads(opened)["state"] == "open"
+    report = json.loads(run(cli_env, "coverage", "--school", "demo-school", "--term", "demo-term"))
+    assert report["applications"] == 216 and report["everyone_who_applied_is_served"] is True

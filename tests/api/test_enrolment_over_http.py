@@ -1,0 +1,125 @@
+"""Enrolment, the safety agreement, flags, the service day and the coverage report over HTTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from service.context import CommandContext
+from service.seed import context
+from tests.api.conftest import Tablet
+from tests.support import TERM, Clock
+
+ENROLMENT = f"enrolments/{TERM}"
+
+
+def apply(tablet: Tablet, child: str, **more: object) -> None:
+    body = {"guardian_id": "G9", "days": ["mon", "tue"], "release_batch": "B1", **more}
+    assert tablet.post(f"{ENROLMENT}/application", body, who="admin", child=child).status_code == 200
+
+
+def refused_check_in(tablet: Tablet, child: str) -> dict:
+    count = tablet.event_count()
+    answer = tablet.post("check-in", {"place_code": "T1"}, child=child)
+    assert answer.status_code == 409
+    assert tablet.event_count() == count
+    return answer.json()
+
+
+def test_check_in_needs_an_approved_application_and_a_signed_agreement(tablet: Tablet) -> None:
+    tablet.handoff.add_child(tablet_ctx(), "C8", "3-1", 3)
+    assert refused_check_in(tablet, "C8")["message"].endswith("no application for after-school care this term.")
+    apply(tablet, "C8")
+    assert "not approved" in refused_check_in(tablet, "C8")["message"]
+    tablet.post(f"{ENROLMENT}/class-review", {"approved": True}, who="teacher", child="C8")
+    tablet.post(f"{ENROLMENT}/school-review", {"approved": True}, who="admin", child="C8")
+    assert refused_check_in(tablet, "C8")["message"].endswith("the safety agreement is not signed.")
+    guardian = {"guardian_id": "G9", "relation": "mother", "pickup_code": "9999"}
+    tablet.post("guardians", guardian, who="admin", child="C8")
+    agreement = {"signed_by": "G9", "authorised_guardians": ["G9"], "starts_on": "2026-09-01", "ends_on": "2027-01-31"}
+    assert tablet.post(f"{ENROLMENT}/agreement", agreement, who="admin", child="C8").json()["agreement"]
+    assert tablet.post("check-in", {"place_code": "T1"}, child="C8").status_code == 200
+
+
+def test_each_step_is_refused_out_of_order_and_a_teacher_cannot_approve_for_the_school(tablet: Tablet) -> None:
+    tablet.handoff.add_child(tablet_ctx(), "C8", "3-1", 3)
+    apply(tablet, "C8")
+    early = tablet.post(f"{ENROLMENT}/school-review", {"approved": True}, who="admin", child="C8")
+    assert (early.status_code, early.json()["code"]) == (409, "wrong_enrolment_step")
+    teacher = tablet.post(f"{ENROLMENT}/school-review", {"approved": True}, who="teacher", child="C8")
+    assert (teacher.status_code, teacher.json()["code"]) == (403, "role_not_allowed")
+
+
+def test_priority_categories_are_seen_by_admins_only(tablet: Tablet) -> None:
+    tablet.handoff.add_child(tablet_ctx(), "C8", "3-1", 3)
+    apply(tablet, "C8", priority=["left_behind"])
+    url = f"/api/v1/schools/S1/children/C8/{ENROLMENT}"
+    assert tablet.client.get(url, headers=tablet.headers("admin")).json()["priority"]["priority"] == "left_behind"
+    assert tablet.client.get(url, headers=tablet.headers("duty_leader")).json()["priority"] is None
+
+
+def confirmed_with(tablet: Tablet, guardian: str, code: str) -> None:
+    tablet.post("check-in", {"place_code": "T1"})
+    tablet.post(
+        "guardian-arrival", {"guardian_id": guardian, "verification": "pickup_code", "pickup_code": code}, who="gate"
+    )
+    both = {"guardian_id": guardian, "guardian_recognised_child": True, "child_recognised_guardian": True}
+    assert tablet.post("confirmation", both).json()["outcome"] == "recorded"
+
+
+def test_release_to_a_guardian_revoked_after_confirmation_is_refused(tablet: Tablet) -> None:
+    confirmed_with(tablet, "G1", "1234")
+    tablet.post("guardians/G1/revocation", {"reason": "court order"}, who="admin")
+    release = tablet.post("release", {"guardian_id": "G1"}).json()
+    assert (release["outcome"], release["refusal"]["code"]) == ("refused", "guardian_not_authorised")
+    assert release["custody"]["status"] == "in_care"
+
+
+def test_a_guardian_whose_authorisation_expired_is_refused(tablet: Tablet, clock: Clock) -> None:
+    yesterday = (clock.now - timedelta(days=1)).date().isoformat()
+    body = {"guardian_id": "G3", "relation": "aunt", "pickup_code": "3333", "valid_until": yesterday}
+    tablet.post("guardians", body, who="admin")
+    tablet.post("check-in", {"place_code": "T1"})
+    arrival = {"guardian_id": "G3", "verification": "pickup_code", "pickup_code": "3333"}
+    answer = tablet.post("guardian-arrival", arrival, who="gate").json()
+    assert (answer["outcome"], answer["refusal"]["code"]) == ("refused", "guardian_not_authorised")
+
+
+def test_release_to_a_flagged_person_is_refused(tablet: Tablet) -> None:
+    confirmed_with(tablet, "G2", "5678")
+    flagged = tablet.post("flags", {"person_id": "G2", "reason": "court order"}, who="admin")
+    assert flagged.json()["flagged"] == ["G2"]
+    release = tablet.post("release", {"guardian_id": "G2"}).json()
+    assert (release["outcome"], release["refusal"]["code"]) == ("refused", "person_flagged")
+    assert "call the duty leader" in release["refusal"]["message"]
+
+
+def test_the_day_closes_only_when_every_child_who_came_has_left(tablet: Tablet, clock: Clock) -> None:
+    day = clock.now.date().isoformat()
+    rota = {"duty_leaders": ["d1", "d2"], "guards": ["g1", "g2"]}
+    tablet.handoff.register_staff(tablet_ctx(), "d2", tablet.handoff.staff_member("S1", "d1").role, "D1")
+    tablet.handoff.register_staff(tablet_ctx(), "g2", tablet.handoff.staff_member("S1", "g1").role, "D1")
+    assert tablet.post_school(f"days/{day}/opening", rota).status_code == 200
+    confirmed_with(tablet, "G1", "1234")
+    closing = tablet.post_school(f"days/{day}/closing", {}, who="duty_leader")
+    assert (closing.status_code, closing.json()["code"]) == (409, "children_still_in_care")
+    assert "C1" in closing.json()["message"]
+    tablet.post("release", {"guardian_id": "G1"})
+    assert tablet.post_school(f"days/{day}/closing", {}, who="duty_leader").status_code == 200
+
+
+def test_the_coverage_report_counts_applications_and_priority(tablet: Tablet) -> None:
+    report = tablet.client.get(f"/api/v1/schools/S1/terms/{TERM}/coverage", headers=tablet.headers("admin")).json()
+    assert report["applications"] == 3
+    assert report["by_stage"] == {"arranged": 2, "applied": 1}
+    assert report["priority_first"] is True
+    assert (
+        tablet.client.get(
+            f"/api/v1/schools/S1/terms/{TERM}/coverage", headers=tablet.headers("duty_leader")
+        ).status_code
+        == 403
+    )
+
+
+def tablet_ctx() -> CommandContext:
+    """Set-up commands run as the system, like the CLI."""
+    return context("S1")
