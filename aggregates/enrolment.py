@@ -67,7 +67,9 @@ class BadAgreementError(InvalidCommandError):
     """An agreement names at least one guardian, or lets the child leave alone, and ends after it starts."""
 
     code = "bad_agreement"
-    message = "The agreement must name who collects the child (or let the child leave alone) and end after it starts."
+    message = (
+        "The agreement must name who collects the child (or let the child leave alone) and not end before it starts."
+    )
 
 
 class NotEnrolledError(RuleBrokenError):
@@ -148,8 +150,9 @@ class Enrolment:
     ) -> list[EnrolmentEvent]:
         if self.stage is not Stage.NOT_APPLIED:
             raise AlreadyAppliedError
-        chosen = [d for d in WEEKDAYS if d in set(days)]
-        if not chosen or set(days) - set(WEEKDAYS):
+        asked = set(days)
+        chosen = [d for d in WEEKDAYS if d in asked]
+        if not chosen or asked - set(WEEKDAYS):
             raise BadDaysError
         return [
             CareApplied(

@@ -24,7 +24,7 @@ class DayAlreadyOpenError(RuleBrokenError):
     """A service day opens once."""
 
     code = "day_already_open"
-    message = "This service day is already open."
+    message = "This service day has already been opened (it is {state})."
 
 
 class DayNotOpenError(RuleBrokenError):
@@ -58,8 +58,13 @@ class ServiceDay:
 
     def open(self, meta: EventMeta, duty_leaders: Sequence[str], guards: Sequence[str]) -> list[HandoffEvent]:
         if self.state != "not_open":
-            raise DayAlreadyOpenError
-        if len(set(duty_leaders)) != 2 or len(set(guards)) != 2:
+            raise DayAlreadyOpenError(state=self.state)
+        if (
+            sorted(set(duty_leaders)) != sorted(duty_leaders)
+            or len(duty_leaders) != 2
+            or len(set(guards)) != 2
+            or len(guards) != 2
+        ):
             raise BadRotaError
         return [
             ServiceDayOpened(

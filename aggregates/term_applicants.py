@@ -33,6 +33,8 @@ class TermApplicants:
         return cls(stream_id("term-applicants", school_id, term_id), 0, term_id)
 
     def list_applicant(self, meta: EventMeta, child_id: str) -> list[HandoffEvent]:
+        if child_id in self.applicants:
+            return []
         return [ApplicantListed(**stamp(self.id, self.version, meta), term_id=self.term_id, child_id=child_id)]
 
     def take_place(self, meta: EventMeta, child_id: str, places: int) -> list[HandoffEvent]:
