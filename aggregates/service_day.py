@@ -59,12 +59,7 @@ class ServiceDay:
     def open(self, meta: EventMeta, duty_leaders: Sequence[str], guards: Sequence[str]) -> list[HandoffEvent]:
         if self.state != "not_open":
             raise DayAlreadyOpenError(state=self.state)
-        if (
-            sorted(set(duty_leaders)) != sorted(duty_leaders)
-            or len(duty_leaders) != 2
-            or len(set(guards)) != 2
-            or len(guards) != 2
-        ):
+        if not (_two_different(duty_leaders) and _two_different(guards)):
             raise BadRotaError
         return [
             ServiceDayOpened(
@@ -83,6 +78,10 @@ class ServiceDay:
         if waiting:
             raise ChildrenStillInCareError(children=", ".join(waiting))
         return [ServiceDayClosed(**stamp(self.id, self.version, meta), service_day=self.service_day.isoformat())]
+
+
+def _two_different(staff: Sequence[str]) -> bool:
+    return len(staff) == 2 and len(set(staff)) == 2
 
 
 def evolve(state: ServiceDay, event: HandoffEvent) -> ServiceDay:
