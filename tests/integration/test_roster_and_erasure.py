@@ -9,6 +9,10 @@ import psycopg
 import pytest
 
 from aggregates.roster import ChildAlreadyErasedError
+from projections.catalog import ensure_catalog
+from projections.log import EventLog
+from projections.registry import READ_MODELS
+from projections.runner import Projector
 from service.app import Handoff
 from service.personal_data import ERASED, PostgresKeyStore
 from service.roster_import import BadRosterFileError, read_roster
@@ -85,3 +89,14 @@ def test_an_erased_child_still_loads_everywhere_and_shows_as_erased(
     day = handoff.child_day(ACTORS["teacher"], "S1", "C1", AFTERNOON.date())
     assert [h["type"] for h in day["history"]][:1] == ["ChildCheckedIn"]
     assert handoff.enrolment_view(ACTORS["admin"], "S1", "C1", "2026-27")["priority"] == {"erased": True}
+    catalog_ready(fresh_postgres_url)
+    for model in READ_MODELS.values():
+        projector = Projector(model, fresh_postgres_url, EventLog(handoff.recorder, handoff.mapper), version=1)
+        projector.prepare()
+        assert projector.catch_up() == handoff.recorder.max_notification_id(), model.name
+        projector.close()
+
+
+def catalog_ready(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        ensure_catalog(conn)
