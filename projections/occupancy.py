@@ -1,12 +1,11 @@
-"""Live occupancy: who is on site right now, where, with whom, and who is still waiting for a guardian."""
+"""Live occupancy: who is on site right now, where, with whom, who was expected and who is still waiting for a
+guardian after their release batch. The queries are in projections/occupancy_queries.py."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
-from psycopg import Connection, Cursor
-from psycopg.rows import dict_row
+from psycopg import Cursor
 
 from events.custody import (
     ChildCheckedIn,
@@ -16,8 +15,9 @@ from events.custody import (
     GuardianAndChildConfirmed,
     GuardianArrived,
 )
+from events.enrolment import CareApplied, ChildArranged, EnrolmentWithdrawn, SafetyAgreementSigned
 from events.roster import ChildAddedToRoster
-from events.school import PlaceAdded, SchoolRegistered
+from events.school import PlaceAdded, ReleaseBatchAdded, SchoolRegistered
 from projections.base import ReadModel, Tables
 
 occupancy = ReadModel(
@@ -34,8 +34,55 @@ occupancy = ReadModel(
         " confirmed boolean NOT NULL DEFAULT false, checked_in_at timestamptz, released_at timestamptz,"
         " released_to text, changed_at timestamptz NOT NULL, PRIMARY KEY (school_id, service_day, child_id))",
         "CREATE INDEX ON {children} (school_id, service_day, place_code)",
+        "CREATE TABLE {batches} (school_id text NOT NULL, batch_code text NOT NULL, ends_at time NOT NULL,"
+        " PRIMARY KEY (school_id, batch_code))",
+        "CREATE TABLE {enrolments} (school_id text NOT NULL, term_id text NOT NULL, child_id text NOT NULL,"
+        " days text[] NOT NULL, release_batch text NOT NULL, temporary_class text, starts_on date, ends_on date,"
+        " signed boolean NOT NULL DEFAULT false, withdrawn boolean NOT NULL DEFAULT false,"
+        " PRIMARY KEY (school_id, term_id, child_id))",
     ],
 )
+
+
+@occupancy.handles(ReleaseBatchAdded)
+def _batch(cur: Cursor[Any], t: Tables, e: ReleaseBatchAdded) -> None:
+    cur.execute(
+        t.format("INSERT INTO {batches} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"),
+        (e.school_id, e.batch_code, e.ends_at),
+    )
+
+
+@occupancy.handles(CareApplied)
+def _applied(cur: Cursor[Any], t: Tables, e: CareApplied) -> None:
+    cur.execute(
+        t.format(
+            "INSERT INTO {enrolments} (school_id, term_id, child_id, days, release_batch)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+        ),
+        (e.school_id, e.term_id, e.child_id, list(e.days), e.release_batch),
+    )
+
+
+def _enrolment(cur: Cursor[Any], t: Tables, e: Any, assignments: str, values: tuple[Any, ...]) -> None:
+    cur.execute(
+        t.format("UPDATE {enrolments} SET " + assignments + " WHERE school_id = %s AND term_id = %s AND child_id = %s"),
+        (*values, e.school_id, e.term_id, e.child_id),
+    )
+
+
+@occupancy.handles(ChildArranged)
+def _arranged(cur: Cursor[Any], t: Tables, e: ChildArranged) -> None:
+    _enrolment(cur, t, e, "temporary_class = %s", (e.temporary_class,))
+
+
+@occupancy.handles(SafetyAgreementSigned)
+def _signed(cur: Cursor[Any], t: Tables, e: SafetyAgreementSigned) -> None:
+    _enrolment(cur, t, e, "signed = true, starts_on = %s, ends_on = %s", (e.starts_on, e.ends_on))
+
+
+@occupancy.handles(EnrolmentWithdrawn)
+def _withdrawn(cur: Cursor[Any], t: Tables, e: EnrolmentWithdrawn) -> None:
+    _enrolment(cur, t, e, "withdrawn = true", ())
 
 
 @occupancy.handles(SchoolRegistered)
@@ -123,92 +170,3 @@ def _released(cur: Cursor[Any], t: Tables, e: ChildReleased) -> None:
         "status = 'released', custodian_id = NULL, released_at = %s, released_to = %s",
         (e.timestamp, released_to),
     )
-
-
-# Queries
-
-SUMMARY = """
-WITH day AS (SELECT * FROM {children} WHERE school_id = %(school)s AND service_day = %(day)s),
-school AS (SELECT * FROM {schools} WHERE school_id = %(school)s)
-SELECT
-  (SELECT count(*) FROM {roster} WHERE school_id = %(school)s) AS on_roster,
-  count(*) FILTER (WHERE status IN ('in_care', 'released')) AS checked_in,
-  count(*) FILTER (WHERE status = 'in_care') AS in_care,
-  count(*) FILTER (WHERE status = 'in_care' AND guardian_arrived) AS guardian_arrived,
-  count(*) FILTER (WHERE status = 'in_care' AND confirmed) AS confirmed,
-  count(*) FILTER (WHERE status = 'released') AS released,
-  count(*) FILTER (WHERE status = 'absent') AS absent,
-  count(*) FILTER (WHERE status = 'in_care' AND {late}) AS waiting_after_end
-FROM day
-"""
-
-BY_PLACE = """
-SELECT c.place_code, p.kind, p.label_zh, p.label_en,
-  count(*) AS in_care,
-  count(*) FILTER (WHERE c.guardian_arrived) AS guardian_arrived,
-  count(*) FILTER (WHERE c.confirmed) AS confirmed,
-  array_agg(DISTINCT c.custodian_id) AS custodians
-FROM {children} c LEFT JOIN {places} p ON p.school_id = c.school_id AND p.place_code = c.place_code
-WHERE c.school_id = %(school)s AND c.service_day = %(day)s AND c.status = 'in_care'
-GROUP BY c.place_code, p.kind, p.label_zh, p.label_en ORDER BY c.place_code
-"""
-
-CHILDREN = """
-SELECT c.child_id, r.home_class, r.grade, c.status, c.custodian_id, c.place_code, c.guardian_arrived, c.confirmed,
-  c.checked_in_at, c.released_at, c.released_to, c.changed_at
-FROM {children} c LEFT JOIN {roster} r ON r.school_id = c.school_id AND r.child_id = c.child_id
-WHERE c.school_id = %(school)s AND c.service_day = %(day)s
-  AND (%(place)s::text IS NULL OR c.place_code = %(place)s)
-  AND (%(status)s::text IS NULL OR c.status = %(status)s)
-  AND (%(child)s::text IS NULL OR c.child_id = %(child)s)
-  AND (NOT %(waiting)s OR (c.status = 'in_care' AND c.guardian_arrived))
-ORDER BY c.child_id LIMIT %(limit)s OFFSET %(offset)s
-"""
-
-
-def late_condition(t: Tables, now: datetime) -> Any:
-    """True when the school's service has ended, on its own wall clock."""
-    return t.format(
-        "((%(now)s AT TIME ZONE (SELECT time_zone FROM {schools} WHERE school_id = %(school)s))"
-        " > (%(day)s + (SELECT service_ends_at FROM {schools} WHERE school_id = %(school)s)))"
-    )
-
-
-def summary(conn: Connection[Any], t: Tables, school: str, day: date, now: datetime) -> dict[str, Any]:
-    """Counts for one school and day, with the places children are in now."""
-    params = {"school": school, "day": day, "now": now}
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(t.format(SUMMARY, late=late_condition(t, now)), params)
-        totals = cur.fetchone() or {}
-        cur.execute(t.format(BY_PLACE), params)
-        places = cur.fetchall()
-    return {**totals, "not_seen": totals["on_roster"] - totals["checked_in"] - totals["absent"], "places": places}
-
-
-def children(
-    conn: Connection[Any],
-    t: Tables,
-    school: str,
-    day: date,
-    *,
-    place: str | None = None,
-    status: str | None = None,
-    child: str | None = None,
-    waiting_for_pickup: bool = False,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[dict[str, Any]]:
-    """Children of one school and day, with their custodian and place, filtered and paginated."""
-    params = {
-        "school": school,
-        "day": day,
-        "place": place,
-        "status": status,
-        "child": child,
-        "waiting": waiting_for_pickup,
-        "limit": limit,
-        "offset": offset,
-    }
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(t.format(CHILDREN), params)
-        return cur.fetchall()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from projections import district, occupancy
+from projections import district, occupancy, occupancy_queries
 from projections.base import ReadModel
 from service.app import Handoff
 from service.context import Actor
@@ -27,7 +27,7 @@ class Views:
         """Who is on site now, by place, for one school."""
         actor.require("read_occupancy", school_id)
         on = self.service_day(school_id, day)
-        found = self.read.query(occupancy.occupancy, occupancy.summary, school_id, on, self.handoff.clock())
+        found = self.read.query(occupancy.occupancy, occupancy_queries.summary, school_id, on, self.handoff.clock())
         return {"school_id": school_id, "service_day": on, **found}
 
     def occupancy_children(
@@ -37,7 +37,7 @@ class Views:
         actor.require("read_occupancy", school_id)
         on = self.service_day(school_id, day)
         rows = self.read.query(
-            occupancy.occupancy, occupancy.children, school_id, on, **filters, limit=limit, offset=offset
+            occupancy.occupancy, occupancy_queries.children, school_id, on, **filters, limit=limit, offset=offset
         )
         return {"school_id": school_id, "service_day": on, "limit": limit, "offset": offset, "items": rows}
 

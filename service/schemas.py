@@ -171,10 +171,21 @@ class PlaceOccupancy(BaseModel):
     custodians: list[str | None]
 
 
+class ClassOccupancy(BaseModel):
+    temporary_class: str | None
+    expected: int = Field(description="Enrolled, with a signed agreement covering today and today among their days")
+    present: int
+    absent: int
+    not_seen: int
+    in_care: int
+
+
 class OccupancyResponse(BaseModel):
     school_id: str
     service_day: date
     on_roster: int
+    expected: int = Field(description="Children enrolled for today (agreement signed, today among their days)")
+    expected_not_seen: int = Field(description="Expected today, neither checked in nor marked absent")
     checked_in: int
     in_care: int
     guardian_arrived: int = Field(description="In care, with a guardian already at the gate")
@@ -183,7 +194,9 @@ class OccupancyResponse(BaseModel):
     absent: int
     not_seen: int = Field(description="On the roster, neither checked in nor marked absent")
     waiting_after_end: int = Field(description="Still in care after the school's service has ended")
+    waiting_after_batch: int = Field(description="Still in care after their release batch has ended")
     places: list[PlaceOccupancy]
+    classes: list[ClassOccupancy]
 
 
 class OccupancyChild(BaseModel):

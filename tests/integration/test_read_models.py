@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg import sql
 
-from projections import attendance, audit, district, supervision, timeline
+from projections import attendance, audit, district, occupancy, occupancy_queries, supervision, timeline
 from projections.catalog import ensure_catalog
 from projections.log import EventLog
 from projections.registry import READ_MODELS
@@ -79,6 +79,7 @@ def test_read_models_after_an_afternoon(postgres_handoff: Handoff, fresh_postgre
     afternoon(postgres_handoff, clock)
     project(postgres_handoff, fresh_postgres_url, 1)
     with psycopg.connect(fresh_postgres_url) as conn:
+        check_occupancy(conn)
         check_timeline(conn)
         check_audit(conn)
         check_attendance(conn)
@@ -91,6 +92,19 @@ def test_read_models_after_an_afternoon(postgres_handoff: Handoff, fresh_postgre
             assert [dump(conn, t) for t in first] == [dump(conn, t) for t in second], model.name
         stored = [row for t in district.district.tables(1).identifiers.values() for row in dump(conn, t)]
         assert stored and not [row for row in stored if any(child in row for child in CHILDREN)]
+
+
+def check_occupancy(conn: psycopg.Connection[Any]) -> None:
+    """At 17:45: five children were expected (C3 only applied, C7 never did); C5 and C6 are still in care after
+    their 17:30 batch and the end of service."""
+    found = occupancy_queries.summary(conn, occupancy.occupancy.tables(1), SCHOOL, DAY, at("17:45"))
+    counts = ("on_roster", "expected", "expected_not_seen", "checked_in", "in_care", "released", "absent")
+    assert [found[key] for key in counts] == [7, 5, 0, 5, 2, 3, 1]
+    assert (found["waiting_after_batch"], found["waiting_after_end"]) == (2, 2)
+    t1 = {"temporary_class": "T1", "expected": 5, "present": 5, "absent": 0, "not_seen": 0, "in_care": 2}
+    assert found["classes"] == [t1]
+    earlier = occupancy_queries.summary(conn, occupancy.occupancy.tables(1), SCHOOL, DAY, at("17:20"))
+    assert (earlier["waiting_after_batch"], earlier["waiting_after_end"]) == (0, 0)
 
 
 def check_timeline(conn: psycopg.Connection[Any]) -> None:
