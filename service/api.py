@@ -53,6 +53,8 @@ def domain_error(_: Request, exc: Exception) -> JSONResponse:
     body: dict[str, object] = {"code": exc.code, "message": exc.text}
     if isinstance(exc, ConcurrentChangeError):
         body["current"] = exc.details.get("current")
+    if "problems" in exc.details:
+        body["problems"] = exc.details["problems"]
     log.info("refused %s (%d)", exc.code, exc.status)
     return JSONResponse(status_code=exc.status, content=body)
 

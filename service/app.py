@@ -243,7 +243,9 @@ class Handoff(AdministrationCommands, EnrolmentCommands, PlanningCommands, Roste
 
         A conflict is first re-read: the key's answer may already be stored, by a concurrent retry or by our own
         commit whose acknowledgement was lost with the connection (an ambiguous commit). Only a change by someone
-        else is answered 409."""
+        else is answered 409. A command that changes nothing records nothing, not even its answer."""
+        if not recorded:
+            return {**response, "replayed": False}
         answer = CommandAnswered(
             **meta.fields(),
             originator_id=answer_id(ctx),

@@ -5,6 +5,7 @@ one transaction. Importing the same file again records nothing new."""
 
 from __future__ import annotations
 
+import tempfile
 from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,11 +29,29 @@ class BadRosterFileError(InvalidCommandError):
     message = "The roster file has {count} problem(s); nothing was imported."
 
 
+class BadRosterUploadError(InvalidCommandError):
+    """Rosters are uploaded as a simple CSV or a zipped OneRoster bundle."""
+
+    code = "bad_roster_upload"
+    message = "Send the roster as text/csv (simple CSV) or application/zip (OneRoster 1.1 bundle)."
+
+
 class WrongSchoolFileError(InvalidCommandError):
     """A roster file is imported into the school it describes."""
 
     code = "roster_of_another_school"
     message = "This roster file is for school {found}, not {expected}."
+
+
+def read_uploaded_roster(data: bytes, content_type: str, school_id: str) -> RosterFile:
+    """Read a roster sent over HTTP: a simple CSV (text/csv) or a zipped OneRoster bundle (application/zip)."""
+    suffix = {"text/csv": ".csv", "application/zip": ".zip"}.get(content_type.split(";")[0].strip())
+    if suffix is None:
+        raise BadRosterUploadError
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"roster{suffix}"
+        path.write_bytes(data)
+        return read_roster(path, school_id)
 
 
 def read_roster(path: Path, school_id: str) -> RosterFile:
@@ -50,16 +69,18 @@ def read_roster(path: Path, school_id: str) -> RosterFile:
 class RosterImport:
     """Applies a parsed roster file to the event store."""
 
-    def import_roster(self: Handoff, ctx: CommandContext, roster: RosterFile) -> dict[str, int]:
+    def import_roster(self: Handoff, ctx: CommandContext, roster: RosterFile) -> dict[str, Any]:
         """Add the children and guardians not yet known, in one transaction; returns what was added."""
-        self.school(ctx.school_id)
-        meta = ctx.meta(self.clock())
-        recorded: list[Any] = []
-        counts = {"children_added": 0, "guardians_added": 0, "children_unchanged": 0}
-        for child in roster.children:
-            recorded += self._import_child(meta, child, counts)
-        self.save(*recorded)
-        return counts
+
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            self.school(ctx.school_id)
+            recorded: list[Any] = []
+            counts = {"children_added": 0, "guardians_added": 0, "children_unchanged": 0}
+            for child in roster.children:
+                recorded += self._import_child(meta, child, counts)
+            return recorded, counts
+
+        return self.command(ctx, "import_roster", decided)
 
     def _import_child(self: Handoff, meta: EventMeta, child: RosterChild, counts: dict[str, int]) -> list[Any]:
         school_id = meta.school_id

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Header, Path, Request
 
 from service.deps import ChildId, Command, CurrentActor, HandoffApp, SchoolId
+from service.roster_import import read_uploaded_roster
 from service.schemas import (
     AgreementRequest,
     ApplicationRequest,
@@ -25,6 +26,7 @@ from service.schemas import (
     PlainAnswer,
     Ref,
     ReviewRequest,
+    RosterUpload,
     WithdrawalRequest,
 )
 
@@ -159,3 +161,37 @@ def open_day(day: Annotated[date, Path()], body: DayOpeningRequest, command: Com
 @planning.post("/days/{day}/closing", response_model=PlainAnswer, summary="Close the service day")
 def close_day(day: Annotated[date, Path()], body: CommandRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(handoff.close_day(command.context(body), day))
+
+
+async def uploaded(request: Request) -> bytes:
+    """The raw request body (routes stay sync; only reading the body is async)."""
+    return await request.body()
+
+
+ROSTER_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@planning.post(
+    "/roster",
+    response_model=PlainAnswer,
+    summary="Import the roster (名册): simple CSV or zipped OneRoster 1.1",
+    openapi_extra=ROSTER_BODY,
+)
+def import_roster(
+    school_id: SchoolId,
+    data: Annotated[bytes, Depends(uploaded)],
+    device: Annotated[RosterUpload, Depends()],
+    command: Command,
+    handoff: HandoffApp,
+    content_type: Annotated[str, Header()] = "",
+) -> dict:
+    roster = read_uploaded_roster(data, content_type, school_id)
+    return command.done(handoff.import_roster(command.context(device.with_file(data)), roster))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
@@ -332,3 +333,17 @@ class PlainAnswer(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     replayed: bool
+
+
+class RosterUpload(CommandRequest):
+    """The device fields of a roster upload, given as query parameters (the body is the file)."""
+
+    def with_file(self, data: bytes) -> UploadedRoster:
+        """The command, with the file's hash, so that a key reused for another file is refused."""
+        return UploadedRoster(
+            device_id=self.device_id, device_time=self.device_time, sha256=hashlib.sha256(data).hexdigest()
+        )
+
+
+class UploadedRoster(CommandRequest):
+    sha256: str

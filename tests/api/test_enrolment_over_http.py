@@ -123,3 +123,31 @@ def test_the_coverage_report_counts_applications_and_priority(tablet: Tablet) ->
 def tablet_ctx() -> CommandContext:
     """Set-up commands run as the system, like the CLI."""
     return context("S1")
+
+
+SIMPLE_ROSTER = (
+    "child_id,given_name,family_name,sex,home_class,grade,homeroom_teacher_id,guardian1_name,guardian1_relation,"
+    "guardian1_phone\n"
+    "S-1,Alice,Example,female,3-1,3,t1,Pat Example,parent,+1 555 0101\n"
+)
+
+
+def upload(tablet: Tablet, data: str, key: str, content_type: str = "text/csv", who: str = "admin"):  # noqa: ANN201
+    params = {"device_id": "desk-1", "device_time": "2026-11-30T09:00:00+08:00"}
+    headers = {**tablet.headers(who, key), "Content-Type": content_type}
+    return tablet.client.post("/api/v1/schools/S1/roster", params=params, content=data.encode(), headers=headers)
+
+
+def test_a_roster_is_uploaded_over_http_once_and_a_bad_one_lists_its_lines(tablet: Tablet) -> None:
+    first = upload(tablet, SIMPLE_ROSTER, "roster-upload-1")
+    assert (first.status_code, first.json()["children_added"]) == (200, 1)
+    assert upload(tablet, SIMPLE_ROSTER, "roster-upload-1").json()["replayed"] is True
+    assert upload(tablet, SIMPLE_ROSTER, "roster-upload-2").json()["children_added"] == 0
+    assert upload(tablet, SIMPLE_ROSTER + "S 2,,,,,,,,,\n", "roster-upload-1").json()["code"] == "bad_roster_file"
+    count = tablet.event_count()
+    bad = upload(tablet, SIMPLE_ROSTER.replace("3-1,3,", "3-1,33,"), "roster-upload-3")
+    assert (bad.status_code, bad.json()["code"]) == (422, "bad_roster_file")
+    assert [(p["file"], p["line"]) for p in bad.json()["problems"]] == [("roster.csv", 2)]
+    assert tablet.event_count() == count
+    assert upload(tablet, SIMPLE_ROSTER, "roster-upload-4", content_type="application/pdf").status_code == 422
+    assert upload(tablet, SIMPLE_ROSTER, "roster-upload-5", who="teacher").status_code == 403

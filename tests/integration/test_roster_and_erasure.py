@@ -9,11 +9,13 @@ import psycopg
 import pytest
 
 from aggregates.roster import ChildAlreadyErasedError
+from aggregates.staff import Role
 from projections.catalog import ensure_catalog
 from projections.log import EventLog
 from projections.registry import READ_MODELS
 from projections.runner import Projector
 from service.app import Handoff
+from service.context import Actor
 from service.personal_data import ERASED, PostgresKeyStore
 from service.roster_import import BadRosterFileError, read_roster
 from service.settings import postgres_env
@@ -42,7 +44,8 @@ def test_a_oneroster_bundle_is_imported_once_with_names_only_sealed(
 ) -> None:
     school = EXPECTED.school_id
     roster = read_roster(write_bundle(tmp_path / "bundle", bundle()), school)
-    added = keyed_handoff.import_roster(ctx("admin", school=school), roster)
+    admin = Actor("a1", Role.ADMIN, school, "D1")
+    added = keyed_handoff.import_roster(ctx(admin, school=school), roster)
     assert added["children_added"] == len(EXPECTED.children)
     teacher = ACTORS["teacher"].__class__("t1", ACTORS["teacher"].role, school, "D1")
     card = keyed_handoff.child_card(teacher, school, "S-0001")
@@ -51,7 +54,7 @@ def test_a_oneroster_bundle_is_imported_once_with_names_only_sealed(
     stored = raw_event_bytes(fresh_postgres_url)
     assert not [name for name in NAMES if name.encode() in stored], "no plaintext name in the event store"
     head = keyed_handoff.recorder.max_notification_id()
-    again = keyed_handoff.import_roster(ctx("admin", school=school), roster)
+    again = keyed_handoff.import_roster(ctx(admin, school=school), roster)
     assert again["children_added"] == again["guardians_added"] == 0
     assert keyed_handoff.recorder.max_notification_id() == head
 
