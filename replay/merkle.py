@@ -1,0 +1,164 @@
+"""RFC 6962 (Certificate Transparency) Merkle tree hashing over a school's stored events, standard library only.
+
+Leaves are hashed from their data here (0x00 prefix), interior nodes with a 0x01 prefix, so a leaf can never be
+passed off as a node. Proofs are built as RFC 6962 §2.1.1-2.1.2 describe and checked with the RFC 9162 §2.1.3.2 and
+§2.1.4.2 algorithms, which need only the proof, the sizes and the roots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """SHA-256(0x00 || data): the hash of one leaf."""
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """SHA-256(0x01 || left || right): the hash of an interior node."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _split(n: int) -> int:
+    """The largest power of two smaller than n (n > 1)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def _mth(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
+    """MTH of the leaves whose hashes are hashes[lo:hi] (hi > lo)."""
+    if hi - lo == 1:
+        return hashes[lo]
+    k = _split(hi - lo)
+    return node_hash(_mth(hashes, lo, lo + k), _mth(hashes, lo + k, hi))
+
+
+def tree_hash(leaves: Sequence[bytes]) -> bytes:
+    """The Merkle tree hash (RFC 6962 §2.1 MTH) of the leaf data, SHA-256(b"") for no leaves."""
+    if not leaves:
+        return EMPTY_ROOT
+    hashes = [leaf_hash(data) for data in leaves]
+    return _mth(hashes, 0, len(hashes))
+
+
+def _path(hashes: Sequence[bytes], m: int, lo: int, hi: int) -> list[bytes]:
+    """RFC 6962 PATH(m, D[lo:hi]), leaf first."""
+    if hi - lo == 1:
+        return []
+    k = _split(hi - lo)
+    if m < k:
+        return _path(hashes, m, lo, lo + k) + [_mth(hashes, lo + k, hi)]
+    return _path(hashes, m - k, lo + k, hi) + [_mth(hashes, lo, lo + k)]
+
+
+def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
+    """The audit path (RFC 6962 §2.1.1) proving leaf `index` is in the tree of all `leaves`."""
+    if not 0 <= index < len(leaves):
+        raise ValueError(f"leaf index {index} is outside a tree of {len(leaves)} leaves")
+    hashes = [leaf_hash(data) for data in leaves]
+    return _path(hashes, index, 0, len(hashes))
+
+
+def verify_inclusion(leaf_data: bytes, index: int, tree_size: int, proof: Sequence[bytes], root: bytes) -> bool:
+    """True when `proof` shows `leaf_data` is leaf `index` of the tree of `tree_size` leaves with `root`."""
+    if not 0 <= index < tree_size:
+        return False
+    fn, sn, r = index, tree_size - 1, leaf_hash(leaf_data)
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = node_hash(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and r == root
+
+
+def _subproof(hashes: Sequence[bytes], m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
+    """RFC 6962 SUBPROOF(m, D[lo:hi], b)."""
+    if m == hi - lo:
+        return [] if complete else [_mth(hashes, lo, hi)]
+    k = _split(hi - lo)
+    if m <= k:
+        return _subproof(hashes, m, lo, lo + k, complete) + [_mth(hashes, lo + k, hi)]
+    return _subproof(hashes, m - k, lo + k, hi, False) + [_mth(hashes, lo, lo + k)]
+
+
+def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
+    """The proof (RFC 6962 §2.1.2) that the first `old_size` leaves are a prefix of all `leaves`."""
+    if not 0 <= old_size <= len(leaves):
+        raise ValueError(f"old size {old_size} is outside 0..{len(leaves)}")
+    if old_size in (0, len(leaves)):
+        return []
+    hashes = [leaf_hash(data) for data in leaves]
+    return _subproof(hashes, old_size, 0, len(hashes), True)
+
+
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
+    """True when `proof` shows the tree (old_size, old_root) is a prefix of the tree (new_size, new_root)."""
+    if not 0 <= old_size <= new_size:
+        return False
+    if old_size in (0, new_size):
+        return not proof and old_root == (EMPTY_ROOT if old_size == 0 else new_root)
+    if not proof:
+        return False
+    return _consistency_walk(old_size, new_size, old_root, proof) == (old_root, new_root, 0)
+
+
+def _consistency_walk(
+    old_size: int, new_size: int, old_root: bytes, proof: Sequence[bytes]
+) -> tuple[bytes | None, bytes | None, int]:
+    """RFC 9162 §2.1.4.2 steps 1-5 for 0 < old_size < new_size: the (old root, new root, sn) the proof leads to."""
+    path = [old_root, *proof] if old_size & (old_size - 1) == 0 else list(proof)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return None, None, sn
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node_hash(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    return fr, sr, sn
+
+
+class TreeBuilder:
+    """Appends leaves one at a time, keeping only the O(log n) roots of the perfect subtrees seen so far."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, bytes]] = []  # (height, hash), heights strictly decreasing
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        """How many leaves have been appended."""
+        return self._size
+
+    def append(self, data: bytes) -> None:
+        """Add one leaf's data at the right edge of the tree."""
+        height, h = 0, leaf_hash(data)
+        while self._stack and self._stack[-1][0] == height:
+            h = node_hash(self._stack.pop()[1], h)
+            height += 1
+        self._stack.append((height, h))
+        self._size += 1
+
+    def root(self) -> bytes:
+        """The tree hash of the leaves appended so far (equal to `tree_hash` over them)."""
+        if not self._stack:
+            return EMPTY_ROOT
+        r = self._stack[-1][1]
+        for _, h in reversed(self._stack[:-1]):
+            r = node_hash(h, r)
+        return r

@@ -1,0 +1,361 @@
+"""The per-school hash tree (RFC 6962), its signed checkpoints, and the standalone bundle verifier."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from replay import verify_bundle_standalone as standalone
+from replay.checkpoints import (
+    Checkpoint,
+    checkpoint_message,
+    key_id,
+    load_or_create_signing_key,
+    public_key_pem,
+    raw_public_key,
+    sign_checkpoint,
+    verify_checkpoint,
+)
+from replay.merkle import (
+    EMPTY_ROOT,
+    TreeBuilder,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    tree_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+
+VERIFIER = Path(__file__).resolve().parents[2] / "replay" / "verify_bundle_standalone.py"
+
+# The certificate-transparency reference test vectors (merkle_tree_test.cc).
+LEAVES = [
+    bytes.fromhex(h)
+    for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+]
+ROOTS = [
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+]
+# Reference audit paths and consistency proofs over the same leaves.
+INCLUSION_VECTORS = [
+    (0, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
+    (5, 8, ["bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+    (2, 3, ["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
+    (1, 5, ["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
+]  # fmt: skip
+CONSISTENCY_VECTORS = [
+    (1, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
+    (6, 8, ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+    (2, 5, ["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
+]  # fmt: skip
+
+leaf_lists = st.lists(st.binary(max_size=12), max_size=40)
+distinct_leaf_lists = st.lists(st.binary(max_size=12), min_size=1, max_size=40, unique=True)
+
+
+def flipped(value: bytes) -> bytes:
+    return bytes([value[0] ^ 1]) + value[1:]
+
+
+# ---- RFC 6962 reference vectors
+
+
+@pytest.mark.parametrize("size", range(1, 9))
+def test_tree_hash_matches_the_reference_roots(size: int) -> None:
+    assert tree_hash(LEAVES[:size]).hex() == ROOTS[size - 1]
+
+
+def test_the_empty_tree_hashes_to_the_hash_of_nothing() -> None:
+    assert tree_hash([]) == TreeBuilder().root() == EMPTY_ROOT
+    assert EMPTY_ROOT.hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_tree_builder_matches_the_reference_roots() -> None:
+    builder = TreeBuilder()
+    for size, data in enumerate(LEAVES, 1):
+        builder.append(data)
+        assert (builder.size, builder.root().hex()) == (size, ROOTS[size - 1])
+
+
+@pytest.mark.parametrize(("index", "size", "path"), INCLUSION_VECTORS)
+def test_inclusion_proofs_match_the_reference_paths(index: int, size: int, path: list[str]) -> None:
+    proof = inclusion_proof(LEAVES[:size], index)
+    assert [p.hex() for p in proof] == path
+    assert verify_inclusion(LEAVES[index], index, size, proof, bytes.fromhex(ROOTS[size - 1]))
+
+
+@pytest.mark.parametrize(("old", "new", "path"), CONSISTENCY_VECTORS)
+def test_consistency_proofs_match_the_reference_proofs(old: int, new: int, path: list[str]) -> None:
+    proof = consistency_proof(LEAVES[:new], old)
+    assert [p.hex() for p in proof] == path
+    assert verify_consistency(old, new, bytes.fromhex(ROOTS[old - 1]), bytes.fromhex(ROOTS[new - 1]), proof)
+
+
+def test_a_leaf_cannot_pass_for_a_node() -> None:
+    left, right = leaf_hash(b"a"), leaf_hash(b"b")
+    assert tree_hash([left + right]) != tree_hash([b"a", b"b"])
+
+
+def test_proofs_for_positions_outside_the_tree_are_refused() -> None:
+    with pytest.raises(ValueError):
+        inclusion_proof(LEAVES[:3], 3)
+    with pytest.raises(ValueError):
+        consistency_proof(LEAVES[:3], 4)
+
+
+# ---- properties
+
+
+@given(leaf_lists)
+def test_tree_builder_root_equals_tree_hash_at_every_size(leaves: list[bytes]) -> None:
+    builder = TreeBuilder()
+    assert builder.root() == tree_hash([])
+    for size, data in enumerate(leaves, 1):
+        builder.append(data)
+        assert builder.size == size
+        assert builder.root() == tree_hash(leaves[:size])
+
+
+@given(distinct_leaf_lists, st.data())
+def test_every_inclusion_proof_verifies_and_nothing_else_does(leaves: list[bytes], data: st.DataObject) -> None:
+    size, root = len(leaves), tree_hash(leaves)
+    index = data.draw(st.integers(0, size - 1), label="index")
+    proof = inclusion_proof(leaves, index)
+    assert verify_inclusion(leaves[index], index, size, proof, root)
+    assert not verify_inclusion(leaves[index] + b"!", index, size, proof, root)
+    assert not verify_inclusion(leaves[index], index, size, proof, flipped(root))
+    other = data.draw(st.integers(-1, size).filter(lambda i: i != index), label="other index")
+    assert not verify_inclusion(leaves[index], other, size, proof, root)
+    if proof:
+        assert not verify_inclusion(leaves[index], index, size, proof[:-1], root)
+        assert not verify_inclusion(leaves[index], index, size, [*proof, root], root)
+
+
+@given(leaf_lists, st.data())
+def test_every_consistency_proof_verifies_and_fails_for_a_wrong_old_root(
+    leaves: list[bytes], data: st.DataObject
+) -> None:
+    new_size = len(leaves)
+    old_size = data.draw(st.integers(0, new_size), label="old size")
+    old_root, new_root = tree_hash(leaves[:old_size]), tree_hash(leaves)
+    proof = consistency_proof(leaves, old_size)
+    assert verify_consistency(old_size, new_size, old_root, new_root, proof)
+    assert not verify_consistency(old_size, new_size, flipped(old_root), new_root, proof)
+    assume(0 < old_size < new_size)  # the empty tree is a prefix of every tree, whatever its root
+    assert not verify_consistency(old_size, new_size, old_root, flipped(new_root), proof)
+    assert not verify_consistency(new_size, old_size, new_root, old_root, proof)
+
+
+@given(leaf_lists, st.data())
+def test_the_standalone_consistency_check_agrees_with_the_library(leaves: list[bytes], data: st.DataObject) -> None:
+    new_size = len(leaves)
+    old_size = data.draw(st.integers(0, new_size), label="old size")
+    old_root, new_root = tree_hash(leaves[:old_size]), tree_hash(leaves)
+    proof = consistency_proof(leaves, old_size)
+    for candidate in (old_root, flipped(old_root)):
+        expected = verify_consistency(old_size, new_size, candidate, new_root, proof)
+        assert standalone.consistency_ok(old_size, new_size, candidate, new_root, proof) is expected
+
+
+# ---- checkpoints
+
+
+@pytest.fixture
+def signing_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def test_the_checkpoint_message_is_the_documented_text() -> None:
+    message = checkpoint_message("school-1", 8, ROOTS[7], "2025-09-01T17:30:00+08:00")
+    assert message == f"handoff-checkpoint v1\nschool-1\n8\n{ROOTS[7]}\n2025-09-01T17:30:00+08:00\n".encode()
+    with pytest.raises(ValueError):
+        checkpoint_message("school\n1", 8, ROOTS[7], "2025-09-01T17:30:00+08:00")
+
+
+def test_a_signed_checkpoint_verifies(signing_key: Ed25519PrivateKey) -> None:
+    checkpoint = sign_checkpoint(signing_key, "school-1", 8, bytes.fromhex(ROOTS[7]), "2025-09-01T17:30:00+08:00")
+    public = raw_public_key(signing_key)
+    assert checkpoint.root_hex == ROOTS[7]
+    assert checkpoint.key_id == key_id(public) and len(checkpoint.key_id) == 16
+    assert verify_checkpoint(public, checkpoint)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"school_id": "school-2"},
+        {"tree_size": 7},
+        {"root_hex": ROOTS[6]},
+        {"made_at": "2025-09-01T17:31:00+08:00"},
+        {"signature_hex": "00" * 64},
+        {"signature_hex": "not hex"},
+        {"key_id": "0123456789abcdef"},
+    ],
+)
+def test_a_tampered_checkpoint_fails(signing_key: Ed25519PrivateKey, change: dict[str, object]) -> None:
+    checkpoint = sign_checkpoint(signing_key, "school-1", 8, bytes.fromhex(ROOTS[7]), "2025-09-01T17:30:00+08:00")
+    assert not verify_checkpoint(raw_public_key(signing_key), replace(checkpoint, **change))
+
+
+def test_a_checkpoint_fails_under_another_key(signing_key: Ed25519PrivateKey) -> None:
+    checkpoint = sign_checkpoint(signing_key, "school-1", 8, bytes.fromhex(ROOTS[7]), "2025-09-01T17:30:00+08:00")
+    assert not verify_checkpoint(raw_public_key(Ed25519PrivateKey.generate()), checkpoint)
+
+
+def test_the_signing_key_is_created_once_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "checkpoint.pem"
+    created = load_or_create_signing_key(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert raw_public_key(load_or_create_signing_key(path)) == raw_public_key(created)
+
+
+# ---- the standalone verifier
+
+
+def write_bundle(folder: Path, key: Ed25519PrivateKey) -> dict[str, list[bytes]]:
+    """A bundle of two schools with interleaved events, three checkpoints and one proof of each kind."""
+    logs = {school: [f"{school} event {i}".encode() for i in range(n)] for school, n in (("A", 5), ("B", 3))}
+    lines = [{"school_id": s, "leaf": logs[s][i].hex(), "n": i} for i in range(5) for s in logs if i < len(logs[s])]
+    made_at = "2025-09-01T17:30:00+08:00"
+    heads = [("A", 3), ("A", 5), ("B", 3)]
+    checkpoints = [sign_checkpoint(key, s, n, tree_hash(logs[s][:n]), made_at) for s, n in heads]
+    a_root = tree_hash(logs["A"]).hex()
+    proofs = {
+        "inclusion": [
+            {"school_id": "A", "index": 2, "leaf": logs["A"][2].hex(), "tree_size": 5, "root_hex": a_root,
+             "proof": [p.hex() for p in inclusion_proof(logs["A"], 2)]},
+        ],
+        "consistency": [
+            {"school_id": "A", "old_size": 3, "old_root_hex": tree_hash(logs["A"][:3]).hex(), "new_size": 5,
+             "new_root_hex": a_root, "proof": [p.hex() for p in consistency_proof(logs["A"], 3)]},
+        ],
+    }  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "events.jsonl").write_text("".join(json.dumps(line, sort_keys=True) + "\n" for line in lines))
+    (folder / "checkpoints.json").write_text(json.dumps([asdict(c) for c in checkpoints], indent=2))
+    (folder / "public_key.pem").write_bytes(public_key_pem(key))
+    (folder / "proofs.json").write_text(json.dumps(proofs, indent=2))
+    return logs
+
+
+def run_verifier(bundle: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(VERIFIER), str(bundle)], capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def bundle(tmp_path: Path, signing_key: Ed25519PrivateKey) -> Path:
+    write_bundle(tmp_path / "bundle", signing_key)
+    return tmp_path / "bundle"
+
+
+def test_the_standalone_verifier_uses_only_the_standard_library() -> None:
+    imported = {line.split()[1] for line in VERIFIER.read_text().splitlines() if line.startswith(("import ", "from "))}
+    assert imported <= {"base64", "hashlib", "json", "shlex", "sys", "pathlib"}
+
+
+def test_a_good_bundle_verifies(bundle: Path) -> None:
+    result = run_verifier(bundle)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = result.stdout
+    assert "school A: checkpoint of 5 events: matches" in report
+    assert "school B: checkpoint of 3 events: matches" in report
+    assert "school A: inclusion proof of event 2 in the tree of 5: holds" in report
+    assert "consistency proof from the tree of 3" in report and "to 5: holds" in report
+    assert "Signatures are NOT checked here" in report
+    assert report.count("openssl pkeyutl -verify -pubin -inkey") == 3
+    assert "RESULT: everything checkable here matches." in report
+
+
+def test_the_printed_openssl_commands_verify_the_signatures(bundle: Path) -> None:
+    report = run_verifier(bundle).stdout
+    commands = [line.strip() for line in report.splitlines() if line.strip().startswith("openssl pkeyutl")]
+    assert len(commands) == 3
+    for command in commands:
+        result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0 and "Signature Verified Successfully" in result.stdout, result.stderr
+    (bundle / "signature-check" / "checkpoint-2.sig").write_bytes(bytes(64))
+    assert subprocess.run(commands[1], shell=True, capture_output=True, timeout=60).returncode != 0
+
+
+def test_a_tampered_event_line_is_reported_against_its_school(bundle: Path) -> None:
+    lines = (bundle / "events.jsonl").read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if json.loads(line)["school_id"] == "B")
+    event = json.loads(lines[index])
+    event["leaf"] = b"B event 0, changed".hex()
+    lines[index] = json.dumps(event, sort_keys=True)
+    (bundle / "events.jsonl").write_text("\n".join(lines) + "\n")
+    result = run_verifier(bundle)
+    assert result.returncode == 1
+    assert "school B: checkpoint of 3 events: DOES NOT MATCH the tree rebuilt from the events" in result.stdout
+    assert "school A: checkpoint of 5 events: matches" in result.stdout
+    assert "PROBLEMS FOUND" in result.stdout
+
+
+def test_events_past_the_last_checkpoint_fail(bundle: Path) -> None:
+    with (bundle / "events.jsonl").open("a") as events:
+        events.write(json.dumps({"school_id": "B", "leaf": b"B event 3".hex()}) + "\n")
+    result = run_verifier(bundle)
+    assert result.returncode == 1
+    assert "school B: 4 events: NOT checkpointed" in result.stdout
+
+
+def test_a_wrong_proof_fails(bundle: Path) -> None:
+    proofs = json.loads((bundle / "proofs.json").read_text())
+    proofs["inclusion"][0]["index"] = 3
+    proofs["consistency"][0]["old_root_hex"] = ROOTS[2]
+    (bundle / "proofs.json").write_text(json.dumps(proofs))
+    result = run_verifier(bundle)
+    assert result.returncode == 1
+    assert "inclusion proof of event 3 in the tree of 5: is WRONG" in result.stdout
+    assert "to 5: is WRONG" in result.stdout
+
+
+def test_a_checkpoint_naming_another_key_fails(bundle: Path) -> None:
+    checkpoints = json.loads((bundle / "checkpoints.json").read_text())
+    checkpoints[0]["key_id"] = "0123456789abcdef"
+    (bundle / "checkpoints.json").write_text(json.dumps(checkpoints))
+    result = run_verifier(bundle)
+    assert result.returncode == 1
+    assert "checkpoint 1: names key 0123456789abcdef" in result.stdout
+
+
+def test_an_unreadable_bundle_fails_in_plain_words(tmp_path: Path) -> None:
+    result = run_verifier(tmp_path)
+    assert result.returncode == 1
+    assert "the bundle cannot be read" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_the_checkpoint_dataclass_round_trips_through_the_bundle_json(signing_key: Ed25519PrivateKey) -> None:
+    checkpoint = sign_checkpoint(signing_key, "A", 0, EMPTY_ROOT, "2025-09-01T17:30:00+08:00")
+    assert Checkpoint(**json.loads(json.dumps(asdict(checkpoint)))) == checkpoint
+    assert verify_checkpoint(raw_public_key(signing_key), checkpoint)
