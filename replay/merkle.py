@@ -154,6 +154,18 @@ class TreeBuilder:
         self._stack.append((height, h))
         self._size += 1
 
+    def state(self) -> dict[str, object]:
+        """What it takes to carry on later: the size and the perfect subtrees' roots."""
+        return {"size": self._size, "stack": [[height, h.hex()] for height, h in self._stack]}
+
+    @classmethod
+    def resume(cls, state: dict[str, object]) -> TreeBuilder:
+        """A builder that carries on from `state()`."""
+        builder = cls()
+        builder._size = int(state["size"])  # type: ignore[arg-type]
+        builder._stack = [(int(height), bytes.fromhex(h)) for height, h in state["stack"]]  # type: ignore[union-attr]
+        return builder
+
     def root(self) -> bytes:
         """The tree hash of the leaves appended so far (equal to `tree_hash` over them)."""
         if not self._stack:

@@ -16,9 +16,17 @@ from aggregates.staff import Role, StaffNotFoundError
 from projections.rebuild import rebuild
 from projections.registry import READ_MODELS
 from service import cli_school
+from service.cli_replay import replay_app
 from service.app import Handoff
 from service.readside import ReadSide
-from service.runtime import build_handoff, database_url, event_log, projector_supervisor, read_stack
+from service.runtime import (
+    build_handoff,
+    checkpoint_follower,
+    database_url,
+    event_log,
+    projector_supervisor,
+    read_stack,
+)
 from service.seed import DemoSeed, context, seed_demo
 from service.settings import Settings
 
@@ -28,6 +36,7 @@ app.add_typer(staff_app, name="staff")
 cli_school.register(app)
 project_app = typer.Typer(help="The projector: read models built from the event log.", invoke_without_command=True)
 app.add_typer(project_app, name="project")
+app.add_typer(replay_app, name="replay")
 
 
 class RoleName(StrEnum):
@@ -57,7 +66,7 @@ def serve(
         handoff = build_handoff(settings, url)
         if seed:
             _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
-        views = read_stack(handoff, url, with_projector=projector, page_size=settings.projector_page_size)
+        views = read_stack(handoff, url, settings, with_projector=projector)
         api = create_app(handoff, views.read if views else None, views.watcher if views else None)
         address = f"http://{host or settings.host}:{port or settings.port}"
         typer.echo(f"\nHandoff is running at {address}  (API docs: {address}/docs)\n")
@@ -149,12 +158,15 @@ def project(context: typer.Context) -> None:
             raise typer.BadParameter("the projector needs PostgreSQL")
         handoff = build_handoff(settings, url)
         supervisor = projector_supervisor(handoff, url, settings.projector_page_size)
+        follower = checkpoint_follower(handoff, url, settings)
         supervisor.start()
-        typer.echo(f"projecting {', '.join(READ_MODELS)}; stop with Ctrl-C")
+        follower.start()
+        typer.echo(f"projecting {', '.join(READ_MODELS)} and signing checkpoints; stop with Ctrl-C")
         try:
             stopped.wait()
         except KeyboardInterrupt:
             pass
+        follower.close()
         supervisor.close()
         handoff.close()
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from projections.log import EventLog
 from projections.registry import READ_MODELS
 from projections.supervisor import Supervisor
+from replay.checkpoints import load_or_create_signing_key
 from service.app import Handoff
+from service.checkpoints import Checkpointer, CheckpointFollower
 from service.live import ViewWatcher
 from service.personal_data import PostgresKeyStore
 from service.readside import ReadSide
@@ -55,6 +57,13 @@ def projector_supervisor(handoff: Handoff, url: str, page_size: int = 500) -> Su
     return Supervisor(list(READ_MODELS.values()), url, event_log(handoff), channel, page_size)
 
 
+def checkpoint_follower(handoff: Handoff, url: str, settings: Settings) -> CheckpointFollower:
+    """Signs every school's tree head every `checkpoint_interval` seconds with the key in `signing_key_file`."""
+    settings.signing_key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = load_or_create_signing_key(settings.signing_key_file)
+    return CheckpointFollower(Checkpointer(url, event_log(handoff), key, handoff.clock), settings.checkpoint_interval)
+
+
 @dataclass
 class ReadStack:
     """What the API needs to serve the views: the read side, the watcher, and maybe the projectors themselves."""
@@ -62,21 +71,28 @@ class ReadStack:
     read: ReadSide
     watcher: ViewWatcher
     supervisor: Supervisor | None
+    checkpoints: CheckpointFollower | None = None
 
     def close(self) -> None:
+        if self.checkpoints:
+            self.checkpoints.close()
         if self.supervisor:
             self.supervisor.close()
         self.watcher.close()
         self.read.close()
 
 
-def read_stack(handoff: Handoff, url: str | None, with_projector: bool, page_size: int = 500) -> ReadStack | None:
-    """Views need PostgreSQL; without it (memory or SQLite persistence) the API serves commands only."""
+def read_stack(handoff: Handoff, url: str | None, settings: Settings, with_projector: bool) -> ReadStack | None:
+    """Views need PostgreSQL; without it (memory or SQLite persistence) the API serves commands only.
+
+    With the projector, this process also runs the projections and the checkpoint follower."""
     if url is None:
         return None
-    supervisor = projector_supervisor(handoff, url, page_size) if with_projector else None
-    if supervisor:
-        supervisor.start()
+    supervisor = projector_supervisor(handoff, url, settings.projector_page_size) if with_projector else None
+    follower = checkpoint_follower(handoff, url, settings) if with_projector else None
+    for worker in (supervisor, follower):
+        if worker:
+            worker.start()
     watcher = ViewWatcher(url)
     watcher.start()
-    return ReadStack(ReadSide(url, event_log(handoff), handoff.clock), watcher, supervisor)
+    return ReadStack(ReadSide(url, event_log(handoff), handoff.clock), watcher, supervisor, follower)

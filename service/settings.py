@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     default_time_zone: str = "Asia/Shanghai"
     pool_size: int = Field(default=8, ge=1, le=200)
     projector_page_size: int = Field(default=500, ge=1, le=10_000)
+    signing_key_file: Path = Field(default=Path("var/signing-key.pem"), description="Ed25519 key for checkpoints")
+    checkpoint_interval: float = Field(default=60.0, ge=1.0, le=86_400.0)
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> Settings:

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -21,12 +22,19 @@ from service.api import create_app
 from service.app import Handoff
 from service.readside import ReadSide
 from service.runtime import ReadStack, event_log, read_stack
-from service.settings import postgres_env
+from service.settings import Settings, postgres_env
 from tests.api.conftest import two_schools_with_tokens
 from tests.broken_model import broken, failing
 from tests.support import Clock, make_handoff
 
 DAY = "2026-11-30"
+
+
+def settings_for(folder: Path) -> Settings:
+    """Checkpoints signed with a key of the test's own, every second."""
+    return Settings(signing_key_file=folder / "key.pem", checkpoint_interval=1.0)
+
+
 BODY = {"device_id": "tablet-9", "device_time": "2026-11-30T16:30:00+08:00"}
 
 
@@ -60,10 +68,10 @@ def serve(handoff: Handoff, stack: ReadStack) -> tuple[uvicorn.Server, threading
 
 
 @pytest.fixture
-def running(fresh_postgres_url: str) -> Iterator[Server]:
+def running(fresh_postgres_url: str, tmp_path: Path) -> Iterator[Server]:
     handoff = make_handoff(postgres_env(fresh_postgres_url), Clock())
     tokens = two_schools_with_tokens(handoff)
-    stack = read_stack(handoff, fresh_postgres_url, with_projector=True)
+    stack = read_stack(handoff, fresh_postgres_url, settings_for(tmp_path), with_projector=True)
     assert stack is not None
     server, thread, url = serve(handoff, stack)
     wait_for_views(Server(url, tokens, handoff))
@@ -178,10 +186,10 @@ def test_health_and_metrics_report_lag_against_the_head(running: Server) -> None
     assert 'handoff_projection_lag_events{projection="occupancy"} 0.0' in metrics
 
 
-def test_a_failing_handler_shows_up_on_health(fresh_postgres_url: str) -> None:
+def test_a_failing_handler_shows_up_on_health(fresh_postgres_url: str, tmp_path: Path) -> None:
     handoff = make_handoff(postgres_env(fresh_postgres_url), Clock())
     tokens = two_schools_with_tokens(handoff)
-    stack = read_stack(handoff, fresh_postgres_url, with_projector=True)
+    stack = read_stack(handoff, fresh_postgres_url, settings_for(tmp_path), with_projector=True)
     assert stack is not None
     stack.read.close()
     stack.read = ReadSide(fresh_postgres_url, event_log(handoff), handoff.clock, [*READ_MODELS.values(), broken])

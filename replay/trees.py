@@ -1,0 +1,41 @@
+"""Every school's hash tree over its events in log order, carried forward page by page from a saved state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from projections.log import EventLog
+from replay.leaves import leaf_bytes, school_of
+from replay.merkle import TreeBuilder
+
+PAGE = 2_000
+
+
+@dataclass
+class SchoolTrees:
+    """The trees of all schools, as far as log position `position`."""
+
+    position: int = 0
+    trees: dict[str, TreeBuilder] = field(default_factory=dict)
+
+    @classmethod
+    def resume(cls, position: int, states: dict[str, dict[str, Any]]) -> SchoolTrees:
+        return cls(position, {school: TreeBuilder.resume(state) for school, state in states.items()})
+
+    def advance(self, events: EventLog, stop: int | None = None) -> set[str]:
+        """Append every event after our position (up to `stop`); return the schools whose trees grew."""
+        grew: set[str] = set()
+        while stop is None or self.position < stop:
+            page = events.page(self.position, PAGE, stop)
+            if not page:
+                break
+            for row in page:
+                school = school_of(row)
+                self.trees.setdefault(school, TreeBuilder()).append(leaf_bytes(row))
+                grew.add(school)
+            self.position = page[-1].id
+        return grew
+
+    def states(self) -> dict[str, dict[str, Any]]:
+        return {school: tree.state() for school, tree in self.trees.items()}

@@ -1,0 +1,108 @@
+"""The checkpoint follower: carries every school's hash tree forward and signs a checkpoint (Ed25519) of each tree
+that grew, keeping them in `tree_checkpoints`. Two followers at once are harmless: the progress row is locked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from projections.log import EventLog
+from replay.checkpoints import Checkpoint, sign_checkpoint
+from replay.trees import SchoolTrees
+
+log = logging.getLogger("handoff.checkpoints")
+
+DDL = (
+    "CREATE TABLE IF NOT EXISTS tree_progress (id int PRIMARY KEY CHECK (id = 1), position bigint NOT NULL,"
+    " states jsonb NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS tree_checkpoints (school_id text NOT NULL, tree_size bigint NOT NULL,"
+    " root_hex text NOT NULL, made_at text NOT NULL, key_id text NOT NULL, signature_hex text NOT NULL,"
+    " PRIMARY KEY (school_id, tree_size))",
+    "INSERT INTO tree_progress VALUES (1, 0, '{}') ON CONFLICT DO NOTHING",
+)
+
+
+class Checkpointer:
+    """Signs the trees' heads as the log grows."""
+
+    def __init__(self, conninfo: str, events: EventLog, key: Ed25519PrivateKey, clock: Callable[[], datetime]):
+        self.conninfo, self.events, self.key, self.clock = conninfo, events, key, clock
+        with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(7316002)")
+            for statement in DDL:
+                conn.execute(statement)  # type: ignore[arg-type]
+
+    def run_once(self) -> list[Checkpoint]:
+        """Carry the trees to the head of the log and sign a checkpoint of every tree that grew."""
+        with psycopg.connect(self.conninfo, autocommit=True) as conn, conn.transaction():
+            position, states = conn.execute("SELECT position, states FROM tree_progress FOR UPDATE").fetchone()
+            trees = SchoolTrees.resume(position, states)
+            grew = trees.advance(self.events)
+            made_at = self.clock().isoformat()
+            made = [
+                sign_checkpoint(self.key, s, trees.trees[s].size, trees.trees[s].root(), made_at) for s in sorted(grew)
+            ]
+            for checkpoint in made:
+                conn.execute(
+                    "INSERT INTO tree_checkpoints VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    _row(checkpoint),
+                )
+            conn.execute(
+                "UPDATE tree_progress SET position = %s, states = %s", (trees.position, json.dumps(trees.states()))
+            )
+        return made
+
+
+def checkpoints(conninfo: str, schools: list[str]) -> list[Checkpoint]:
+    """The kept checkpoints of these schools, oldest first."""
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute(
+            "SELECT school_id, tree_size, root_hex, made_at, key_id, signature_hex FROM tree_checkpoints"
+            " WHERE school_id = ANY(%s) ORDER BY school_id, tree_size",
+            (schools,),
+        ).fetchall()
+    return [Checkpoint(*row) for row in rows]
+
+
+def _row(checkpoint: Checkpoint) -> tuple[Any, ...]:
+    return (
+        checkpoint.school_id,
+        checkpoint.tree_size,
+        checkpoint.root_hex,
+        checkpoint.made_at,
+        checkpoint.key_id,
+        checkpoint.signature_hex,
+    )
+
+
+class CheckpointFollower:
+    """Runs the checkpointer every `interval` seconds in a thread of its own."""
+
+    def __init__(self, checkpointer: Checkpointer, interval: float) -> None:
+        self.checkpointer, self.interval = checkpointer, interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="checkpoints", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(10)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                made = self.checkpointer.run_once()
+                if made:
+                    log.info("signed %d checkpoint(s)", len(made))
+            except psycopg.Error as error:
+                log.warning("checkpoints: database error %s; retrying", type(error).__name__)
+            self.stop.wait(self.interval)

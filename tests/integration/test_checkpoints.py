@@ -1,0 +1,65 @@
+"""Signed checkpoints of every school's hash tree, kept in PostgreSQL as the log grows."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from replay.checkpoints import load_or_create_signing_key, raw_public_key, verify_checkpoint
+from replay.leaves import leaf_bytes, school_of
+from replay.merkle import consistency_proof, tree_hash, verify_consistency
+from service.app import Handoff
+from service.checkpoints import Checkpointer, checkpoints
+from service.runtime import event_log
+from tests.support import SCHOOL, ctx, handed_to_guardian
+
+
+def leaves_of(handoff: Handoff, school: str) -> list[bytes]:
+    rows = handoff.recorder.select_notifications(1, 1_000_000)
+    return [leaf_bytes(row) for row in rows if school_of(row) == school]
+
+
+def test_checkpoints_are_signed_match_the_trees_and_stay_consistent(
+    postgres_handoff: Handoff, fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    key = load_or_create_signing_key(tmp_path / "key.pem")
+    checkpointer = Checkpointer(fresh_postgres_url, event_log(postgres_handoff), key, postgres_handoff.clock)
+    first = {c.school_id: c for c in checkpointer.run_once()}
+    assert SCHOOL in first and all(verify_checkpoint(raw_public_key(key), c) for c in first.values())
+    assert first[SCHOOL].root_hex == tree_hash(leaves_of(postgres_handoff, SCHOOL)).hex()
+    assert checkpointer.run_once() == [], "nothing new, nothing signed"
+    handed_to_guardian(postgres_handoff)
+    postgres_handoff.release(ctx(), "C1", "G1")
+    second = {c.school_id: c for c in checkpointer.run_once()}
+    assert set(second) == {SCHOOL}
+    leaves = leaves_of(postgres_handoff, SCHOOL)
+    assert second[SCHOOL].tree_size == len(leaves) > first[SCHOOL].tree_size
+    proof = consistency_proof(leaves, first[SCHOOL].tree_size)
+    assert verify_consistency(
+        first[SCHOOL].tree_size,
+        second[SCHOOL].tree_size,
+        bytes.fromhex(first[SCHOOL].root_hex),
+        bytes.fromhex(second[SCHOOL].root_hex),
+        proof,
+    )
+    kept = checkpoints(fresh_postgres_url, [SCHOOL])
+    assert [c.tree_size for c in kept] == [first[SCHOOL].tree_size, second[SCHOOL].tree_size]
+
+
+def test_two_followers_at_once_sign_each_tree_head_once(
+    postgres_handoff: Handoff, fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    key = load_or_create_signing_key(tmp_path / "key.pem")
+    made: list[int] = []
+
+    def follow() -> None:
+        checkpointer = Checkpointer(fresh_postgres_url, event_log(postgres_handoff), key, postgres_handoff.clock)
+        made.append(len(checkpointer.run_once()))
+
+    threads = [threading.Thread(target=follow) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    kept = checkpoints(fresh_postgres_url, [SCHOOL])
+    assert sorted(made)[0] == 0 and len(kept) == 1
