@@ -20,6 +20,7 @@ from events.custody import (
     ChildMarkedAbsent,
     ChildReleased,
     ChildTransferred,
+    CustodyCorrected,
     CustodyEvent,
     GuardianAndChildConfirmed,
     GuardianArrived,
@@ -128,6 +129,13 @@ class TooEarlyForSelfReleaseError(RuleBrokenError):
     message = "This child may leave alone only from {not_before}."
 
 
+class NothingToCorrectError(RuleBrokenError):
+    """Only the latest record of a child's day is corrected, and a correction is not corrected again."""
+
+    code = "nothing_to_correct"
+    message = "Only the latest record of this child's day can be corrected, and not a correction itself."
+
+
 class Status(StrEnum):
     EXPECTED = "expected"
     IN_CARE = "in_care"
@@ -155,6 +163,8 @@ class Custody:
     confirmed_guardian_id: str | None = None
     released_to: str | None = None
     self_released: bool = False
+    corrected: frozenset[int] = frozenset()
+    """Versions of records that a later correction voided; they stay in the log."""
 
     @classmethod
     def expected(cls, school_id: str, child_id: str, service_day: date) -> Custody:
@@ -272,6 +282,26 @@ class Custody:
             raise ChildAlreadyMarkedError(status=self.status.value.replace("_", " "))
         return [ChildMarkedAbsent(**self._stamp(meta), reason=reason)]
 
+    def correct(self, meta: EventMeta, voids: CustodyEvent, reason: str, before: Custody) -> list[CustodyEvent]:
+        """Void the latest record (e.g. a check-in entered for the wrong child); `before` is the custody before it."""
+        if self.version == 0 or voids.originator_version != self.version or isinstance(voids, CustodyCorrected):
+            raise NothingToCorrectError
+        return [
+            CustodyCorrected(
+                **self._stamp(meta),
+                voids_version=voids.originator_version,
+                voids_type=type(voids).__name__,
+                reason=reason,
+                status=before.status.value,
+                custodian_id=before.custodian_id,
+                place_code=before.place_code,
+                arrived_guardians=sorted(before.arrived_guardians),
+                confirmed_guardian_id=before.confirmed_guardian_id,
+                released_to=before.released_to,
+                self_released=before.self_released,
+            )
+        ]
+
     # Rules shared by several decisions
 
     def _refuse_unless_checkin_possible(self) -> None:
@@ -344,6 +374,18 @@ def evolve(state: Custody, event: CustodyEvent) -> Custody:
             )
         case ChildMarkedAbsent():
             return replace(state, status=Status.ABSENT)
+        case CustodyCorrected():
+            return replace(
+                state,
+                status=Status(event.status),
+                custodian_id=event.custodian_id,
+                place_code=event.place_code,
+                arrived_guardians=frozenset(event.arrived_guardians),
+                confirmed_guardian_id=event.confirmed_guardian_id,
+                released_to=event.released_to,
+                self_released=event.self_released,
+                corrected=state.corrected | {event.voids_version},
+            )
     return state
 
 

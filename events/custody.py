@@ -81,3 +81,20 @@ class ReleaseRefused(CustodyEvent):
     reason_code: str
     """Stable code of the reason, e.g. guardian_not_authorised."""
     authorisation_version: int
+
+
+class CustodyCorrected(CustodyEvent):
+    """The latest record was a mistake: it is kept, and this one restores the custody as it was before it."""
+
+    voids_version: int
+    """Version of the mistaken event in this stream (it stays in the log, marked as corrected)."""
+    voids_type: str
+    reason: str
+    status: str
+    """The custody after the correction: status, custodian and place, guardians, release."""
+    custodian_id: str | None
+    place_code: str | None
+    arrived_guardians: list[str]
+    confirmed_guardian_id: str | None
+    released_to: str | None
+    self_released: bool

@@ -146,6 +146,21 @@ class Handoff(AdministrationCommands, EnrolmentCommands, PlanningCommands, Roste
             ctx, "mark_absent", child_id, lambda state, meta, _: state.mark_absent(meta, reason)
         )
 
+    def correct(self, ctx: CommandContext, child_id: str, day: date, reason: str) -> dict[str, Any]:
+        """Correct the latest record of a child's day by a compensating event; the original stays in the log."""
+
+        def decided(meta: EventMeta) -> Decided:
+            self.roster_entry(ctx.school_id, child_id)
+            state = self.custody(ctx.school_id, child_id, day)
+            latest = list(self.events.get(state.id, desc=True, limit=1))
+            if not latest:
+                raise custody.NothingToCorrectError
+            before = self._custody_at(ctx.school_id, child_id, day, state.version - 1)
+            recorded = state.correct(meta, latest[0], reason, before)
+            return recorded, command_response(reduce(custody.evolve, recorded, state), recorded)
+
+        return self.command(ctx, "correct", decided)
+
     # Queries
 
     def child_day(self, actor: Actor, school_id: str, child_id: str, day: date) -> dict[str, Any]:
@@ -178,6 +193,12 @@ class Handoff(AdministrationCommands, EnrolmentCommands, PlanningCommands, Roste
     def enrolment(self, school_id: str, child_id: str, term_id: str) -> Enrolment:
         found = self._get(enrolment_rules.enrolment_id(school_id, child_id, term_id), enrolment_rules.project)
         return found or Enrolment.none(school_id, child_id, term_id)
+
+    def _custody_at(self, school_id: str, child_id: str, day: date, version: int) -> Custody:
+        if version < 1:
+            return Custody.expected(school_id, child_id, day)
+        stream = custody.custody_id(school_id, child_id, day)
+        return self.repository.get(stream, version=version, projector_func=custody.project)
 
     def custody(self, school_id: str, child_id: str, day: date) -> Custody:
         found = self._get(custody.custody_id(school_id, child_id, day), custody.project)

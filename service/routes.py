@@ -14,6 +14,7 @@ from service.schemas import (
     ChildDayResponse,
     CommandResponse,
     ConfirmationRequest,
+    CorrectionRequest,
     ErrorResponse,
     GuardianArrivalRequest,
     GuardianAuthorisationRequest,
@@ -116,3 +117,16 @@ def revoke_guardian(
 @child.put("/self-release", response_model=GuardiansResponse, summary="Allow or withdraw leaving alone")
 def self_release(child_id: ChildId, body: SelfReleaseRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(handoff.allow_self_release(command.context(body), child_id, body.not_before))
+
+
+@child.post(
+    "/days/{day}/correction", response_model=CommandResponse, summary="Correct the latest record of the day (更正)"
+)
+def correction(
+    child_id: ChildId,
+    day: Annotated[date, Path(description="Service day, YYYY-MM-DD")],
+    body: CorrectionRequest,
+    command: Command,
+    handoff: HandoffApp,
+) -> dict:
+    return command.done(handoff.correct(command.context(body), child_id, day, body.reason))

@@ -78,6 +78,12 @@ class AbsenceRequest(CommandRequest):
     reason: Reason
 
 
+class CorrectionRequest(CommandRequest):
+    """Why the latest record was a mistake (it stays in the log, marked as corrected)."""
+
+    reason: Reason
+
+
 class GuardianAuthorisationRequest(CommandRequest):
     guardian_id: Ref
     relation: Annotated[str, StringConstraints(min_length=1, max_length=40)]
@@ -114,6 +120,7 @@ class CustodyView(BaseModel):
     released_to: str | None
     self_released: bool
     version: int
+    corrected: list[int] = Field(default=[], description="Versions of records voided by a correction")
 
 
 class CommandResponse(BaseModel):

@@ -33,6 +33,7 @@ def custody_view(state: Custody) -> dict[str, Any]:
         "released_to": state.released_to,
         "self_released": state.self_released,
         "version": state.version,
+        "corrected": sorted(state.corrected),
     }
 
 
