@@ -45,10 +45,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "erase_child": frozenset({Role.ADMIN}),
     "plan_day": frozenset({Role.ADMIN, Role.DUTY_LEADER}),
     "import_roster": frozenset({Role.ADMIN}),
+    "correct": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
     "read_coverage": frozenset({Role.ADMIN}),
     "read_occupancy": frozenset({Role.GATE, Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN}),
     "read_records": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
     "read_district": frozenset({Role.REGULATOR}),
+    "replay": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
 }
 """Which roles may do what. Every service method checks it; routes never do."""
 
@@ -71,10 +73,12 @@ ACTION_WORDS = {
     "erase_child": "erase a child's personal data",
     "plan_day": "open and close the service day",
     "import_roster": "import the roster",
+    "correct": "correct a mistaken record",
     "read_coverage": "read the coverage report",
     "read_occupancy": "see who is on site",
     "read_records": "read the audit trail, attendance and supervision records",
     "read_district": "read the district summary",
+    "replay": "replay custody as it stood at an earlier moment",
 }
 
 
