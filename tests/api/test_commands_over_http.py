@@ -94,3 +94,15 @@ def test_an_admin_manages_guardians_and_the_version_rises(tablet: Tablet) -> Non
     revoked = tablet.post("guardians/G3/revocation", {"reason": "court order"}, who="admin")
     assert revoked.json()["authorisation_version"] == version + 1
     assert "G3" not in [g["guardian_id"] for g in revoked.json()["guardians"]]
+
+
+def test_a_duty_leader_corrects_a_check_in_entered_for_the_wrong_child(tablet: Tablet) -> None:
+    tablet.post("check-in", {"place_code": "T1"})
+    assert tablet.post("days/2026-11-30/correction", {"reason": "wrong child"}).status_code == 403
+    corrected = tablet.post("days/2026-11-30/correction", {"reason": "wrong child"}, who="duty_leader").json()
+    assert (corrected["custody"]["status"], corrected["custody"]["corrected"]) == ("expected", [1])
+    history = tablet.day().json()["history"]
+    assert [h["type"] for h in history] == ["ChildCheckedIn", "CustodyCorrected"]
+    assert history[1]["details"]["reason"] == "wrong child" and history[1]["actor_id"] == "d1"
+    again = tablet.post("days/2026-11-30/correction", {"reason": "undo"}, who="duty_leader")
+    assert (again.status_code, again.json()["code"]) == (409, "nothing_to_correct")
