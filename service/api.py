@@ -18,6 +18,7 @@ from service.queries import Views
 from service.readside import ReadSide
 from service.routes import child
 from service.routes_enrolment import enrolment, planning
+from service.routes_replay import replay
 from service.routes_views import district_views, views
 
 log = logging.getLogger("handoff.api")
@@ -40,6 +41,7 @@ def create_app(handoff: Handoff, read: ReadSide | None = None, watcher: ViewWatc
     api.include_router(planning)
     api.include_router(views)
     api.include_router(district_views)
+    api.include_router(replay)
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
     api.add_api_route("/health", health, methods=["GET"], summary="Liveness, database, and projection lag")

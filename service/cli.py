@@ -16,8 +16,8 @@ from aggregates.staff import Role, StaffNotFoundError
 from projections.rebuild import rebuild
 from projections.registry import READ_MODELS
 from service import cli_school
-from service.cli_replay import replay_app
 from service.app import Handoff
+from service.cli_replay import replay_app
 from service.readside import ReadSide
 from service.runtime import (
     build_handoff,

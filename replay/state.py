@@ -1,0 +1,132 @@
+"""Custody as of an instant, from the event log itself (never from the views): what investigators replay.
+
+Server time (`event.timestamp`) is the clock of record. The log is in commit order, and server times of different
+workers agree only approximately, so a scan never stops early at the first event past the instant: it reads every
+custody event of the log (up to the head when it started) and filters by server time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from eventsourcing.utils import get_topic
+
+from aggregates.custody import Custody, custody_id, evolve
+from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyEvent
+from projections.log import EventLog
+from replay.leaves import school_of
+
+CUSTODY_TOPICS = tuple(sorted(get_topic(kind) for kind in CustodyEvent.__subclasses__()))
+"""Every custody event type (a new one is read without a change here), so replay folds what the live stream folds."""
+ENVELOPE = frozenset(field.name for field in dataclasses.fields(CustodyEvent))
+"""Fields every custody event carries; `details` holds the rest, the event's own."""
+PAGE = 1_000
+
+Folded = dict[str, tuple[Custody, datetime]]
+
+
+def custody_as_of(events: EventLog, school_id: str, at: datetime, time_zone: str) -> list[dict[str, Any]]:
+    """Every child of the school with a custody event on the service day of `at`, as they stood at `at` (inclusive)."""
+    day = _aware(at).astimezone(ZoneInfo(time_zone)).date().isoformat()
+    folded: Folded = {}
+    for _, event in school_custody_events(events, school_id):
+        if event.service_day == day and event.timestamp <= at:
+            _fold(folded, event)
+    return [_state_row(*folded[child]) for child in sorted(folded)]
+
+
+def child_day(events: EventLog, school_id: str, child_id: str, day: date) -> list[dict[str, Any]]:
+    """A child's custody events of one service day, in order, read from the child's own stream."""
+    stored = events.recorder.select_events(custody_id(school_id, child_id, day))
+    return [entry(events.mapper.to_domain_event(row)) for row in stored]
+
+
+def window(
+    events: EventLog,
+    school_id: str,
+    at: datetime,
+    minutes_before: int,
+    minutes_after: int,
+    child_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """The school's custody events with server time in [at - before, at + after] (both ends included), in log order."""
+    start = _aware(at) - timedelta(minutes=minutes_before)
+    end = at + timedelta(minutes=minutes_after)
+    return [
+        {"position": position, "child_id": e.child_id, "service_day": e.service_day, **entry(e), "chain": chain(e)}
+        for position, e in school_custody_events(events, school_id)
+        if start <= e.timestamp <= end and child_id in (None, e.child_id)
+    ]
+
+
+def school_custody_events(events: EventLog, school_id: str) -> Iterator[tuple[int, CustodyEvent]]:
+    """Every custody event of one school with its log position, in log order, up to the head at the start."""
+    head, after = events.head(), 0
+    while True:
+        page = events.page(after, PAGE, stop=head, topics=CUSTODY_TOPICS)
+        for notification in page:
+            if school_of(notification) == school_id:
+                yield notification.id, events.decode(notification)
+        if len(page) < PAGE:
+            return
+        after = page[-1].id
+
+
+def entry(event: CustodyEvent) -> dict[str, Any]:
+    """One event as investigators read it: what happened, who did it, on which device, by both clocks."""
+    return {
+        "type": type(event).__name__,
+        "version": event.originator_version,
+        "server_time": event.timestamp.isoformat(),
+        "device_time": event.device_time.isoformat(),
+        "actor_id": event.actor_id,
+        "actor_role": event.actor_role,
+        "device_id": event.device_id,
+        "details": {f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name not in ENVELOPE},
+    }
+
+
+def chain(event: CustodyEvent) -> dict[str, str | None] | None:
+    """Who had the child before and after the event, for the events that move custody; None for the others."""
+    match event:
+        case ChildCheckedIn():
+            return {"from": event.handed_over_by, "to": event.custodian_id}
+        case ChildTransferred():
+            return {"from": event.from_custodian_id, "to": event.to_custodian_id}
+        case ChildReleased():
+            return {"from": event.from_custodian_id, "to": event.guardian_id}
+    return None
+
+
+def _fold(folded: Folded, event: CustodyEvent) -> None:
+    """Apply the event only if it is the next of the child's stream: a stream is folded as a prefix, so a server
+    clock slightly behind another's never produces a state the child never had."""
+    expected = Custody.expected(event.school_id, event.child_id, date.fromisoformat(event.service_day))
+    state, _ = folded.get(event.child_id, (expected, None))
+    if event.originator_version == state.version + 1:
+        folded[event.child_id] = (evolve(state, event), event.timestamp)
+
+
+def _state_row(state: Custody, last_change: datetime) -> dict[str, Any]:
+    return {
+        "child_id": state.child_id,
+        "status": state.status.value,
+        "custodian_id": state.custodian_id,
+        "place_code": state.place_code,
+        "arrived_guardians": sorted(state.arrived_guardians),
+        "confirmed_guardian_id": state.confirmed_guardian_id,
+        "released_to": state.released_to,
+        "self_released": state.self_released,
+        "version": state.version,
+        "last_change": last_change.isoformat(),
+    }
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError("the instant needs a time zone offset (server time is compared as an absolute instant)")
+    return at

@@ -1,0 +1,93 @@
+"""Replay routes for investigators: custody as it stood at an instant, recomputed from the event log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime, BaseModel, Field
+
+from service import replay_queries
+from service.deps import CurrentActor, HandoffApp, SchoolId
+from service.schemas import ErrorResponse, HistoryEntry, Ref
+
+ERRORS = {s: {"model": ErrorResponse} for s in (401, 403, 404, 422)}
+replay = APIRouter(prefix="/api/v1/schools/{school_id}/replay", responses=ERRORS)
+
+At = Annotated[AwareDatetime, Query(description="The instant, ISO 8601 with its offset, e.g. 2026-11-30T16:45+08:00")]
+Minutes = Annotated[int, Query(ge=0, le=240, description="Minutes (0-240)")]
+
+
+class ReplayedCustody(BaseModel):
+    child_id: str
+    status: str
+    custodian_id: str | None
+    place_code: str | None
+    arrived_guardians: list[str]
+    confirmed_guardian_id: str | None
+    released_to: str | None
+    self_released: bool
+    version: int
+    last_change: str = Field(description="Server time of the last event folded in")
+
+
+class ReplayedState(BaseModel):
+    school_id: str
+    at: datetime
+    service_day: date
+    children: list[ReplayedCustody]
+
+
+class ReplayedChildDay(BaseModel):
+    school_id: str
+    child_id: str
+    service_day: date
+    events: list[HistoryEntry]
+
+
+class WindowEntry(HistoryEntry):
+    position: int = Field(description="Position in the event log (commit order)")
+    child_id: str
+    service_day: date
+    chain: dict[str, str | None] | None = Field(description="Custodian before and after, for custody changes")
+
+
+class ReplayedWindow(BaseModel):
+    school_id: str
+    at: datetime
+    from_: datetime = Field(alias="from")
+    to: datetime
+    child_id: str | None
+    events: list[WindowEntry]
+
+
+@replay.get("/state", response_model=ReplayedState, summary="Every child's custody as it stood at an instant")
+def state_at(school_id: SchoolId, at: At, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
+    return replay_queries.custody_at(handoff, actor, school_id, at)
+
+
+@replay.get("/children/{child_id}", response_model=ReplayedChildDay, summary="A child's day, from the event log")
+def child_day(
+    school_id: SchoolId,
+    child_id: Annotated[Ref, Path()],
+    day: Annotated[date, Query()],
+    actor: CurrentActor,
+    handoff: HandoffApp,
+) -> dict[str, Any]:
+    return replay_queries.child_day(handoff, actor, school_id, child_id, day)
+
+
+@replay.get(
+    "/window", response_model=ReplayedWindow, response_model_by_alias=True, summary="Custody events around an instant"
+)
+def window(
+    school_id: SchoolId,
+    at: At,
+    actor: CurrentActor,
+    handoff: HandoffApp,
+    before: Minutes = 15,
+    after: Minutes = 15,
+    child: Annotated[Ref | None, Query()] = None,
+) -> dict[str, Any]:
+    return replay_queries.window(handoff, actor, school_id, at, before, after, child)
