@@ -1,7 +1,10 @@
 """Daily attendance (考勤): who was present in after-school care, where they were checked in, and how they left.
 
 A child checked in is present, in the temporary class they were checked in to; a child marked absent and never
-checked in that day is absent. An absent child who turns up late and is checked in is present."""
+checked in that day is absent. An absent child who turns up late and is checked in is present.
+
+A correction restores the day as it was before the voided record: a child no longer seen that day has no row, a
+child back in care is present and not released, a child whose late check-in was voided is absent again."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from typing import Any
 from psycopg import Connection, Cursor
 from psycopg.rows import dict_row
 
-from events.custody import ChildCheckedIn, ChildMarkedAbsent, ChildReleased
+from events.custody import ChildCheckedIn, ChildMarkedAbsent, ChildReleased, CustodyCorrected
 from events.roster import ChildAddedToRoster
 from projections.base import ReadModel, Tables
 
@@ -69,6 +72,21 @@ def _released(cur: Cursor[Any], t: Tables, e: ChildReleased) -> None:
         ),
         (e.timestamp, "self" if e.self_release else "guardian", e.school_id, e.service_day, e.child_id),
     )
+
+
+KEY = " WHERE school_id = %s AND service_day = %s AND child_id = %s"
+RESTORE = {  # by the status after a correction; a release is final, so "released" is never restored
+    "expected": "DELETE FROM {days}" + KEY,
+    "in_care": "UPDATE {days} SET status = 'present', released_at = NULL, released_how = NULL" + KEY,
+    "absent": "UPDATE {days} SET status = 'absent', place_code = NULL, checked_in_at = NULL, released_at = NULL,"
+    " released_how = NULL" + KEY,
+}
+
+
+@attendance.handles(CustodyCorrected)
+def _corrected(cur: Cursor[Any], t: Tables, e: CustodyCorrected) -> None:
+    if e.status in RESTORE:
+        cur.execute(t.format(RESTORE[e.status]), (e.school_id, e.service_day, e.child_id))
 
 
 # Queries

@@ -2,7 +2,13 @@
 
 A check-in passes the child from the homeroom teacher (when known) to a custodian at a place; a transfer from one
 custodian and place to another; a release from the custodian, at the place the child was last taken to, to a
-guardian, or to 'self' when the child leaves alone."""
+guardian, or to 'self' when the child leaves alone.
+
+A correction that voids one of these changes is a change of its own (kind 'correction', the reason in `note`): from
+whoever had the child after the voided change, where it left the child, back to the custodian and place before it,
+or to nobody (to_party NULL) when the child is no longer in care. The voided change stays in the trail. Corrections
+of records that changed no custody (arrivals, confirmations, refusals, absences) are not custody changes: they are
+in the timeline only."""
 
 from __future__ import annotations
 
@@ -12,16 +18,16 @@ from typing import Any
 from psycopg import Connection, Cursor
 from psycopg.rows import dict_row
 
-from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyEvent
+from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyCorrected, CustodyEvent
 from projections.base import ReadModel, Tables
 
 audit = ReadModel(
     "audit",
     [
         "CREATE TABLE {changes} (school_id text NOT NULL, service_day date NOT NULL, child_id text NOT NULL,"
-        " version int NOT NULL, kind text NOT NULL, from_party text, from_place text, to_party text NOT NULL,"
-        " to_place text, server_time timestamptz NOT NULL, device_time timestamptz NOT NULL,"
-        " device_id text NOT NULL, actor_id text NOT NULL, actor_role text NOT NULL,"
+        " version int NOT NULL, kind text NOT NULL, from_party text, from_place text, to_party text, to_place text,"
+        " server_time timestamptz NOT NULL, device_time timestamptz NOT NULL, device_id text NOT NULL,"
+        " actor_id text NOT NULL, actor_role text NOT NULL, note text,"
         " PRIMARY KEY (school_id, service_day, child_id, version))",
         "CREATE INDEX ON {changes} (school_id, server_time)",
     ],
@@ -32,13 +38,24 @@ INSERT = (
     # a release names no place: it happens where the child was last taken to
     " COALESCE(%(from_place)s::text, (SELECT to_place FROM {changes} WHERE school_id = %(school)s"
     " AND service_day = %(day)s AND child_id = %(child)s AND version < %(version)s ORDER BY version DESC LIMIT 1)),"
-    " %(to_party)s, %(to_place)s, %(server_time)s, %(device_time)s, %(device)s, %(actor)s, %(role)s)"
+    " %(to_party)s, %(to_place)s, %(server_time)s, %(device_time)s, %(device)s, %(actor)s, %(role)s, NULL)"
+    " ON CONFLICT (school_id, service_day, child_id, version) DO NOTHING"
+)
+CORRECTION = (  # from where the voided change left the child (a release leaves no place: where it happened)
+    "INSERT INTO {changes} SELECT school_id, service_day, child_id, %(version)s, 'correction', to_party,"
+    " COALESCE(to_place, from_place), %(to_party)s, %(to_place)s, %(server_time)s, %(device_time)s, %(device)s,"
+    " %(actor)s, %(role)s, %(note)s FROM {changes} WHERE school_id = %(school)s AND service_day = %(day)s"
+    " AND child_id = %(child)s AND version = %(voids)s"
     " ON CONFLICT (school_id, service_day, child_id, version) DO NOTHING"
 )
 
 
 def _record(cur: Cursor[Any], t: Tables, e: CustodyEvent, kind: str, **change: Any) -> None:
-    params = {
+    cur.execute(t.format(INSERT), _params(e, kind, **change))
+
+
+def _params(e: CustodyEvent, kind: str, **change: Any) -> dict[str, Any]:
+    return {
         "school": e.school_id,
         "day": e.service_day,
         "child": e.child_id,
@@ -53,7 +70,6 @@ def _record(cur: Cursor[Any], t: Tables, e: CustodyEvent, kind: str, **change: A
         "role": e.actor_role,
         **change,
     }
-    cur.execute(t.format(INSERT), params)
 
 
 @audit.handles(ChildCheckedIn)
@@ -80,11 +96,17 @@ def _released(cur: Cursor[Any], t: Tables, e: ChildReleased) -> None:
     _record(cur, t, e, "release", from_party=e.from_custodian_id, to_party=e.guardian_id or "self")
 
 
+@audit.handles(CustodyCorrected)
+def _corrected(cur: Cursor[Any], t: Tables, e: CustodyCorrected) -> None:
+    restored = {"to_party": e.custodian_id, "to_place": e.place_code if e.custodian_id else None}
+    cur.execute(t.format(CORRECTION), _params(e, "correction", **restored, voids=e.voids_version, note=e.reason))
+
+
 # Queries
 
 CHANGES = """
 SELECT service_day, child_id, version, kind, from_party, from_place, to_party, to_place, server_time, device_time,
-  device_id, actor_id, actor_role
+  device_id, actor_id, actor_role, note
 FROM {changes}
 WHERE school_id = %(school)s
   AND (%(day)s::date IS NULL OR service_day = %(day)s)

@@ -1,8 +1,16 @@
 """The district summary for the education bureau: per school and service day, counts only, never a child.
 
 No table here holds a child id. Counts rest on the custody rules: a child is checked in, released and marked
-absent at most once a service day, and only marking absent can come before a check-in, so a check-in that is not
-the first event of the child's day turns an absent child into one served."""
+absent at most once a service day, unless a correction voids that record; only the latest record is corrected and a
+correction is never corrected, so before a check-in a child's day is pairs of (record, correction) and at most one
+absence still standing. A check-in at an even version therefore turns an absent child into one served.
+
+A correction counts in `corrections` and undoes what the voided record counted: a check-in (one child served
+less, and absent again if it came after an absence), a release, an absence, a refusal. Whether a voided release
+was late is looked up in `releases`: late and on-time releases per staff member who released and stream version,
+which a correction of a release names too (the custodian it restores and the voided version); no child. Not exact
+in one case: when the same staff member released two children at the same version that day, one late and one not,
+and one of them is corrected after the end of service, the voided release is taken to be the late one."""
 
 from __future__ import annotations
 
@@ -12,7 +20,14 @@ from typing import Any
 from psycopg import Connection, Cursor, sql
 from psycopg.rows import dict_row
 
-from events.custody import ChildCheckedIn, ChildMarkedAbsent, ChildReleased, CustodyEvent, ReleaseRefused
+from events.custody import (
+    ChildCheckedIn,
+    ChildMarkedAbsent,
+    ChildReleased,
+    CustodyCorrected,
+    CustodyEvent,
+    ReleaseRefused,
+)
 from events.school import SchoolRegistered
 from projections.base import ReadModel, Tables
 
@@ -24,15 +39,37 @@ district = ReadModel(
         "CREATE TABLE {days} (school_id text NOT NULL, service_day date NOT NULL,"
         " children_served int NOT NULL DEFAULT 0, released int NOT NULL DEFAULT 0, absent int NOT NULL DEFAULT 0,"
         " late_pickups int NOT NULL DEFAULT 0, release_refusals int NOT NULL DEFAULT 0,"
-        " PRIMARY KEY (school_id, service_day))",
+        " corrections int NOT NULL DEFAULT 0, PRIMARY KEY (school_id, service_day))",
+        "CREATE TABLE {releases} (school_id text NOT NULL, service_day date NOT NULL, staff_id text NOT NULL,"
+        " version int NOT NULL, late int NOT NULL, on_time int NOT NULL,"
+        " PRIMARY KEY (school_id, service_day, staff_id, version))",
     ],
 )
 
-COUNTERS = ("children_served", "released", "absent", "late_pickups", "release_refusals")
+COUNTERS = ("children_served", "released", "absent", "late_pickups", "release_refusals", "corrections")
 LATE = (  # 1 when the release happened after the end of service, on the school's own wall clock
     "(SELECT CASE WHEN (%(time)s::timestamptz AT TIME ZONE time_zone) > (%(day)s::date + service_ends_at)"
     " THEN 1 ELSE 0 END FROM {schools} WHERE school_id = %(school)s)"
 )
+RELEASE_KEY = (
+    " WHERE school_id = %(school)s AND service_day = %(day)s AND staff_id = %(staff)s AND version = %(version)s"
+)
+COUNT_RELEASE = (
+    "INSERT INTO {releases} VALUES (%(school)s, %(day)s, %(staff)s, %(version)s, COALESCE(" + LATE + ", 0),"
+    " 1 - COALESCE(" + LATE + ", 0)) ON CONFLICT (school_id, service_day, staff_id, version) DO UPDATE"
+    " SET late = {releases}.late + excluded.late, on_time = {releases}.on_time + excluded.on_time"
+)
+VOIDED_LATE = (  # 1 when the voided release was late; LATE is then the correction's own time
+    "COALESCE((SELECT CASE WHEN late > 0 AND (on_time = 0 OR " + LATE + " = 1) THEN 1 ELSE 0 END"
+    " FROM {releases}" + RELEASE_KEY + "), 0)"
+)
+UNDO = {  # what a voided record had counted
+    "ChildCheckedIn": {"children_served": -1},
+    "ChildMarkedAbsent": {"absent": -1},
+    "ChildReleased": {"released": -1},
+    "ReleaseRefused": {"release_refusals": -1},
+}
+UNCOUNT_RELEASE = "UPDATE {releases} SET late = late - {voided}, on_time = on_time - 1 + {voided}" + RELEASE_KEY
 
 
 @district.handles(SchoolRegistered)
@@ -43,7 +80,9 @@ def _school(cur: Cursor[Any], t: Tables, e: SchoolRegistered) -> None:
     )
 
 
-def _count(cur: Cursor[Any], t: Tables, e: CustodyEvent, **changes: int | sql.Composable) -> None:
+def _count(
+    cur: Cursor[Any], t: Tables, e: CustodyEvent, key: dict[str, Any] | None = None, **changes: int | sql.Composable
+) -> None:
     """Add to some of the school's counters for the event's service day."""
     names = list(changes)
     values = [value if isinstance(value, sql.Composable) else sql.Literal(value) for value in changes.values()]
@@ -57,13 +96,13 @@ def _count(cur: Cursor[Any], t: Tables, e: CustodyEvent, **changes: int | sql.Co
                 sql.SQL("{0} = {1}.{0} + excluded.{0}").format(sql.Identifier(name), t.days) for name in names
             ),
         ),
-        {"school": e.school_id, "day": e.service_day, "time": e.timestamp},
+        {"school": e.school_id, "day": e.service_day, "time": e.timestamp, **(key or {})},
     )
 
 
 @district.handles(ChildCheckedIn)
 def _served(cur: Cursor[Any], t: Tables, e: ChildCheckedIn) -> None:
-    _count(cur, t, e, children_served=1, absent=-1 if e.originator_version > 1 else 0)
+    _count(cur, t, e, children_served=1, absent=-1 if e.originator_version % 2 == 0 else 0)
 
 
 @district.handles(ChildMarkedAbsent)
@@ -73,7 +112,9 @@ def _absent(cur: Cursor[Any], t: Tables, e: ChildMarkedAbsent) -> None:
 
 @district.handles(ChildReleased)
 def _released(cur: Cursor[Any], t: Tables, e: ChildReleased) -> None:
+    key = {"staff": e.from_custodian_id, "version": e.originator_version}
     _count(cur, t, e, released=1, late_pickups=sql.SQL("COALESCE({}, 0)").format(t.format(LATE)))
+    cur.execute(t.format(COUNT_RELEASE), {"school": e.school_id, "day": e.service_day, "time": e.timestamp, **key})
 
 
 @district.handles(ReleaseRefused)
@@ -81,11 +122,25 @@ def _refused(cur: Cursor[Any], t: Tables, e: ReleaseRefused) -> None:
     _count(cur, t, e, release_refusals=1)
 
 
+@district.handles(CustodyCorrected)
+def _corrected(cur: Cursor[Any], t: Tables, e: CustodyCorrected) -> None:
+    changes: dict[str, int | sql.Composable] = {"corrections": 1, **UNDO.get(e.voids_type, {})}
+    if e.voids_type == "ChildCheckedIn" and e.status == "absent":
+        changes["absent"] = 1  # the voided check-in had counted the absent child as served
+    key = {"staff": e.custodian_id or "", "version": e.voids_version}
+    if e.voids_type == "ChildReleased":
+        changes["late_pickups"] = sql.SQL("-{}").format(t.format(VOIDED_LATE))
+    _count(cur, t, e, key, **changes)  # before UNCOUNT_RELEASE: both read the same `releases` row
+    if e.voids_type == "ChildReleased":
+        params = {"school": e.school_id, "day": e.service_day, "time": e.timestamp, **key}
+        cur.execute(t.format(UNCOUNT_RELEASE, voided=t.format(VOIDED_LATE)), params)
+
+
 # Queries
 
 SUMMARY = """
 SELECT s.district_id, d.school_id, d.service_day, d.children_served, d.released, d.absent, d.late_pickups,
-  d.release_refusals
+  d.release_refusals, d.corrections
 FROM {days} d JOIN {schools} s ON s.school_id = d.school_id
 WHERE s.district_id = %(district)s AND d.service_day BETWEEN %(day_from)s AND %(day_to)s
   AND (%(school)s::text IS NULL OR d.school_id = %(school)s)

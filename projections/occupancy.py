@@ -12,6 +12,7 @@ from events.custody import (
     ChildMarkedAbsent,
     ChildReleased,
     ChildTransferred,
+    CustodyCorrected,
     GuardianAndChildConfirmed,
     GuardianArrived,
 )
@@ -170,3 +171,26 @@ def _released(cur: Cursor[Any], t: Tables, e: ChildReleased) -> None:
         "status = 'released', custodian_id = NULL, released_at = %s, released_to = %s",
         (e.timestamp, released_to),
     )
+
+
+RESTORE = (  # a correction restores the custody before the voided record; only absent means never checked in
+    "INSERT INTO {children} (school_id, service_day, child_id, status, custodian_id, place_code, guardian_arrived,"
+    " confirmed, released_to, changed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (school_id, service_day, child_id) DO UPDATE SET status = excluded.status,"
+    " custodian_id = excluded.custodian_id, place_code = excluded.place_code,"
+    " guardian_arrived = excluded.guardian_arrived, confirmed = excluded.confirmed,"
+    " released_to = excluded.released_to, changed_at = excluded.changed_at,"
+    " checked_in_at = CASE WHEN excluded.status <> 'absent' THEN {children}.checked_in_at END,"
+    " released_at = CASE WHEN excluded.status = 'released' THEN {children}.released_at END"
+)
+
+
+@occupancy.handles(CustodyCorrected)
+def _corrected(cur: Cursor[Any], t: Tables, e: CustodyCorrected) -> None:
+    key = (e.school_id, e.service_day, e.child_id)
+    if e.status == "expected":  # nothing is recorded for the child that day any more
+        cur.execute(t.format("DELETE FROM {children} WHERE school_id = %s AND service_day = %s AND child_id = %s"), key)
+        return
+    released_to = e.released_to or ("self" if e.self_released else None)
+    guardians = (bool(e.arrived_guardians), e.confirmed_guardian_id is not None)
+    cur.execute(t.format(RESTORE), (*key, e.status, e.custodian_id, e.place_code, *guardians, released_to, e.timestamp))

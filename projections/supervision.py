@@ -3,7 +3,8 @@
 One entry per custody event that involves a custodian, naming the staff member in charge after it (kind
 'in_charge'); a transfer also names the one who handed the child over, and a release the one who let the child go
 (kind 'handed_over'). Arrivals, confirmations and refusals name the child's custodian at the time, which a small
-table of each child's current custodian and place keeps."""
+table of each child's current custodian and place keeps. A correction names the custodian after it (kind
+'in_charge'), or, when it leaves the child with no custodian, the one who had the child until then ('handed_over')."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from events.custody import (
     ChildCheckedIn,
     ChildReleased,
     ChildTransferred,
+    CustodyCorrected,
     CustodyEvent,
     GuardianAndChildConfirmed,
     GuardianArrived,
@@ -93,6 +95,18 @@ def _with_custodian(cur: Cursor[Any], t: Tables, e: CustodyEvent) -> None:
 def _released(cur: Cursor[Any], t: Tables, e: ChildReleased) -> None:
     params = _params(e, "handed_over", staff=e.from_custodian_id)
     cur.execute(t.format(RELEASE_ENTRY), params)
+    cur.execute(t.format("DELETE FROM {current} WHERE " + KEY), params)
+
+
+@supervision.handles(CustodyCorrected)
+def _corrected(cur: Cursor[Any], t: Tables, e: CustodyCorrected) -> None:
+    if e.custodian_id:
+        params = _params(e, staff=e.custodian_id, place=e.place_code)
+        cur.execute(t.format(ENTRY), params)
+        cur.execute(t.format(SET_CURRENT), params)
+        return
+    params = _params(e, "handed_over")
+    cur.execute(t.format(CURRENT_ENTRY), params)
     cur.execute(t.format("DELETE FROM {current} WHERE " + KEY), params)
 
 

@@ -1,4 +1,7 @@
-"""A child's day, event by event: every custody event with who recorded it, on which device, and when."""
+"""A child's day, event by event: every custody event with who recorded it, on which device, and when.
+
+A correction is an entry of its own (its details name the voided version and type, and the reason); the voided
+entry stays, as it stays in the log."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from events.custody import (
     ChildMarkedAbsent,
     ChildReleased,
     ChildTransferred,
+    CustodyCorrected,
     CustodyEvent,
     GuardianAndChildConfirmed,
     GuardianArrived,
@@ -49,6 +53,7 @@ def details(event: CustodyEvent) -> dict[str, Any]:
     ChildReleased,
     ChildMarkedAbsent,
     ReleaseRefused,
+    CustodyCorrected,
 )
 def _entry(cur: Cursor[Any], t: Tables, e: CustodyEvent) -> None:
     cur.execute(

@@ -201,7 +201,14 @@ def check_supervision(conn: psycopg.Connection[Any]) -> None:
 
 def check_district(conn: psycopg.Connection[Any]) -> None:
     t = district.district.tables(1)
-    counts = {"children_served": 5, "released": 3, "absent": 1, "late_pickups": 1, "release_refusals": 1}
+    counts = {
+        "children_served": 5,
+        "released": 3,
+        "absent": 1,
+        "late_pickups": 1,
+        "release_refusals": 1,
+        "corrections": 0,
+    }
     day = {"district_id": DISTRICT, "school_id": SCHOOL, "service_day": DAY, **counts}
     assert district.summary(conn, t, DISTRICT, DAY, DAY) == [day]
     assert district.summary(conn, t, DISTRICT, DAY.replace(day=1), DAY, school=SCHOOL) == [day]
