@@ -11,8 +11,8 @@ WORKDIR /app
 COPY . .
 RUN pip install . \
     && useradd --create-home --uid 10001 handoff \
-    && mkdir -p /app/var \
-    && chown handoff:handoff /app/var
+    && mkdir -p /app/var /app/keys \
+    && chown handoff:handoff /app/var /app/keys
 
 USER handoff
 EXPOSE 8000
