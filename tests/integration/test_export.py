@@ -1,0 +1,350 @@
+"""Audit export bundles on PostgreSQL: two afternoons, two signed checkpoints, then the bundle a regulator receives.
+
+The bundle must verify with Python alone and fail when one stored byte changes; its readable copies and tables must
+show pseudonyms only, stable within a bundle and different in the next. The leaves are the stored events and cannot
+be pseudonymised, so the check for real ids reads every file but skips the leaf field, and a separate assertion
+shows that the leaves do carry the real ids (which is why a bundle is still personal data)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import importlib
+import json
+import pkgutil
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+import events
+from events.envelope import HandoffEvent
+from projections.log import EventLog
+from replay.checkpoints import Checkpoint, load_or_create_signing_key, public_key_pem, sign_checkpoint
+from replay.export import ExportSummary, export_bundle
+from replay.export_tables import (
+    ATTENDANCE,
+    ERASED,
+    KINDS,
+    OMITTED,
+    OMITTED_IF_PSEUDONYMISED,
+    REFUSALS,
+    RELEASES,
+    SEALED,
+)
+from replay.leaves import leaf_bytes, leaf_fields, school_of
+from replay.merkle import TreeBuilder
+from service.app import Handoff
+from service.settings import postgres_env
+from tests.support import SCHOOL, Clock, ctx, make_handoff, setup_school
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DAY1, DAY2 = date(2026, 11, 30), date(2026, 12, 1)
+VERIFIER = Path(__file__).resolve().parents[2] / "replay" / "verify_bundle_standalone.py"
+# Every id the afternoon uses: children, guardians and the stranger, staff. Not inside longer words or hex.
+REAL_IDS = re.compile(r"(?<![0-9A-Za-z])(?:C[1-4]|G[1259]|X9|[tgdah][12])(?![0-9A-Za-z])")
+PSEUDONYM = re.compile(r"[CGS]-[0-9a-f]{12}")
+# Stored fields reviewed as holding no id of a person (codes, times, flags, labels, hashes, free text, sealed data).
+PLAIN = set(
+    "actor_role approved authorisation_version batch_code child_recognised_guardian class_code days device_id"
+    " device_time district_id ends_at ends_on expires_at from_place_code grade guardian_recognised_child home_class"
+    " how kind label_en label_zh leave_alone_from name not_before pickup_code_hash place_code places reason"
+    " reason_code relation release_batch role school_id sealed season self_release self_release_requested"
+    " self_released service_day service_ends_at stage starts_at starts_on status status_code temporary_class term_id"
+    " time_zone to_place_code token_hash token_id valid_from valid_until venue verification voids_type voids_version"
+    " weekdays".split()
+)
+
+
+def afternoons(h: Handoff) -> dict[date, list[tuple[str, Callable[[], Any]]]]:
+    """Day 1: C1 handed to G1 after a stranger (X9) is refused, C2 leaves alone. Day 2: C2 is checked in by mistake,
+    corrected, then marked absent; C1 goes with G2 (a refusal and a confirmation entered too early are corrected)."""
+    return {
+        DAY1: [
+            ("16:30", lambda: h.check_in(ctx(), "C1", "T1", None, "h1")),
+            ("16:32", lambda: h.check_in(ctx("teacher2"), "C2", "T2", None, None)),
+            ("16:45", lambda: h.register_arrival(ctx("gate"), "C1", "X9", "id_document", None)),
+            ("16:50", lambda: h.register_arrival(ctx("gate"), "C1", "G1", "pickup_code", "1234")),
+            ("16:52", lambda: h.confirm(ctx(), "C1", "G1", True, True)),
+            ("16:55", lambda: h.release(ctx(), "C1", "G1")),
+            ("17:05", lambda: h.release(ctx("teacher2"), "C2", None)),
+        ],
+        DAY2: [
+            ("16:29", lambda: h.check_in(ctx(), "C2", "T1", None, None)),
+            ("16:30", lambda: h.correct(ctx("duty_leader"), "C2", DAY2, "wrong child")),
+            ("16:30", lambda: h.check_in(ctx(), "C1", "T1", None, None)),
+            ("16:31", lambda: h.mark_absent(ctx(), "C2", "sick")),
+            ("17:10", lambda: h.register_arrival(ctx("gate"), "C1", "X9", "id_document", None)),
+            ("17:11", lambda: h.correct(ctx("duty_leader"), "C1", DAY2, "entered for the wrong child")),
+            ("17:20", lambda: h.register_arrival(ctx("gate"), "C1", "G2", "pickup_code", "5678")),
+            ("17:21", lambda: h.confirm(ctx(), "C1", "G2", True, False)),
+            ("17:21", lambda: h.correct(ctx("duty_leader"), "C1", DAY2, "the child had not answered yet")),
+            ("17:22", lambda: h.confirm(ctx(), "C1", "G2", True, True)),
+            ("17:25", lambda: h.release(ctx(), "C1", "G2")),
+        ],
+    }
+
+
+@dataclass
+class World:
+    handoff: Handoff
+    log: EventLog
+    key: Ed25519PrivateKey
+    checkpoints: list[Checkpoint]
+
+    def export(self, out: Path, day_from: date = DAY1, day_to: date = DAY2, **options: Any) -> ExportSummary:
+        pem = public_key_pem(self.key)
+        return export_bundle(self.log, out, [SCHOOL], day_from, day_to, self.checkpoints, pem, **options)
+
+
+def school_leaves(log: EventLog) -> list[bytes]:
+    leaves, page = [], log.page(0, 500)
+    while page:
+        leaves += [leaf_bytes(n) for n in page if school_of(n) == SCHOOL]
+        page = log.page(page[-1].id, 500)
+    return leaves
+
+
+def checkpoint(log: EventLog, key: Ed25519PrivateKey, made_at: datetime) -> Checkpoint:
+    tree = TreeBuilder()
+    for leaf in school_leaves(log):
+        tree.append(leaf)
+    return sign_checkpoint(key, SCHOOL, tree.size, tree.root(), made_at.isoformat())
+
+
+@pytest.fixture
+def world(fresh_postgres_url: str, tmp_path: Path) -> Iterator[World]:
+    clock = Clock()
+    h = make_handoff(postgres_env(fresh_postgres_url), clock)
+    try:
+        setup_school(h)
+        log, key, made = EventLog(h.recorder, h.mapper), load_or_create_signing_key(tmp_path / "key.pem"), []
+        for day, steps in afternoons(h).items():
+            for hhmm, step in steps:
+                clock.now = datetime.combine(day, time.fromisoformat(hhmm), SHANGHAI)
+                step()
+            made.append(checkpoint(log, key, clock.now))
+        h.add_child(ctx("admin"), "C4", "3-2", 3)  # after the newest checkpoint: must stay out of every bundle
+        yield World(h, log, key, made[::-1])
+    finally:
+        h.close()
+
+
+def verify(bundle: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-I", str(bundle / "verify.py"), str(bundle), str(bundle.parent / "signature-check")]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def lines(bundle: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def stored(line: dict[str, Any]) -> dict[str, Any]:
+    """The stored event state inside a line's leaf."""
+    return json.loads(leaf_fields(bytes.fromhex(line["leaf"]))["state"])
+
+
+def shown_ids(bundle: Path) -> dict[str, set[str]]:
+    """Each real child, guardian and releasing staff id, mapped to what the readable copies show for it."""
+    found: dict[str, set[str]] = {}
+    for line in lines(bundle):
+        for name in ("child_id", "guardian_id", "from_custodian_id"):
+            if line["event"].get(name) is not None:
+                found.setdefault(stored(line)[name], set()).add(line["event"][name])
+    return found
+
+
+def table(bundle: Path, name: str) -> list[list[str]]:
+    with (bundle / name).open(encoding="utf-8-sig", newline="") as file:
+        return list(csv.reader(file))
+
+
+def test_the_bundle_verifies_and_a_changed_byte_does_not(world: World, tmp_path: Path) -> None:
+    summary = world.export(tmp_path / "bundle")
+    bundle = tmp_path / "bundle"
+    files = {p.name for p in bundle.iterdir()}
+    assert files == {
+        "events.jsonl",
+        "checkpoints.json",
+        "public_key.pem",
+        "proofs.json",
+        "verify.py",
+        "manifest.json",
+    } | {"attendance.csv", "releases.csv", "refusals.csv", "attendance.edfi.json"}
+    assert (bundle / "verify.py").read_bytes() == VERIFIER.read_bytes()
+    newest = max(world.checkpoints, key=lambda c: c.tree_size)
+    assert summary.tree_sizes == {SCHOOL: newest.tree_size} and summary.roots == {SCHOOL: newest.root_hex}
+    assert len(school_leaves(world.log)) == newest.tree_size + 1  # C4 came after the checkpoint
+    assert [line["index"] for line in lines(bundle)] == list(range(newest.tree_size))
+    assert "C4" not in {stored(line).get("child_id") for line in lines(bundle)}
+    result = verify(bundle)
+    assert result.returncode == 0, result.stdout
+    assert "consistency proof" in result.stdout and result.stdout.count("inclusion proof") == 2
+    assert "everything checkable here matches" in result.stdout
+
+    text = (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    tampered = json.loads(text[40])
+    tampered["leaf"] = tampered["leaf"][:-2] + ("7e" if tampered["leaf"][-2:] != "7e" else "7d")
+    text[40] = json.dumps(tampered)
+    (bundle / "events.jsonl").write_text("\n".join(text) + "\n", encoding="utf-8")
+    result = verify(bundle)
+    assert result.returncode == 1 and "DOES NOT MATCH" in result.stdout
+
+
+def test_pseudonyms_are_stable_in_a_bundle_and_differ_between_bundles(world: World, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    world.export(first)
+    world.export(second)
+    ids, again = shown_ids(first), shown_ids(second)
+    assert {"C1", "C2", "C3", "G1", "G2", "G5", "X9"} <= set(ids)
+    assert all(len(shown) == 1 and PSEUDONYM.fullmatch(next(iter(shown))) for shown in ids.values())
+    assert len({next(iter(shown)) for shown in ids.values()}) == len(ids)  # no two ids share a pseudonym
+    assert all(ids[real].isdisjoint(again[real]) for real in ids)
+    children = {row[2] for name in ("attendance.csv", "releases.csv") for row in table(first, name)[1:]}
+    assert children == ids["C1"] | ids["C2"]
+
+
+def test_no_real_id_outside_the_leaves(world: World, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    world.export(bundle)
+    for path in bundle.iterdir():
+        if path.name not in {"events.jsonl", "verify.py", "public_key.pem"}:  # code and key hold no ids
+            assert not REAL_IDS.findall(path.read_text(encoding="utf-8-sig")), path.name
+    leaves = []
+    for line in lines(bundle):
+        leaves.append(line.pop("leaf"))
+        assert not REAL_IDS.findall(json.dumps(line, ensure_ascii=False)), line
+    inside = "".join(leaf_fields(bytes.fromhex(leaf))["state"].decode() for leaf in leaves)
+    assert {"C1", "G1", "X9", "t1"} <= set(REAL_IDS.findall(inside))  # the leaves are not pseudonymised
+
+
+def test_every_stored_field_is_either_an_id_shown_as_a_pseudonym_or_reviewed_as_plain() -> None:
+    """A new event field must be classified here before it can reach a pseudonymised bundle unreviewed."""
+    fields = {f.name for kind in all_event_types() for f in dataclasses.fields(kind)}
+    unreviewed = fields - set(KINDS) - OMITTED - OMITTED_IF_PSEUDONYMISED - PLAIN
+    assert not unreviewed
+
+
+def all_event_types() -> set[type[HandoffEvent]]:
+    found: set[type[HandoffEvent]] = set()
+    for module in pkgutil.iter_modules(events.__path__):
+        members = vars(importlib.import_module(f"events.{module.name}")).values()
+        found |= {m for m in members if isinstance(m, type) and issubclass(m, HandoffEvent)}
+    return found
+
+
+def test_the_tables_match_the_afternoons(world: World, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    summary = world.export(bundle)
+    ids = {real: next(iter(shown)) for real, shown in shown_ids(bundle).items()}
+    c1, c2, g1, g2, x9, t1, t2 = (ids[real] for real in ("C1", "C2", "G1", "G2", "X9", "t1", "t2"))
+    day1, day2 = DAY1.isoformat(), DAY2.isoformat()
+    assert table(bundle, "attendance.csv") == [
+        ATTENDANCE,
+        [SCHOOL, day1, c1, "present", "16:30:00", "16:55:00", "guardian"],
+        [SCHOOL, day1, c2, "present", "16:32:00", "17:05:00", "self"],
+        [SCHOOL, day2, c1, "present", "16:30:00", "17:25:00", "guardian"],
+        [SCHOOL, day2, c2, "absent", "", "", ""],
+    ]
+    version = str(world.handoff.guardians(SCHOOL, "C1").version)
+    assert table(bundle, "releases.csv") == [
+        RELEASES,
+        [SCHOOL, day1, c1, "16:55:00", g1, t1, version],
+        [SCHOOL, day1, c2, "17:05:00", "self", t2, str(world.handoff.guardians(SCHOOL, "C2").version)],
+        [SCHOOL, day2, c1, "17:25:00", g2, t1, version],
+    ]
+    assert table(bundle, "refusals.csv") == [
+        REFUSALS,
+        [SCHOOL, day1, c1, "16:45:00", x9, "arrival", "guardian_not_authorised"],
+    ]
+    assert summary.counts == {"attendance": 4, "releases": 3, "refusals": 1, "edfi_records": 4}
+    assert (bundle / "attendance.csv").read_bytes().startswith("\ufeff学校 (school)".encode())
+
+
+EDFI_REQUIRED = {"attendanceEventCategoryDescriptor", "eventDate", "studentReference", "programReference"}
+EDFI_REQUIRED |= {"educationOrganizationReference"}
+EDFI_OPTIONAL = {"programAttendanceDuration", "_ext"}
+
+
+def check_edfi(record: dict[str, Any]) -> None:
+    """The fields and shapes chosen for Ed-Fi StudentProgramAttendanceEvent (see replay/export_tables.py)."""
+    assert EDFI_REQUIRED <= set(record) <= EDFI_REQUIRED | EDFI_OPTIONAL
+    category = "uri://ed-fi.org/AttendanceEventCategoryDescriptor#"
+    assert record["attendanceEventCategoryDescriptor"] in {category + "In Attendance", category + "Excused Absence"}
+    date.fromisoformat(record["eventDate"])
+    student = record["studentReference"]
+    assert set(student) == {"studentUniqueId"} and PSEUDONYM.fullmatch(student["studentUniqueId"])
+    program = record["programReference"]
+    assert program == {
+        "educationOrganizationId": record["educationOrganizationReference"]["educationOrganizationId"],
+        "programName": "After-school service 课后服务",
+        "programTypeDescriptor": "uri://ed-fi.org/ProgramTypeDescriptor#Extended Day/Child Care Services",
+    }
+    assert record["educationOrganizationReference"] == {"educationOrganizationId": SCHOOL}
+    if "programAttendanceDuration" in record:
+        assert isinstance(record["programAttendanceDuration"], int) and record["programAttendanceDuration"] >= 0
+    for value in record.get("_ext", {"handoff": {}})["handoff"].values():
+        time.fromisoformat(value)
+
+
+def test_the_edfi_records_have_the_chosen_shape(world: World, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    world.export(bundle)
+    records = json.loads((bundle / "attendance.edfi.json").read_text(encoding="utf-8"))
+    for record in records:
+        check_edfi(record)
+    rows = table(bundle, "attendance.csv")[1:]
+    assert len(records) == len(rows)
+    for record, row in zip(records, rows, strict=True):
+        times = record.get("_ext", {"handoff": {}})["handoff"]
+        assert [record["eventDate"], record["studentReference"]["studentUniqueId"]] == row[1:3]
+        assert [times.get("arrivalTime", ""), times.get("departureTime", "")] == row[4:6]
+        assert ("In Attendance" in record["attendanceEventCategoryDescriptor"]) == (row[3] == "present")
+    assert records[0]["programAttendanceDuration"] == 25
+
+
+def test_one_day_with_names_opens_only_the_children_of_that_day(world: World, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    names = lambda school, child, token: None if child == "C2" else {"name": f"name of {child}"}  # noqa: E731
+    summary = world.export(bundle, DAY2, DAY2, pseudonymise=False, names=names)
+    found = lines(bundle)
+    assert len(found) == summary.tree_sizes[SCHOOL] and summary.events_in_range == sum(x["in_range"] for x in found)
+    in_range = [x for x in found if x["in_range"]]
+    assert {x["event"]["service_day"] for x in in_range if "service_day" in x["event"]} == {DAY2.isoformat()}
+    sealed = {x["event"]["child_id"]: x["event"]["sealed"] for x in found if x["event"]["type"] == "CareApplied"}
+    assert sealed == {"C1": {"name": "name of C1"}, "C2": ERASED, "C3": SEALED}
+    assert [row[1] for row in table(bundle, "attendance.csv")[1:]] == [DAY2.isoformat()] * 2
+    assert [row[2] for row in table(bundle, "attendance.csv")[1:]] == ["C1", "C2"]
+    proofs = json.loads((bundle / "proofs.json").read_text(encoding="utf-8"))
+    assert [p["index"] for p in proofs["inclusion"]] == [in_range[0]["index"], in_range[-1]["index"]]
+    assert verify(bundle).returncode == 0
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["pseudonymised"] is False and manifest["days"] == {"from": "2026-12-01", "to": "2026-12-01"}
+
+
+def test_exports_that_could_not_be_verified_are_refused(world: World, tmp_path: Path) -> None:
+    pem = public_key_pem(world.key)
+    other = load_or_create_signing_key(tmp_path / "other.pem")
+    newest = max(world.checkpoints, key=lambda c: c.tree_size)
+    forged = sign_checkpoint(world.key, SCHOOL, newest.tree_size, bytes(32), newest.made_at)
+    foreign = sign_checkpoint(other, SCHOOL, newest.tree_size, bytes.fromhex(newest.root_hex), newest.made_at)
+    for checkpoints, schools, problem in [
+        ([forged], [SCHOOL], "does not match"),
+        ([foreign], [SCHOOL], "not signed"),
+        (world.checkpoints, [SCHOOL, "S2"], "no checkpoint"),
+    ]:
+        with pytest.raises(ValueError, match=problem):
+            export_bundle(world.log, tmp_path / "refused", schools, DAY1, DAY2, checkpoints, pem)
+    assert not (tmp_path / "refused").exists()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    with pytest.raises(FileExistsError):
+        world.export(tmp_path / "full")
