@@ -15,7 +15,7 @@ import typer
 from aggregates.staff import Role, StaffNotFoundError
 from projections.rebuild import rebuild
 from projections.registry import READ_MODELS
-from service import cli_school
+from service import cli_audit, cli_school
 from service.app import Handoff
 from service.cli_replay import replay_app
 from service.readside import ReadSide
@@ -34,6 +34,7 @@ app = typer.Typer(help="Handoff: custody of children in after-school care.", no_
 staff_app = typer.Typer(help="Staff members and their tokens.", no_args_is_help=True)
 app.add_typer(staff_app, name="staff")
 cli_school.register(app)
+cli_audit.register(app)
 project_app = typer.Typer(help="The projector: read models built from the event log.", invoke_without_command=True)
 app.add_typer(project_app, name="project")
 app.add_typer(replay_app, name="replay")

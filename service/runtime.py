@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from projections.log import EventLog
 from projections.registry import READ_MODELS
 from projections.supervisor import Supervisor
@@ -58,10 +60,15 @@ def projector_supervisor(handoff: Handoff, url: str, page_size: int = 500) -> Su
 
 
 def checkpoint_follower(handoff: Handoff, url: str, settings: Settings) -> CheckpointFollower:
-    """Signs every school's tree head every `checkpoint_interval` seconds with the key in `signing_key_file`."""
-    settings.signing_key_file.parent.mkdir(parents=True, exist_ok=True)
-    key = load_or_create_signing_key(settings.signing_key_file)
-    return CheckpointFollower(Checkpointer(url, event_log(handoff), key, handoff.clock), settings.checkpoint_interval)
+    """Signs every school's tree head every `checkpoint_interval` seconds with the key in `signing_key_path`."""
+    checkpointer = Checkpointer(url, event_log(handoff), signing_key(settings), handoff.clock)
+    return CheckpointFollower(checkpointer, settings.checkpoint_interval)
+
+
+def signing_key(settings: Settings) -> Ed25519PrivateKey:
+    """The checkpoint signing key, created (mode 600) on first use."""
+    settings.signing_key_path.parent.mkdir(parents=True, exist_ok=True)
+    return load_or_create_signing_key(settings.signing_key_path)
 
 
 @dataclass

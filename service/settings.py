@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     default_time_zone: str = "Asia/Shanghai"
     pool_size: int = Field(default=8, ge=1, le=200)
     projector_page_size: int = Field(default=500, ge=1, le=10_000)
-    signing_key_file: Path = Field(default=Path("var/signing-key.pem"), description="Ed25519 key for checkpoints")
+    signing_key_file: Path | None = Field(default=None, description="Ed25519 key for checkpoints; data_dir's if unset")
     checkpoint_interval: float = Field(default=60.0, ge=1.0, le=86_400.0)
 
     @model_validator(mode="after")
@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         if self.environment != "development" and len(self.secret_key) < 32:
             raise ValueError("HANDOFF_SECRET_KEY must be at least 32 characters")
         return self
+
+    @property
+    def signing_key_path(self) -> Path:
+        """Where the checkpoint signing key lives (created with mode 600 if missing)."""
+        return self.signing_key_file or self.data_dir / "signing-key.pem"
 
     def persistence_env(self, database_url: str | None = None) -> dict[str, str]:
         """Turn the settings into the eventsourcing persistence environment."""

@@ -164,3 +164,40 @@ def test_planning_from_the_command_line(cli_env: dict[str, str]) -> None:
     assert json.loads(opened)["state"] == "open"
     report = json.loads(run(cli_env, "coverage", "--school", "demo-school", "--term", "demo-term"))
     assert report["applications"] == 216 and report["everyone_who_applied_is_served"] is True
+
+
+def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    run(cli_env, "seed-demo")
+    today = Handoff(postgres_env(cli_env["HANDOFF_DATABASE_URL"]), secret_key=SECRET).clock().date().isoformat()
+    bundle = tmp_path / "bundle"
+    output = run(
+        cli_env,
+        "export",
+        "--school",
+        "demo-school",
+        "--from",
+        today,
+        "--to",
+        today,
+        "--out",
+        str(bundle),
+        "--reason",
+        "督导检查 inspection",
+        "--requested-by",
+        "inspector-1",
+    )
+    assert "exported" in output
+    verified = CliRunner().invoke(app, ["verify", str(bundle)], env=cli_env)
+    assert verified.exit_code == 0 and "VERIFIED" in verified.output
+    lines = (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[5])
+    record["leaf"] = record["leaf"][:-2] + ("00" if record["leaf"][-2:] != "00" else "01")
+    lines[5] = json.dumps(record)
+    (bundle / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tampered = CliRunner().invoke(app, ["verify", str(bundle)], env=cli_env)
+    assert tampered.exit_code == 1 and "NOT VERIFIED" in tampered.output
+    with psycopg.connect(cli_env["HANDOFF_DATABASE_URL"]) as conn:
+        recorded = conn.execute("SELECT count(*) FROM handoff_events WHERE topic = 'events.audit:AuditExportMade'")
+        assert recorded.fetchone() == (1,)

@@ -106,6 +106,7 @@ def test_every_event_module_contributes_and_at_least_15_event_classes_are_found(
     assert len(EVENT_CLASSES) >= 15
     modules = {cls.__module__ for cls in EVENT_CLASSES}
     assert modules == {
+        "events.audit",
         "events.custody",
         "events.enrolment",
         "events.guardians",
