@@ -16,6 +16,7 @@ from events.guardians import (
     GuardiansEvent,
     PersonFlagged,
     PersonFlagLifted,
+    PickupCodeChanged,
     SelfReleaseAllowed,
     SelfReleaseWithdrawn,
 )
@@ -152,6 +153,12 @@ class Guardians:
             raise GuardianNotFoundError
         return [GuardianAuthorisationRevoked(**self._stamp(meta), guardian_id=guardian_id, reason=reason)]
 
+    def change_pickup_code(self, meta: EventMeta, guardian_id: str, code_hash: str) -> list[GuardiansEvent]:
+        """Give an authorised guardian a new pickup code; the old one stops working."""
+        if guardian_id not in self.authorisations:
+            raise GuardianNotFoundError
+        return [PickupCodeChanged(**self._stamp(meta), guardian_id=guardian_id, pickup_code_hash=code_hash)]
+
     def flag(self, meta: EventMeta, person_id: str, reason: str, sealed: str) -> list[GuardiansEvent]:
         """Flag a person who must never collect the child; any authorisation of theirs stops holding."""
         if person_id in self.flagged:
@@ -198,6 +205,9 @@ def evolve(state: Guardians, event: GuardiansEvent) -> Guardians:
         case GuardianAuthorisationRevoked():
             remaining = {k: v for k, v in state.authorisations.items() if k != event.guardian_id}
             return replace(state, authorisations=remaining)
+        case PickupCodeChanged() if event.guardian_id in state.authorisations:
+            changed = replace(state.authorisations[event.guardian_id], pickup_code_hash=event.pickup_code_hash)
+            return replace(state, authorisations={**state.authorisations, event.guardian_id: changed})
         case PersonFlagged():
             return replace(state, flagged=state.flagged | {event.person_id})
         case PersonFlagLifted():

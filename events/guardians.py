@@ -60,3 +60,10 @@ class PersonFlagLifted(GuardiansEvent):
 
     person_id: str
     reason: str
+
+
+class PickupCodeChanged(GuardiansEvent):
+    """A guardian was given a new pickup code (e.g. after a roster import, which brings none)."""
+
+    guardian_id: str
+    pickup_code_hash: str

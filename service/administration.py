@@ -185,6 +185,15 @@ class AdministrationCommands:
             ),
         )
 
+    def change_pickup_code(
+        self: Handoff, ctx: CommandContext, child_id: str, guardian_id: str, code: str
+    ) -> dict[str, Any]:
+        """Give a guardian a new pickup code; only its keyed hash is stored."""
+        code_hash = self.pickup_code_hash(ctx.school_id, child_id, guardian_id, code)
+        return self._guardians_command(
+            ctx, child_id, lambda g, meta: g.change_pickup_code(meta, guardian_id, code_hash)
+        )
+
     def flag_person(
         self: Handoff, ctx: CommandContext, child_id: str, person_id: str, reason: str, name: str | None = None
     ) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from service.schemas import (
     GuardianAuthorisationRequest,
     GuardianRevocationRequest,
     GuardiansResponse,
+    PickupCodeRequest,
     Ref,
     ReleaseRequest,
     SelfReleaseRequest,
@@ -130,3 +131,14 @@ def correction(
     handoff: HandoffApp,
 ) -> dict:
     return command.done(handoff.correct(command.context(body), child_id, day, body.reason))
+
+
+@child.put("/guardians/{guardian_id}/pickup-code", response_model=GuardiansResponse, summary="Set a new pickup code")
+def pickup_code(
+    child_id: ChildId,
+    guardian_id: Annotated[Ref, Path()],
+    body: PickupCodeRequest,
+    command: Command,
+    handoff: HandoffApp,
+) -> dict:
+    return command.done(handoff.change_pickup_code(command.context(body), child_id, guardian_id, body.pickup_code))

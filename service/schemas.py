@@ -95,6 +95,10 @@ class GuardianAuthorisationRequest(CommandRequest):
     photo_ref: Ref | None = Field(default=None, description="Reference to the photo in the school's photo store")
 
 
+class PickupCodeRequest(CommandRequest):
+    pickup_code: PickupCode
+
+
 class GuardianRevocationRequest(CommandRequest):
     reason: Reason
 

@@ -53,6 +53,11 @@ class Tablet:
         url = f"/api/v1/schools/{school}/children/{child}/{path}"
         return self.client.post(url, json=body, headers=self.headers(who, key))
 
+    def put_code(self, guardian: str, code: str, who: str = "admin") -> Response:
+        body = {"device_id": "tablet-7", "device_time": "2026-11-30T16:30:00+08:00", "pickup_code": code}
+        url = f"/api/v1/schools/{SCHOOL}/children/C1/guardians/{guardian}/pickup-code"
+        return self.client.put(url, json=body, headers=self.headers(who))
+
     def post_school(self, path: str, body: dict, who: str = "admin", school: str = SCHOOL) -> Response:
         """A school-level command, e.g. opening the service day."""
         body = {"device_id": "tablet-7", "device_time": "2026-11-30T16:30:00+08:00", **body}

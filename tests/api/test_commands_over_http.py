@@ -106,3 +106,13 @@ def test_a_duty_leader_corrects_a_check_in_entered_for_the_wrong_child(tablet: T
     assert history[1]["details"]["reason"] == "wrong child" and history[1]["actor_id"] == "d1"
     again = tablet.post("days/2026-11-30/correction", {"reason": "undo"}, who="duty_leader")
     assert (again.status_code, again.json()["code"]) == (409, "nothing_to_correct")
+
+
+def test_an_admin_gives_a_guardian_a_new_pickup_code_and_the_old_one_stops_working(tablet: Tablet) -> None:
+    assert tablet.put_code("G1", "8888").status_code == 200
+    tablet.post("check-in", {"place_code": "T1"})
+    old = {"guardian_id": "G1", "verification": "pickup_code", "pickup_code": "1234"}
+    assert tablet.post("guardian-arrival", old, who="gate").json()["refusal"]["code"] == "pickup_code_wrong"
+    new = {**old, "pickup_code": "8888"}
+    assert tablet.post("guardian-arrival", new, who="gate").json()["outcome"] == "recorded"
+    assert tablet.put_code("G9", "8888").json()["code"] == "guardian_not_found"
