@@ -5,14 +5,17 @@ The command line acts as an admin of the school it names."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from aggregates.base import DomainError
 from aggregates.staff import Role
+from replay.offline import bundle_events
 from service import replay_queries
 from service.app import Handoff
 from service.context import Actor
@@ -26,19 +29,37 @@ At = Annotated[str, typer.Option("--at", help="ISO 8601 instant with its offset,
 Minutes = Annotated[int, typer.Option(min=0, max=240, help="Minutes")]
 
 
-def run(school: str, query: Callable[[Handoff, Actor], dict[str, Any]]) -> None:
+Bundle = Annotated[
+    Path | None, typer.Option("--bundle", help="Replay offline from an export bundle instead of the database")
+]
+
+
+def run(school: str, query: Callable[[Handoff, Actor], dict[str, Any]], bundle: Path | None = None) -> None:
     """Run one replay query as an admin of the school and print its answer as JSON; refusals exit with their words."""
-    settings = Settings()
-    with database_url(settings) as url:
-        handoff = build_handoff(settings, url)
+    with _application(bundle) as handoff:
         try:
             answer = query(handoff, Actor("cli", Role.ADMIN, school, ""))
         except DomainError as refusal:
             typer.echo(f"refused ({refusal.code}): {refusal.text}", err=True)
             raise typer.Exit(1) from None
+    typer.echo(json.dumps(answer, indent=2, ensure_ascii=False, default=lambda value: value.isoformat()))
+
+
+@contextmanager
+def _application(bundle: Path | None) -> Iterator[Handoff]:
+    """The school's database, or an in-memory store loaded with the bundle's events (no server needed)."""
+    settings = Settings()
+    if bundle is not None:
+        offline = Handoff({"PERSISTENCE_MODULE": "eventsourcing.popo"}, secret_key=settings.secret_key)
+        offline.recorder.insert_events(bundle_events(bundle))
+        yield offline
+        return
+    with database_url(settings) as url:
+        handoff = build_handoff(settings, url)
+        try:
+            yield handoff
         finally:
             handoff.close()
-    typer.echo(json.dumps(answer, indent=2, ensure_ascii=False, default=lambda value: value.isoformat()))
 
 
 def instant(text: str) -> datetime:
@@ -53,10 +74,10 @@ def instant(text: str) -> datetime:
 
 
 @replay_app.command("state")
-def state(school: School, at: At) -> None:
+def state(school: School, at: At, bundle: Bundle = None) -> None:
     """Every child's custody on that service day, as it stood at the instant."""
     moment = instant(at)
-    run(school, lambda handoff, actor: replay_queries.custody_at(handoff, actor, school, moment))
+    run(school, lambda handoff, actor: replay_queries.custody_at(handoff, actor, school, moment), bundle)
 
 
 @replay_app.command("child")
@@ -64,9 +85,10 @@ def child(
     school: School,
     child_id: Annotated[str, typer.Option("--child", help="Child's roster number")],
     day: Annotated[datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="Service day, YYYY-MM-DD")],
+    bundle: Bundle = None,
 ) -> None:
     """A child's custody events of one service day, in order."""
-    run(school, lambda handoff, actor: replay_queries.child_day(handoff, actor, school, child_id, day.date()))
+    run(school, lambda handoff, actor: replay_queries.child_day(handoff, actor, school, child_id, day.date()), bundle)
 
 
 @replay_app.command("window")
@@ -76,7 +98,12 @@ def window(
     before: Minutes = 15,
     after: Minutes = 15,
     child_id: Annotated[str | None, typer.Option("--child", help="Only this child")] = None,
+    bundle: Bundle = None,
 ) -> None:
     """The school's custody events from --before minutes before the instant to --after minutes after it."""
     moment = instant(at)
-    run(school, lambda handoff, actor: replay_queries.window(handoff, actor, school, moment, before, after, child_id))
+    run(
+        school,
+        lambda handoff, actor: replay_queries.window(handoff, actor, school, moment, before, after, child_id),
+        bundle,
+    )

@@ -10,11 +10,13 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from aggregates.staff import Role
 from projections import catalog
 from service.app import Handoff
 from service.cli import app
+from service.context import Actor
 from service.settings import postgres_env
-from tests.support import SECRET
+from tests.support import SECRET, ctx
 
 TOKEN = re.compile(r"hs1\.[0-9a-f]{32}\.[0-9a-f]{8}\.[A-Za-z0-9_-]+")
 
@@ -170,7 +172,10 @@ def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     run(cli_env, "seed-demo")
-    today = Handoff(postgres_env(cli_env["HANDOFF_DATABASE_URL"]), secret_key=SECRET).clock().date().isoformat()
+    handoff = Handoff(postgres_env(cli_env["HANDOFF_DATABASE_URL"]), secret_key=SECRET)
+    teacher = Actor("teacher-1", Role.TEACHER, "demo-school", "demo-district")
+    handoff.check_in(ctx(teacher, school="demo-school"), "C0001", "T01", None, None)
+    today = handoff.school("demo-school").service_day(handoff.clock()).isoformat()
     bundle = tmp_path / "bundle"
     output = run(
         cli_env,
@@ -191,6 +196,21 @@ def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
     assert "exported" in output
     verified = CliRunner().invoke(app, ["verify", str(bundle)], env=cli_env)
     assert verified.exit_code == 0 and "VERIFIED" in verified.output
+    at = f"{today}T23:59:00+08:00"
+    online = run(cli_env, "replay", "state", "--school", "demo-school", "--at", at)
+    offline = run(
+        {**cli_env, "HANDOFF_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+        "replay",
+        "state",
+        "--school",
+        "demo-school",
+        "--at",
+        at,
+        "--bundle",
+        str(bundle),
+    )
+    assert offline == online, "the bundle alone replays to the same state as the school's server"
+    assert [child["child_id"] for child in json.loads(offline)["children"]] == ["C0001"]
     lines = (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()
     record = json.loads(lines[5])
     record["leaf"] = record["leaf"][:-2] + ("00" if record["leaf"][-2:] != "00" else "01")
