@@ -62,11 +62,15 @@ class Checkpointer:
 
 def checkpoints(conninfo: str, schools: list[str]) -> list[Checkpoint]:
     """The kept checkpoints of these schools, oldest first."""
+    return [checkpoint for checkpoint in all_checkpoints(conninfo) if checkpoint.school_id in schools]
+
+
+def all_checkpoints(conninfo: str) -> list[Checkpoint]:
+    """Every kept checkpoint, of every school and district."""
     with psycopg.connect(conninfo) as conn:
         rows = conn.execute(
             "SELECT school_id, tree_size, root_hex, made_at, key_id, signature_hex FROM tree_checkpoints"
-            " WHERE school_id = ANY(%s) ORDER BY school_id, tree_size",
-            (schools,),
+            " ORDER BY school_id, tree_size"
         ).fetchall()
     return [Checkpoint(*row) for row in rows]
 

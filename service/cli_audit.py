@@ -10,19 +10,22 @@ from typing import Annotated
 import typer
 
 from aggregates.base import stream_id
+from aggregates.school import SchoolNotFoundError
 from events.audit import AuditExportMade
 from replay.checkpoints import public_key_pem
 from replay.export import ExportSummary, export_bundle
 from replay.verify import verify_bundle
 from service.app import Handoff
-from service.checkpoints import Checkpointer, checkpoints
+from service.checkpoints import Checkpointer, all_checkpoints, checkpoints
 from service.runtime import build_handoff, database_url, event_log, signing_key
 from service.seed import context
 from service.settings import Settings
 
 
 def export(
-    schools: Annotated[list[str], typer.Option("--school", help="School code (repeat for several)")],
+    schools: Annotated[list[str] | None, typer.Option("--school", help="School code (repeat for several)")] = None,
+    district: Annotated[str | None, typer.Option(help="Every school of this district")] = None,
+    *,
     day_from: Annotated[str, typer.Option("--from", help="First service day, YYYY-MM-DD")],
     day_to: Annotated[str, typer.Option("--to", help="Last service day, YYYY-MM-DD")],
     out: Annotated[Path, typer.Option(help="A new or empty folder for the bundle")],
@@ -40,6 +43,9 @@ def export(
         handoff = build_handoff(settings, url)
         key = signing_key(settings)
         Checkpointer(url, event_log(handoff), key, handoff.clock).run_once()
+        schools = list(schools or []) + (_schools_of(handoff, url, district) if district else [])
+        if not schools:
+            raise typer.BadParameter("give --school (one or more) or --district")
         names = (lambda school, child, token: handoff.personal.open(school, child, token)) if with_names else None
         summary = export_bundle(
             event_log(handoff),
@@ -56,6 +62,18 @@ def export(
         typer.echo(f"exported {summary.events} events ({summary.events_in_range} in range) to {out}")
         typer.echo(f"check it with: handoff verify {out}   (or: python3 {out / 'verify.py'} {out})")
         handoff.close()
+
+
+def _schools_of(handoff: Handoff, url: str, district: str) -> list[str]:
+    """The schools of a district among those whose trees are checkpointed."""
+    found = []
+    for tree in sorted({c.school_id for c in all_checkpoints(url)}):
+        try:
+            if handoff.school(tree).district_id == district:
+                found.append(tree)
+        except SchoolNotFoundError:
+            continue
+    return found
 
 
 def _record(

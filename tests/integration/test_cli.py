@@ -211,6 +211,23 @@ def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
     )
     assert offline == online, "the bundle alone replays to the same state as the school's server"
     assert [child["child_id"] for child in json.loads(offline)["children"]] == ["C0001"]
+    district = tmp_path / "district"
+    run(
+        cli_env,
+        "export",
+        "--district",
+        "demo-district",
+        "--from",
+        today,
+        "--to",
+        today,
+        "--out",
+        str(district),
+        "--reason",
+        "district inspection",
+    )
+    assert list(json.loads((district / "manifest.json").read_text(encoding="utf-8"))["schools"]) == ["demo-school"]
+    assert CliRunner().invoke(app, ["verify", str(district)], env=cli_env).exit_code == 0
     lines = (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()
     record = json.loads(lines[5])
     record["leaf"] = record["leaf"][:-2] + ("00" if record["leaf"][-2:] != "00" else "01")
@@ -220,4 +237,4 @@ def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
     assert tampered.exit_code == 1 and "NOT VERIFIED" in tampered.output
     with psycopg.connect(cli_env["HANDOFF_DATABASE_URL"]) as conn:
         recorded = conn.execute("SELECT count(*) FROM handoff_events WHERE topic = 'events.audit:AuditExportMade'")
-        assert recorded.fetchone() == (1,)
+        assert recorded.fetchone() == (2,)
