@@ -83,7 +83,9 @@ class Projector:
     def _connection(self) -> psycopg.Connection[Any]:
         """One connection for as long as the projector runs: a new one per wake-up would cost milliseconds."""
         if self.conn is None or self.conn.closed:
-            self.conn = psycopg.connect(self.conninfo, autocommit=True)
+            self.conn = psycopg.connect(
+                self.conninfo, autocommit=True, application_name=f"handoff-projector-{self.model.name}"
+            )
         return self.conn
 
     def _apply(self, conn: psycopg.Connection[Any], page: Sequence[Notification], scanned: int) -> int:

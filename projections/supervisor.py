@@ -64,7 +64,9 @@ class Worker:
             self.backoff = min(self.backoff * 2, MAX_BACKOFF)
 
     def _serve(self) -> None:
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+        with psycopg.connect(
+            self.conninfo, autocommit=True, application_name=f"handoff-projector-{self.model.name}"
+        ) as conn:
             version = self._active_version(conn)
             if not self._lock(conn, version):
                 return

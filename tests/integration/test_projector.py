@@ -249,3 +249,19 @@ def run(handoff: Handoff, clock: Clock, command: str, child: str, actor: str) ->
         calls[command]()
     except DomainError:
         pass
+
+
+def test_the_projector_resumes_after_its_database_connections_are_cut(
+    postgres_handoff: Handoff, fresh_postgres_url: str, supervised: Supervisor
+) -> None:
+    wait_until(lambda: caught_up(fresh_postgres_url, postgres_handoff))
+    with psycopg.connect(fresh_postgres_url, autocommit=True) as conn:
+        cut = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name LIKE 'handoff-projector-%'"
+        ).fetchone()
+    assert cut and cut[0] >= len(READ_MODELS), "every projector connection was cut"
+    handed_to_guardian(postgres_handoff)
+    postgres_handoff.release(ctx(), "C1", "G1")
+    wait_until(lambda: caught_up(fresh_postgres_url, postgres_handoff), timeout=30)
+    assert_views_equal_rebuild(fresh_postgres_url, postgres_handoff)
