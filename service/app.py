@@ -28,6 +28,7 @@ from events.idempotency import CommandAnswered
 from service.administration import AdministrationCommands
 from service.context import Actor, CommandContext
 from service.enrolment import EnrolmentCommands
+from service.incidents import IncidentCommands
 from service.personal_data import KeyStore, MemoryKeyStore, PersonalData
 from service.planning import PlanningCommands
 from service.roster_import import RosterImport
@@ -55,7 +56,9 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Handoff(AdministrationCommands, EnrolmentCommands, PlanningCommands, RosterImport, Application[UUID]):
+class Handoff(
+    AdministrationCommands, EnrolmentCommands, IncidentCommands, PlanningCommands, RosterImport, Application[UUID]
+):
     """Commands and queries over the custody, guardian, roster, school and staff streams."""
 
     name = "Handoff"

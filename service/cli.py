@@ -18,6 +18,7 @@ from projections.registry import READ_MODELS
 from service import cli_audit, cli_school
 from service.app import Handoff
 from service.cli_replay import replay_app
+from service.policies import PolicyFollower
 from service.readside import ReadSide
 from service.runtime import (
     build_handoff,
@@ -159,16 +160,16 @@ def project(context: typer.Context) -> None:
             raise typer.BadParameter("the projector needs PostgreSQL")
         handoff = build_handoff(settings, url)
         supervisor = projector_supervisor(handoff, url, settings.projector_page_size)
-        follower = checkpoint_follower(handoff, url, settings)
-        supervisor.start()
-        follower.start()
-        typer.echo(f"projecting {', '.join(READ_MODELS)} and signing checkpoints; stop with Ctrl-C")
+        followers = (supervisor, checkpoint_follower(handoff, url, settings), PolicyFollower(handoff, url))
+        for follower in followers:
+            follower.start()
+        typer.echo(f"projecting {', '.join(READ_MODELS)}, signing checkpoints, running policies; stop with Ctrl-C")
         try:
             stopped.wait()
         except KeyboardInterrupt:
             pass
-        follower.close()
-        supervisor.close()
+        for follower in reversed(followers):
+            follower.close()
         handoff.close()
 
 

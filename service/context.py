@@ -51,6 +51,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "read_records": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
     "read_district": frozenset({Role.REGULATOR}),
     "replay": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
+    # Gate staff open incidents and work on them (an unauthorised pickup attempt starts at the gate), but neither
+    # resolve them nor read them back.
+    "manage_incidents": frozenset({Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN, Role.GATE}),
+    "resolve_incident": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
+    "read_incidents": frozenset({Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN}),
 }
 """Which roles may do what. Every service method checks it; routes never do."""
 
@@ -79,6 +84,9 @@ ACTION_WORDS = {
     "read_records": "read the audit trail, attendance and supervision records",
     "read_district": "read the district summary",
     "replay": "replay custody as it stood at an earlier moment",
+    "manage_incidents": "record incidents",
+    "resolve_incident": "resolve incidents",
+    "read_incidents": "see incidents",
 }
 
 

@@ -17,6 +17,7 @@ from service.app import Handoff
 from service.checkpoints import Checkpointer, CheckpointFollower
 from service.live import ViewWatcher
 from service.personal_data import PostgresKeyStore
+from service.policies import PolicyFollower
 from service.readside import ReadSide
 from service.settings import Settings
 
@@ -79,10 +80,12 @@ class ReadStack:
     watcher: ViewWatcher
     supervisor: Supervisor | None
     checkpoints: CheckpointFollower | None = None
+    policies: PolicyFollower | None = None
 
     def close(self) -> None:
-        if self.checkpoints:
-            self.checkpoints.close()
+        for follower in (self.policies, self.checkpoints):
+            if follower:
+                follower.close()
         if self.supervisor:
             self.supervisor.close()
         self.watcher.close()
@@ -97,9 +100,10 @@ def read_stack(handoff: Handoff, url: str | None, settings: Settings, with_proje
         return None
     supervisor = projector_supervisor(handoff, url, settings.projector_page_size) if with_projector else None
     follower = checkpoint_follower(handoff, url, settings) if with_projector else None
-    for worker in (supervisor, follower):
+    policies = PolicyFollower(handoff, url) if with_projector else None
+    for worker in (supervisor, follower, policies):
         if worker:
             worker.start()
     watcher = ViewWatcher(url)
     watcher.start()
-    return ReadStack(ReadSide(url, event_log(handoff), handoff.clock), watcher, supervisor, follower)
+    return ReadStack(ReadSide(url, event_log(handoff), handoff.clock), watcher, supervisor, follower, policies)

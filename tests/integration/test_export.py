@@ -60,7 +60,8 @@ PLAIN = set(
     " reason_code relation release_batch role school_id sealed season self_release self_release_requested"
     " self_released service_day service_ends_at stage starts_at starts_on status status_code temporary_class term_id"
     " time_zone to_place_code token_hash token_id valid_from valid_until venue verification voids_type voids_version"
-    " weekdays day_from day_to pseudonymised roots schools".split()
+    " weekdays day_from day_to pseudonymised roots schools"
+    " incident_id summary source note channel reached to outcome".split()
 )
 
 

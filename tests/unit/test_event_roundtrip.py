@@ -31,9 +31,10 @@ from events.custody import CustodyEvent
 from events.enrolment import EnrolmentEvent
 from events.envelope import HandoffEvent
 from events.guardians import GuardiansEvent
+from events.incidents import IncidentEvent
 from events.staff import StaffEvent
 
-ABSTRACT_BASES = {HandoffEvent, CustodyEvent, GuardiansEvent, StaffEvent, EnrolmentEvent}
+ABSTRACT_BASES = {HandoffEvent, CustodyEvent, GuardiansEvent, StaffEvent, EnrolmentEvent, IncidentEvent}
 RESERVED_KEYS = {"_type_", "_data_"}
 """A JSON object with exactly these keys is read back by JSONTranscoder as a custom type, not as a dict."""
 
@@ -111,6 +112,7 @@ def test_every_event_module_contributes_and_at_least_15_event_classes_are_found(
         "events.enrolment",
         "events.guardians",
         "events.idempotency",
+        "events.incidents",
         "events.planning",
         "events.roster",
         "events.school",

@@ -1,0 +1,99 @@
+"""Policies: reactions to events, run by a follower with a tracked position so that each acts exactly once.
+
+A reaction is an ordinary command whose idempotency key is derived from the event it reacts to: after a crash
+between the command and the saved position, the event is seen again and the command answers from its stored
+answer, recording nothing twice. Only one follower is active at a time (an advisory lock); another waits."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+
+from aggregates.base import DomainError
+from aggregates.staff import Role
+from events.custody import ReleaseRefused
+from projections.log import EventLog
+from service.app import Handoff
+from service.context import Actor, CommandContext
+
+log = logging.getLogger("handoff.policies")
+
+POLICY_LOCK = 7_316_003
+DDL = "CREATE TABLE IF NOT EXISTS policy_positions (policy text PRIMARY KEY, position bigint NOT NULL)"
+REFUSAL_TOPIC = "events.custody:ReleaseRefused"
+
+
+def refusal_opens_incident(handoff: Handoff, event: ReleaseRefused) -> None:
+    """Every release refusal opens an unauthorised-pickup incident naming the child (exactly once)."""
+    source = f"ReleaseRefused:{event.originator_id.hex}:{event.originator_version}"
+    ctx = _context(handoff, event.school_id, f"policy-{source}", event)
+    summary = f"Release refused at {event.stage}: {event.reason_code} (person {event.guardian_id})"
+    incident_id = f"refusal-{event.originator_id.hex}-{event.originator_version}"
+    kind = "unauthorised_pickup_attempt"
+    handoff.open_incident(ctx, kind, [event.child_id], [event.actor_id], summary, incident_id, source)
+
+
+POLICIES: dict[str, Callable[[Handoff, Any], None]] = {REFUSAL_TOPIC: refusal_opens_incident}
+
+
+def _context(handoff: Handoff, school_id: str, key: str, event: Any) -> CommandContext:
+    district = handoff.school(school_id).district_id
+    actor = Actor("policy", Role.ADMIN, school_id, district)
+    return CommandContext(actor, school_id, "policies", event.timestamp, key, "policy", {"source": key})
+
+
+class PolicyFollower:
+    """Applies the policies to every new event, in log order, remembering how far it got."""
+
+    name = "policies"
+
+    def __init__(self, handoff: Handoff, conninfo: str, interval: float = 1.0) -> None:
+        self.handoff, self.conninfo, self.interval = handoff, conninfo, interval
+        self.events = EventLog(handoff.recorder, handoff.mapper)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="policies", daemon=True)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(DDL)
+            conn.execute("INSERT INTO policy_positions VALUES (%s, 0) ON CONFLICT DO NOTHING", (self.name,))
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(10)
+
+    def run_once(self, conn: psycopg.Connection[Any]) -> int:
+        """React to every event after our position; return the new position."""
+        (position,) = conn.execute("SELECT position FROM policy_positions WHERE policy = %s", (self.name,)).fetchone()
+        while page := self.events.page(position, 500, self.events.head(), topics=list(POLICIES)):
+            for notification in page:
+                self._react(notification)
+                position = notification.id
+                conn.execute("UPDATE policy_positions SET position = %s WHERE policy = %s", (position, self.name))
+            if len(page) < 500:
+                break
+        return position
+
+    def _react(self, notification: Any) -> None:
+        event = self.events.decode(notification)
+        try:
+            POLICIES[notification.topic](self.handoff, event)
+        except DomainError as refusal:  # recorded and passed over: a policy never blocks the ones after it
+            log.warning("policy for event %d refused: %s", notification.id, refusal.code)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, application_name="handoff-policies") as conn:
+                    if conn.execute("SELECT pg_try_advisory_lock(%s)", (POLICY_LOCK,)).fetchone()[0]:
+                        while not self.stop.is_set():
+                            self.run_once(conn)
+                            self.stop.wait(self.interval)
+            except psycopg.Error as error:
+                log.warning("policies: database error %s; retrying", type(error).__name__)
+            self.stop.wait(self.interval)

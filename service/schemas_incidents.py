@@ -1,0 +1,89 @@
+"""API schemas of the incident record, one per direction. Free text must hold no names or phone numbers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
+
+from service.schemas import CommandRequest, HistoryEntry, Reason, Ref
+
+Kind = Literal[
+    "missing_child",
+    "unauthorised_pickup_attempt",
+    "late_pickup",
+    "injury",
+    "illness",
+    "guardian_unreachable",
+    "other",
+]
+FreeText = Annotated[str, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]
+People = Annotated[list[Ref], Field(max_length=40)]
+NO_PERSONAL_DATA = "Free text: write no names, phone numbers or other personal data"
+
+
+class IncidentOpeningRequest(CommandRequest):
+    kind: Kind
+    children: People = Field(default=[], description="Children involved; at least one unless kind is other")
+    staff: People = Field(default=[], description="Staff involved")
+    summary: FreeText = Field(description=NO_PERSONAL_DATA)
+    incident_id: Ref | None = Field(default=None, description="Chosen by the device; a new id if omitted")
+
+
+class IncidentNoteRequest(CommandRequest):
+    note: FreeText = Field(description=NO_PERSONAL_DATA)
+
+
+class NotificationRequest(CommandRequest):
+    child_id: Ref = Field(description="A child linked to the incident")
+    guardian_id: Ref = Field(description="A guardian on that child's list")
+    channel: Literal["phone", "message", "in_person"]
+    reached: StrictBool = Field(description="false records an attempt that did not reach the guardian")
+
+
+class EscalationRequest(CommandRequest):
+    to: Literal["duty_leader", "principal", "police", "medical", "district"]
+    reason: Reason = Field(description=NO_PERSONAL_DATA)
+
+
+class LinkRequest(CommandRequest):
+    children: People = []
+    staff: People = []
+
+
+class ResolutionRequest(CommandRequest):
+    outcome: FreeText = Field(description=NO_PERSONAL_DATA)
+
+
+class NotificationView(BaseModel):
+    child_id: str
+    guardian_id: str
+    channel: str
+    reached: bool
+
+
+class IncidentResponse(BaseModel):
+    incident_id: str
+    kind: str
+    service_day: str | None
+    summary: str
+    children: list[str]
+    staff: list[str]
+    notes: int = Field(description="How many notes; their text is in the timeline")
+    notified: list[NotificationView]
+    escalated_to: list[str]
+    status: Literal["open", "resolved"]
+    outcome: str | None
+    source: str | None = Field(description="The record that opened it when a policy did; null when staff did")
+    version: int
+    replayed: bool | None = Field(default=None, description="On commands: the stored answer to a retried key")
+
+
+class TimelineEntry(HistoryEntry):
+    record: Literal["incident", "custody"]
+    child_id: str | None = Field(description="The child of a custody record, or of a guardian notification")
+
+
+class IncidentTimelineResponse(BaseModel):
+    incident: IncidentResponse
+    timeline: list[TimelineEntry] = Field(description="In server-time order")
