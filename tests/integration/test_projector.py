@@ -24,10 +24,11 @@ from projections import catalog
 from projections.base import ReadModel
 from projections.rebuild import rebuild
 from projections.registry import READ_MODELS
-from projections.supervisor import Supervisor
+from projections.supervisor import Supervisor, lock_key
 from service.app import Handoff
 from service.context import Actor
 from service.embedded_postgres import create_database, drop_database
+from service.policies import POLICY_LOCK
 from service.readside import ReadSide
 from service.runtime import event_log, projector_supervisor
 from service.seed import seed_demo
@@ -178,7 +179,10 @@ def test_a_second_projector_alongside_does_no_harm(backlog: Handoff, fresh_postg
             holders = conn.execute(
                 "SELECT objid, count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted GROUP BY objid"
             ).fetchall()
-        assert len(holders) == len(READ_MODELS)
+        projection_locks = {lock_key(name, 1) & 0xFFFFFFFF for name in READ_MODELS}
+        assert {objid for objid, _ in holders} == projection_locks | {POLICY_LOCK}, (
+            "one projector per model, one policy runner"
+        )
         assert all(count == 1 for _, count in holders)
     finally:
         for projector in projectors:
