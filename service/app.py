@@ -25,6 +25,7 @@ from aggregates.staff import StaffMember, StaffNotFoundError
 from events.custody import CustodyEvent, ReleaseRefused
 from events.envelope import HandoffEvent
 from events.idempotency import CommandAnswered
+from replay.state import entry as event_view
 from service.administration import AdministrationCommands
 from service.context import Actor, CommandContext
 from service.enrolment import EnrolmentCommands
@@ -32,7 +33,7 @@ from service.incidents import IncidentCommands
 from service.personal_data import KeyStore, MemoryKeyStore, PersonalData
 from service.planning import PlanningCommands
 from service.roster_import import RosterImport
-from service.views import custody_view, event_view
+from service.views import custody_view
 
 Decision = Callable[[Custody, EventMeta, School], list[CustodyEvent]]
 Decided = tuple[Sequence[HandoffEvent], dict[str, Any]]

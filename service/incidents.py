@@ -19,8 +19,8 @@ from aggregates.guardians import GuardianNotFoundError
 from aggregates.incidents import Incident, IncidentNotFoundError
 from events.envelope import HandoffEvent
 from events.incidents import IncidentEvent
+from replay.state import entry as event_view
 from service.context import Actor, CommandContext
-from service.views import event_view
 
 if TYPE_CHECKING:
     from service.app import Handoff
