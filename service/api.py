@@ -51,9 +51,8 @@ def create_app(handoff: Handoff, read: ReadSide | None = None, watcher: ViewWatc
     return api
 
 
-def domain_error(_: Request, exc: Exception) -> JSONResponse:
+def domain_error(_: Request, exc: DomainError) -> JSONResponse:
     """Refusals: a stable code and plain words; for a concurrent change, the current state too."""
-    assert isinstance(exc, DomainError)  # noqa: S101 - registered for DomainError only
     body: dict[str, object] = {"code": exc.code, "message": exc.text}
     if isinstance(exc, ConcurrentChangeError):
         body["current"] = exc.details.get("current")
@@ -63,9 +62,8 @@ def domain_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=exc.status, content=body)
 
 
-def validation_error(_: Request, exc: Exception) -> JSONResponse:
+def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     """Malformed requests: what is wrong, field by field, and nothing is recorded."""
-    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for RequestValidationError only
     problems = [
         {"field": ".".join(str(part) for part in error["loc"]), "problem": error["msg"]} for error in exc.errors()
     ]

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import Connection
+from psycopg.errors import UndefinedTable
 from psycopg_pool import ConnectionPool
 
 from aggregates.base import DomainError
@@ -50,7 +51,7 @@ class ReadSide:
     def _tables(self, conn: Connection[Any], model: ReadModel) -> Tables:
         try:
             version = catalog.active_version(conn, model.name)
-        except Exception as error:  # noqa: BLE001 - the catalog itself may not exist yet
+        except UndefinedTable as error:  # the projector has not created its catalog yet
             raise ViewsNotReadyError from error
         if version is None:
             raise ViewsNotReadyError
