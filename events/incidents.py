@@ -73,3 +73,17 @@ class IncidentLinked(IncidentEvent):
     """Children newly linked (none already linked)."""
     staff: list[str]
     """Staff newly linked (none already linked)."""
+
+
+class HeadcountRecorded(HandoffEvent):
+    """A teacher counted the children at a place (清点人数) against the children in care there."""
+
+    place_code: str
+    service_day: str
+    expected: list[str]
+    """Children in care at the place, by the record, when the count was taken."""
+    present: list[str]
+    missing: list[str]
+    """Expected but not counted: each becomes part of a missing-child incident."""
+    extra: list[str]
+    """Counted but not expected at this place."""

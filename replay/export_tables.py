@@ -36,7 +36,7 @@ from uuid import UUID
 from events.custody import ChildCheckedIn, ChildMarkedAbsent, ChildReleased, CustodyCorrected, ReleaseRefused
 
 SEALED, ERASED = "[sealed 已加密]", "已删除 (erased)"
-KINDS = dict.fromkeys(["child_id", "children"], "child")
+KINDS = dict.fromkeys(["child_id", "children", "expected", "present", "missing", "extra"], "child")
 PERSON = "guardian_id person_id signed_by authorised_guardians arrived_guardians confirmed_guardian_id released_to"
 KINDS |= dict.fromkeys(PERSON.split(), "person")
 STAFF = "actor_id staff_id custodian_id from_custodian_id to_custodian_id handed_over_by witness_id teacher_id staff"

@@ -18,7 +18,7 @@ from service.queries import Views
 from service.readside import ReadSide
 from service.routes import child
 from service.routes_enrolment import enrolment, planning
-from service.routes_incidents import incidents
+from service.routes_incidents import headcounts, incidents
 from service.routes_replay import replay
 from service.routes_views import district_views, views
 
@@ -41,6 +41,7 @@ def create_app(handoff: Handoff, read: ReadSide | None = None, watcher: ViewWatc
     api.include_router(enrolment)
     api.include_router(planning)
     api.include_router(incidents)
+    api.include_router(headcounts)
     api.include_router(views)
     api.include_router(district_views)
     api.include_router(replay)

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from datetime import date
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
+from aggregates import headcounts as headcount_rules
 from aggregates import incidents as rules
 from aggregates.base import EventMeta
-from aggregates.custody import custody_id
+from aggregates.custody import Status, custody_id
 from aggregates.guardians import GuardianNotFoundError
+from aggregates.headcounts import Headcounts, headcounts_id
 from aggregates.incidents import Incident, IncidentNotFoundError
 from events.envelope import HandoffEvent
 from events.incidents import IncidentEvent
@@ -113,6 +116,37 @@ class IncidentCommands:
 
     def _opened_incident(self: Handoff, school_id: str, incident_id: str) -> Any:
         return self._load(rules.incident_stream_id(school_id, incident_id), rules.project, IncidentNotFoundError)
+
+    def record_headcount(self: Handoff, ctx: CommandContext, place_code: str, present: Sequence[str]) -> dict[str, Any]:
+        """Count the children at a place against those in care there; a missing child opens an incident (policy)."""
+
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            school = self.school(ctx.school_id)
+            school.require_place(place_code)
+            self._require_people(ctx.school_id, present, [])
+            day = school.service_day(meta.timestamp)
+            expected = self._in_care_at(ctx.school_id, school.term_on(day).term_id, day, place_code)
+            recorded = self.headcounts(ctx.school_id, day, place_code).record(meta, expected, present)
+            counted = recorded[0]
+            return recorded, {
+                "place_code": place_code,
+                "service_day": day.isoformat(),
+                "expected": counted.expected,
+                "missing": counted.missing,
+                "extra": counted.extra,
+            }
+
+        return self.command(ctx, "record_headcount", decided)
+
+    def headcounts(self: Handoff, school_id: str, day: date, place_code: str) -> Headcounts:
+        found = self._get(headcounts_id(school_id, day, place_code), headcount_rules.project)
+        return found or Headcounts.at(school_id, day, place_code)
+
+    def _in_care_at(self: Handoff, school_id: str, term_id: str, day: date, place_code: str) -> list[str]:
+        """The children in care at the place now, from their custody streams (every applicant of the term)."""
+        applicants = self.term_applicants(school_id, term_id).applicants
+        states = [self.custody(school_id, child, day) for child in applicants]
+        return [s.child_id for s in states if s.status is Status.IN_CARE and s.place_code == place_code]
 
     def _require_people(self: Handoff, school_id: str, children: Sequence[str], staff: Sequence[str]) -> None:
         for child_id in children:

@@ -16,6 +16,7 @@ import psycopg
 from aggregates.base import DomainError
 from aggregates.staff import Role
 from events.custody import ReleaseRefused
+from events.incidents import HeadcountRecorded
 from projections.log import EventLog
 from service.app import Handoff
 from service.context import Actor, CommandContext
@@ -25,6 +26,7 @@ log = logging.getLogger("handoff.policies")
 POLICY_LOCK = 7_316_003
 DDL = "CREATE TABLE IF NOT EXISTS policy_positions (policy text PRIMARY KEY, position bigint NOT NULL)"
 REFUSAL_TOPIC = "events.custody:ReleaseRefused"
+HEADCOUNT_TOPIC = "events.incidents:HeadcountRecorded"
 
 
 def refusal_opens_incident(handoff: Handoff, event: ReleaseRefused) -> None:
@@ -37,7 +39,21 @@ def refusal_opens_incident(handoff: Handoff, event: ReleaseRefused) -> None:
     handoff.open_incident(ctx, kind, [event.child_id], [event.actor_id], summary, incident_id, source)
 
 
-POLICIES: dict[str, Callable[[Handoff, Any], None]] = {REFUSAL_TOPIC: refusal_opens_incident}
+def missing_children_open_incident(handoff: Handoff, event: HeadcountRecorded) -> None:
+    """A headcount with children missing opens one missing-child incident naming exactly them (exactly once)."""
+    if not event.missing:
+        return
+    source = f"HeadcountRecorded:{event.originator_id.hex}:{event.originator_version}"
+    ctx = _context(handoff, event.school_id, f"policy-{source}", event)
+    summary = f"Headcount at {event.place_code}: {len(event.missing)} of {len(event.expected)} missing"
+    incident_id = f"headcount-{event.originator_id.hex}-{event.originator_version}"
+    handoff.open_incident(ctx, "missing_child", event.missing, [event.actor_id], summary, incident_id, source)
+
+
+POLICIES: dict[str, Callable[[Handoff, Any], None]] = {
+    REFUSAL_TOPIC: refusal_opens_incident,
+    HEADCOUNT_TOPIC: missing_children_open_incident,
+}
 
 
 def _context(handoff: Handoff, school_id: str, key: str, event: Any) -> CommandContext:

@@ -11,6 +11,8 @@ from service.deps import Command, CurrentActor, HandoffApp, SchoolId
 from service.schemas import ErrorResponse, Ref
 from service.schemas_incidents import (
     EscalationRequest,
+    HeadcountRequest,
+    HeadcountResponse,
     IncidentNoteRequest,
     IncidentOpeningRequest,
     IncidentResponse,
@@ -23,6 +25,7 @@ from service.schemas_incidents import (
 ERRORS = {status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)}
 IncidentId = Annotated[Ref, Path(description="The incident's id at this school")]
 incidents = APIRouter(prefix="/api/v1/schools/{school_id}/incidents", responses=ERRORS)
+headcounts = APIRouter(prefix="/api/v1/schools/{school_id}/places/{place_code}", responses=ERRORS)
 
 
 @incidents.post("", response_model=IncidentResponse, summary="Open an incident")
@@ -73,3 +76,10 @@ def incident(school_id: SchoolId, incident_id: IncidentId, actor: CurrentActor, 
 )
 def timeline(school_id: SchoolId, incident_id: IncidentId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
     return handoff.incident_timeline(actor, school_id, incident_id)
+
+
+@headcounts.post("/headcounts", response_model=HeadcountResponse, summary="Record a headcount (清点人数)")
+def headcount(
+    place_code: Annotated[Ref, Path()], body: HeadcountRequest, command: Command, handoff: HandoffApp
+) -> dict:
+    return command.done(handoff.record_headcount(command.context(body), place_code, body.present))

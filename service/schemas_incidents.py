@@ -87,3 +87,18 @@ class TimelineEntry(HistoryEntry):
 class IncidentTimelineResponse(BaseModel):
     incident: IncidentResponse
     timeline: list[TimelineEntry] = Field(description="In server-time order")
+
+
+class HeadcountRequest(CommandRequest):
+    """The children counted at the place (清点人数)."""
+
+    present: Annotated[list[Ref], Field(max_length=100)]
+
+
+class HeadcountResponse(BaseModel):
+    place_code: str
+    service_day: str
+    expected: list[str]
+    missing: list[str] = Field(description="Expected here but not counted: a missing-child incident opens")
+    extra: list[str]
+    replayed: bool

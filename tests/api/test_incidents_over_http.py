@@ -185,3 +185,13 @@ def test_the_timeline_joins_the_childrens_custody_records_in_time_order(tablet: 
     assert [e["child_id"] for e in timeline] == ["C1", None, "C1", None]
     assert [e["server_time"] for e in timeline] == sorted(e["server_time"] for e in timeline)
     assert answer.json()["incident"]["incident_id"] == number
+
+
+def test_a_headcount_over_http_names_the_missing_children(tablet: Tablet) -> None:
+    tablet.post("check-in", {"place_code": "T1"}, child="C1")
+    tablet.post("check-in", {"place_code": "T1"}, child="C2")
+    answer = tablet.post_school("places/T1/headcounts", {"present": ["C2"]}, who="teacher")
+    assert answer.status_code == 200
+    assert (answer.json()["expected"], answer.json()["missing"], answer.json()["extra"]) == (["C1", "C2"], ["C1"], [])
+    unknown = tablet.post_school("places/T1/headcounts", {"present": ["C2"], "count": 1}, who="teacher")
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "invalid_request")
