@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
 
 from aggregates.base import DomainError
+from aggregates.custody import Status
 from aggregates.staff import Role
-from events.custody import ReleaseRefused
+from events.custody import ChildReleased, ReleaseRefused
 from events.incidents import HeadcountRecorded
 from projections.log import EventLog
+from replay.leaves import school_of
 from service.app import Handoff
 from service.context import Actor, CommandContext
 
@@ -27,6 +31,8 @@ POLICY_LOCK = 7_316_003
 DDL = "CREATE TABLE IF NOT EXISTS policy_positions (policy text PRIMARY KEY, position bigint NOT NULL)"
 REFUSAL_TOPIC = "events.custody:ReleaseRefused"
 HEADCOUNT_TOPIC = "events.incidents:HeadcountRecorded"
+RELEASE_TOPIC = "events.custody:ChildReleased"
+SCHOOL_TOPIC = "events.school:SchoolRegistered"
 
 
 def refusal_opens_incident(handoff: Handoff, event: ReleaseRefused) -> None:
@@ -50,16 +56,76 @@ def missing_children_open_incident(handoff: Handoff, event: HeadcountRecorded) -
     handoff.open_incident(ctx, "missing_child", event.missing, [event.actor_id], summary, incident_id, source)
 
 
+LATE_GRACE = timedelta(minutes=10)
+"""How long after a child's release batch ends before a late-pickup incident opens."""
+
+
+def late_pickup_id(school_id: str, child_id: str, day: date) -> str:
+    return f"late-{school_id}-{child_id}-{day.isoformat()}"
+
+
+def sweep_late_pickups(handoff: Handoff, school_id: str, now: datetime) -> list[str]:
+    """Open one late-pickup incident for each child still in care past their batch's end plus the grace period."""
+    school = handoff.school(school_id)
+    day = school.service_day(now)
+    try:
+        term = school.term_on(day)
+    except DomainError:
+        return []
+    late = [
+        c
+        for c in handoff.term_applicants(school_id, term.term_id).applicants
+        if _waiting_too_long(handoff, school, c, term.term_id, day, now)
+    ]
+    for child_id in late:
+        incident_id = late_pickup_id(school_id, child_id, day)
+        ctx = _context(handoff, school_id, f"policy-{incident_id}", None, now)
+        handoff.open_incident(
+            ctx,
+            "late_pickup",
+            [child_id],
+            [],
+            "Still in care after the release batch ended",
+            incident_id,
+            f"sweep:{day.isoformat()}",
+        )
+    return late
+
+
+def _waiting_too_long(handoff: Handoff, school: Any, child_id: str, term_id: str, day: date, now: datetime) -> bool:
+    if handoff.custody(school.school_id, child_id, day).status is not Status.IN_CARE:
+        return False
+    batch = school.batches.get(handoff.enrolment(school.school_id, child_id, term_id).release_batch)
+    if batch is None:
+        return False
+    ends = datetime.combine(day, batch.ends_at, tzinfo=school.zone) + LATE_GRACE
+    return now >= ends
+
+
+def release_resolves_late_pickup(handoff: Handoff, event: ChildReleased) -> None:
+    """A late-pickup incident resolves itself when the child is released."""
+    incident_id = late_pickup_id(event.school_id, event.child_id, date.fromisoformat(event.service_day))
+    try:
+        incident = handoff.incident(event.school_id, incident_id)
+    except DomainError:
+        return
+    if incident.status == "open":
+        ctx = _context(handoff, event.school_id, f"policy-resolve-{incident_id}", event)
+        handoff.resolve_incident(ctx, incident_id, f"collected at {event.timestamp.isoformat(timespec='minutes')}")
+
+
 POLICIES: dict[str, Callable[[Handoff, Any], None]] = {
     REFUSAL_TOPIC: refusal_opens_incident,
     HEADCOUNT_TOPIC: missing_children_open_incident,
+    RELEASE_TOPIC: release_resolves_late_pickup,
 }
 
 
-def _context(handoff: Handoff, school_id: str, key: str, event: Any) -> CommandContext:
+def _context(handoff: Handoff, school_id: str, key: str, event: Any, at: datetime | None = None) -> CommandContext:
     district = handoff.school(school_id).district_id
     actor = Actor("policy", Role.ADMIN, school_id, district)
-    return CommandContext(actor, school_id, "policies", event.timestamp, key, "policy", {"source": key})
+    when = event.timestamp if event is not None else at
+    return CommandContext(actor, school_id, "policies", when, key, "policy", {"source": key})
 
 
 class PolicyFollower:
@@ -67,8 +133,9 @@ class PolicyFollower:
 
     name = "policies"
 
-    def __init__(self, handoff: Handoff, conninfo: str, interval: float = 1.0) -> None:
-        self.handoff, self.conninfo, self.interval = handoff, conninfo, interval
+    def __init__(self, handoff: Handoff, conninfo: str, interval: float = 1.0, sweep_every: float = 60.0) -> None:
+        self.handoff, self.conninfo, self.interval, self.sweep_every = handoff, conninfo, interval, sweep_every
+        self.swept_at = 0.0
         self.events = EventLog(handoff.recorder, handoff.mapper)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="policies", daemon=True)
@@ -95,6 +162,18 @@ class PolicyFollower:
                 break
         return position
 
+    def _sweep(self) -> None:
+        """The clock-driven policy: late pickups, every `sweep_every` seconds, for every school."""
+        if time.monotonic() - self.swept_at < self.sweep_every:
+            return
+        self.swept_at = time.monotonic()
+        registered = self.handoff.recorder.select_notifications(1, 100_000, topics=[SCHOOL_TOPIC])
+        for school_id in sorted({school_of(row) for row in registered}):
+            try:
+                sweep_late_pickups(self.handoff, school_id, self.handoff.clock())
+            except DomainError as refusal:
+                log.warning("late-pickup sweep refused: %s", refusal.code)
+
     def _react(self, notification: Any) -> None:
         event = self.events.decode(notification)
         try:
@@ -109,6 +188,7 @@ class PolicyFollower:
                     if conn.execute("SELECT pg_try_advisory_lock(%s)", (POLICY_LOCK,)).fetchone()[0]:
                         while not self.stop.is_set():
                             self.run_once(conn)
+                            self._sweep()
                             self.stop.wait(self.interval)
             except psycopg.Error as error:
                 log.warning("policies: database error %s; retrying", type(error).__name__)
