@@ -24,6 +24,8 @@ from events.custody import (
     CustodyEvent,
     GuardianAndChildConfirmed,
     GuardianArrived,
+    PickupCodeEntryLocked,
+    PickupCodeEntryUnlocked,
     ReleaseRefused,
 )
 
@@ -136,6 +138,31 @@ class NothingToCorrectError(RuleBrokenError):
     message = "Only the latest record of this child's day can be corrected, and not a correction itself."
 
 
+WRONG_CODES_BEFORE_LOCK = 3
+
+
+class PickupCodeLockedError(RuleBrokenError):
+    """After three wrong pickup codes for a child, code entry is locked until a duty leader lifts it."""
+
+    code = "pickup_code_locked"
+    message = "Pickup-code entry for this child is locked after repeated wrong codes. Check the guardian's identity "
+    "document, or ask the duty leader to lift the lock."
+
+
+class OnlyDutyLeaderUnlocksError(ForbiddenError):
+    """Only a duty leader lifts a pickup-code lock."""
+
+    code = "only_duty_leader_unlocks"
+    message = "Only a duty leader can lift the pickup-code lock."
+
+
+class CodeEntryNotLockedError(RuleBrokenError):
+    """Only a lock that is on can be lifted."""
+
+    code = "code_entry_not_locked"
+    message = "Pickup-code entry for this child is not locked."
+
+
 class Status(StrEnum):
     EXPECTED = "expected"
     IN_CARE = "in_care"
@@ -163,6 +190,9 @@ class Custody:
     confirmed_guardian_id: str | None = None
     released_to: str | None = None
     self_released: bool = False
+    wrong_codes: int = 0
+    """Wrong pickup codes since the day began or the last unlock."""
+    code_entry_locked: bool = False
     corrected: frozenset[int] = frozenset()
     """Versions of records that a later correction voided; they stay in the log."""
 
@@ -214,8 +244,10 @@ class Custody:
             return self._refusal(meta, guardian_id, "arrival", "person_flagged", guardians)
         if not guardians.is_authorised(guardian_id, self.service_day):
             return self._refusal(meta, guardian_id, "arrival", "guardian_not_authorised", guardians)
+        if verification == "pickup_code" and self.code_entry_locked:
+            raise PickupCodeLockedError
         if verification == "pickup_code" and not guardians.pickup_code_matches(guardian_id, code_hash or ""):
-            return self._refusal(meta, guardian_id, "arrival", "pickup_code_wrong", guardians)
+            return self._wrong_code(meta, guardian_id, guardians)
         return [
             GuardianArrived(
                 **self._stamp(meta),
@@ -281,6 +313,24 @@ class Custody:
         if self.status is not Status.EXPECTED:
             raise ChildAlreadyMarkedError(status=self.status.value.replace("_", " "))
         return [ChildMarkedAbsent(**self._stamp(meta), reason=reason)]
+
+    def unlock_code_entry(self, meta: EventMeta, reason: str) -> list[CustodyEvent]:
+        """A duty leader lifts the pickup-code lock."""
+        if meta.actor_role != "duty_leader":
+            raise OnlyDutyLeaderUnlocksError
+        if not self.code_entry_locked:
+            raise CodeEntryNotLockedError
+        return [PickupCodeEntryUnlocked(**self._stamp(meta), reason=reason)]
+
+    def _wrong_code(self, meta: EventMeta, guardian_id: str, guardians: Guardians) -> list[CustodyEvent]:
+        """A wrong code is a refusal; the third since the last unlock also locks code entry."""
+        refused = self._refusal(meta, guardian_id, "arrival", "pickup_code_wrong", guardians)
+        if self.wrong_codes + 1 < WRONG_CODES_BEFORE_LOCK:
+            return refused
+        locked = PickupCodeEntryLocked(
+            **{**self._stamp(meta), "originator_version": self.version + 2}, wrong_codes=self.wrong_codes + 1
+        )
+        return [*refused, locked]
 
     def correct(self, meta: EventMeta, voids: CustodyEvent, reason: str, before: Custody) -> list[CustodyEvent]:
         """Void the latest record (e.g. a check-in entered for the wrong child); `before` is the custody before it."""
@@ -374,6 +424,12 @@ def evolve(state: Custody, event: CustodyEvent) -> Custody:
             )
         case ChildMarkedAbsent():
             return replace(state, status=Status.ABSENT)
+        case ReleaseRefused() if event.reason_code == "pickup_code_wrong":
+            return replace(state, wrong_codes=state.wrong_codes + 1)
+        case PickupCodeEntryLocked():
+            return replace(state, code_entry_locked=True)
+        case PickupCodeEntryUnlocked():
+            return replace(state, code_entry_locked=False, wrong_codes=0)
         case CustodyCorrected():
             return replace(
                 state,

@@ -98,3 +98,15 @@ class CustodyCorrected(CustodyEvent):
     confirmed_guardian_id: str | None
     released_to: str | None
     self_released: bool
+
+
+class PickupCodeEntryLocked(CustodyEvent):
+    """Too many wrong pickup codes for this child today: code entry is locked until a duty leader lifts it."""
+
+    wrong_codes: int
+
+
+class PickupCodeEntryUnlocked(CustodyEvent):
+    """A duty leader lifted the pickup-code lock."""
+
+    reason: str

@@ -14,15 +14,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from events.custody import (
-    ChildCheckedIn,
-    ChildMarkedAbsent,
-    ChildReleased,
-    ChildTransferred,
-    CustodyCorrected,
     CustodyEvent,
-    GuardianAndChildConfirmed,
-    GuardianArrived,
-    ReleaseRefused,
 )
 from projections.base import ReadModel, Tables
 
@@ -45,16 +37,7 @@ def details(event: CustodyEvent) -> dict[str, Any]:
     return {field.name: getattr(event, field.name) for field in dataclasses.fields(event) if field.name not in ENVELOPE}
 
 
-@timeline.handles(
-    ChildCheckedIn,
-    ChildTransferred,
-    GuardianArrived,
-    GuardianAndChildConfirmed,
-    ChildReleased,
-    ChildMarkedAbsent,
-    ReleaseRefused,
-    CustodyCorrected,
-)
+@timeline.handles(*CustodyEvent.__subclasses__())
 def _entry(cur: Cursor[Any], t: Tables, e: CustodyEvent) -> None:
     cur.execute(
         t.format(

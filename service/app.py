@@ -144,6 +144,12 @@ class Handoff(
 
         return self._custody_command(ctx, "release", child_id, decide)
 
+    def unlock_code_entry(self, ctx: CommandContext, child_id: str, reason: str) -> dict[str, Any]:
+        """A duty leader lifts the pickup-code lock of a child for today."""
+        return self._custody_command(
+            ctx, "unlock_code_entry", child_id, lambda state, meta, _: state.unlock_code_entry(meta, reason)
+        )
+
     def mark_absent(self, ctx: CommandContext, child_id: str, reason: str) -> dict[str, Any]:
         """Record that a child expected in care is not there today."""
         return self._custody_command(

@@ -142,3 +142,8 @@ def pickup_code(
     handoff: HandoffApp,
 ) -> dict:
     return command.done(handoff.change_pickup_code(command.context(body), child_id, guardian_id, body.pickup_code))
+
+
+@child.post("/pickup-code-unlock", response_model=CommandResponse, summary="Lift the pickup-code lock (duty leader)")
+def unlock_code_entry(child_id: ChildId, body: CorrectionRequest, command: Command, handoff: HandoffApp) -> dict:
+    return command.done(handoff.unlock_code_entry(command.context(body), child_id, body.reason))

@@ -125,6 +125,7 @@ class CustodyView(BaseModel):
     self_released: bool
     version: int
     corrected: list[int] = Field(default=[], description="Versions of records voided by a correction")
+    code_entry_locked: bool = Field(default=False, description="Pickup-code entry locked after repeated wrong codes")
 
 
 class CommandResponse(BaseModel):

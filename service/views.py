@@ -21,4 +21,5 @@ def custody_view(state: Custody) -> dict[str, Any]:
         "self_released": state.self_released,
         "version": state.version,
         "corrected": sorted(state.corrected),
+        "code_entry_locked": state.code_entry_locked,
     }

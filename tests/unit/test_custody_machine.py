@@ -54,6 +54,8 @@ class ChildModel:
     place: str | None = None
     arrived: set[str] = field(default_factory=set)
     confirmed: str | None = None
+    wrong_codes: int = 0
+    """Wrong pickup codes: the third locks code entry for the day."""
 
 
 class Refused(Exception):
@@ -135,7 +137,10 @@ class HandoffMachine(RuleBasedStateMachine):
                 raise Refused("guardian_already_arrived")
             if guardian not in self.authorised[child_id]:
                 return "refused:guardian_not_authorised"
+            if child.wrong_codes >= 3:
+                raise Refused("pickup_code_locked")
             if not code_ok:
+                child.wrong_codes += 1
                 return "refused:pickup_code_wrong"
             child.arrived.add(guardian)
             return "recorded"
@@ -228,6 +233,22 @@ class HandoffMachine(RuleBasedStateMachine):
     @rule(actor=actors, child=children_ids)
     def mark_absent(self, actor: str, child: str) -> None:
         self._run(actor, child, "mark_absent")
+
+    @rule(actor=actors, child=children_ids)
+    def unlock_code_entry(self, actor: str, child: str) -> None:
+        model = self.children[child]
+        if ROLE_OF[actor] != "duty_leader":
+            expected = "error:role_not_allowed"
+        elif model.wrong_codes < 3:
+            expected = "error:code_entry_not_locked"
+        else:
+            expected = "recorded"
+            model.wrong_codes = 0
+        try:
+            outcome = self.handoff.unlock_code_entry(ctx(STAFF[actor]), child, "checked the ID card")["outcome"]
+        except DomainError as error:
+            outcome = f"error:{error.code}"
+        assert outcome == expected, ("unlock", actor, child)
 
     @rule(guardian=st.sampled_from(sorted(CODES)))
     def revoke_or_reauthorise(self, guardian: str) -> None:
