@@ -87,3 +87,13 @@ class HeadcountRecorded(HandoffEvent):
     """Expected but not counted: each becomes part of a missing-child incident."""
     extra: list[str]
     """Counted but not expected at this place."""
+
+
+class DutyRoundRecorded(HandoffEvent):
+    """A duty leader inspected a place on their round (值班巡查) and wrote down what they found."""
+
+    service_day: str
+    place_code: str
+    findings: str
+    """What the duty leader saw; no names or phone numbers."""
+    all_well: bool

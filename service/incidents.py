@@ -13,10 +13,12 @@ from functools import reduce
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
+from aggregates import duty_rounds as duty_rules
 from aggregates import headcounts as headcount_rules
 from aggregates import incidents as rules
 from aggregates.base import EventMeta
 from aggregates.custody import Status, custody_id
+from aggregates.duty_rounds import DutyRounds, duty_rounds_id
 from aggregates.guardians import GuardianNotFoundError
 from aggregates.headcounts import Headcounts, headcounts_id
 from aggregates.incidents import Incident, IncidentNotFoundError
@@ -137,6 +139,25 @@ class IncidentCommands:
             }
 
         return self.command(ctx, "record_headcount", decided)
+
+    def record_duty_round(
+        self: Handoff, ctx: CommandContext, place_code: str, findings: str, all_well: bool
+    ) -> dict[str, Any]:
+        """A duty leader on today's rota records the inspection of a place and what they found."""
+
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            school = self.school(ctx.school_id)
+            school.require_place(place_code)
+            day = school.service_day(meta.timestamp)
+            rota = self.service_day_state(ctx.school_id, day).duty_leaders
+            rounds = self._get(duty_rounds_id(ctx.school_id, day), duty_rules.project) or DutyRounds.of(
+                ctx.school_id, day
+            )
+            recorded = rounds.record(meta, place_code, findings, all_well, rota)
+            inspected = [*rounds.inspected, place_code]
+            return recorded, {"service_day": day.isoformat(), "inspected": inspected}
+
+        return self.command(ctx, "record_duty_round", decided)
 
     def headcounts(self: Handoff, school_id: str, day: date, place_code: str) -> Headcounts:
         found = self._get(headcounts_id(school_id, day, place_code), headcount_rules.project)

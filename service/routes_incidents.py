@@ -10,6 +10,8 @@ from fastapi import APIRouter, Path
 from service.deps import Command, CurrentActor, HandoffApp, SchoolId
 from service.schemas import ErrorResponse, Ref
 from service.schemas_incidents import (
+    DutyRoundRequest,
+    DutyRoundResponse,
     EscalationRequest,
     HeadcountRequest,
     HeadcountResponse,
@@ -83,3 +85,10 @@ def headcount(
     place_code: Annotated[Ref, Path()], body: HeadcountRequest, command: Command, handoff: HandoffApp
 ) -> dict:
     return command.done(handoff.record_headcount(command.context(body), place_code, body.present))
+
+
+@headcounts.post("/duty-rounds", response_model=DutyRoundResponse, summary="Record an inspection round (值班巡查)")
+def duty_round(
+    place_code: Annotated[Ref, Path()], body: DutyRoundRequest, command: Command, handoff: HandoffApp
+) -> dict:
+    return command.done(handoff.record_duty_round(command.context(body), place_code, body.findings, body.all_well))

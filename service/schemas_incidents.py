@@ -102,3 +102,16 @@ class HeadcountResponse(BaseModel):
     missing: list[str] = Field(description="Expected here but not counted: a missing-child incident opens")
     extra: list[str]
     replayed: bool
+
+
+class DutyRoundRequest(CommandRequest):
+    """One inspection on the duty leader's round: what they found (no names or phone numbers)."""
+
+    findings: Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+    all_well: StrictBool
+
+
+class DutyRoundResponse(BaseModel):
+    service_day: str
+    inspected: list[str] = Field(description="Places inspected today, in order")
+    replayed: bool

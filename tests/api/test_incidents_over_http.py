@@ -9,7 +9,9 @@ import pytest
 from httpx2 import Response
 
 from aggregates.incidents import CHANNELS, ESCALATION_TARGETS, KINDS
+from aggregates.staff import Role
 from service.schemas_incidents import EscalationRequest, Kind, NotificationRequest
+from service.seed import context
 from tests.api.conftest import Tablet
 from tests.support import CODES, SCHOOL, Clock
 
@@ -195,3 +197,24 @@ def test_a_headcount_over_http_names_the_missing_children(tablet: Tablet) -> Non
     assert (answer.json()["expected"], answer.json()["missing"], answer.json()["extra"]) == (["C1", "C2"], ["C1"], [])
     unknown = tablet.post_school("places/T1/headcounts", {"present": ["C2"], "count": 1}, who="teacher")
     assert (unknown.status_code, unknown.json()["code"]) == (422, "invalid_request")
+
+
+def test_duty_leaders_on_the_rota_record_inspection_rounds(tablet: Tablet, clock: Clock) -> None:
+    first = tablet.post_school(
+        "places/T1/duty-rounds", {"findings": "All present, homework", "all_well": True}, who="duty_leader"
+    )
+    assert (first.status_code, first.json()["inspected"]) == (200, ["T1"])
+    second = tablet.post_school(
+        "places/T2/duty-rounds", {"findings": "Window left open", "all_well": False}, who="duty_leader"
+    )
+    assert second.json()["inspected"] == ["T1", "T2"]
+    teacher = tablet.post_school("places/T1/duty-rounds", {"findings": "x", "all_well": True}, who="teacher")
+    assert (teacher.status_code, teacher.json()["code"]) == (403, "role_not_allowed")
+    day = clock.now.date().isoformat()
+    tablet.handoff.register_staff(context("S1"), "d2", Role.DUTY_LEADER, "D1")
+    tablet.handoff.register_staff(context("S1"), "d3", Role.DUTY_LEADER, "D1")
+    tablet.handoff.register_staff(context("S1"), "g2", Role.GATE, "D1")
+    rota = {"duty_leaders": ["d2", "d3"], "guards": ["g1", "g2"]}
+    assert tablet.post_school(f"days/{day}/opening", rota).status_code == 200
+    off_rota = tablet.post_school("places/T1/duty-rounds", {"findings": "x", "all_well": True}, who="duty_leader")
+    assert (off_rota.status_code, off_rota.json()["code"]) == (403, "not_on_duty")
