@@ -163,6 +163,13 @@ class CodeEntryNotLockedError(RuleBrokenError):
     message = "Pickup-code entry for this child is not locked."
 
 
+class NoSelfReleaseInEmergencyError(RuleBrokenError):
+    """In emergency mode every child is handed to an authorised guardian at the reunification point."""
+
+    code = "no_self_release_in_emergency"
+    message = "The school is in emergency mode: children do not leave alone. Hand the child to an authorised guardian."
+
+
 class Status(StrEnum):
     EXPECTED = "expected"
     IN_CARE = "in_care"
@@ -284,7 +291,9 @@ class Custody:
             )
         ]
 
-    def release(self, meta: EventMeta, guardian_id: str, guardians: Guardians) -> list[CustodyEvent]:
+    def release(
+        self, meta: EventMeta, guardian_id: str, guardians: Guardians, emergency: bool = False
+    ) -> list[CustodyEvent]:
         """Release the child to the confirmed guardian, if that guardian is still authorised now."""
         self._require_in_care()
         self._require_custodian_or_duty_leader(meta)
@@ -294,12 +303,17 @@ class Custody:
             return self._refusal(meta, guardian_id, "release", "person_flagged", guardians)
         if not guardians.is_authorised(guardian_id, self.service_day):
             return self._refusal(meta, guardian_id, "release", "guardian_not_authorised", guardians)
-        return [self._released(meta, guardian_id, guardians)]
+        return [self._released(meta, guardian_id, guardians, emergency)]
 
-    def release_alone(self, meta: EventMeta, guardians: Guardians, local_time: time) -> list[CustodyEvent]:
-        """Let the child leave alone, where the agreement allows it and the agreed time has come."""
+    def release_alone(
+        self, meta: EventMeta, guardians: Guardians, local_time: time, emergency: bool = False
+    ) -> list[CustodyEvent]:
+        """Let the child leave alone, where the agreement allows it and the agreed time has come (never in an
+        emergency: every child is then handed to an authorised guardian at the reunification point)."""
         self._require_in_care()
         self._require_custodian_or_duty_leader(meta)
+        if emergency:
+            raise NoSelfReleaseInEmergencyError
         if guardians.self_release_not_before is None:
             raise SelfReleaseNotAllowedError
         if not guardians.may_leave_alone_at(local_time):
@@ -370,9 +384,12 @@ class Custody:
         if meta.actor_id != self.custodian_id and meta.actor_role != "duty_leader":
             raise NotCurrentCustodianError
 
-    def _released(self, meta: EventMeta, guardian_id: str | None, guardians: Guardians) -> ChildReleased:
+    def _released(
+        self, meta: EventMeta, guardian_id: str | None, guardians: Guardians, emergency: bool = False
+    ) -> ChildReleased:
         return ChildReleased(
             **self._stamp(meta),
+            emergency=emergency,
             guardian_id=guardian_id,
             self_release=guardian_id is None,
             from_custodian_id=self.custodian_id or "",

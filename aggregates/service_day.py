@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
 
-from aggregates.base import EventMeta, InvalidCommandError, RuleBrokenError, stamp, stream_id
+from aggregates.base import EventMeta, ForbiddenError, InvalidCommandError, RuleBrokenError, stamp, stream_id
 from events.envelope import HandoffEvent
-from events.planning import ServiceDayClosed, ServiceDayOpened
+from events.planning import EmergencyModeEntered, EmergencyModeLeft, ServiceDayClosed, ServiceDayOpened
 
 
 class BadRotaError(InvalidCommandError):
@@ -34,6 +34,27 @@ class DayNotOpenError(RuleBrokenError):
     message = "This service day is not open."
 
 
+class OnlyDutyLeaderError(ForbiddenError):
+    """Only a duty leader switches emergency mode."""
+
+    code = "only_duty_leader"
+    message = "Only a duty leader can switch emergency mode."
+
+
+class AlreadyInEmergencyError(RuleBrokenError):
+    """Emergency mode is entered once."""
+
+    code = "already_in_emergency"
+    message = "The school is already in emergency mode."
+
+
+class NotInEmergencyError(RuleBrokenError):
+    """Only emergency mode can be left."""
+
+    code = "not_in_emergency"
+    message = "The school is not in emergency mode."
+
+
 class ChildrenStillInCareError(RuleBrokenError):
     """A day closes only when every child who came has been released or is covered by an open incident."""
 
@@ -51,6 +72,8 @@ class ServiceDay:
     duty_leaders: tuple[str, ...] = ()
     guards: tuple[str, ...] = ()
     state: str = "not_open"
+    emergency: bool = False
+    reunification_point: str | None = None
 
     @classmethod
     def of(cls, school_id: str, day: date) -> ServiceDay:
@@ -67,6 +90,33 @@ class ServiceDay:
                 service_day=self.service_day.isoformat(),
                 duty_leaders=sorted(duty_leaders),
                 guards=sorted(guards),
+            )
+        ]
+
+    def enter_emergency(self, meta: EventMeta, reunification_point: str, reason: str) -> list[HandoffEvent]:
+        """Switch to emergency mode: every child is reunited with an authorised guardian at one point."""
+        if meta.actor_role != "duty_leader":
+            raise OnlyDutyLeaderError
+        if self.emergency:
+            raise AlreadyInEmergencyError
+        return [
+            EmergencyModeEntered(
+                **stamp(self.id, self.version, meta),
+                service_day=self.service_day.isoformat(),
+                reunification_point=reunification_point,
+                reason=reason,
+            )
+        ]
+
+    def leave_emergency(self, meta: EventMeta, reason: str) -> list[HandoffEvent]:
+        """Leave emergency mode: the normal flow resumes."""
+        if meta.actor_role != "duty_leader":
+            raise OnlyDutyLeaderError
+        if not self.emergency:
+            raise NotInEmergencyError
+        return [
+            EmergencyModeLeft(
+                **stamp(self.id, self.version, meta), service_day=self.service_day.isoformat(), reason=reason
             )
         ]
 
@@ -92,6 +142,10 @@ def evolve(state: ServiceDay, event: HandoffEvent) -> ServiceDay:
             return replace(state, state="open", duty_leaders=tuple(event.duty_leaders), guards=tuple(event.guards))
         case ServiceDayClosed():
             return replace(state, state="closed")
+        case EmergencyModeEntered():
+            return replace(state, emergency=True, reunification_point=event.reunification_point)
+        case EmergencyModeLeft():
+            return replace(state, emergency=False, reunification_point=None)
     return state
 
 

@@ -63,6 +63,8 @@ class ChildReleased(CustodyEvent):
     from_custodian_id: str
     authorisation_version: int
     """Version of the child's guardian authorisations that allowed the release."""
+    emergency: bool
+    """Released at a reunification point while the school was in emergency mode."""
 
 
 class ChildMarkedAbsent(CustodyEvent):

@@ -74,3 +74,18 @@ class ServiceDayClosed(HandoffEvent):
     """The day's after-school service closed: every child who came was released or is covered by an incident."""
 
     service_day: str
+
+
+class EmergencyModeEntered(HandoffEvent):
+    """A duty leader put the school into emergency mode (应急预案): children are reunited at a reunification point."""
+
+    service_day: str
+    reunification_point: str
+    reason: str
+
+
+class EmergencyModeLeft(HandoffEvent):
+    """The emergency is over: the normal flow resumes."""
+
+    service_day: str
+    reason: str

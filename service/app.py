@@ -138,9 +138,10 @@ class Handoff(
 
         def decide(state: Custody, meta: EventMeta, sch: School) -> list[CustodyEvent]:
             found = self.guardians(ctx.school_id, child_id)
+            emergency = self.service_day_state(ctx.school_id, state.service_day).emergency
             if guardian_id is None:
-                return state.release_alone(meta, found, sch.local_now(meta.timestamp).time())
-            return state.release(meta, guardian_id, found)
+                return state.release_alone(meta, found, sch.local_now(meta.timestamp).time(), emergency)
+            return state.release(meta, guardian_id, found, emergency)
 
         return self._custody_command(ctx, "release", child_id, decide)
 

@@ -142,6 +142,62 @@ class PlanningCommands:
 
         return self.command(ctx, "plan_day", decided)
 
+    def enter_emergency(self: Handoff, ctx: CommandContext, reunification_point: str, reason: str) -> dict[str, Any]:
+        """Switch the school into emergency mode for today, with its reunification point."""
+
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            school = self.school(ctx.school_id)
+            school.require_place(reunification_point)
+            day = self.service_day_state(ctx.school_id, school.service_day(meta.timestamp))
+            recorded = day.enter_emergency(meta, reunification_point, reason)
+            return recorded, {
+                "service_day": day.service_day.isoformat(),
+                "emergency": True,
+                "reunification_point": reunification_point,
+            }
+
+        return self.command(ctx, "manage_emergency", decided)
+
+    def leave_emergency(self: Handoff, ctx: CommandContext, reason: str) -> dict[str, Any]:
+        """Leave emergency mode: the normal flow resumes."""
+
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            day = self.service_day_state(ctx.school_id, self.school(ctx.school_id).service_day(meta.timestamp))
+            recorded = day.leave_emergency(meta, reason)
+            return recorded, {
+                "service_day": day.service_day.isoformat(),
+                "emergency": False,
+                "reunification_point": None,
+            }
+
+        return self.command(ctx, "manage_emergency", decided)
+
+    def emergency_roll(self: Handoff, actor: Actor, school_id: str) -> dict[str, Any]:
+        """The live roll: every child on site now and who has them, with the school's mode (from the streams)."""
+        actor.require("read_occupancy", school_id)
+        school = self.school(school_id)
+        day = school.service_day(self.clock())
+        mode = self.service_day_state(school_id, day)
+        applicants = self.term_applicants(school_id, school.term_on(day).term_id).applicants
+        states = [self.custody(school_id, child, day) for child in applicants]
+        on_site = [
+            {
+                "child_id": s.child_id,
+                "custodian_id": s.custodian_id,
+                "place_code": s.place_code,
+                "guardian_arrived": bool(s.arrived_guardians),
+                "confirmed": s.confirmed_guardian_id is not None,
+            }
+            for s in states
+            if s.status is Status.IN_CARE
+        ]
+        return {
+            "service_day": day.isoformat(),
+            "emergency": mode.emergency,
+            "reunification_point": mode.reunification_point,
+            "on_site": on_site,
+        }
+
     def coverage_report(self: Handoff, actor: Actor, school_id: str, term_id: str) -> dict[str, Any]:
         """Applications against children served (愿留尽留), and whether priority children came first."""
         actor.require("read_coverage", school_id)

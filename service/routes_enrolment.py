@@ -16,6 +16,7 @@ from service.schemas import (
     ChildCardResponse,
     CommandRequest,
     DayOpeningRequest,
+    EmergencyRequest,
     EnrolmentResponse,
     ErrorResponse,
     FlagRequest,
@@ -195,3 +196,18 @@ def import_roster(
 ) -> dict:
     roster = read_uploaded_roster(data, content_type, school_id)
     return command.done(handoff.import_roster(command.context(device.with_file(data)), roster))
+
+
+@planning.post("/emergency", response_model=PlainAnswer, summary="Enter emergency mode (应急预案), duty leader")
+def enter_emergency(body: EmergencyRequest, command: Command, handoff: HandoffApp) -> dict:
+    return command.done(handoff.enter_emergency(command.context(body), body.reunification_point, body.reason))
+
+
+@planning.post("/emergency/end", response_model=PlainAnswer, summary="Leave emergency mode, duty leader")
+def leave_emergency(body: WithdrawalRequest, command: Command, handoff: HandoffApp) -> dict:
+    return command.done(handoff.leave_emergency(command.context(body), body.reason))
+
+
+@planning.get("/emergency/roll", response_model=dict[str, Any], summary="Live roll: every child on site and custodian")
+def emergency_roll(school_id: SchoolId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
+    return handoff.emergency_roll(actor, school_id)

@@ -359,3 +359,10 @@ class RosterUpload(CommandRequest):
 
 class UploadedRoster(CommandRequest):
     sha256: str
+
+
+class EmergencyRequest(CommandRequest):
+    """Switch to emergency mode (应急预案): where children are reunited with their guardians, and why."""
+
+    reunification_point: Ref
+    reason: Reason

@@ -151,3 +151,30 @@ def test_a_roster_is_uploaded_over_http_once_and_a_bad_one_lists_its_lines(table
     assert tablet.event_count() == count
     assert upload(tablet, SIMPLE_ROSTER, "roster-upload-4", content_type="application/pdf").status_code == 422
     assert upload(tablet, SIMPLE_ROSTER, "roster-upload-5", who="teacher").status_code == 403
+
+
+def test_emergency_mode_keeps_refusing_strangers_and_records_releases_with_the_mode(tablet: Tablet) -> None:
+    tablet.post("check-in", {"place_code": "T1"}, child="C1")
+    tablet.post("check-in", {"place_code": "T2"}, child="C2")
+    entered = tablet.post_school(
+        "emergency", {"reunification_point": "GATE", "reason": "fire alarm"}, who="duty_leader"
+    )
+    assert entered.json()["emergency"] is True
+    assert (
+        tablet.post_school("emergency", {"reunification_point": "GATE", "reason": "x"}, who="teacher").status_code
+        == 403
+    )
+    roll = tablet.client.get("/api/v1/schools/S1/emergency/roll", headers=tablet.headers("gate")).json()
+    assert (roll["emergency"], roll["reunification_point"]) == (True, "GATE")
+    assert [(c["child_id"], c["custodian_id"]) for c in roll["on_site"]] == [("C1", "t1"), ("C2", "t1")]
+    stranger = tablet.post("guardian-arrival", {"guardian_id": "X9", "verification": "id_document"}, who="gate")
+    assert stranger.json()["refusal"]["code"] == "guardian_not_authorised"
+    alone = tablet.post("release", {"self_release": True}, child="C2")
+    assert (alone.status_code, alone.json()["code"]) == (409, "no_self_release_in_emergency")
+    arrival = {"guardian_id": "G1", "verification": "pickup_code", "pickup_code": "1234"}
+    tablet.post("guardian-arrival", arrival, who="gate")
+    both = {"guardian_id": "G1", "guardian_recognised_child": True, "child_recognised_guardian": True}
+    tablet.post("confirmation", both)
+    assert tablet.post("release", {"guardian_id": "G1"}).json()["custody"]["status"] == "released"
+    assert tablet.day().json()["history"][-1]["details"]["emergency"] is True
+    assert tablet.post_school("emergency/end", {"reason": "all clear"}, who="duty_leader").json()["emergency"] is False

@@ -782,7 +782,14 @@ def one_of_each_event(version: int) -> list[CustodyEvent]:
         GuardianAndChildConfirmed(
             **common, guardian_id="G9", guardian_recognised_child=True, child_recognised_guardian=True, witness_id="t1"
         ),
-        ChildReleased(**common, guardian_id=None, self_release=True, from_custodian_id="t1", authorisation_version=3),
+        ChildReleased(
+            **common,
+            guardian_id=None,
+            self_release=True,
+            from_custodian_id="t1",
+            authorisation_version=3,
+            emergency=False,
+        ),
         ChildMarkedAbsent(**common, reason="ill"),
         ReleaseRefused(**common, guardian_id="G9", stage="release", reason_code="x", authorisation_version=3),
     ]
