@@ -61,7 +61,8 @@ PLAIN = set(
     " self_released service_day service_ends_at stage starts_at starts_on status status_code temporary_class term_id"
     " time_zone to_place_code token_hash token_id valid_from valid_until venue verification voids_type voids_version"
     " weekdays day_from day_to pseudonymised roots schools"
-    " incident_id summary source note channel reached to outcome wrong_codes findings all_well emergency reunification_point".split()
+    " incident_id summary source note channel reached to outcome wrong_codes findings all_well emergency"
+    " reunification_point".split()
 )
 
 
