@@ -125,7 +125,13 @@ def check_timeline(conn: psycopg.Connection[Any]) -> None:
         {"guardian_id": "X9", "stage": "arrival", "reason_code": "guardian_not_authorised", "authorisation_version": 2},
         {"guardian_id": "G1", "verification": "pickup_code", "authorisation_version": 2},
         {"guardian_id": "G1", "guardian_recognised_child": True, "child_recognised_guardian": True, "witness_id": "t2"},
-        {"guardian_id": "G1", "self_release": False, "from_custodian_id": "t2", "authorisation_version": 2},
+        {
+            "guardian_id": "G1",
+            "self_release": False,
+            "from_custodian_id": "t2",
+            "authorisation_version": 2,
+            "emergency": False,
+        },
     ]
 
 
