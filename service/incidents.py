@@ -17,7 +17,7 @@ from aggregates import duty_rounds as duty_rules
 from aggregates import headcounts as headcount_rules
 from aggregates import incidents as rules
 from aggregates.base import EventMeta
-from aggregates.custody import Status, custody_id
+from aggregates.custody import custody_id
 from aggregates.duty_rounds import DutyRounds, duty_rounds_id
 from aggregates.guardians import GuardianNotFoundError
 from aggregates.headcounts import Headcounts, headcounts_id
@@ -127,7 +127,7 @@ class IncidentCommands:
             school.require_place(place_code)
             self._require_people(ctx.school_id, present, [])
             day = school.service_day(meta.timestamp)
-            expected = self._in_care_at(ctx.school_id, school.term_on(day).term_id, day, place_code)
+            expected = [c.child_id for c in self.in_care(ctx.school_id, day) if c.place_code == place_code]
             recorded = self.headcounts(ctx.school_id, day, place_code).record(meta, expected, present)
             counted = recorded[0]
             return recorded, {
@@ -162,12 +162,6 @@ class IncidentCommands:
     def headcounts(self: Handoff, school_id: str, day: date, place_code: str) -> Headcounts:
         found = self._get(headcounts_id(school_id, day, place_code), headcount_rules.project)
         return found or Headcounts.at(school_id, day, place_code)
-
-    def _in_care_at(self: Handoff, school_id: str, term_id: str, day: date, place_code: str) -> list[str]:
-        """The children in care at the place now, from their custody streams (every applicant of the term)."""
-        applicants = self.term_applicants(school_id, term_id).applicants
-        states = [self.custody(school_id, child, day) for child in applicants]
-        return [s.child_id for s in states if s.status is Status.IN_CARE and s.place_code == place_code]
 
     def _require_people(self: Handoff, school_id: str, children: Sequence[str], staff: Sequence[str]) -> None:
         for child_id in children:

@@ -14,7 +14,7 @@ from aggregates import temporary_class as class_rules
 from aggregates import term_applicants as term_rules
 from aggregates.base import EventMeta, InvalidCommandError
 from aggregates.class_forming import Applicant, ClassFormingError, form_temporary_classes
-from aggregates.custody import Status
+from aggregates.custody import Custody, Status
 from aggregates.enrolment import Stage
 from aggregates.service_day import ServiceDay
 from aggregates.staff import Role
@@ -53,6 +53,14 @@ class PlanningCommands:
 
     def service_day_state(self: Handoff, school_id: str, day: date) -> ServiceDay:
         return self._get(ServiceDay.of(school_id, day).id, day_rules.project) or ServiceDay.of(school_id, day)
+
+    def in_care(self: Handoff, school_id: str, day: date) -> list[Custody]:
+        """Every child in care now on that service day, from the custody streams of the term's applicants."""
+        term = self.school(school_id).term_on(day)
+        states = [
+            self.custody(school_id, child, day) for child in self.term_applicants(school_id, term.term_id).applicants
+        ]
+        return [state for state in states if state.status is Status.IN_CARE]
 
     def form_classes(
         self: Handoff, ctx: CommandContext, term_id: str, teachers: Sequence[str], venues: Sequence[str]
@@ -134,9 +142,7 @@ class PlanningCommands:
         """Close a service day; refused, naming the children, while any child who came is still in care."""
 
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            term = self.school(ctx.school_id).term_on(day)
-            applicants = self.term_applicants(ctx.school_id, term.term_id).applicants
-            waiting = [c for c in applicants if self.custody(ctx.school_id, c, day).status is Status.IN_CARE]
+            waiting = [state.child_id for state in self.in_care(ctx.school_id, day)]
             recorded = self.service_day_state(ctx.school_id, day).close(meta, waiting)
             return recorded, {"service_day": day.isoformat(), "state": "closed"}
 
@@ -178,8 +184,6 @@ class PlanningCommands:
         school = self.school(school_id)
         day = school.service_day(self.clock())
         mode = self.service_day_state(school_id, day)
-        applicants = self.term_applicants(school_id, school.term_on(day).term_id).applicants
-        states = [self.custody(school_id, child, day) for child in applicants]
         on_site = [
             {
                 "child_id": s.child_id,
@@ -188,8 +192,7 @@ class PlanningCommands:
                 "guardian_arrived": bool(s.arrived_guardians),
                 "confirmed": s.confirmed_guardian_id is not None,
             }
-            for s in states
-            if s.status is Status.IN_CARE
+            for s in self.in_care(school_id, day)
         ]
         return {
             "service_day": day.isoformat(),

@@ -16,7 +16,6 @@ from typing import Any
 import psycopg
 
 from aggregates.base import DomainError
-from aggregates.custody import Status
 from aggregates.staff import Role
 from events.custody import ChildReleased, ReleaseRefused
 from events.incidents import HeadcountRecorded
@@ -73,9 +72,9 @@ def sweep_late_pickups(handoff: Handoff, school_id: str, now: datetime) -> list[
     except DomainError:
         return []
     late = [
-        c
-        for c in handoff.term_applicants(school_id, term.term_id).applicants
-        if _waiting_too_long(handoff, school, c, term.term_id, day, now)
+        c.child_id
+        for c in handoff.in_care(school_id, day)
+        if _past_batch(handoff, school, c.child_id, term.term_id, now)
     ]
     for child_id in late:
         incident_id = late_pickup_id(school_id, child_id, day)
@@ -92,9 +91,9 @@ def sweep_late_pickups(handoff: Handoff, school_id: str, now: datetime) -> list[
     return late
 
 
-def _waiting_too_long(handoff: Handoff, school: Any, child_id: str, term_id: str, day: date, now: datetime) -> bool:
-    if handoff.custody(school.school_id, child_id, day).status is not Status.IN_CARE:
-        return False
+def _past_batch(handoff: Handoff, school: Any, child_id: str, term_id: str, now: datetime) -> bool:
+    """Whether the child's release batch ended more than the grace period ago."""
+    day = school.service_day(now)
     batch = school.batches.get(handoff.enrolment(school.school_id, child_id, term_id).release_batch)
     if batch is None:
         return False
