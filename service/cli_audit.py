@@ -17,7 +17,7 @@ from replay.export import ExportSummary, export_bundle
 from replay.verify import verify_bundle
 from service.app import Handoff
 from service.checkpoints import Checkpointer, all_checkpoints, checkpoints
-from service.runtime import build_handoff, database_url, event_log, signing_key
+from service.runtime import event_log, opened, signing_key
 from service.seed import context
 from service.settings import Settings
 
@@ -37,10 +37,9 @@ def export(
 ) -> None:
     """Export the audit trail of schools and days as a bundle a regulator can verify alone; the export is recorded."""
     settings = Settings()
-    with database_url(settings) as url:
+    with opened(settings) as (handoff, url):
         if url is None:
             raise typer.BadParameter("exports need PostgreSQL")
-        handoff = build_handoff(settings, url)
         key = signing_key(settings)
         Checkpointer(url, event_log(handoff), key, handoff.clock).run_once()
         schools = list(schools or []) + (_schools_of(handoff, url, district) if district else [])
@@ -61,7 +60,6 @@ def export(
         _record(handoff, summary, schools, day_from, day_to, requested_by, reason)
         typer.echo(f"exported {summary.events} events ({summary.events_in_range} in range) to {out}")
         typer.echo(f"check it with: handoff verify {out}   (or: python3 {out / 'verify.py'} {out})")
-        handoff.close()
 
 
 def _schools_of(handoff: Handoff, url: str, district: str) -> list[str]:

@@ -19,7 +19,7 @@ from replay.offline import bundle_events
 from service import replay_queries
 from service.app import Handoff
 from service.context import Actor
-from service.runtime import build_handoff, database_url
+from service.runtime import opened
 from service.settings import Settings
 
 replay_app = typer.Typer(help="Replay custody from the event log, as it stood at an instant.", no_args_is_help=True)
@@ -54,12 +54,8 @@ def _application(bundle: Path | None) -> Iterator[Handoff]:
         offline.recorder.insert_events(bundle_events(bundle))
         yield offline
         return
-    with database_url(settings) as url:
-        handoff = build_handoff(settings, url)
-        try:
-            yield handoff
-        finally:
-            handoff.close()
+    with opened(settings) as (handoff, _):
+        yield handoff
 
 
 def instant(text: str) -> datetime:

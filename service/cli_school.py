@@ -18,7 +18,7 @@ from aggregates.staff import Role
 from service.app import Handoff
 from service.context import Actor, CommandContext
 from service.roster_import import read_roster
-from service.runtime import build_handoff, database_url
+from service.runtime import opened
 from service.seed import context
 from service.settings import Settings
 
@@ -35,8 +35,7 @@ Csv = Annotated[str, typer.Option(help="Comma-separated list")]
 def school_admin(school_id: str) -> Iterator[tuple[Handoff, Callable[[], CommandContext]]]:
     """The application, and command contexts acting as an admin of this school; refusals exit with their message."""
     settings = Settings()
-    with database_url(settings) as url:
-        handoff = build_handoff(settings, url)
+    with opened(settings) as (handoff, _):
         actor = Actor("cli", Role.ADMIN, school_id, "")
         try:
             yield handoff, lambda: context(school_id, actor)
@@ -45,8 +44,6 @@ def school_admin(school_id: str) -> Iterator[tuple[Handoff, Callable[[], Command
             for problem in refusal.details.get("problems", []):
                 typer.echo(f"  {problem['file']}:{problem['line']}: {problem['problem']}", err=True)
             raise typer.Exit(1) from None
-        finally:
-            handoff.close()
 
 
 def _echo(answer: Any) -> None:

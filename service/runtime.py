@@ -44,6 +44,17 @@ def database_url(settings: Settings) -> Iterator[str | None]:
         yield create_database(server.url, EMBEDDED_DATABASE)
 
 
+@contextmanager
+def opened(settings: Settings) -> Iterator[tuple[Handoff, str | None]]:
+    """The application on the configured database (embedded if none is set), closed when done."""
+    with database_url(settings) as url:
+        handoff = build_handoff(settings, url)
+        try:
+            yield handoff, url
+        finally:
+            handoff.close()
+
+
 def build_handoff(settings: Settings, url: str | None) -> Handoff:
     """The application on the configured persistence; children's keys live beside it in PostgreSQL."""
     keys = PostgresKeyStore(url, settings.secret_key.encode()) if url else None
