@@ -28,8 +28,13 @@ class EventMeta:
     timestamp: datetime
     """Server time: authoritative for ordering and for every rule about time."""
 
+    @property
+    def clock_skew_seconds(self) -> int:
+        """How far the device's clock is behind the server's (negative: ahead), in whole seconds."""
+        return round((self.timestamp - self.device_time).total_seconds())
+
     def fields(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "clock_skew_seconds": self.clock_skew_seconds}
 
 
 def stamp(stream: UUID, version: int, meta: EventMeta) -> dict[str, object]:

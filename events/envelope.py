@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import field
 from datetime import datetime
 
 from eventsourcing.domain import DomainEvent
@@ -22,3 +23,6 @@ class HandoffEvent(DomainEvent):
     """The client's Idempotency-Key for the command that recorded this event."""
     device_time: datetime
     """The device's own clock when the action happened; the server time is authoritative."""
+    clock_skew_seconds: int | None = field(default=None, kw_only=True)
+    """Server time minus device time when the event was recorded, in seconds (positive: the device is behind).
+    None on events recorded before it was kept."""

@@ -8,7 +8,10 @@ A correction that voids one of these changes is a change of its own (kind 'corre
 whoever had the child after the voided change, where it left the child, back to the custodian and place before it,
 or to nobody (to_party NULL) when the child is no longer in care. The voided change stays in the trail. Corrections
 of records that changed no custody (arrivals, confirmations, refusals, absences) are not custody changes: they are
-in the timeline only."""
+in the timeline only.
+
+The trail is in server order; a change recorded from a device whose clock was off by more than the tolerance is
+flagged `device_clock_skewed`, with the skew in seconds."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from psycopg.rows import dict_row
 
 from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyCorrected, CustodyEvent
 from projections.base import ReadModel, Tables
+from projections.timeline import CLOCK_SKEW_TOLERANCE
 
 audit = ReadModel(
     "audit",
@@ -27,7 +31,7 @@ audit = ReadModel(
         "CREATE TABLE {changes} (school_id text NOT NULL, service_day date NOT NULL, child_id text NOT NULL,"
         " version int NOT NULL, kind text NOT NULL, from_party text, from_place text, to_party text, to_place text,"
         " server_time timestamptz NOT NULL, device_time timestamptz NOT NULL, device_id text NOT NULL,"
-        " actor_id text NOT NULL, actor_role text NOT NULL, note text,"
+        " actor_id text NOT NULL, actor_role text NOT NULL, note text, clock_skew_seconds int,"
         " PRIMARY KEY (school_id, service_day, child_id, version))",
         "CREATE INDEX ON {changes} (school_id, server_time)",
     ],
@@ -38,13 +42,13 @@ INSERT = (
     # a release names no place: it happens where the child was last taken to
     " COALESCE(%(from_place)s::text, (SELECT to_place FROM {changes} WHERE school_id = %(school)s"
     " AND service_day = %(day)s AND child_id = %(child)s AND version < %(version)s ORDER BY version DESC LIMIT 1)),"
-    " %(to_party)s, %(to_place)s, %(server_time)s, %(device_time)s, %(device)s, %(actor)s, %(role)s, NULL)"
+    " %(to_party)s, %(to_place)s, %(server_time)s, %(device_time)s, %(device)s, %(actor)s, %(role)s, NULL, %(skew)s)"
     " ON CONFLICT (school_id, service_day, child_id, version) DO NOTHING"
 )
 CORRECTION = (  # from where the voided change left the child (a release leaves no place: where it happened)
     "INSERT INTO {changes} SELECT school_id, service_day, child_id, %(version)s, 'correction', to_party,"
     " COALESCE(to_place, from_place), %(to_party)s, %(to_place)s, %(server_time)s, %(device_time)s, %(device)s,"
-    " %(actor)s, %(role)s, %(note)s FROM {changes} WHERE school_id = %(school)s AND service_day = %(day)s"
+    " %(actor)s, %(role)s, %(note)s, %(skew)s FROM {changes} WHERE school_id = %(school)s AND service_day = %(day)s"
     " AND child_id = %(child)s AND version = %(voids)s"
     " ON CONFLICT (school_id, service_day, child_id, version) DO NOTHING"
 )
@@ -68,6 +72,7 @@ def _params(e: CustodyEvent, kind: str, **change: Any) -> dict[str, Any]:
         "device": e.device_id,
         "actor": e.actor_id,
         "role": e.actor_role,
+        "skew": e.clock_skew_seconds,
         **change,
     }
 
@@ -106,7 +111,8 @@ def _corrected(cur: Cursor[Any], t: Tables, e: CustodyCorrected) -> None:
 
 CHANGES = """
 SELECT service_day, child_id, version, kind, from_party, from_place, to_party, to_place, server_time, device_time,
-  device_id, actor_id, actor_role, note
+  device_id, actor_id, actor_role, note, clock_skew_seconds,
+  coalesce(abs(clock_skew_seconds) > {tolerance}, false) AS device_clock_skewed
 FROM {changes}
 WHERE school_id = %(school)s
   AND (%(day)s::date IS NULL OR service_day = %(day)s)
@@ -128,5 +134,5 @@ def custody_changes(
     """Changes of custody in one school, optionally of one day or one child, oldest first."""
     params = {"school": school, "day": day, "child": child, "limit": limit, "offset": offset}
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(t.format(CHANGES), params)
+        cur.execute(t.format(CHANGES, tolerance=CLOCK_SKEW_TOLERANCE), params)
         return cur.fetchall()

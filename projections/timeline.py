@@ -1,5 +1,8 @@
 """A child's day, event by event: every custody event with who recorded it, on which device, and when.
 
+Entries are in server order (the version in the child's stream); the device's time is shown beside it, and an entry
+whose device clock was off by more than the tolerance is flagged `device_clock_skewed`.
+
 A correction is an entry of its own (its details name the voided version and type, and the reason); the voided
 entry stays, as it stays in the log."""
 
@@ -9,7 +12,7 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from psycopg import Connection, Cursor
+from psycopg import Connection, Cursor, sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -18,13 +21,17 @@ from events.custody import (
 )
 from projections.base import ReadModel, Tables
 
+CLOCK_SKEW_TOLERANCE = sql.Literal(300)
+"""Seconds a device's clock may be off the server's before the views flag its records (`device_clock_skewed`)."""
+
 timeline = ReadModel(
     "timeline",
     [
         "CREATE TABLE {entries} (school_id text NOT NULL, service_day date NOT NULL, child_id text NOT NULL,"
         " version int NOT NULL, event_type text NOT NULL, server_time timestamptz NOT NULL,"
         " device_time timestamptz NOT NULL, actor_id text NOT NULL, actor_role text NOT NULL,"
-        " device_id text NOT NULL, details jsonb NOT NULL, PRIMARY KEY (school_id, service_day, child_id, version))",
+        " device_id text NOT NULL, details jsonb NOT NULL, clock_skew_seconds int,"
+        " PRIMARY KEY (school_id, service_day, child_id, version))",
     ],
 )
 
@@ -41,7 +48,7 @@ def details(event: CustodyEvent) -> dict[str, Any]:
 def _entry(cur: Cursor[Any], t: Tables, e: CustodyEvent) -> None:
     cur.execute(
         t.format(
-            "INSERT INTO {entries} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            "INSERT INTO {entries} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (school_id, service_day, child_id, version) DO NOTHING"
         ),
         (
@@ -56,6 +63,7 @@ def _entry(cur: Cursor[Any], t: Tables, e: CustodyEvent) -> None:
             e.actor_role,
             e.device_id,
             Jsonb(details(e)),
+            e.clock_skew_seconds,
         ),
     )
 
@@ -63,7 +71,8 @@ def _entry(cur: Cursor[Any], t: Tables, e: CustodyEvent) -> None:
 # Queries
 
 CHILD_DAY = """
-SELECT version, event_type, server_time, device_time, actor_id, actor_role, device_id, details
+SELECT version, event_type, server_time, device_time, actor_id, actor_role, device_id, details, clock_skew_seconds,
+  coalesce(abs(clock_skew_seconds) > {tolerance}, false) AS device_clock_skewed
 FROM {entries}
 WHERE school_id = %(school)s AND service_day = %(day)s AND child_id = %(child)s
 ORDER BY version
@@ -73,5 +82,5 @@ ORDER BY version
 def child_day(conn: Connection[Any], t: Tables, school: str, day: date, child: str) -> list[dict[str, Any]]:
     """Every custody event of one child on one service day, in the order they happened to the child."""
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(t.format(CHILD_DAY), {"school": school, "day": day, "child": child})
+        cur.execute(t.format(CHILD_DAY, tolerance=CLOCK_SKEW_TOLERANCE), {"school": school, "day": day, "child": child})
         return cur.fetchall()

@@ -110,7 +110,16 @@ def check_occupancy(conn: psycopg.Connection[Any]) -> None:
 def check_timeline(conn: psycopg.Connection[Any]) -> None:
     rows = timeline.child_day(conn, timeline.timeline.tables(1), SCHOOL, DAY, "C1")
     keys = ("version", "event_type", "server_time", "device_time", "actor_id", "actor_role", "device_id")
-    assert [tuple(row) for row in rows] == [(*keys, "details")] * 6
+    assert [tuple(row) for row in rows] == [(*keys, "details", "clock_skew_seconds", "device_clock_skewed")] * 6
+    # every device here reads 16:30: the server's clock is the authority and the skew beyond five minutes is flagged
+    assert pick(rows, "clock_skew_seconds", "device_clock_skewed") == [
+        (0, False),
+        (600, True),
+        (900, True),
+        (1200, True),
+        (1320, True),
+        (1500, True),
+    ]
     assert pick(rows, *keys) == [
         (1, "ChildCheckedIn", at("16:30"), AFTERNOON, "t1", "teacher", "tablet-1"),
         (2, "ChildTransferred", at("16:40"), AFTERNOON, "t1", "teacher", "tablet-1"),
@@ -151,6 +160,8 @@ def check_audit(conn: psycopg.Connection[Any]) -> None:
         (at("17:05"), "C2", 2, "release", "t2", "T2", "self", None, "t2", "teacher"),
         (at("17:45"), "C4", 4, "release", "t1", "T1", "G4", None, "t1", "teacher"),
     ]
+    skews = [(row["clock_skew_seconds"], row["device_clock_skewed"]) for row in rows]
+    assert skews[0] == (0, False) and skews[-1] == (4500, True), "server time minus the device's 16:30"
     assert pick(audit.custody_changes(conn, t, SCHOOL, child="C1", limit=1, offset=1), "kind") == [("transfer",)]
     assert audit.custody_changes(conn, t, SCHOOL, day=DAY.replace(day=1)) == []
 
