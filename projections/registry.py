@@ -7,9 +7,10 @@ from projections.audit import audit
 from projections.base import ReadModel
 from projections.district import district
 from projections.occupancy import occupancy
+from projections.outbox import outbox
 from projections.supervision import supervision
 from projections.timeline import timeline
 
 READ_MODELS: dict[str, ReadModel] = {
-    model.name: model for model in (occupancy, timeline, audit, attendance, supervision, district)
+    model.name: model for model in (occupancy, timeline, audit, attendance, supervision, district, outbox)
 }

@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily
 
 from aggregates.base import DomainError
+from projections import outbox
 from service.app import ConcurrentChangeError, Handoff
 from service.live import ViewWatcher
 from service.queries import Views
@@ -115,6 +116,20 @@ class ProjectionCollector:
             lag_seconds.add_metric([name], state["lag_seconds"])
             failing.add_metric([name], 1 if state["state"] == "failing" else 0)
         yield from (head, lag_events, lag_seconds, failing)
+        yield self._outbox()
+
+    def _outbox(self) -> GaugeMetricFamily:
+        """Messages to guardians not delivered yet: queued (not tried) and failing (tried, to be tried again)."""
+        waiting = GaugeMetricFamily(
+            "handoff_outbox_messages", "Messages to guardians not delivered yet", labels=["status"]
+        )
+        try:
+            backlog = self.read.query(outbox.outbox, outbox.backlog)
+        except DomainError:  # the outbox view is not built yet
+            return waiting
+        for status, count in sorted(backlog.items()):
+            waiting.add_metric([status], count)
+        return waiting
 
 
 def metrics_registry(read: ReadSide | None) -> CollectorRegistry:

@@ -30,6 +30,7 @@ from service.administration import AdministrationCommands
 from service.context import Actor, CommandContext
 from service.enrolment import EnrolmentCommands
 from service.incidents import IncidentCommands
+from service.outbox import OutboxCommands
 from service.personal_data import KeyStore, MemoryKeyStore, PersonalData
 from service.planning import PlanningCommands
 from service.roster_import import RosterImport
@@ -58,7 +59,13 @@ def utc_now() -> datetime:
 
 
 class Handoff(
-    AdministrationCommands, EnrolmentCommands, IncidentCommands, PlanningCommands, RosterImport, Application[UUID]
+    AdministrationCommands,
+    EnrolmentCommands,
+    IncidentCommands,
+    OutboxCommands,
+    PlanningCommands,
+    RosterImport,
+    Application[UUID],
 ):
     """Commands and queries over the custody, guardian, roster, school and staff streams."""
 

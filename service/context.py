@@ -60,6 +60,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "manage_incidents": frozenset({Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN, Role.GATE}),
     "resolve_incident": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
     "read_incidents": frozenset({Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN}),
+    # The outbox is filled by policies and emptied by the notifier, both acting as the system (with the admin
+    # role); no member of staff queues or delivers a message by hand, and no route lets them.
+    "queue_messages": frozenset({Role.ADMIN}),
+    "deliver_messages": frozenset({Role.ADMIN}),
+    "read_messages": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
 }
 """Which roles may do what. Every service method checks it; routes never do."""
 
@@ -95,6 +100,9 @@ ACTION_WORDS = {
     "manage_incidents": "record incidents",
     "resolve_incident": "resolve incidents",
     "read_incidents": "see incidents",
+    "queue_messages": "queue messages to guardians",
+    "deliver_messages": "record the delivery of messages to guardians",
+    "read_messages": "see the messages to guardians and how their delivery went",
 }
 
 

@@ -17,8 +17,8 @@ import psycopg
 
 from aggregates.base import DomainError
 from aggregates.staff import Role
-from events.custody import ChildReleased, ReleaseRefused
-from events.incidents import HeadcountRecorded
+from events.custody import ChildReleased, GuardianArrived, ReleaseRefused
+from events.incidents import HeadcountRecorded, IncidentOpened
 from projections.log import EventLog
 from replay.leaves import school_of
 from service.app import Handoff
@@ -31,6 +31,8 @@ DDL = "CREATE TABLE IF NOT EXISTS policy_positions (policy text PRIMARY KEY, pos
 REFUSAL_TOPIC = "events.custody:ReleaseRefused"
 HEADCOUNT_TOPIC = "events.incidents:HeadcountRecorded"
 RELEASE_TOPIC = "events.custody:ChildReleased"
+ARRIVAL_TOPIC = "events.custody:GuardianArrived"
+INCIDENT_TOPIC = "events.incidents:IncidentOpened"
 SCHOOL_TOPIC = "events.school:SchoolRegistered"
 
 
@@ -113,11 +115,57 @@ def release_resolves_late_pickup(handoff: Handoff, event: ChildReleased) -> None
         handoff.resolve_incident(ctx, incident_id, f"collected at {event.timestamp.isoformat(timespec='minutes')}")
 
 
-POLICIES: dict[str, Callable[[Handoff, Any], None]] = {
-    REFUSAL_TOPIC: refusal_opens_incident,
-    HEADCOUNT_TOPIC: missing_children_open_incident,
-    RELEASE_TOPIC: release_resolves_late_pickup,
+def announce_arrival(handoff: Handoff, event: GuardianArrived) -> None:
+    """Tell the child's guardians that someone arrived to collect the child (the outbox, exactly once)."""
+    facts = {"guardian_id": event.guardian_id, "at": event.timestamp.isoformat()}
+    message_id = f"arrival-{event.originator_id.hex}-{event.originator_version}"
+    _announce(handoff, event, "guardian_arrived", message_id, facts)
+
+
+def announce_release(handoff: Handoff, event: ChildReleased) -> None:
+    """Tell the child's guardians that the child left, and with whom."""
+    facts = {
+        "guardian_id": event.guardian_id or "",
+        "at": event.timestamp.isoformat(),
+        "emergency": "yes" if event.emergency else "no",
+    }
+    _announce(handoff, event, "child_released", f"release-{event.originator_id.hex}-{event.originator_version}", facts)
+
+
+def announce_incident(handoff: Handoff, event: IncidentOpened) -> None:
+    """Tell the guardians of every child named in a new incident."""
+    facts = {"incident_id": event.incident_id, "incident_kind": event.kind, "at": event.timestamp.isoformat()}
+    for child_id in event.children:
+        message_id = f"incident-{event.originator_id.hex}-{child_id}"
+        day = date.fromisoformat(event.service_day)
+        _announce(handoff, event, "incident_opened", message_id, facts, child_id, day)
+
+
+def _announce(
+    handoff: Handoff,
+    event: Any,
+    kind: str,
+    message_id: str,
+    facts: dict[str, str],
+    child_id: str | None = None,
+    day: date | None = None,
+) -> None:
+    about = f"{type(event).__name__}:{event.originator_id.hex}:{event.originator_version}"
+    ctx = _context(handoff, event.school_id, f"policy-message-{message_id}", event)
+    child = child_id or event.child_id
+    service_day = day or date.fromisoformat(event.service_day)
+    handoff.queue_message(ctx, message_id, kind, child, service_day, about, facts)
+
+
+POLICIES: dict[str, list[Callable[[Handoff, Any], None]]] = {
+    REFUSAL_TOPIC: [refusal_opens_incident],
+    HEADCOUNT_TOPIC: [missing_children_open_incident],
+    RELEASE_TOPIC: [release_resolves_late_pickup, announce_release],
+    ARRIVAL_TOPIC: [announce_arrival],
+    INCIDENT_TOPIC: [announce_incident],
 }
+"""The reactions to each event type, in order. Each is idempotent (its key comes from the event), so a reaction
+repeated after a crash records nothing twice."""
 
 
 def _context(handoff: Handoff, school_id: str, key: str, event: Any, at: datetime | None = None) -> CommandContext:
@@ -175,10 +223,11 @@ class PolicyFollower:
 
     def _react(self, notification: Any) -> None:
         event = self.events.decode(notification)
-        try:
-            POLICIES[notification.topic](self.handoff, event)
-        except DomainError as refusal:  # recorded and passed over: a policy never blocks the ones after it
-            log.warning("policy for event %d refused: %s", notification.id, refusal.code)
+        for policy in POLICIES[notification.topic]:
+            try:
+                policy(self.handoff, event)
+            except DomainError as refusal:  # logged and passed over: a policy never blocks the ones after it
+                log.warning("policy %s for event %d refused: %s", policy.__name__, notification.id, refusal.code)
 
     def _run(self) -> None:
         while not self.stop.is_set():

@@ -12,8 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from sse_starlette.sse import EventSourceResponse
 
-from projections import attendance, audit, supervision, timeline
-from service.deps import CurrentActor, SchoolId
+from projections import attendance, audit, outbox, supervision, timeline
+from service.deps import CurrentActor, HandoffApp, SchoolId
 from service.live import ViewWatcher
 from service.queries import Views
 from service.readside import ViewsNotReadyError
@@ -34,6 +34,7 @@ Day = Annotated[date | None, Query(description="Service day, YYYY-MM-DD; today i
 Limit = Annotated[int, Query(ge=1, le=500)]
 OptionalRef = Annotated[Ref | None, Query()]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+MessageId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")]
 
 
 def get_views(request: Request) -> Views:
@@ -178,6 +179,22 @@ def supervision_entries(
         limit=limit,
         offset=offset,
     )
+
+
+@views.get("/messages", response_model=RowsResponse, summary="Messages to guardians (家长通知) and their delivery")
+def messages(
+    school_id: SchoolId,
+    actor: CurrentActor,
+    read: ViewsDep,
+    day: Day = None,
+    status: Annotated[Literal["queued", "failing", "delivered"] | None, Query()] = None,
+) -> dict[str, Any]:
+    return read.rows(actor, "read_messages", school_id, outbox.outbox, outbox.listing, day, status=status)
+
+
+@views.get("/messages/{message_id}", response_model=dict[str, Any], summary="One message: tries, last error, wording")
+def message(school_id: SchoolId, message_id: MessageId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
+    return handoff.message_view(actor, school_id, message_id)
 
 
 @district_views.get("/summary", response_model=DistrictSummaryResponse, summary="District summary (督导)")

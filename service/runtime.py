@@ -16,6 +16,7 @@ from replay.checkpoints import load_or_create_signing_key
 from service.app import Handoff
 from service.checkpoints import Checkpointer, CheckpointFollower
 from service.live import ViewWatcher
+from service.notifier import Notifier, adapter_from
 from service.personal_data import PostgresKeyStore
 from service.policies import PolicyFollower
 from service.readside import ReadSide
@@ -92,9 +93,10 @@ class ReadStack:
     supervisor: Supervisor | None
     checkpoints: CheckpointFollower | None = None
     policies: PolicyFollower | None = None
+    notifier: Notifier | None = None
 
     def close(self) -> None:
-        for follower in (self.policies, self.checkpoints):
+        for follower in (self.notifier, self.policies, self.checkpoints):
             if follower:
                 follower.close()
         if self.supervisor:
@@ -106,7 +108,8 @@ class ReadStack:
 def read_stack(handoff: Handoff, url: str | None, settings: Settings, with_projector: bool) -> ReadStack | None:
     """Views need PostgreSQL; without it (memory or SQLite persistence) the API serves commands only.
 
-    With the projector, this process also runs the projections and the checkpoint follower."""
+    With the projector, this process also runs the projections, the checkpoint follower, the policies and the
+    notifier (unless `notifier` is off)."""
     if url is None:
         return None
     supervisor = projector_supervisor(handoff, url, settings.projector_page_size) if with_projector else None
@@ -117,4 +120,9 @@ def read_stack(handoff: Handoff, url: str | None, settings: Settings, with_proje
             worker.start()
     watcher = ViewWatcher(url)
     watcher.start()
-    return ReadStack(ReadSide(url, event_log(handoff), handoff.clock), watcher, supervisor, follower, policies)
+    read = ReadSide(url, event_log(handoff), handoff.clock)
+    adapter = adapter_from(settings.notifier, settings.webhook_url, settings.webhook_secret)
+    notifier = Notifier(handoff, read, adapter, url) if with_projector and adapter else None
+    if notifier:
+        notifier.start()
+    return ReadStack(read, watcher, supervisor, follower, policies, notifier)

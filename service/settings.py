@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     projector_page_size: int = Field(default=500, ge=1, le=10_000)
     signing_key_file: Path | None = Field(default=None, description="Ed25519 key for checkpoints; data_dir's if unset")
     checkpoint_interval: float = Field(default=60.0, ge=1.0, le=86_400.0)
+    notifier: Literal["console", "webhook", "off"] = Field(
+        default="console", description="How messages to guardians leave: printed (development), a webhook, or not"
+    )
+    webhook_url: str | None = Field(default=None, description="The messaging gateway's URL, for notifier=webhook")
+    webhook_secret: str | None = Field(default=None, description="Key of the X-Handoff-Signature HMAC, if set")
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> Settings:

@@ -184,6 +184,7 @@ def test_health_and_metrics_report_lag_against_the_head(running: Server) -> None
     assert all(p["lag_events"] == 0 and p["position"] == health["head"] for p in health["projections"].values())
     metrics = httpx2.get(f"{running.url}/metrics").text
     assert 'handoff_projection_lag_events{projection="occupancy"} 0.0' in metrics
+    assert 'handoff_outbox_messages{status="failing"} 0.0' in metrics
 
 
 def test_a_failing_handler_shows_up_on_health(fresh_postgres_url: str, tmp_path: Path) -> None:
