@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
+GROUP_COMMIT_RECORDER = "service.group_commit:GroupCommitRecorder"
 
 
 class Settings(BaseSettings):
@@ -33,11 +35,13 @@ class Settings(BaseSettings):
     projector_page_size: int = Field(default=500, ge=1, le=10_000)
     signing_key_file: Path | None = Field(default=None, description="Ed25519 key for checkpoints; data_dir's if unset")
     checkpoint_interval: float = Field(default=60.0, ge=1.0, le=86_400.0)
+    cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API; none if empty")
     notifier: Literal["console", "webhook", "off"] = Field(
         default="console", description="How messages to guardians leave: printed (development), a webhook, or not"
     )
     webhook_url: str | None = Field(default=None, description="The messaging gateway's URL, for notifier=webhook")
     webhook_secret: str | None = Field(default=None, description="Key of the X-Handoff-Signature HMAC, if set")
+    group_commit: bool = Field(default=True, description="PostgreSQL: commit concurrent commands' saves together")
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> Settings:
@@ -46,6 +50,19 @@ class Settings(BaseSettings):
         if self.environment != "development" and len(self.secret_key) < 32:
             raise ValueError("HANDOFF_SECRET_KEY must be at least 32 characters")
         return self
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_only(cls, value: str) -> str:
+        for origin in filter(None, (part.strip() for part in value.split(","))):
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+                raise ValueError(f"HANDOFF_CORS_ORIGINS: {origin!r} is not an origin like https://school.example")
+        return value
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The origins of HANDOFF_CORS_ORIGINS; browsers on any other origin get no CORS headers."""
+        return [part.strip() for part in self.cors_origins.split(",") if part.strip()]
 
     @property
     def signing_key_path(self) -> Path:
@@ -61,11 +78,11 @@ class Settings(BaseSettings):
         url = database_url or self.database_url
         if not url:
             raise ValueError("a PostgreSQL URL is needed for postgres persistence")
-        return postgres_env(url, pool_size=self.pool_size)
+        return postgres_env(url, pool_size=self.pool_size, group_commit=self.group_commit)
 
 
-def postgres_env(url: str, pool_size: int = 8) -> dict[str, str]:
-    """The eventsourcing POSTGRES_* variables for a postgresql:// URL."""
+def postgres_env(url: str, pool_size: int = 8, *, group_commit: bool = True) -> dict[str, str]:
+    """The eventsourcing POSTGRES_* variables for a postgresql:// URL (with the group-commit recorder by default)."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres"):
         raise ValueError(f"not a postgresql:// URL: {parts.scheme}://…")
@@ -82,4 +99,5 @@ def postgres_env(url: str, pool_size: int = 8) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_PRE_PING": "y",
         "CREATE_TABLE": "y",
+        **({"APPLICATION_RECORDER_TOPIC": GROUP_COMMIT_RECORDER} if group_commit else {}),
     }
