@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from service.app import Handoff
 
 Decide = Callable[[Incident, EventMeta], list[IncidentEvent]]
+OPENED_TOPIC = "events.incidents:IncidentOpened"
 
 
 class IncidentCommands:
@@ -115,6 +116,19 @@ class IncidentCommands:
     def incident(self: Handoff, school_id: str, incident_id: str) -> Incident:
         found = self._get(rules.incident_stream_id(school_id, incident_id), rules.project)
         return found or Incident.of(school_id, incident_id)
+
+    def children_in_open_incidents(self: Handoff, school_id: str, day: date) -> dict[str, list[str]]:
+        """The children named in the school's incidents of that day that are still open, with those incidents."""
+        covered: dict[str, list[str]] = {}
+        for row in self.recorder.select_notifications(1, 1_000_000, topics=[OPENED_TOPIC]):
+            opened = self.mapper.to_domain_event(row)
+            if opened.school_id != school_id or opened.service_day != day.isoformat():
+                continue
+            state = self.incident(school_id, opened.incident_id)
+            if state.status == "open":
+                for child_id in state.children:
+                    covered.setdefault(child_id, []).append(state.incident_id)
+        return covered
 
     def _opened_incident(self: Handoff, school_id: str, incident_id: str) -> Any:
         return self._load(rules.incident_stream_id(school_id, incident_id), rules.project, IncidentNotFoundError)

@@ -139,12 +139,16 @@ class PlanningCommands:
         return self.command(ctx, "plan_day", decided)
 
     def close_day(self: Handoff, ctx: CommandContext, day: date) -> dict[str, Any]:
-        """Close a service day; refused, naming the children, while any child who came is still in care."""
+        """Close a service day; refused, naming the children, while any child who came is still in care and not
+        named in an open incident of that day (a missing child, a guardian who never came: the incident goes on)."""
 
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            waiting = [state.child_id for state in self.in_care(ctx.school_id, day)]
+            covered = self.children_in_open_incidents(ctx.school_id, day)
+            in_care = [state.child_id for state in self.in_care(ctx.school_id, day)]
+            waiting = [child_id for child_id in in_care if child_id not in covered]
             recorded = self.service_day_state(ctx.school_id, day).close(meta, waiting)
-            return recorded, {"service_day": day.isoformat(), "state": "closed"}
+            still_open = {child_id: covered[child_id] for child_id in in_care}
+            return recorded, {"service_day": day.isoformat(), "state": "closed", "in_open_incidents": still_open}
 
         return self.command(ctx, "plan_day", decided)
 

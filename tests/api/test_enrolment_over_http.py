@@ -93,6 +93,9 @@ def test_release_to_a_flagged_person_is_refused(tablet: Tablet) -> None:
     assert "call the duty leader" in release["refusal"]["message"]
 
 
+DEVICE = {"device_id": "tablet-7", "device_time": "2026-11-30T16:30:00+08:00"}
+
+
 def test_the_day_closes_only_when_every_child_who_came_has_left(tablet: Tablet, clock: Clock) -> None:
     day = clock.now.date().isoformat()
     rota = {"duty_leaders": ["d1", "d2"], "guards": ["g1", "g2"]}
@@ -105,6 +108,38 @@ def test_the_day_closes_only_when_every_child_who_came_has_left(tablet: Tablet, 
     assert "C1" in closing.json()["message"]
     tablet.post("release", {"guardian_id": "G1"})
     assert tablet.post_school(f"days/{day}/closing", {}, who="duty_leader").status_code == 200
+
+
+def test_a_child_in_an_open_incident_does_not_hold_the_day_open(tablet: Tablet, clock: Clock) -> None:
+    """A child whose guardian never came stays in care; the open incident carries the case past the day's close."""
+    day = clock.now.date().isoformat()
+    rota = {"duty_leaders": ["d1", "d2"], "guards": ["g1", "g2"]}
+    tablet.handoff.register_staff(tablet_ctx(), "d2", tablet.handoff.staff_member("S1", "d1").role, "D1")
+    tablet.handoff.register_staff(tablet_ctx(), "g2", tablet.handoff.staff_member("S1", "g1").role, "D1")
+    assert tablet.post_school(f"days/{day}/opening", rota).status_code == 200
+    assert tablet.post("check-in", {"place_code": "T1"}).status_code == 200
+    opened = tablet.client.post(
+        "/api/v1/schools/S1/incidents",
+        json={**DEVICE, "kind": "guardian_unreachable", "children": ["C1"], "staff": [], "summary": "No answer"},
+        headers=tablet.headers("duty_leader"),
+    )
+    assert opened.status_code == 200, opened.text
+    incident = opened.json()["incident_id"]
+    tablet.client.post(
+        f"/api/v1/schools/S1/incidents/{incident}/resolution",
+        json={**DEVICE, "outcome": "reached the aunt"},
+        headers=tablet.headers("duty_leader"),
+    )
+    refused = tablet.post_school(f"days/{day}/closing", {}, who="duty_leader")
+    assert (refused.status_code, refused.json()["code"]) == (409, "children_still_in_care")  # resolved: no cover
+    again = tablet.client.post(
+        "/api/v1/schools/S1/incidents",
+        json={**DEVICE, "kind": "missing_child", "children": ["C1"], "staff": [], "summary": "Not at T1"},
+        headers=tablet.headers("duty_leader"),
+    ).json()["incident_id"]
+    closed = tablet.post_school(f"days/{day}/closing", {}, who="duty_leader")
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["in_open_incidents"] == {"C1": [again]}
 
 
 def test_the_coverage_report_counts_applications_and_priority(tablet: Tablet) -> None:
