@@ -1,5 +1,9 @@
 """The district summary for the education bureau: per school and service day, counts only, never a child.
 
+Incidents count on the day they happened: all of them, missing children and unauthorised pickup attempts apart, and
+how many of that day's incidents are still open (a resolution, whenever it comes, counts against the incident's own
+day, found in `incidents`, which holds no child either).
+
 No table here holds a child id. Counts rest on the custody rules: a child is checked in, released and marked
 absent at most once a service day, unless a correction voids that record; only the latest record is corrected and a
 correction is never corrected, so before a check-in a child's day is pairs of (record, correction) and at most one
@@ -28,6 +32,7 @@ from events.custody import (
     CustodyEvent,
     ReleaseRefused,
 )
+from events.incidents import IncidentOpened, IncidentResolved
 from events.school import SchoolRegistered
 from projections.base import ReadModel, Tables
 
@@ -39,14 +44,33 @@ district = ReadModel(
         "CREATE TABLE {days} (school_id text NOT NULL, service_day date NOT NULL,"
         " children_served int NOT NULL DEFAULT 0, released int NOT NULL DEFAULT 0, absent int NOT NULL DEFAULT 0,"
         " late_pickups int NOT NULL DEFAULT 0, release_refusals int NOT NULL DEFAULT 0,"
-        " corrections int NOT NULL DEFAULT 0, PRIMARY KEY (school_id, service_day))",
+        " corrections int NOT NULL DEFAULT 0, incidents int NOT NULL DEFAULT 0,"
+        " missing_child_incidents int NOT NULL DEFAULT 0, unauthorised_pickup_incidents int NOT NULL DEFAULT 0,"
+        " incidents_open int NOT NULL DEFAULT 0, PRIMARY KEY (school_id, service_day))",
+        "CREATE TABLE {incidents} (school_id text NOT NULL, incident_id text NOT NULL, service_day date NOT NULL,"
+        " kind text NOT NULL, open boolean NOT NULL, PRIMARY KEY (school_id, incident_id))",
         "CREATE TABLE {releases} (school_id text NOT NULL, service_day date NOT NULL, staff_id text NOT NULL,"
         " version int NOT NULL, late int NOT NULL, on_time int NOT NULL,"
         " PRIMARY KEY (school_id, service_day, staff_id, version))",
     ],
 )
 
-COUNTERS = ("children_served", "released", "absent", "late_pickups", "release_refusals", "corrections")
+COUNTERS = (
+    "children_served",
+    "released",
+    "absent",
+    "late_pickups",
+    "release_refusals",
+    "corrections",
+    "incidents",
+    "missing_child_incidents",
+    "unauthorised_pickup_incidents",
+    "incidents_open",
+)
+KIND_COUNTERS = {
+    "missing_child": "missing_child_incidents",
+    "unauthorised_pickup_attempt": "unauthorised_pickup_incidents",
+}
 LATE = (  # 1 when the release happened after the end of service, on the school's own wall clock
     "(SELECT CASE WHEN (%(time)s::timestamptz AT TIME ZONE time_zone) > (%(day)s::date + service_ends_at)"
     " THEN 1 ELSE 0 END FROM {schools} WHERE school_id = %(school)s)"
@@ -81,7 +105,11 @@ def _school(cur: Cursor[Any], t: Tables, e: SchoolRegistered) -> None:
 
 
 def _count(
-    cur: Cursor[Any], t: Tables, e: CustodyEvent, key: dict[str, Any] | None = None, **changes: int | sql.Composable
+    cur: Cursor[Any],
+    t: Tables,
+    e: CustodyEvent | IncidentOpened,
+    key: dict[str, Any] | None = None,
+    **changes: int | sql.Composable,
 ) -> None:
     """Add to some of the school's counters for the event's service day."""
     names = list(changes)
@@ -136,11 +164,37 @@ def _corrected(cur: Cursor[Any], t: Tables, e: CustodyCorrected) -> None:
         cur.execute(t.format(UNCOUNT_RELEASE, voided=t.format(VOIDED_LATE)), params)
 
 
+@district.handles(IncidentOpened)
+def _incident_opened(cur: Cursor[Any], t: Tables, e: IncidentOpened) -> None:
+    """Incidents count on the day they happened, by kind; `incidents_open` until they are resolved."""
+    cur.execute(
+        t.format("INSERT INTO {incidents} VALUES (%s, %s, %s, %s, true) ON CONFLICT DO NOTHING"),
+        (e.school_id, e.incident_id, e.service_day, e.kind),
+    )
+    kind = {KIND_COUNTERS[e.kind]: 1} if e.kind in KIND_COUNTERS else {}
+    _count(cur, t, e, incidents=1, incidents_open=1, **kind)
+
+
+@district.handles(IncidentResolved)
+def _incident_resolved(cur: Cursor[Any], t: Tables, e: IncidentResolved) -> None:
+    """The incident's own day has one open incident less (it may have been resolved days later)."""
+    cur.execute(
+        t.format(
+            "WITH closed AS (UPDATE {incidents} SET open = false WHERE school_id = %(school)s"
+            " AND incident_id = %(incident)s AND open RETURNING service_day)"
+            " UPDATE {days} d SET incidents_open = d.incidents_open - 1 FROM closed"
+            " WHERE d.school_id = %(school)s AND d.service_day = closed.service_day"
+        ),
+        {"school": e.school_id, "incident": e.incident_id},
+    )
+
+
 # Queries
 
 SUMMARY = """
 SELECT s.district_id, d.school_id, d.service_day, d.children_served, d.released, d.absent, d.late_pickups,
-  d.release_refusals, d.corrections
+  d.release_refusals, d.corrections, d.incidents, d.missing_child_incidents, d.unauthorised_pickup_incidents,
+  d.incidents_open
 FROM {days} d JOIN {schools} s ON s.school_id = d.school_id
 WHERE s.district_id = %(district)s AND d.service_day BETWEEN %(day_from)s AND %(day_to)s
   AND (%(school)s::text IS NULL OR d.school_id = %(school)s)

@@ -58,7 +58,8 @@ def pick(rows: list[dict[str, Any]], *keys: str) -> list[tuple[Any, ...]]:
 
 def counts(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     [day] = district.summary(conn, district.district.tables(1), DISTRICT, DAY, DAY)
-    return {key: value for key, value in day.items() if key not in ("district_id", "school_id", "service_day")}
+    custody = ("children_served", "released", "absent", "late_pickups", "release_refusals", "corrections")
+    return {key: day[key] for key in custody}
 
 
 def test_a_check_in_for_the_wrong_child_is_corrected(

@@ -43,6 +43,7 @@ def afternoon(h: Handoff, clock: Clock) -> None:
         ("16:35", lambda: h.check_in(ctx("teacher2"), "C5", "T2", None, None)),
         ("16:40", lambda: h.transfer(ctx(), "C1", "t2", "T2")),
         ("16:45", lambda: h.register_arrival(ctx("gate"), "C1", "X9", "id_document", None)),
+        ("16:46", lambda: h.open_incident(ctx("gate"), "unauthorised_pickup_attempt", ["C1"], [], "X9", "i1")),
         ("16:48", lambda: h.check_in(ctx(), "C6", "T1", None, None)),
         ("16:50", lambda: h.register_arrival(ctx("gate"), "C1", "G1", "pickup_code", "1234")),
         ("16:52", lambda: h.confirm(ctx("teacher2"), "C1", "G1", True, True)),
@@ -51,6 +52,9 @@ def afternoon(h: Handoff, clock: Clock) -> None:
         ("17:40", lambda: h.register_arrival(ctx("gate"), "C4", "G4", "pickup_code", "4444")),
         ("17:42", lambda: h.confirm(ctx(), "C4", "G4", True, True)),
         ("17:45", lambda: h.release(ctx(), "C4", "G4")),
+        ("17:50", lambda: h.open_incident(ctx("duty_leader"), "missing_child", ["C5"], [], "Not at T2", "i2")),
+        ("17:52", lambda: h.open_incident(ctx("duty_leader"), "injury", ["C4"], [], "Grazed knee", "i3")),
+        ("17:55", lambda: h.resolve_incident(ctx("duty_leader"), "i2", "Found in the library")),
     ]
     for hhmm, step in steps:
         clock.now = at(hhmm)
@@ -225,6 +229,10 @@ def check_district(conn: psycopg.Connection[Any]) -> None:
         "late_pickups": 1,
         "release_refusals": 1,
         "corrections": 0,
+        "incidents": 3,
+        "missing_child_incidents": 1,
+        "unauthorised_pickup_incidents": 1,
+        "incidents_open": 2,
     }
     day = {"district_id": DISTRICT, "school_id": SCHOOL, "service_day": DAY, **counts}
     assert district.summary(conn, t, DISTRICT, DAY, DAY) == [day]
