@@ -8,16 +8,17 @@ import signal
 import threading
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from aggregates.staff import Role, StaffNotFoundError
 from projections.rebuild import rebuild
 from projections.registry import READ_MODELS
-from service import cli_audit, cli_school
+from service import cli_audit, cli_incidents, cli_school
 from service.app import Handoff
 from service.cli_replay import replay_app
+from service.notifier import Notifier, adapter_from
 from service.policies import PolicyFollower
 from service.readside import ReadSide
 from service.runtime import (
@@ -35,6 +36,7 @@ staff_app = typer.Typer(help="Staff members and their tokens.", no_args_is_help=
 app.add_typer(staff_app, name="staff")
 cli_school.register(app)
 cli_audit.register(app)
+cli_incidents.register(app)
 project_app = typer.Typer(help="The projector: read models built from the event log.", invoke_without_command=True)
 app.add_typer(project_app, name="project")
 app.add_typer(replay_app, name="replay")
@@ -150,16 +152,24 @@ def project(context: typer.Context) -> None:
         if url is None:
             raise typer.BadParameter("the projector needs PostgreSQL")
         supervisor = projector_supervisor(handoff, url, settings.projector_page_size)
-        followers = (supervisor, checkpoint_follower(handoff, url, settings), PolicyFollower(handoff, url))
+        followers: list[Any] = [supervisor, checkpoint_follower(handoff, url, settings), PolicyFollower(handoff, url)]
+        read = ReadSide(url, event_log(handoff), handoff.clock)
+        adapter = adapter_from(settings.notifier, settings.webhook_url, settings.webhook_secret)
+        if adapter:
+            followers.append(Notifier(handoff, read, adapter, url))
         for follower in followers:
             follower.start()
-        typer.echo(f"projecting {', '.join(READ_MODELS)}, signing checkpoints, running policies; stop with Ctrl-C")
+        typer.echo(
+            f"projecting {', '.join(READ_MODELS)}, signing checkpoints, running policies, notifier "
+            f"{settings.notifier}; stop with Ctrl-C"
+        )
         try:
             stopped.wait()
         except KeyboardInterrupt:
             pass
         for follower in reversed(followers):
             follower.close()
+        read.close()
 
 
 @project_app.command("rebuild")

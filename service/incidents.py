@@ -117,18 +117,28 @@ class IncidentCommands:
         found = self._get(rules.incident_stream_id(school_id, incident_id), rules.project)
         return found or Incident.of(school_id, incident_id)
 
+    def incidents_on(self: Handoff, actor: Actor, school_id: str, day: date) -> list[dict[str, Any]]:
+        """The school's incidents of one service day, open or not, in the order they were opened."""
+        actor.require("read_incidents", school_id)
+        return [incident_view(state) for state in self._incidents_of_day(school_id, day)]
+
     def children_in_open_incidents(self: Handoff, school_id: str, day: date) -> dict[str, list[str]]:
         """The children named in the school's incidents of that day that are still open, with those incidents."""
         covered: dict[str, list[str]] = {}
-        for row in self.recorder.select_notifications(1, 1_000_000, topics=[OPENED_TOPIC]):
-            opened = self.mapper.to_domain_event(row)
-            if opened.school_id != school_id or opened.service_day != day.isoformat():
-                continue
-            state = self.incident(school_id, opened.incident_id)
+        for state in self._incidents_of_day(school_id, day):
             if state.status == "open":
                 for child_id in state.children:
                     covered.setdefault(child_id, []).append(state.incident_id)
         return covered
+
+    def _incidents_of_day(self: Handoff, school_id: str, day: date) -> list[Incident]:
+        """Read from the log (incidents are few): every IncidentOpened of the school and day, as it stands now."""
+        found = []
+        for row in self.recorder.select_notifications(1, 1_000_000, topics=[OPENED_TOPIC]):
+            opened = self.mapper.to_domain_event(row)
+            if opened.school_id == school_id and opened.service_day == day.isoformat():
+                found.append(self.incident(school_id, opened.incident_id))
+        return found
 
     def _opened_incident(self: Handoff, school_id: str, incident_id: str) -> Any:
         return self._load(rules.incident_stream_id(school_id, incident_id), rules.project, IncidentNotFoundError)

@@ -3,9 +3,10 @@ and its timeline."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from service.deps import Command, CurrentActor, HandoffApp, SchoolId
 from service.schemas import ErrorResponse, Ref
@@ -15,6 +16,7 @@ from service.schemas_incidents import (
     EscalationRequest,
     HeadcountRequest,
     HeadcountResponse,
+    IncidentListResponse,
     IncidentNoteRequest,
     IncidentOpeningRequest,
     IncidentResponse,
@@ -66,6 +68,17 @@ def links(incident_id: IncidentId, body: LinkRequest, command: Command, handoff:
 @incidents.post("/{incident_id}/resolution", response_model=IncidentResponse, summary="Resolve with an outcome")
 def resolution(incident_id: IncidentId, body: ResolutionRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(handoff.resolve_incident(command.context(body), incident_id, body.outcome))
+
+
+@incidents.get("", response_model=IncidentListResponse, summary="The day's incidents (事件), open and resolved")
+def incident_list(
+    school_id: SchoolId,
+    actor: CurrentActor,
+    handoff: HandoffApp,
+    day: Annotated[date | None, Query(description="Service day; today in the school's time zone if omitted")] = None,
+) -> dict[str, Any]:
+    on = day or handoff.school(school_id).service_day(handoff.clock())
+    return {"school_id": school_id, "service_day": on, "items": handoff.incidents_on(actor, school_id, on)}
 
 
 @incidents.get("/{incident_id}", response_model=IncidentResponse, summary="Where the incident stands")

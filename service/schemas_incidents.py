@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
@@ -82,6 +83,12 @@ class IncidentResponse(BaseModel):
 class TimelineEntry(HistoryEntry):
     record: Literal["incident", "custody"]
     child_id: str | None = Field(description="The child of a custody record, or of a guardian notification")
+
+
+class IncidentListResponse(BaseModel):
+    school_id: str
+    service_day: date
+    items: list[IncidentResponse] = Field(description="The day's incidents, open or resolved, as they were opened")
 
 
 class IncidentTimelineResponse(BaseModel):

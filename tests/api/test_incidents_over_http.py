@@ -218,3 +218,23 @@ def test_duty_leaders_on_the_rota_record_inspection_rounds(tablet: Tablet, clock
     assert tablet.post_school(f"days/{day}/opening", rota).status_code == 200
     off_rota = tablet.post_school("places/T1/duty-rounds", {"findings": "x", "all_well": True}, who="duty_leader")
     assert (off_rota.status_code, off_rota.json()["code"]) == (403, "not_on_duty")
+
+
+def test_the_days_incidents_are_listed_open_and_resolved_for_staff_who_may_read_them(tablet: Tablet) -> None:
+    first = opened(tablet)
+    second = opened(tablet, {**INJURY, "kind": "illness", "summary": "fever"})
+    assert act(tablet, first, "resolution", {"outcome": "collected"}, who="duty_leader").status_code == 200
+    listing = tablet.client.get(f"/api/v1/schools/{SCHOOL}/incidents", headers=tablet.headers("duty_leader"))
+    assert listing.status_code == 200, listing.text
+    items = listing.json()["items"]
+    assert [(i["incident_id"], i["kind"], i["status"]) for i in items] == [
+        (first, "injury", "resolved"),
+        (second, "illness", "open"),
+    ]
+    other_day = listing.json()["service_day"].replace("-30", "-27")
+    earlier = tablet.client.get(
+        f"/api/v1/schools/{SCHOOL}/incidents", params={"day": other_day}, headers=tablet.headers("duty_leader")
+    )
+    assert earlier.json()["items"] == []
+    gate = tablet.client.get(f"/api/v1/schools/{SCHOOL}/incidents", headers=tablet.headers("gate"))
+    assert (gate.status_code, gate.json()["code"]) == (403, "role_not_allowed")
