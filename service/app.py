@@ -254,7 +254,13 @@ class Handoff(
         if answered is not None:
             return answered
         meta = ctx.meta(self.clock())
-        recorded, response = decide(meta)
+        try:
+            recorded, response = decide(meta)
+        except DomainError:  # a concurrent retry of this very request may have just committed: its answer stands
+            answered = self._answer_for(ctx)
+            if answered is not None:
+                return answered
+            raise
         return self.record(ctx, meta, recorded, response, reread)
 
     def _custody_command(self, ctx: CommandContext, action: str, child_id: str, decide: Decision) -> dict[str, Any]:

@@ -3,14 +3,14 @@
 The library's recorder takes `LOCK TABLE … IN EXCLUSIVE MODE` in every save and holds it through the commit, so
 that notification ids are handed out in commit order (projectors read the log by id and never skip a gap). That
 order costs one serialised commit, and one fsync, per command. Here one writer thread per process drains the
-queue of waiting saves and writes them together: BEGIN, the same lock once, a look-up of which (stream, version)
-keys are already taken, one INSERT of every save that does not conflict, NOTIFY, COMMIT; then each waiter hears
-its own answer. Nothing is weakened:
+queue of waiting saves and writes them together, pipelined in one round trip: BEGIN, the same lock once, one
+INSERT that skips every save whose (stream, version) keys are taken, NOTIFY, COMMIT; then each waiter hears its
+own answer. Nothing is weakened:
 
 - commit order is id order: the lock is still held from the first id handed out to the commit, in every process;
-- each save stays all-or-nothing and is checked on its own: a save whose key is taken (by the log or by an earlier
-  save of the same batch) fails alone with IntegrityError, exactly as it would have alone, and its neighbours
-  commit; any other error in the batch insert is retried save by save, each in a savepoint;
+- each save stays all-or-nothing and is checked on its own, with the outcome of running the saves one after the
+  other in queue order: a save whose key is taken (by the log or by an earlier save of the batch) fails alone with
+  IntegrityError and its neighbours commit; any other error is found by writing again save by save in savepoints;
 - waiters hear back only after the COMMIT, so a refused save that re-reads its idempotency key sees the batch;
 - a failed COMMIT fails every save of the batch with OperationalError: the library's retry sends it again, and a
   save that did reach the log then conflicts with itself, which the application answers from the stored answer;
@@ -69,17 +69,16 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         names = {
             "schema": Identifier(self.datastore.schema),
             "table": Identifier(self.events_table_name),
-            "row": Identifier(self.stored_event_type_name),
             "id_type": SQL(self.datastore.originator_id_type),  # validated by the datastore: uuid or text
         }
-        self.taken_statement = SQL(
-            "SELECT t.originator_id, t.originator_version FROM {schema}.{table} t"
-            " JOIN unnest(%s::{id_type}[], %s::bigint[]) k (originator_id, originator_version)"
-            " USING (originator_id, originator_version)"
-        ).format(**names)
-        self.insert_returning_statement = SQL(
-            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
-            " SELECT originator_id, originator_version, topic, state FROM unnest(%s::{schema}.{row}[])"
+        self.insert_statement = SQL(
+            "WITH batch AS (SELECT * FROM unnest(%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[], %s::int[])"
+            " WITH ORDINALITY AS b (originator_id, originator_version, topic, state, save, n)),"
+            " refused AS (SELECT batch.save FROM batch JOIN {schema}.{table} t"
+            " USING (originator_id, originator_version))"
+            " INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
+            " SELECT originator_id, originator_version, topic, state FROM batch"
+            " WHERE save NOT IN (SELECT save FROM refused) ORDER BY n"
             " RETURNING notification_id, originator_id, originator_version"
         ).format(**names)
         self.queue: deque[Waiting] = deque()
@@ -142,60 +141,93 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
                 waiting.done.set()
 
     def _commit(self, conn: psycopg.Connection[Any], batch: list[Waiting]) -> list[list[int] | Exception]:
-        answers: list[list[int] | Exception] = []
+        """Write the batch in one round trip; should a save fail for any reason but a conflict, write again save by
+        save in savepoints, so that only that save fails. A save is refused when its keys are taken."""
+        errors: dict[int, Exception] = {}
+        try:
+            ids = self._commit_together(conn, batch)
+        except psycopg.DatabaseError as error:
+            if isinstance(error, psycopg.OperationalError):  # the connection, a lock timeout: the batch retries
+                raise
+            ids = self._commit_one_by_one(conn, batch, errors)
+        self.batches += 1
+        return [errors.get(n) or self._ids(waiting, ids) for n, waiting in enumerate(batch)]
+
+    def _commit_together(self, conn: psycopg.Connection[Any], batch: list[Waiting]) -> dict[Key, int]:
+        """BEGIN, lock, one INSERT per round, NOTIFY, COMMIT: pipelined, so one round trip for the whole batch.
+
+        Saves of a round share no key, so the INSERT's own look-up of taken keys decides each of them exactly as
+        if alone; a save that shares a key with an earlier one waits for a later round, which sees the earlier
+        round's rows: the outcome is that of running the saves one after the other, in queue order."""
+        cursors = []
+        with conn.pipeline(), conn.transaction():
+            with conn.cursor() as cursor:
+                self._lock_table(cursor)
+            for saves in rounds(batch):
+                cursor = conn.cursor()
+                cursor.execute(self.insert_statement, self._params(batch, saves), prepare=True)
+                cursors.append(cursor)
+            with conn.cursor() as cursor:
+                self._notify_channel(cursor)
+        ids: dict[Key, int] = {}
+        for cursor in cursors:
+            ids.update(self._returned(cursor))
+            cursor.close()
+        return ids
+
+    def _commit_one_by_one(
+        self, conn: psycopg.Connection[Any], batch: list[Waiting], errors: dict[int, Exception]
+    ) -> dict[Key, int]:
+        ids: dict[Key, int] = {}
         with conn.transaction(), conn.cursor() as cursor:
             self._lock_table(cursor)
-            taken = self._taken(cursor, batch)
-            answers = [self._check(waiting, taken) for waiting in batch]
-            writable = [w for w, answer in zip(batch, answers, strict=True) if not isinstance(answer, Exception)]
-            try:
-                with conn.transaction():
-                    ids = self._insert(cursor, writable)
-            except psycopg.Error:  # not a known conflict: find the save at fault, one savepoint each
-                ids = {}
-                for index, waiting in enumerate(batch):
-                    if not isinstance(answers[index], Exception):
-                        answers[index] = self._insert_alone(conn, cursor, waiting, ids)
-            for index, waiting in enumerate(batch):
-                if not isinstance(answers[index], Exception):
-                    answers[index] = [ids[key] for key in waiting.keys()]
+            for number in range(len(batch)):
+                try:
+                    with conn.transaction():
+                        cursor.execute(self.insert_statement, self._params(batch, [number]))
+                        ids.update(self._returned(cursor))
+                except psycopg.DatabaseError as error:
+                    if isinstance(error, psycopg.OperationalError):
+                        raise
+                    errors[number] = translated(error)
             self._notify_channel(cursor)
-        self.batches += 1
-        return answers
-
-    def _taken(self, cursor: psycopg.Cursor[Any], batch: list[Waiting]) -> set[Key]:
-        keys = [key for waiting in batch for key in waiting.keys()]
-        cursor.execute(self.taken_statement, ([k[0] for k in keys], [k[1] for k in keys]), prepare=True)
-        return {(row["originator_id"], row["originator_version"]) for row in cursor.fetchall()}
+        return ids
 
     @staticmethod
-    def _check(waiting: Waiting, taken: set[Key]) -> list[int] | Exception:
-        """A save whose keys are free takes them (so a later save of the batch with the same key conflicts)."""
-        keys = waiting.keys()
-        if len(set(keys)) < len(keys) or taken.intersection(keys):
-            return IntegrityError("duplicate key value violates unique constraint (originator_id, originator_version)")
-        taken.update(keys)
-        return []
+    def _params(batch: list[Waiting], saves: list[int]) -> tuple[list[Any], ...]:
+        events = [(number, e) for number in saves for e in batch[number].events]
+        return (
+            [e.originator_id for _, e in events],
+            [e.originator_version for _, e in events],
+            [e.topic for _, e in events],
+            [e.state for _, e in events],
+            [number for number, _ in events],
+        )
 
-    def _insert(self, cursor: psycopg.Cursor[Any], batch: list[Waiting]) -> dict[Key, int]:
-        rows = [self._row(e) for waiting in batch for e in waiting.events]
-        if not rows:
-            return {}
-        cursor.execute(self.insert_returning_statement, (rows,), prepare=True)
+    @staticmethod
+    def _returned(cursor: psycopg.Cursor[Any]) -> dict[Key, int]:
         return {(r["originator_id"], r["originator_version"]): r["notification_id"] for r in cursor.fetchall()}
 
-    def _insert_alone(
-        self, conn: psycopg.Connection[Any], cursor: psycopg.Cursor[Any], waiting: Waiting, ids: dict[Key, int]
-    ) -> list[int] | Exception:
+    @staticmethod
+    def _ids(waiting: Waiting, ids: dict[Key, int]) -> list[int] | Exception:
         try:
-            with conn.transaction():
-                ids.update(self._insert(cursor, [waiting]))
-        except psycopg.Error as error:
-            return translated(error)
-        return []
+            return [ids[key] for key in waiting.keys()]
+        except KeyError:
+            return IntegrityError("duplicate key value violates unique constraint (originator_id, originator_version)")
 
-    def _row(self, event: StoredEvent) -> Any:
-        return self.construct_pg_stored_event(event.originator_id, event.originator_version, event.topic, event.state)
+
+def rounds(batch: list[Waiting]) -> list[list[int]]:
+    """The batch's saves (by number, in order) cut into runs that share no (stream, version) key."""
+    runs: list[list[int]] = [[]]
+    keys: set[Key] = set()
+    for number, waiting in enumerate(batch):
+        mine = waiting.keys()
+        if keys.intersection(mine):
+            runs.append([])
+            keys = set()
+        runs[-1].append(number)
+        keys.update(mine)
+    return runs
 
 
 def translated(error: psycopg.Error) -> Exception:

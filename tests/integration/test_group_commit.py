@@ -51,31 +51,41 @@ def log_keys(recorder: GroupCommitRecorder) -> list[tuple[int, uuid.UUID, int]]:
 def test_one_batch_commits_every_save_that_does_not_conflict_and_fails_only_the_others(
     recorder: GroupCommitRecorder,
 ) -> None:
-    taken, free, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    """Outcomes are those of the saves one after the other, in queue order, each all-or-nothing."""
+    taken, free, other, lost = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     recorder.insert_events([stored(taken, 1)])
     batch = [
         Waiting([stored(free, 1), stored(other, 1)]),
-        Waiting([stored(taken, 1), stored(uuid.uuid4(), 1)]),  # conflicts with the log
+        Waiting([stored(taken, 1), stored(lost, 1)]),  # conflicts with the log, so writes nothing...
+        Waiting([stored(lost, 1)]),  # ...and this save of the same key, after it, commits
         Waiting([stored(free, 2)]),
         Waiting([stored(free, 2), stored(uuid.uuid4(), 1)]),  # conflicts with the save just before it
-        Waiting([stored(uuid.uuid4(), 1, topic="bad\x00topic")]),  # not a conflict: the savepoint path
         Waiting([stored(other, 2)]),
     ]
     recorder._write(batch)
-    assert [type(w.error) for w in batch] == [
-        type(None),
-        IntegrityError,
-        type(None),
-        IntegrityError,
-        DataError,
-        type(None),
-    ]
+    ok = type(None)
+    assert [type(w.error) for w in batch] == [ok, IntegrityError, ok, ok, IntegrityError, ok]
     assert all(w.done.is_set() for w in batch)
     written = log_keys(recorder)
-    assert [(s, v) for _, s, v in written] == [(taken, 1), (free, 1), (other, 1), (free, 2), (other, 2)]
-    ids = {(s, v): n for n, s, v in written}
-    for waiting in (batch[0], batch[2], batch[5]):
-        assert waiting.ids == [ids[key] for key in waiting.keys()]
+    assert [(s, v) for _, s, v in written] == [(taken, 1), (free, 1), (other, 1), (lost, 1), (free, 2), (other, 2)]
+    assert [n for n, _, _ in written] == list(range(1, 7)), "in queue order, and no gaps"
+    for waiting in batch:
+        assert waiting.ids == ([] if waiting.error else [n for n, s, v in written if (s, v) in waiting.keys()])
+
+
+def test_a_save_failing_for_another_reason_fails_alone(recorder: GroupCommitRecorder) -> None:
+    """Not a conflict: the batch is written again save by save, each in a savepoint."""
+    taken, free = uuid.uuid4(), uuid.uuid4()
+    recorder.insert_events([stored(taken, 1)])
+    batch = [
+        Waiting([stored(free, 1)]),
+        Waiting([stored(uuid.uuid4(), 1, topic="bad\x00topic")]),  # PostgreSQL text holds no NUL
+        Waiting([stored(taken, 1)]),
+        Waiting([stored(free, 2)]),
+    ]
+    recorder._write(batch)
+    assert [type(w.error) for w in batch] == [type(None), DataError, IntegrityError, type(None)]
+    assert [(s, v) for _, s, v in log_keys(recorder)] == [(taken, 1), (free, 1), (free, 2)]
 
 
 def test_racing_saves_are_batched_and_each_key_is_won_exactly_once(recorder: GroupCommitRecorder) -> None:
