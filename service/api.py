@@ -21,6 +21,8 @@ from service.routes import child
 from service.routes_enrolment import enrolment, planning
 from service.routes_incidents import headcounts, incidents
 from service.routes_replay import replay
+from service.routes_ui import mount_ui
+from service.routes_ui_data import ui_data
 from service.routes_views import district_views, views
 
 log = logging.getLogger("handoff.api")
@@ -46,6 +48,8 @@ def create_app(handoff: Handoff, read: ReadSide | None = None, watcher: ViewWatc
     api.include_router(views)
     api.include_router(district_views)
     api.include_router(replay)
+    api.include_router(ui_data)
+    mount_ui(api)
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
     api.add_api_route("/health", health, methods=["GET"], summary="Liveness, database, and projection lag")

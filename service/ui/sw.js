@@ -1,0 +1,50 @@
+// Keeps the staff pages on the device: network first, the cached copy when the network is down.
+// API calls are never cached (the actions wait in the page's own queue instead).
+
+const CACHE = "handoff-ui-v1";
+const SHELL = [
+  "/ui/",
+  "/ui/index.html",
+  "/ui/gate.html",
+  "/ui/board.html",
+  "/ui/css/app.css",
+  "/ui/js/i18n.js",
+  "/ui/js/session.js",
+  "/ui/js/queue.js",
+  "/ui/js/signin.js",
+  "/ui/js/gate.js",
+  "/ui/js/board.js",
+  "/ui/js/live.js",
+  "/ui/js/chart.js",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) => Promise.all(names.filter((name) => name !== CACHE).map((name) => caches.delete(name))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== location.origin || !url.pathname.startsWith("/ui/")) {
+    return;
+  }
+  event.respondWith(
+    fetch(event.request)
+      .then((response) => {
+        if (response.ok) {
+          const copy = response.clone();
+          caches.open(CACHE).then((cache) => cache.put(event.request, copy));
+        }
+        return response;
+      })
+      .catch(() => caches.match(event.request, { ignoreSearch: true })),
+  );
+});
