@@ -1,0 +1,184 @@
+"""The staff pages in a real browser: Debian's Chromium, headless, driven by Playwright, against a running server
+with PostgreSQL and the projector. Never skipped: without Chromium the tests fail and say how to install it."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+import uvicorn
+from playwright.sync_api import Page, expect
+
+from service.api import create_app
+from service.app import Handoff
+from service.embedded_postgres import create_database, drop_database
+from service.runtime import read_stack
+from service.seed import context
+from service.settings import Settings, postgres_env
+from tests.api.conftest import two_schools_with_tokens
+from tests.support import SCHOOL, Clock, ctx, enrol, make_handoff
+
+CHROMIUM = Path(os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium"))
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "ui"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+TABLET = {"width": 1024, "height": 768}
+SHANGHAI = timezone(timedelta(hours=8))
+
+NAMED_CHILDREN = {
+    "C11": ("李小明", "3-1", ("李芳", "李强")),
+    "C12": ("王小红", "3-1", ("王丽", "王军")),
+    "C13": ("张伟", "3-2", ("张敏", "张磊")),
+    "C14": ("刘洋", "3-2", ("刘静", "刘勇")),
+    "C15": ("陈静", "4-1", ("陈娟", "陈杰")),
+    "C16": ("杨帆", "4-1", ("杨艳", "杨涛")),
+    "C17": ("赵磊", "4-2", ("赵霞", "赵刚")),
+    "C18": ("黄婷", "4-2", ("黄梅", "黄斌")),
+    "C19": ("周杰", "5-1", ("周琳", "周鹏")),
+    "C20": ("吴敏", "5-1", ("吴倩", "吴昊")),
+    "C21": ("徐磊", "5-2", ("徐燕", "徐超")),
+    "C22": ("孙丽", "5-2", ("孙悦", "孙浩")),
+}
+"""Children with names (sealed like any roster name); guardians <child>A (code 1234) and <child>B (5678)."""
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's Chromium (apt-get install -y chromium; "
+            "./scripts/test installs it when it can)",
+            pytrace=False,
+        )
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """A 1024×768 tablet whose own clock is in New York: every time shown must still be the school's."""
+    return {**browser_context_args, "viewport": TABLET, "timezone_id": "America/New_York", "locale": "zh-CN"}
+
+
+@dataclass
+class UiServer:
+    url: str
+    tokens: dict[str, str]
+    handoff: Handoff
+    clock: Clock
+
+    def post(self, child: str, path: str, body: dict[str, Any], who: str = "teacher", device: str = "tablet-other"):
+        """A command about one child, sent by another tablet."""
+        return self.command(f"children/{child}/{path}", body, who, device)
+
+    def command(self, path: str, body: dict[str, Any], who: str = "teacher", device: str = "tablet-other"):
+        body = {"device_id": device, "device_time": datetime.now(timezone.utc).isoformat(), **body}
+        answer = httpx2.post(
+            f"{self.url}/api/v1/schools/{SCHOOL}/{path}",
+            json=body,
+            headers={
+                "Authorization": f"Bearer {self.tokens[who]}",
+                "Idempotency-Key": uuid.uuid4().hex,
+                "Prefer": "wait-for-views",
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def hand_to_guardian(self, child: str, who: str = "teacher") -> None:
+        """Check in, register guardian <child>A with the right code, confirm both ways (another tablet)."""
+        self.post(child, "check-in", {"place_code": "T1"}, who)
+        arrival = {"guardian_id": f"{child}A", "verification": "pickup_code", "pickup_code": "1234"}
+        self.post(child, "guardian-arrival", arrival, who)
+        confirmation = {
+            "guardian_id": f"{child}A",
+            "guardian_recognised_child": True,
+            "child_recognised_guardian": True,
+        }
+        self.post(child, "confirmation", confirmation, who)
+
+
+def add_named_children(handoff: Handoff) -> None:
+    admin = ctx("admin").actor
+    for child, (name, home_class, (first, second)) in NAMED_CHILDREN.items():
+        handoff.add_child(ctx(admin), child, home_class, int(home_class[0]), name=name)
+        handoff.authorise_guardian(ctx(admin), child, f"{child}A", "mother", "1234", name=first)
+        handoff.authorise_guardian(ctx(admin), child, f"{child}B", "father", "5678", name=second)
+        enrol(handoff, admin, SCHOOL, child, [f"{child}A", f"{child}B"], None)
+
+
+@pytest.fixture(scope="session")
+def ui_server(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    name = f"handoff_ui_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    url = create_database(postgres_server_url, name)
+    clock = Clock()
+    handoff = make_handoff(postgres_env(url), clock)
+    tokens = two_schools_with_tokens(handoff)
+    tokens["teacher2"] = handoff.issue_token(context(SCHOOL), "t2", timedelta(days=1))
+    add_named_children(handoff)
+    folder = tmp_path_factory.mktemp("ui-server")
+    settings = Settings(signing_key_file=folder / "key.pem", checkpoint_interval=60.0)
+    stack = read_stack(handoff, url, settings, with_projector=True)
+    assert stack is not None
+    server = uvicorn.Server(uvicorn.Config(create_app(handoff, stack.read, stack.watcher), port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    running = UiServer(f"http://127.0.0.1:{port}", tokens, handoff, clock)
+    _wait_for_views(running)
+    yield running
+    server.should_exit = True
+    thread.join(10)
+    stack.close()
+    handoff.close()
+    drop_database(postgres_server_url, name)
+
+
+def _wait_for_views(server: UiServer) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        health = httpx2.get(f"{server.url}/health").json()
+        if all(p["lag_events"] == 0 for p in health["projections"].values()):
+            return
+        assert time.monotonic() < deadline, health
+        time.sleep(0.05)
+
+
+def sign_in(page: Page, server: UiServer, who: str, where: str = "gate") -> None:
+    """Sign in through the sign-in page, as a staff member would."""
+    page.goto(f"{server.url}/ui/")
+    page.fill("#school", SCHOOL)
+    page.fill("#token", server.tokens[who])
+    page.click(f"#open-{where}")
+    page.wait_for_url(f"**/ui/{where}.html")
+
+
+def choose_child(page: Page, query: str, child: str) -> None:
+    page.fill("#search", query)
+    page.click(f'#results button[data-child="{child}"]')
+    expect(page.locator("#child .child-id")).to_have_text(child)
+
+
+def shoot(page: Page, name: str) -> Path:
+    """A screenshot in the test artifacts; also in docs/screenshots when HANDOFF_UPDATE_SCREENSHOTS=1."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    target = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(target))
+    if os.environ.get("HANDOFF_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / f"{name}.png").write_bytes(target.read_bytes())
+    return target
+
+
+def at_shanghai(hour: int, minute: int) -> datetime:
+    return datetime(2026, 11, 30, hour, minute, tzinfo=SHANGHAI)

@@ -1,0 +1,60 @@
+"""The reads behind the staff pages, over HTTP: who may see children's names, how a child is found, and that the
+pages are plain static files with no inline script or style (the Content-Security-Policy allows neither)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from service.routes_ui import UI_FOLDER
+from tests.ui.conftest import UiServer
+
+CHILD_LEVEL = ["ui/children?q=C11", "ui/children/C11", "ui/awaiting-pickup", "ui/on-site", "ui/school"]
+
+
+def get(server: UiServer, path: str, who: str) -> httpx2.Response:
+    headers = {"Authorization": f"Bearer {server.tokens[who]}"}
+    return httpx2.get(f"{server.url}/api/v1/schools/S1/{path}", headers=headers)
+
+
+@pytest.mark.parametrize("who", ["regulator", "other_school_teacher"])
+def test_only_staff_of_the_school_see_its_children(ui_server: UiServer, who: str) -> None:
+    for path in [*CHILD_LEVEL, "ui/incidents"]:
+        answer = get(ui_server, path, who)
+        assert answer.status_code == 403, path
+        assert "李小明" not in answer.text
+
+
+def test_a_child_is_found_by_name_number_home_class_or_temporary_class(ui_server: UiServer) -> None:
+    for query in ("李小明", "c11", "3-1", "T1"):
+        found = get(ui_server, f"ui/children?q={query}", "gate").json()["items"]
+        assert "C11" in [c["child_id"] for c in found], query
+    assert get(ui_server, "ui/children?q=nobody", "gate").json()["items"] == []
+
+
+def test_the_gate_card_names_the_guardians_without_their_phones(ui_server: UiServer) -> None:
+    card = get(ui_server, "ui/children/C12", "gate").json()
+    assert card["name"] == "王小红"
+    assert [(g["guardian_id"], g["name"], g["authorised_today"]) for g in card["guardians"]] == [
+        ("C12A", "王丽", True),
+        ("C12B", "王军", True),
+    ]
+    assert "phone" not in str(card)
+
+
+def test_gate_staff_do_not_read_incidents_back(ui_server: UiServer) -> None:
+    assert get(ui_server, "ui/incidents", "gate").status_code == 403
+    assert get(ui_server, "ui/incidents", "duty_leader").status_code == 200
+
+
+def test_the_pages_are_served_and_hold_no_inline_script_or_style(ui_server: UiServer) -> None:
+    assert httpx2.get(f"{ui_server.url}/", follow_redirects=False).headers["location"] == "/ui/"
+    for page in ("", "gate.html", "board.html", "js/gate.js", "css/app.css", "sw.js"):
+        assert httpx2.get(f"{ui_server.url}/ui/{page}").status_code == 200, page
+    for html in Path(UI_FOLDER).glob("*.html"):
+        text = html.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), html.name
+        assert "<style" not in text and "style=" not in text, html.name
