@@ -8,7 +8,7 @@ custody event of the log (up to the head when it started) and filters by server 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,8 +35,8 @@ def custody_as_of(events: EventLog, school_id: str, at: datetime, time_zone: str
     folded: Folded = {}
     for _, event in school_custody_events(events, school_id):
         if event.service_day == day and event.timestamp <= at:
-            _fold(folded, event)
-    return [_state_row(*folded[child]) for child in sorted(folded)]
+            fold(folded, event)
+    return [state_row(*folded[child]) for child in sorted(folded)]
 
 
 def child_day(events: EventLog, school_id: str, child_id: str, day: date) -> list[dict[str, Any]]:
@@ -65,9 +65,14 @@ def window(
 
 def school_custody_events(events: EventLog, school_id: str) -> Iterator[tuple[int, CustodyEvent]]:
     """Every custody event of one school with its log position, in log order, up to the head at the start."""
+    return school_events(events, school_id, CUSTODY_TOPICS)
+
+
+def school_events(events: EventLog, school_id: str, topics: Sequence[str]) -> Iterator[tuple[int, Any]]:
+    """Every event of these topics of one school with its log position, in log order, up to the head at the start."""
     head, after = events.head(), 0
     while True:
-        page = events.page(after, PAGE, stop=head, topics=CUSTODY_TOPICS)
+        page = events.page(after, PAGE, stop=head, topics=topics)
         for notification in page:
             if school_of(notification) == school_id:
                 yield notification.id, events.decode(notification)
@@ -102,7 +107,7 @@ def chain(event: CustodyEvent) -> dict[str, str | None] | None:
     return None
 
 
-def _fold(folded: Folded, event: CustodyEvent) -> None:
+def fold(folded: Folded, event: CustodyEvent) -> None:
     """Apply the event only if it is the next of the child's stream: a stream is folded as a prefix, so a server
     clock slightly behind another's never produces a state the child never had."""
     expected = Custody.expected(event.school_id, event.child_id, date.fromisoformat(event.service_day))
@@ -111,7 +116,7 @@ def _fold(folded: Folded, event: CustodyEvent) -> None:
         folded[event.child_id] = (evolve(state, event), event.timestamp)
 
 
-def _state_row(state: Custody, last_change: datetime) -> dict[str, Any]:
+def state_row(state: Custody, last_change: datetime | None) -> dict[str, Any]:
     return {
         "child_id": state.child_id,
         "status": state.status.value,
@@ -122,7 +127,7 @@ def _state_row(state: Custody, last_change: datetime) -> dict[str, Any]:
         "released_to": state.released_to,
         "self_released": state.self_released,
         "version": state.version,
-        "last_change": last_change.isoformat(),
+        "last_change": last_change.isoformat() if last_change else None,
     }
 
 

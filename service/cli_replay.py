@@ -1,4 +1,4 @@
-"""`handoff replay state|child|window`: custody as it stood at an instant, recomputed from the event log.
+"""`handoff replay state|child|window|incident`: custody as it stood at an instant, recomputed from the event log.
 
 The command line acts as an admin of the school it names."""
 
@@ -101,5 +101,21 @@ def window(
     run(
         school,
         lambda handoff, actor: replay_queries.window(handoff, actor, school, moment, before, after, child_id),
+        bundle,
+    )
+
+
+@replay_app.command("incident")
+def incident(
+    school: School,
+    incident_id: Annotated[str, typer.Argument(help="The incident's id")],
+    before: Minutes = 30,
+    after: Minutes = 30,
+    bundle: Bundle = None,
+) -> None:
+    """The window around an incident: its records, each child's custody when it opened, and their custody chains."""
+    run(
+        school,
+        lambda handoff, actor: replay_queries.incident(handoff, actor, school, incident_id, before, after),
         bundle,
     )

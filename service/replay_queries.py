@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from aggregates.incidents import IncidentNotFoundError
 from replay import state as replay
+from replay.incidents import incident_window
 from service.app import Handoff
 from service.context import Actor
 from service.runtime import event_log
@@ -39,3 +41,15 @@ def window(
     events = replay.window(event_log(handoff), school_id, at, before, after, child_id)
     start, end = at - timedelta(minutes=before), at + timedelta(minutes=after)
     return {"school_id": school_id, "at": at, "from": start, "to": end, "child_id": child_id, "events": events}
+
+
+def incident(
+    handoff: Handoff, actor: Actor, school_id: str, incident_id: str, before: int, after: int
+) -> dict[str, Any]:
+    """The window around an incident: its records, its children's custody at opening and their custody chains."""
+    actor.require("replay", school_id)
+    handoff.school(school_id)
+    found = incident_window(event_log(handoff), school_id, incident_id, before, after)
+    if found is None:
+        raise IncidentNotFoundError
+    return found

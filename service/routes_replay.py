@@ -29,7 +29,7 @@ class ReplayedCustody(BaseModel):
     released_to: str | None
     self_released: bool
     version: int
-    last_change: str = Field(description="Server time of the last event folded in")
+    last_change: str | None = Field(description="Server time of the last event folded in; null if none was")
 
 
 class ReplayedState(BaseModel):
@@ -91,3 +91,61 @@ def window(
     child: Annotated[Ref | None, Query()] = None,
 ) -> dict[str, Any]:
     return replay_queries.window(handoff, actor, school_id, at, before, after, child)
+
+
+class IncidentSummary(BaseModel):
+    incident_id: str
+    kind: str
+    service_day: date
+    summary: str
+    children: list[str] = Field(description="Named at opening or linked later")
+    staff: list[str]
+    opened_at: datetime
+    opened_by: str
+    resolved_at: datetime | None
+    outcome: str | None
+    source: str | None
+
+
+class ChainLink(BaseModel):
+    server_time: str
+    type: str
+    from_: str | None = Field(alias="from")
+    to: str | None
+    place_code: str | None
+    actor_id: str
+
+
+class IncidentWindowEntry(HistoryEntry):
+    position: int = Field(description="Position in the event log (commit order)")
+    record: str = Field(description="incident or custody")
+    child_id: str | None
+
+
+class ReplayedIncident(BaseModel):
+    school_id: str
+    incident: IncidentSummary
+    from_: datetime = Field(alias="from")
+    to: datetime
+    at_opening: list[ReplayedCustody] = Field(description="Each child's custody when the incident opened")
+    custody_chain: dict[str, list[ChainLink]] = Field(description="Per child: who had them, up to the window's end")
+    events: list[IncidentWindowEntry] = Field(
+        description="The incident's and its children's records, in server-time order"
+    )
+
+
+@replay.get(
+    "/incidents/{incident_id}",
+    response_model=ReplayedIncident,
+    response_model_by_alias=True,
+    summary="The window around an incident, with the custody chain",
+)
+def incident(
+    school_id: SchoolId,
+    incident_id: Annotated[Ref, Path()],
+    actor: CurrentActor,
+    handoff: HandoffApp,
+    before: Minutes = 30,
+    after: Minutes = 30,
+) -> dict[str, Any]:
+    return replay_queries.incident(handoff, actor, school_id, incident_id, before, after)

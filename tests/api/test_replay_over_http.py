@@ -95,3 +95,21 @@ def test_the_child_day_and_the_window(checked_in_then_transferred: Tablet) -> No
     ]
     narrow = get(checked_in_then_transferred, WINDOW, at="2026-11-30T16:40:00+08:00", before=9, after=0)
     assert [e["type"] for e in narrow.json()["events"]] == ["ChildTransferred"]
+
+
+def test_the_window_around_an_incident_for_investigators(checked_in_then_transferred: Tablet, clock: Clock) -> None:
+    tablet = checked_in_then_transferred
+    clock.now = AFTERNOON + timedelta(minutes=15)
+    opening = {"kind": "missing_child", "children": ["C1"], "staff": ["t2"], "summary": "Not at T2"}
+    assert tablet.post_school("incidents", {**opening, "incident_id": "m-1"}).status_code == 200
+    path = "/api/v1/schools/S1/replay/incidents/m-1"
+    found = get(tablet, path, before=10, after=5)
+    assert found.status_code == 200, found.text
+    window = found.json()
+    assert (window["from"][:16], window["to"][:16]) == ("2026-11-30T08:35", "2026-11-30T08:50")
+    assert [(c["child_id"], c["custodian_id"], c["place_code"]) for c in window["at_opening"]] == [("C1", "t2", "T2")]
+    assert [(link["from"], link["to"]) for link in window["custody_chain"]["C1"]] == [(None, "t1"), ("t1", "t2")]
+    assert [e["type"] for e in window["events"]] == ["ChildTransferred", "IncidentOpened"]
+    assert get(tablet, "/api/v1/schools/S1/replay/incidents/nope").json()["code"] == "incident_not_found"
+    assert get(tablet, path, "teacher").status_code == 403
+    assert get(tablet, path, after=241).status_code == 422

@@ -175,6 +175,7 @@ def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
     handoff = Handoff(postgres_env(cli_env["HANDOFF_DATABASE_URL"]), secret_key=SECRET)
     teacher = Actor("teacher-1", Role.TEACHER, "demo-school", "demo-district")
     handoff.check_in(ctx(teacher, school="demo-school"), "C0001", "T01", None, None)
+    handoff.open_incident(ctx(teacher, school="demo-school"), "injury", ["C0001"], [], "Fell", "inj-1")
     today = handoff.school("demo-school").service_day(handoff.clock()).isoformat()
     bundle = tmp_path / "bundle"
     output = run(
@@ -211,6 +212,15 @@ def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
     )
     assert offline == online, "the bundle alone replays to the same state as the school's server"
     assert [child["child_id"] for child in json.loads(offline)["children"]] == ["C0001"]
+    incident = ["replay", "incident", "--school", "demo-school", "inj-1"]
+    window = json.loads(run(cli_env, *incident))
+    nowhere = {**cli_env, "HANDOFF_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    offline_window = json.loads(run(nowhere, *incident, "--bundle", str(bundle)))
+    for replayed in (window, offline_window):  # positions offline are positions in the bundle
+        [event.pop("position") for event in replayed["events"]]
+    assert offline_window == window, "the bundle alone replays the incident as the school's server does"
+    assert [(c["child_id"], c["custodian_id"]) for c in window["at_opening"]] == [("C0001", "teacher-1")]
+    assert [e["type"] for e in window["events"]] == ["ChildCheckedIn", "IncidentOpened"]
     district = tmp_path / "district"
     run(
         cli_env,

@@ -12,6 +12,7 @@ import pytest
 
 from projections.log import EventLog
 from replay import state as replay
+from replay.incidents import incident_window
 from service.app import Handoff
 from service.views import custody_view
 from tests.support import ACTORS, AFTERNOON, CODES, OTHER_SCHOOL, SCHOOL, Clock, ctx, make_handoff, setup_school
@@ -172,3 +173,41 @@ def test_the_window_for_one_child_ends_at_the_release(afternoon: Afternoon) -> N
     assert [e["type"] for e in events] == ["GuardianAndChildConfirmed", "ChildReleased"]
     assert events[-1]["chain"] == {"from": "t2", "to": "G1"}
     assert replay.window(afternoon.log, SCHOOL, minute(25), 4, 0, child_id="C2") == []
+
+
+def test_the_window_around_an_incident_has_its_records_the_custody_at_opening_and_the_chain(
+    afternoon: Afternoon,
+) -> None:
+    """A missing-child incident for C1 at +12 (with t2 in T2 since +10), C2 linked at +15, resolved at +22."""
+    h, clock = afternoon.handoff, afternoon.clock
+    clock.now = minute(12)
+    h.open_incident(ctx("teacher2"), "missing_child", ["C1"], ["t2"], "Not at T2", "m-1")
+    clock.now = minute(15)
+    h.link_to_incident(ctx("duty_leader"), "m-1", ["C2"], [])
+    clock.now = minute(22)
+    h.resolve_incident(ctx("duty_leader"), "m-1", "Found at the gate with G1")
+    window = incident_window(afternoon.log, SCHOOL, "m-1", before=5, after=1)
+    assert window is not None
+    assert (window["from"], window["to"]) == (minute(7), minute(23))
+    assert window["incident"]["children"] == ["C1", "C2"]
+    assert window["incident"]["outcome"] == "Found at the gate with G1"
+    at_opening = {
+        row["child_id"]: (row["status"], row["custodian_id"], row["place_code"]) for row in window["at_opening"]
+    }
+    assert at_opening == {"C1": ("in_care", "t2", "T2"), "C2": ("in_care", "t1", "T1")}
+    assert [(link["type"], link["from"], link["to"]) for link in window["custody_chain"]["C1"]] == [
+        ("ChildCheckedIn", None, "t1"),
+        ("ChildTransferred", "t1", "t2"),
+    ]  # the release at +25 is after the window's end
+    assert [(e["record"], e["type"], e["child_id"]) for e in window["events"]] == [
+        ("custody", "ChildTransferred", "C1"),
+        ("incident", "IncidentOpened", None),
+        ("incident", "IncidentLinked", None),
+        ("custody", "GuardianArrived", "C1"),
+        ("custody", "GuardianAndChildConfirmed", "C1"),
+        ("incident", "IncidentResolved", None),
+    ]
+    times = [e["server_time"] for e in window["events"]]
+    assert times == sorted(times)
+    assert incident_window(afternoon.log, SCHOOL, "nope", 5, 5) is None
+    assert incident_window(afternoon.log, OTHER_SCHOOL, "m-1", 5, 5) is None
