@@ -23,6 +23,7 @@ const current = requireSession();
 const INCIDENT_KINDS = ["missing_child", "injury", "illness", "guardian_unreachable", "late_pickup", "other"];
 const TOTALS = ["expected", "in_care", "guardian_arrived", "confirmed", "released", "absent", "expected_not_seen", "waiting_after_batch"];
 const EMERGENCY_POLL_MS = 3000;
+const EXTRAS_POLL_MS = 15000; // incidents change without changing occupancy, so the stream does not announce them
 const state = { card: null, snapshot: null, awaiting: [], incidents: [], series: null, liveState: "reconnecting" };
 
 function path(suffix) {
@@ -312,6 +313,7 @@ async function start() {
   }
   renderAll();
   setInterval(refreshMode, EMERGENCY_POLL_MS);
+  setInterval(refreshExtras, EXTRAS_POLL_MS);
   followLive(path("live"), current.token, onSnapshot, (liveState) => {
     state.liveState = liveState;
     renderLiveState();
