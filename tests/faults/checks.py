@@ -1,0 +1,136 @@
+"""What must hold after any fault, checked over every event in the store and every view row.
+
+- every acknowledged command is stored exactly once: one answer under its key, and exactly the events it answered;
+- nothing unacknowledged is half-applied: a command without a 200 answer left no event at all;
+- every stream's versions run 1, 2, 3, … with no gap; every answer's events are all there (no partial command);
+- every child's day holds the whole handoff, each step exactly once, in order;
+- the live views equal a fresh blue/green rebuild from the log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from events.custody import CustodyEvent
+from events.envelope import HandoffEvent
+from events.idempotency import CommandAnswered
+from service.app import Handoff
+from tests.faults.harness import STEPS, Command
+from tests.faults.school import SCHOOL
+from tests.integration.test_projector import assert_views_equal_rebuild, positions_or_empty, project_once, wait_until
+
+PAGE = 5000
+
+
+@dataclass
+class Tally:
+    """What one fault test did, for the closing summary."""
+
+    requests: int = 0
+    faults: int = 0
+    events: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def every_event(handoff: Handoff) -> list[HandoffEvent]:
+    found: list[HandoffEvent] = []
+    start = 1
+    while True:
+        page = handoff.recorder.select_notifications(start, PAGE)
+        found += [handoff.mapper.to_domain_event(n) for n in page]  # type: ignore[misc]
+        if len(page) < PAGE:
+            return found
+        start = page[-1].id + 1
+
+
+def check_every_event(handoff: Handoff, commands: Sequence[Command], children: Sequence[str]) -> int:
+    """Check the invariants over the whole store; return the number of events checked."""
+    events = every_event(handoff)
+    problems = [*_streams_without_gaps(events), *_partial_commands(events), *_commands_against_log(commands, events)]
+    problems += _handoffs_complete(events, children)
+    assert not problems, f"{len(problems)} problem(s), the first ones: {problems[:10]}"
+    return len(events)
+
+
+def _streams_without_gaps(events: Sequence[HandoffEvent]) -> list[str]:
+    versions: dict[UUID, list[int]] = defaultdict(list)
+    for event in events:
+        versions[event.originator_id].append(event.originator_version)
+    return [f"stream {s} has versions {v}" for s, v in versions.items() if sorted(v) != list(range(1, len(v) + 1))]
+
+
+def _by_key(events: Sequence[HandoffEvent]) -> dict[tuple[str, str], list[HandoffEvent]]:
+    grouped: dict[tuple[str, str], list[HandoffEvent]] = defaultdict(list)
+    for event in events:
+        grouped[(event.school_id, event.idempotency_key)].append(event)
+    return grouped
+
+
+def _partial_commands(events: Sequence[HandoffEvent]) -> list[str]:
+    """Every stored custody answer names the events its command recorded; exactly those must be stored with it."""
+    problems = []
+    for key, group in _by_key(events).items():
+        answers = [e for e in group if isinstance(e, CommandAnswered)]
+        recorded = [type(e).__name__ for e in group if isinstance(e, CustodyEvent)]
+        if len(answers) > 1:
+            problems.append(f"{key}: {len(answers)} answers")
+        elif answers and "recorded" in answers[0].response and answers[0].response["recorded"] != recorded:
+            problems.append(f"{key}: answered {answers[0].response['recorded']} but stored {recorded}")
+        elif recorded and not answers:
+            problems.append(f"{key}: custody events {recorded} without their answer")
+    return problems
+
+
+def _commands_against_log(commands: Sequence[Command], events: Sequence[HandoffEvent]) -> list[str]:
+    grouped = _by_key(events)
+    problems = []
+    for command in commands:
+        stored = grouped.get((SCHOOL, command.key), [])
+        if not command.acknowledged:
+            problems.append(f"{command.key} {command.path}: answered {command.status} {command.answer}")
+            if stored:
+                problems.append(f"{command.key}: not acknowledged, yet {len(stored)} event(s) stored")
+            continue
+        answers = [e for e in stored if isinstance(e, CommandAnswered)]
+        recorded = [type(e).__name__ for e in stored if not isinstance(e, CommandAnswered)]
+        assert command.answer is not None
+        if len(answers) != 1 or recorded != command.answer["recorded"]:
+            problems.append(f"{command.key}: acknowledged {command.answer['recorded']}, stored {recorded} {answers}")
+    return problems
+
+
+def _handoffs_complete(events: Sequence[HandoffEvent], children: Sequence[str]) -> list[str]:
+    days: dict[str, list[str]] = defaultdict(list)
+    for event in events:
+        if isinstance(event, CustodyEvent):
+            days[event.child_id].append(type(event).__name__)
+    return [f"{child}: {days[child]}" for child in children if tuple(days[child]) != STEPS]
+
+
+def check_views(handoff: Handoff, url: str, stop_writers: Callable[[], None], timeout: float = 60.0) -> None:
+    """The server's projector catches up with every event there was when the load ended; then, with the server
+    stopped (its policies and notifier keep appending events while it runs), every live view equals a fresh
+    rebuild from the log."""
+    head = handoff.recorder.max_notification_id() or 0
+    wait_until(lambda: min(positions_or_empty(url).values(), default=0) >= head, timeout=timeout)
+    stop_writers()
+    project_once(url, handoff)
+    assert_views_equal_rebuild(url, handoff)
+
+
+def summary(tallies: dict[str, Tally]) -> list[Any]:
+    total = Tally()
+    lines = []
+    for name, tally in tallies.items():
+        total.requests, total.faults, total.events = (
+            total.requests + tally.requests,
+            total.faults + tally.faults,
+            total.events + tally.events,
+        )
+        extra = f" ({'; '.join(tally.notes)})" if tally.notes else ""
+        lines.append(f"{name}: {tally.requests} requests, {tally.faults} faults, {tally.events} events checked{extra}")
+    lines.append(f"total: {total.requests} requests, {total.faults} faults injected, {total.events} events checked")
+    return lines
