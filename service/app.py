@@ -31,7 +31,7 @@ from service.context import Actor, CommandContext
 from service.enrolment import EnrolmentCommands
 from service.incidents import IncidentCommands
 from service.outbox import OutboxCommands
-from service.personal_data import KeyStore, MemoryKeyStore, PersonalData
+from service.personal_data import KeyStore, MemoryKeyStore, PersonalData, PostgresKeyStore
 from service.planning import PlanningCommands
 from service.roster_import import RosterImport
 from service.views import custody_view
@@ -83,6 +83,12 @@ class Handoff(
         self.secret_key = secret_key.encode()
         self.clock = clock
         self.personal = PersonalData(keys or MemoryKeyStore())
+
+    def close(self) -> None:
+        """Close the event store's connections, and the key store's when it has its own."""
+        super().close()
+        if isinstance(self.personal.keys, PostgresKeyStore):
+            self.personal.keys.close()
 
     # Custody commands
 
