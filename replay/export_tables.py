@@ -6,6 +6,9 @@ fields open only through `names` (export_bundle passes it only when not pseudony
 the chosen days). Pseudonymised copies drop command answers' response and request fingerprint and photo references
 (all can reveal ids). Free text (reasons) is copied as written.
 
+incidents.csv has one row per incident opened on a day in range, with the children linked later and its resolution
+(when it came within the events exported); the incident's id is a record pseudonym, as in the events' copies.
+
 CSV files have ONE header row of "中文 (English)" labels (every tool reads them as plain one-header CSV), in UTF-8
 with a byte-order mark (Excel and WPS need it). Times are the school's local time (HH:MM:SS), days service days. The
 tables come from the in-range events, never from views; a correction (CustodyCorrected) drops the row of the record
@@ -34,6 +37,7 @@ from typing import Any
 from uuid import UUID
 
 from events.custody import ChildCheckedIn, ChildMarkedAbsent, ChildReleased, CustodyCorrected, ReleaseRefused
+from events.incidents import IncidentLinked, IncidentOpened, IncidentResolved
 
 SEALED, ERASED = "[sealed 已加密]", "已删除 (erased)"
 KINDS = dict.fromkeys(["child_id", "children", "expected", "present", "missing", "extra"], "child")
@@ -41,9 +45,14 @@ PERSON = "guardian_id person_id signed_by authorised_guardians arrived_guardians
 KINDS |= dict.fromkeys(PERSON.split(), "person")
 STAFF = "actor_id staff_id custodian_id from_custodian_id to_custodian_id handed_over_by witness_id teacher_id staff"
 KINDS |= dict.fromkeys([*STAFF.split(), "homeroom_teacher_id", "duty_leaders", "guards", "requested_by"], "staff")
-PREFIX, NOT_PERSONAL = {"child": "C-", "person": "G-", "staff": "S-"}, {"system"}
+KINDS |= {"guardians": "person", "incident_id": "record", "message_id": "record"}
+PREFIX = {"child": "C-", "person": "G-", "staff": "S-", "record": "R-"}
+NOT_PERSONAL = {"system", "policy", "policies", "notifier", "cli"}
 OMITTED = {"originator_id", "originator_version", "timestamp", "idempotency_key"}
-OMITTED_IF_PSEUDONYMISED = {"response", "request_fingerprint", "photo_ref"}
+OMITTED_IF_PSEUDONYMISED = {"response", "request_fingerprint", "photo_ref", "source", "about", "facts"}
+"""Dropped from pseudonymised copies: they can name ids (a source or `about` names a stream, which a child's id and
+day give away; facts name a guardian); incident and message ids, which a policy derives from such streams or from a
+child's id, are shown as record pseudonyms ("R-")."""
 Row = list[Any]
 Key = tuple[str, str, str]  # school, service day, child
 Names = Callable[[str, str, str], "dict[str, Any] | None"]
@@ -55,6 +64,17 @@ HEAD = ["学校 (school)", "日期 (day)", "学生 (child)"]
 ATTENDANCE = [*HEAD, "出勤 (status)", "签到时间 (checked in at)", "离校时间 (released at)", "离校方式 (released how)"]
 RELEASES = [*HEAD, "时间 (time)", "接走人 (to guardian/self)", "交出教师 (by staff)", "授权版本 (auth. version)"]
 REFUSALS = [*HEAD, "时间 (time)", "来人 (person)", "环节 (stage)", "原因 (reason)"]
+INCIDENTS = [
+    "学校 (school)",
+    "日期 (day)",
+    "事件 (incident)",
+    "类型 (kind)",
+    "开始时间 (opened at)",
+    "涉及学生 (children)",
+    "状态 (status)",
+    "结束时间 (resolved at)",
+    "结果 (outcome)",
+]
 
 
 class Pseudonyms:
@@ -115,13 +135,37 @@ class ChildDay:
 
 
 def write_tables(out: Path, events: Iterable[tuple[Any, tzinfo]], alias: Pseudonyms) -> dict[str, int]:
-    """attendance.csv, releases.csv, refusals.csv and attendance.edfi.json from in-range events in log order."""
-    days, releases, refusals = _tabulate(events, alias)
+    """attendance.csv, releases.csv, refusals.csv, incidents.csv and attendance.edfi.json from in-range events in
+    log order."""
+    in_range = list(events)
+    days, releases, refusals = _tabulate(in_range, alias)
+    incidents = _incidents(in_range, alias)
     _write_csv(out / "attendance.csv", ATTENDANCE, [day.row() for day in days])
     _write_csv(out / "releases.csv", RELEASES, releases)
     _write_csv(out / "refusals.csv", REFUSALS, refusals)
+    _write_csv(out / "incidents.csv", INCIDENTS, incidents)
     write_json(out / "attendance.edfi.json", [edfi_record(day) for day in days])
-    return {"attendance": len(days), "releases": len(releases), "refusals": len(refusals), "edfi_records": len(days)}
+    counts = {"attendance": len(days), "releases": len(releases), "refusals": len(refusals)}
+    return counts | {"incidents": len(incidents), "edfi_records": len(days)}
+
+
+def _incidents(events: Iterable[tuple[Any, tzinfo]], alias: Pseudonyms) -> list[Row]:
+    """A row of incidents.csv per incident opened in range: children linked later included, resolution if any."""
+    rows: dict[tuple[str, str], Row] = {}
+    for event, zone in events:
+        school = event.school_id
+        key = (school, getattr(event, "incident_id", ""))
+        if isinstance(event, IncidentOpened):
+            opened = _local(event.timestamp, zone)
+            incident = alias("record", school, event.incident_id)
+            rows[key] = [school, event.service_day, incident, event.kind, opened, [], "open", "", ""]
+        if key not in rows:
+            continue
+        if isinstance(event, (IncidentOpened, IncidentLinked)):
+            rows[key][5] += [alias("child", school, child) for child in event.children]
+        elif isinstance(event, IncidentResolved):
+            rows[key][6:] = ["resolved", _local(event.timestamp, zone), event.outcome]
+    return [[*row[:5], ";".join(row[5]), *row[6:]] for row in rows.values()]
 
 
 def _tabulate(events: Iterable[tuple[Any, tzinfo]], alias: Pseudonyms) -> tuple[list[ChildDay], list[Row], list[Row]]:

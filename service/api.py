@@ -19,6 +19,7 @@ from service.queries import Views
 from service.readside import ReadSide
 from service.routes import child
 from service.routes_enrolment import enrolment, planning
+from service.routes_exports import exports
 from service.routes_incidents import headcounts, incidents
 from service.routes_replay import replay
 from service.routes_ui import mount_ui
@@ -48,6 +49,7 @@ def create_app(handoff: Handoff, read: ReadSide | None = None, watcher: ViewWatc
     api.include_router(views)
     api.include_router(district_views)
     api.include_router(replay)
+    api.include_router(exports)
     api.include_router(ui_data)
     mount_ui(api)
     api.add_exception_handler(DomainError, domain_error)

@@ -18,6 +18,7 @@ from projections.registry import READ_MODELS
 from service import cli_audit, cli_incidents, cli_school
 from service.app import Handoff
 from service.cli_replay import replay_app
+from service.exports import Exporter
 from service.notifier import Notifier, adapter_from
 from service.policies import PolicyFollower
 from service.readside import ReadSide
@@ -27,6 +28,7 @@ from service.runtime import (
     opened,
     projector_supervisor,
     read_stack,
+    signing_key,
 )
 from service.seed import DemoSeed, context, seed_demo
 from service.settings import Settings
@@ -70,6 +72,7 @@ def serve(
             _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
         views = read_stack(handoff, url, settings, with_projector=projector)
         api = create_app(handoff, views.read if views else None, views.watcher if views else None)
+        api.state.exporter = Exporter(handoff, url, signing_key(settings)) if url else None
         address = f"http://{host or settings.host}:{port or settings.port}"
         typer.echo(f"\nHandoff is running at {address}  (API docs: {address}/docs)\n")
         uvicorn.run(api, host=host or settings.host, port=port or settings.port, log_level="info")

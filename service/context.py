@@ -65,6 +65,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "queue_messages": frozenset({Role.ADMIN}),
     "deliver_messages": frozenset({Role.ADMIN}),
     "read_messages": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
+    # An audit export: a school admin for their school, a regulator for the schools of their district.
+    "export_audit": frozenset({Role.ADMIN, Role.REGULATOR}),
 }
 """Which roles may do what. Every service method checks it; routes never do."""
 
@@ -103,6 +105,7 @@ ACTION_WORDS = {
     "queue_messages": "queue messages to guardians",
     "deliver_messages": "record the delivery of messages to guardians",
     "read_messages": "see the messages to guardians and how their delivery went",
+    "export_audit": "export the audit trail",
 }
 
 

@@ -33,6 +33,7 @@ from replay.export import ExportSummary, export_bundle
 from replay.export_tables import (
     ATTENDANCE,
     ERASED,
+    INCIDENTS,
     KINDS,
     OMITTED,
     OMITTED_IF_PSEUDONYMISED,
@@ -52,6 +53,7 @@ VERIFIER = Path(__file__).resolve().parents[2] / "replay" / "verify_bundle_stand
 # Every id the afternoon uses: children, guardians and the stranger, staff. Not inside longer words or hex.
 REAL_IDS = re.compile(r"(?<![0-9A-Za-z])(?:C[1-4]|G[1259]|X9|[tgdah][12])(?![0-9A-Za-z])")
 PSEUDONYM = re.compile(r"[CGS]-[0-9a-f]{12}")
+RECORD = re.compile(r"R-[0-9a-f]{12}")
 # Stored fields reviewed as holding no id of a person (codes, times, flags, labels, hashes, free text, sealed data).
 PLAIN = set(
     "actor_role approved authorisation_version batch_code child_recognised_guardian class_code days device_id"
@@ -62,22 +64,27 @@ PLAIN = set(
     " time_zone to_place_code token_hash token_id valid_from valid_until venue verification voids_type voids_version"
     " weekdays day_from day_to pseudonymised roots schools"
     " incident_id summary source note channel reached to outcome wrong_codes findings all_well emergency"
-    " reunification_point".split()
+    " reunification_point attempt attempts error next_attempt_at clock_skew_seconds".split()
 )
 
 
 def afternoons(h: Handoff) -> dict[date, list[tuple[str, Callable[[], Any]]]]:
-    """Day 1: C1 handed to G1 after a stranger (X9) is refused, C2 leaves alone. Day 2: C2 is checked in by mistake,
+    """Day 1: C1 handed to G1 after a stranger (X9) is refused (an incident, C2 linked, resolved), C2 leaves alone,
+    an incident with an id that names C2 is opened. Day 2: C2 is checked in by mistake,
     corrected, then marked absent; C1 goes with G2 (a refusal and a confirmation entered too early are corrected)."""
     return {
         DAY1: [
             ("16:30", lambda: h.check_in(ctx(), "C1", "T1", None, "h1")),
             ("16:32", lambda: h.check_in(ctx("teacher2"), "C2", "T2", None, None)),
             ("16:45", lambda: h.register_arrival(ctx("gate"), "C1", "X9", "id_document", None)),
+            ("16:46", lambda: h.open_incident(ctx("gate"), "unauthorised_pickup_attempt", ["C1"], [], "X", "x-1")),
+            ("16:47", lambda: h.link_to_incident(ctx("duty_leader"), "x-1", ["C2"], [])),
             ("16:50", lambda: h.register_arrival(ctx("gate"), "C1", "G1", "pickup_code", "1234")),
             ("16:52", lambda: h.confirm(ctx(), "C1", "G1", True, True)),
             ("16:55", lambda: h.release(ctx(), "C1", "G1")),
+            ("17:00", lambda: h.resolve_incident(ctx("duty_leader"), "x-1", "Stranger left")),
             ("17:05", lambda: h.release(ctx("teacher2"), "C2", None)),
+            ("17:06", lambda: h.open_incident(ctx("teacher2"), "other", [], [], "Lights out in T2", "late-S1-C2-d1")),
         ],
         DAY2: [
             ("16:29", lambda: h.check_in(ctx(), "C2", "T1", None, None)),
@@ -180,7 +187,7 @@ def test_the_bundle_verifies_and_a_changed_byte_does_not(world: World, tmp_path:
         "proofs.json",
         "verify.py",
         "manifest.json",
-    } | {"attendance.csv", "releases.csv", "refusals.csv", "attendance.edfi.json"}
+    } | {"attendance.csv", "releases.csv", "refusals.csv", "incidents.csv", "attendance.edfi.json"}
     assert (bundle / "verify.py").read_bytes() == VERIFIER.read_bytes()
     newest = max(world.checkpoints, key=lambda c: c.tree_size)
     assert summary.tree_sizes == {SCHOOL: newest.tree_size} and summary.roots == {SCHOOL: newest.root_hex}
@@ -267,7 +274,22 @@ def test_the_tables_match_the_afternoons(world: World, tmp_path: Path) -> None:
         REFUSALS,
         [SCHOOL, day1, c1, "16:45:00", x9, "arrival", "guardian_not_authorised"],
     ]
-    assert summary.counts == {"attendance": 4, "releases": 3, "refusals": 1, "edfi_records": 4}
+    incidents = table(bundle, "incidents.csv")
+    assert incidents[0] == INCIDENTS and all(RECORD.fullmatch(row[2]) for row in incidents[1:])
+    assert [row[:2] + row[3:] for row in incidents[1:]] == [
+        [
+            SCHOOL,
+            day1,
+            "unauthorised_pickup_attempt",
+            "16:46:00",
+            f"{c1};{c2}",
+            "resolved",
+            "17:00:00",
+            "Stranger left",
+        ],  # noqa: E501
+        [SCHOOL, day1, "other", "17:06:00", "", "open", "", ""],
+    ]
+    assert summary.counts == {"attendance": 4, "releases": 3, "refusals": 1, "incidents": 2, "edfi_records": 4}
     assert (bundle / "attendance.csv").read_bytes().startswith("\ufeff学校 (school)".encode())
 
 

@@ -1,0 +1,118 @@
+"""Audit exports over HTTP on PostgreSQL: a school admin or the district's regulator downloads a zipped bundle that
+verifies on its own; every export is recorded as a disclosure, and refusals record nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+import zipfile
+from collections.abc import Iterator
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx2 import Response
+
+from events.audit import AuditExportMade
+from replay.checkpoints import load_or_create_signing_key
+from replay.verify import verify_bundle
+from service.api import create_app
+from service.app import Handoff
+from service.exports import Exporter
+from service.settings import postgres_env
+from tests.api.conftest import two_schools_with_tokens
+from tests.support import Clock, ctx, make_handoff
+
+BODY = {
+    "device_id": "laptop-1",
+    "device_time": "2026-11-30T18:00:00+08:00",
+    "day_from": "2026-11-30",
+    "day_to": "2026-11-30",
+    "reason": "督导检查 inspection",
+}
+
+
+class Desk:
+    def __init__(self, handoff: Handoff, url: str, key_file: Path) -> None:
+        self.handoff = handoff
+        self.tokens = two_schools_with_tokens(handoff)
+        api = create_app(handoff)
+        api.state.exporter = Exporter(handoff, url, load_or_create_signing_key(key_file))
+        self.client = TestClient(api)
+
+    def export(self, who: str, path: str = "/api/v1/schools/S1/exports", **body: object) -> Response:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}", "Idempotency-Key": uuid.uuid4().hex}
+        return self.client.post(path, json={**BODY, **body}, headers=headers)
+
+    def disclosures(self) -> list[AuditExportMade]:
+        rows = self.handoff.recorder.select_notifications(1, 10_000, topics=["events.audit:AuditExportMade"])
+        return [self.handoff.mapper.to_domain_event(row) for row in rows]
+
+
+@pytest.fixture
+def desk(fresh_postgres_url: str, tmp_path: Path) -> Iterator[Desk]:
+    handoff = make_handoff(postgres_env(fresh_postgres_url), Clock())
+    found = Desk(handoff, fresh_postgres_url, tmp_path / "key.pem")
+    handoff.check_in(ctx(), "C1", "T1", None, None)
+    yield found
+    handoff.close()
+
+
+def unzip(response: Response, folder: Path) -> Path:
+    with zipfile.ZipFile(BytesIO(response.content)) as archive:
+        archive.extractall(folder)
+    return folder
+
+
+def test_the_regulator_downloads_a_district_bundle_that_verifies_alone(desk: Desk, tmp_path: Path) -> None:
+    answer = desk.export("regulator", "/api/v1/districts/D1/exports", requested_by="inspector-7")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/zip"
+    bundle = unzip(answer, tmp_path / "bundle")
+    assert verify_bundle(bundle).ok
+    standalone = subprocess.run(
+        [sys.executable, str(bundle / "verify.py"), str(bundle)], capture_output=True, text=True, check=False
+    )
+    assert standalone.returncode == 0, standalone.stdout + standalone.stderr
+    (made,) = desk.disclosures()
+    assert (made.actor_id, made.actor_role, made.device_id) == ("r1", "regulator", "laptop-1")
+    assert (made.schools, made.requested_by, made.pseudonymised) == (["S1", "S2"], "inspector-7", True)
+    assert made.reason == "督导检查 inspection" and made.idempotency_key
+
+
+def test_a_school_admin_exports_their_school_and_may_ask_for_names(desk: Desk, tmp_path: Path) -> None:
+    answer = desk.export("admin", with_names=True)
+    assert answer.status_code == 200, answer.text
+    assert verify_bundle(unzip(answer, tmp_path / "named")).ok
+    (made,) = desk.disclosures()
+    assert (made.schools, made.pseudonymised, made.requested_by) == (["S1"], False, "a1")
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "body", "status", "code"),
+    [
+        ("teacher", "/api/v1/schools/S1/exports", {}, 403, "role_not_allowed"),
+        ("duty_leader", "/api/v1/schools/S1/exports", {}, 403, "role_not_allowed"),
+        ("admin", "/api/v1/schools/S2/exports", {}, 403, "other_school"),
+        ("regulator", "/api/v1/schools/S1/exports", {"with_names": True}, 403, "names_not_allowed"),
+        ("regulator", "/api/v1/districts/D9/exports", {}, 403, "other_school"),
+        ("admin", "/api/v1/schools/S1/exports", {"day_to": "2026-11-01"}, 422, "bad_export_range"),
+        ("admin", "/api/v1/schools/S1/exports", {"reason": ""}, 422, "invalid_request"),
+    ],
+)
+def test_refused_exports_record_nothing(desk: Desk, who: str, path: str, body: dict, status: int, code: str) -> None:
+    answer = desk.export(who, path, **body)
+    assert (answer.status_code, answer.json()["code"]) == (status, code), answer.text
+    assert answer.json()["message"]
+    assert desk.disclosures() == []
+
+
+def test_without_the_postgres_store_exports_are_unavailable() -> None:
+    handoff = make_handoff()
+    tokens = two_schools_with_tokens(handoff)
+    client = TestClient(create_app(handoff))
+    headers = {"Authorization": f"Bearer {tokens['admin']}", "Idempotency-Key": uuid.uuid4().hex}
+    answer = client.post("/api/v1/schools/S1/exports", json=BODY, headers=headers)
+    assert (answer.status_code, answer.json()["code"]) == (503, "exports_not_available")
