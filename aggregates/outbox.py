@@ -19,7 +19,7 @@ from events.notifications import (
     GuardianMessageQueued,
 )
 
-MESSAGE_KINDS = ("guardian_arrived", "child_released", "incident_opened")
+MESSAGE_KINDS = ("guardian_arrived", "child_released", "incident_opened", "emergency")
 RETRY_FIRST = timedelta(seconds=5)
 RETRY_CAP = timedelta(minutes=5)
 

@@ -21,7 +21,7 @@ class GuardianMessageQueued(GuardianMessageEvent):
     """A message to a child's guardians is waiting in the outbox."""
 
     kind: str
-    """guardian_arrived, child_released or incident_opened."""
+    """guardian_arrived, child_released, incident_opened or emergency (the school entered emergency mode)."""
     child_id: str
     guardians: list[str]
     """The recipients: the guardians authorised to collect the child that day."""

@@ -36,6 +36,11 @@ TEXT = {
         "zh-CN": "{school}：{child} 已于 {time} 按约定自行离校。",
         "en": "{school}: {child} left alone at {time}, as agreed.",
     },
+    "emergency": {
+        "zh-CN": "{school}：学校于 {time} 启动应急预案。{child} 在老师看护下，请到 {point} 接孩子，并带好接送凭证。",
+        "en": "{school}: the school entered emergency mode at {time}. {child} is with a teacher; "
+        "collect them at {point} and bring your pickup code.",
+    },
     "incident_opened": {
         "zh-CN": "{school}：{time} 有一起与 {child} 有关的事件（{incident_kind}），学校正在处理，请留意来电。",
         "en": "{school}: at {time} an incident ({incident_kind}) involving {child} was opened; "
@@ -101,6 +106,7 @@ class OutboxCommands:
             "guardian": facts.get("guardian_id", ""),
             "time": local,
             "incident_kind": facts.get("incident_kind", ""),
+            "point": facts.get("reunification_point", ""),
         }
         return {language: text.format(**words) for language, text in TEXT[template].items()}
 

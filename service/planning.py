@@ -4,10 +4,11 @@ class), the service day's opening with its duty rota and its closing, and the co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
+from aggregates import custody
 from aggregates import school as school_rules
 from aggregates import service_day as day_rules
 from aggregates import temporary_class as class_rules
@@ -54,13 +55,21 @@ class PlanningCommands:
     def service_day_state(self: Handoff, school_id: str, day: date) -> ServiceDay:
         return self._get(ServiceDay.of(school_id, day).id, day_rules.project) or ServiceDay.of(school_id, day)
 
-    def in_care(self: Handoff, school_id: str, day: date) -> list[Custody]:
-        """Every child in care now on that service day, from the custody streams of the term's applicants."""
+    def in_care(self: Handoff, school_id: str, day: date, at: datetime | None = None) -> list[Custody]:
+        """Every child in care on that service day, now or as it stood at the server instant `at`, from the custody
+        streams of the term's applicants."""
         term = self.school(school_id).term_on(day)
-        states = [
-            self.custody(school_id, child, day) for child in self.term_applicants(school_id, term.term_id).applicants
-        ]
+        children = self.term_applicants(school_id, term.term_id).applicants
+        if at is None:
+            states = [self.custody(school_id, child, day) for child in children]
+        else:
+            states = [self._custody_as_of(school_id, child, day, at) for child in children]
         return [state for state in states if state.status is Status.IN_CARE]
+
+    def _custody_as_of(self: Handoff, school_id: str, child_id: str, day: date, at: datetime) -> Custody:
+        recorded = self.events.get(custody.custody_id(school_id, child_id, day))
+        folded = [event for event in recorded if event.timestamp <= at]
+        return reduce(custody.evolve, folded, Custody.expected(school_id, child_id, day))
 
     def form_classes(
         self: Handoff, ctx: CommandContext, term_id: str, teachers: Sequence[str], venues: Sequence[str]

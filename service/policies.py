@@ -19,6 +19,7 @@ from aggregates.base import DomainError
 from aggregates.staff import Role
 from events.custody import ChildReleased, GuardianArrived, ReleaseRefused
 from events.incidents import HeadcountRecorded, IncidentOpened
+from events.planning import EmergencyModeEntered
 from projections.log import EventLog
 from replay.leaves import school_of
 from service.app import Handoff
@@ -33,6 +34,7 @@ HEADCOUNT_TOPIC = "events.incidents:HeadcountRecorded"
 RELEASE_TOPIC = "events.custody:ChildReleased"
 ARRIVAL_TOPIC = "events.custody:GuardianArrived"
 INCIDENT_TOPIC = "events.incidents:IncidentOpened"
+EMERGENCY_TOPIC = "events.planning:EmergencyModeEntered"
 SCHOOL_TOPIC = "events.school:SchoolRegistered"
 
 
@@ -141,6 +143,15 @@ def announce_incident(handoff: Handoff, event: IncidentOpened) -> None:
         _announce(handoff, event, "incident_opened", message_id, facts, child_id, day)
 
 
+def announce_emergency(handoff: Handoff, event: EmergencyModeEntered) -> None:
+    """Tell the guardians of every child in care when the school entered emergency mode where to collect them."""
+    day = date.fromisoformat(event.service_day)
+    facts = {"reunification_point": event.reunification_point, "at": event.timestamp.isoformat()}
+    for state in handoff.in_care(event.school_id, day, at=event.timestamp):
+        message_id = f"emergency-{event.originator_id.hex}-{event.originator_version}-{state.child_id}"
+        _announce(handoff, event, "emergency", message_id, facts, state.child_id, day)
+
+
 def _announce(
     handoff: Handoff,
     event: Any,
@@ -163,6 +174,7 @@ POLICIES: dict[str, list[Callable[[Handoff, Any], None]]] = {
     RELEASE_TOPIC: [release_resolves_late_pickup, announce_release],
     ARRIVAL_TOPIC: [announce_arrival],
     INCIDENT_TOPIC: [announce_incident],
+    EMERGENCY_TOPIC: [announce_emergency],
 }
 """The reactions to each event type, in order. Each is idempotent (its key comes from the event), so a reaction
 repeated after a crash records nothing twice."""

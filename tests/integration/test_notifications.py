@@ -180,7 +180,8 @@ def test_a_gateway_outage_delays_messages_but_loses_none(
         assert set(sent["text"]) == {"zh-CN", "en"} and sent["child_id"] in sent["text"]["en"]
     assert len(stored(h, GuardianMessageDeliveryFailed)) == 7
     assert sorted(d.attempts for d in stored(h, GuardianMessageDelivered)) == [2, 3, 3, 3]
-    release = h.message_view(ACTORS["admin"], "S1", next(m for m in queued if m.startswith("release-")))
+    c1_release = next(m for m in stored(h, GuardianMessageQueued) if (m.kind, m.child_id) == ("child_released", "C1"))
+    release = h.message_view(ACTORS["admin"], "S1", c1_release.message_id)
     assert release["status"] == "delivered" and "16:30" in release["text"]["zh-CN"]
 
 
@@ -199,3 +200,22 @@ def test_the_console_adapter_prints_references_and_wording(postgres_handoff: Han
     assert sorted(m["kind"] for m in lines) == ["child_released", "guardian_arrived", "incident_opened"]
     assert {m["school_id"] for m in lines} == {"S1"}
     assert {m["child_id"] for m in lines} == {"C1", "C2"}
+
+
+def test_emergency_mode_tells_the_guardians_of_every_child_in_care_at_that_moment(
+    postgres_handoff: Handoff, fresh_postgres_url: str, clock: Clock
+) -> None:
+    h, url = postgres_handoff, fresh_postgres_url
+    h.check_in(ctx(), "C2", "T1", None, None)
+    clock.now += timedelta(minutes=1)
+    handed_to_guardian(h)  # C1 checked in, G1 at the gate, confirmed
+    clock.now += timedelta(minutes=1)
+    h.enter_emergency(ctx("duty_leader"), "GATE", "fire alarm")
+    clock.now += timedelta(minutes=1)
+    h.release(ctx(), "C1", "G1")  # released before the policy runs: it was in care when the mode began
+    react(h, url)
+    react(h, url)
+    emergency = [m for m in stored(h, GuardianMessageQueued) if m.kind == "emergency"]
+    assert sorted((m.child_id, tuple(m.guardians)) for m in emergency) == [("C1", ("G1", "G2")), ("C2", ("G5",))]
+    text = h.message_text(h.guardian_message("S1", emergency[0].message_id))
+    assert "GATE" in text["zh-CN"] and "emergency mode at 16:32" in text["en"]
