@@ -78,6 +78,7 @@ class Worker:
                 while not self.stop.is_set():
                     projector.catch_up()
                     self.last_error = None
+                    self.backoff = 0.5  # back and working: the next outage starts the backoff again
                     if self._wait_for_commits(conn) and catalog.active_version(conn, self.model.name) != version:
                         return
             finally:

@@ -87,6 +87,18 @@ class Proxy:
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, name="proxy-accept", daemon=True).start()
 
+    def cut(self, application_prefix: str) -> int:
+        """Cut every open connection whose application name starts with the prefix; return how many."""
+        with self.lock:
+            chosen = [
+                link
+                for link in self.links
+                if not link.closed.is_set() and (link.application_name or "").startswith(application_prefix)
+            ]
+        for link in chosen:
+            link.cut()
+        return len(chosen)
+
     def close(self) -> None:
         self.listener.close()
         with self.lock:
