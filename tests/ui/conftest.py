@@ -4,6 +4,7 @@ with PostgreSQL and the projector. Never skipped: without Chromium the tests fai
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 import uuid
@@ -74,6 +75,12 @@ class UiServer:
     tokens: dict[str, str]
     handoff: Handoff
     clock: Clock
+    cable: Cable
+
+    @property
+    def tablet_url(self) -> str:
+        """The server as a tablet on the school network reaches it: through the cable."""
+        return f"http://127.0.0.1:{self.cable.port}"
 
     def post(self, child: str, path: str, body: dict[str, Any], who: str = "teacher", device: str = "tablet-other"):
         """A command about one child, sent by another tablet."""
@@ -106,6 +113,59 @@ class UiServer:
         self.post(child, "confirmation", confirmation, who)
 
 
+class Cable:
+    """A TCP forwarder between the browser and the server that the test can unplug: every connection, of the page
+    and of its service worker alike, then fails, as on a tablet whose Wi-Fi lost the school network. (Playwright's
+    own offline mode does not reach a page reloaded through its service worker.)"""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.plugged = True
+        self.connections: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def unplug(self) -> None:
+        with self.lock:
+            self.plugged = False
+            for connection in self.connections:
+                _close(connection)
+            self.connections.clear()
+
+    def plug(self) -> None:
+        self.plugged = True
+
+    def _accept(self) -> None:
+        while True:
+            client, _ = self.listener.accept()
+            if not self.plugged:
+                _close(client)
+                continue
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            with self.lock:
+                self.connections += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        _close(sink)
+
+
+def _close(connection: socket.socket) -> None:
+    try:
+        connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    connection.close()
+
+
 def add_named_children(handoff: Handoff) -> None:
     admin = ctx("admin").actor
     for child, (name, home_class, (first, second)) in NAMED_CHILDREN.items():
@@ -134,7 +194,7 @@ def ui_server(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
     while not server.started:
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    running = UiServer(f"http://127.0.0.1:{port}", tokens, handoff, clock)
+    running = UiServer(f"http://127.0.0.1:{port}", tokens, handoff, clock, Cable(port))
     _wait_for_views(running)
     yield running
     server.should_exit = True
@@ -154,9 +214,9 @@ def _wait_for_views(server: UiServer) -> None:
         time.sleep(0.05)
 
 
-def sign_in(page: Page, server: UiServer, who: str, where: str = "gate") -> None:
+def sign_in(page: Page, server: UiServer, who: str, where: str = "gate", url: str | None = None) -> None:
     """Sign in through the sign-in page, as a staff member would."""
-    page.goto(f"{server.url}/ui/")
+    page.goto(f"{url or server.url}/ui/")
     page.fill("#school", SCHOOL)
     page.fill("#token", server.tokens[who])
     page.click(f"#open-{where}")

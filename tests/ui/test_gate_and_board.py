@@ -10,6 +10,14 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.ui.conftest import TABLET, UiServer, at_shanghai, choose_child, shoot, sign_in
 
+WAIT_FOR_SERVICE_WORKER = """async () => {
+  await navigator.serviceWorker.ready;
+  while (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}"""
+"""Until the page is served by its service worker (a string predicate would need eval, which the CSP forbids)."""
+
 
 def test_a_full_handoff_from_check_in_to_release(page: Page, ui_server: UiServer) -> None:
     sign_in(page, ui_server, "teacher")
@@ -66,11 +74,12 @@ def test_a_wrong_pickup_code_is_refused_in_plain_words(page: Page, ui_server: Ui
 
 def test_the_offline_queue_is_kept_over_a_reload_and_replayed_in_order(page: Page, ui_server: UiServer) -> None:
     ui_server.hand_to_guardian("C13")
-    sign_in(page, ui_server, "teacher")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    sign_in(page, ui_server, "teacher", url=ui_server.tablet_url)
+    page.evaluate(WAIT_FOR_SERVICE_WORKER)
     choose_child(page, "C1", "C15")
     choose_child(page, "C1", "C13")
 
+    ui_server.cable.unplug()
     page.context.set_offline(True)
     expect(page.locator("#network")).to_have_text("离线")
     page.click('#results button[data-child="C13"]')
@@ -87,8 +96,9 @@ def test_the_offline_queue_is_kept_over_a_reload_and_replayed_in_order(page: Pag
     expect(page.locator("#queue li.pending")).to_have_count(2)
 
     ui_server.post("C13", "release", {"guardian_id": "C13A"}, who="duty_leader", device="tablet-2")
+    ui_server.cable.plug()
     page.context.set_offline(False)
-    expect(page.locator("#queue li.pending")).to_have_count(0)
+    expect(page.locator("#queue li.pending")).to_have_count(0, timeout=10_000)
     done = page.locator('#queue li[data-state="done"]')
     expect(done).to_have_count(1)
     expect(done).to_contain_text("签到 · C15")
@@ -105,6 +115,7 @@ def test_the_board_shows_an_action_on_another_tablet_within_a_second(browser: Br
     gate = browser.new_context(viewport=TABLET).new_page()
     sign_in(board, ui_server, "duty_leader", "board")
     expect(board.locator("#live-state")).to_have_text("实时")
+    expect(board.locator("#total-in_care")).not_to_have_text("–")
     before = int(board.locator("#total-in_care").inner_text())
     sign_in(gate, ui_server, "teacher")
     choose_child(gate, "杨帆", "C16")
@@ -182,3 +193,14 @@ def test_screenshots_of_the_gate_and_the_board_in_both_languages(browser: Browse
             context.close()
     finally:
         clock.now = at_shanghai(16, 30)
+
+
+def test_a_wrong_token_is_refused_at_sign_in_in_plain_words(page: Page, ui_server: UiServer) -> None:
+    page.goto(f"{ui_server.url}/ui/")
+    page.fill("#school", "S1")
+    page.fill("#token", "hs1.not.a.token")
+    page.click("#open-gate")
+    expect(page.locator("#signin-message")).to_have_text(
+        "无法登录：令牌无效（未知、已撤销或已过期）。请向学校管理员申请新令牌。"
+    )
+    assert page.url.endswith("/ui/")

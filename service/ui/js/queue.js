@@ -47,13 +47,15 @@ export class ActionQueue {
     this.save();
   }
 
-  /** Send every waiting action in order; stop at the first that cannot reach the server. */
-  flush() {
-    if (!this.sending) {
-      this.sending = this.sendAll().finally(() => {
-        this.sending = null;
-      });
+  /** Send every waiting action in order; stop at the first that cannot reach the server. A call during a round
+   * waits for it, then starts a round of its own, so that an action added meanwhile is not left behind. */
+  async flush() {
+    while (this.sending) {
+      await this.sending;
     }
+    this.sending = this.sendAll().finally(() => {
+      this.sending = null;
+    });
     return this.sending;
   }
 
