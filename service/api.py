@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from aggregates.base import DomainError
 from projections import outbox
@@ -25,11 +27,18 @@ from service.routes_replay import replay
 from service.routes_ui import mount_ui
 from service.routes_ui_data import ui_data
 from service.routes_views import district_views, views
+from service.security import secure
+from service.settings import Settings
 
 log = logging.getLogger("handoff.api")
 
 
-def create_app(handoff: Handoff, read: ReadSide | None = None, watcher: ViewWatcher | None = None) -> FastAPI:
+def create_app(
+    handoff: Handoff,
+    read: ReadSide | None = None,
+    watcher: ViewWatcher | None = None,
+    settings: Settings | None = None,
+) -> FastAPI:
     """The HTTP API over one Handoff application; the views need PostgreSQL (`read` and `watcher`)."""
     api = FastAPI(
         title="Handoff",
@@ -54,8 +63,10 @@ def create_app(handoff: Handoff, read: ReadSide | None = None, watcher: ViewWatc
     mount_ui(api)
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
+    api.add_exception_handler(HTTPException, http_error)
     api.add_api_route("/health", health, methods=["GET"], summary="Liveness, database, and projection lag")
     api.add_api_route("/metrics", metrics, methods=["GET"], summary="Prometheus metrics", include_in_schema=False)
+    secure(api, (settings or Settings()).allowed_origins)
     return api
 
 
@@ -84,6 +95,30 @@ def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
             "problems": problems,
         },
     )
+
+
+HTTP_ERRORS = {404: "not_found", 405: "method_not_allowed"}
+
+
+def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """The framework's own refusals (no such path, wrong method, a body that is not JSON text) in the same shape."""
+    if exc.status_code == 400:
+        body = {"code": "invalid_request", "message": "The request body is not valid JSON in UTF-8."}
+        return JSONResponse(status_code=422, content=body)
+    body = {"code": HTTP_ERRORS.get(exc.status_code, "http_error"), "message": str(exc.detail)}
+    headers = {"Allow": allowed_methods(request)} if exc.status_code == 405 else exc.headers
+    return JSONResponse(status_code=exc.status_code, content=body, headers=headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (the router's 405 names only those of the first route it tried)."""
+    routes = request.app.router.routes
+    methods = [
+        m
+        for m in ("GET", "POST", "PUT")
+        if any(r.matches({**request.scope, "method": m})[0] is Match.FULL for r in routes)
+    ]
+    return ", ".join(methods)
 
 
 def health(request: Request) -> JSONResponse:

@@ -112,7 +112,9 @@ def command_headers(
             alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description="Unique per action; reuse it on retry"
         ),
     ],
-    prefer: Annotated[str | None, Header(description="`wait-for-views`: answer once the views show it")] = None,
+    prefer: Annotated[
+        str | None, Header(max_length=200, description="`wait-for-views`: answer once the views show it")
+    ] = None,
 ) -> CommandHeaders:
     operation = f"{request.method} {request.scope['route'].path}"
     return CommandHeaders(

@@ -192,7 +192,7 @@ def import_roster(
     device: Annotated[RosterUpload, Depends()],
     command: Command,
     handoff: HandoffApp,
-    content_type: Annotated[str, Header()] = "",
+    content_type: Annotated[str, Header(max_length=200)] = "",
 ) -> dict:
     roster = read_uploaded_roster(data, content_type, school_id)
     return command.done(handoff.import_roster(command.context(device.with_file(data)), roster))
