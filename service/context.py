@@ -67,6 +67,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "read_messages": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
     # An audit export: a school admin for their school, a regulator for the schools of their district.
     "export_audit": frozenset({Role.ADMIN, Role.REGULATOR}),
+    "export_district": frozenset({Role.REGULATOR}),
 }
 """Which roles may do what. Every service method checks it; routes never do."""
 
@@ -106,6 +107,7 @@ ACTION_WORDS = {
     "deliver_messages": "record the delivery of messages to guardians",
     "read_messages": "see the messages to guardians and how their delivery went",
     "export_audit": "export the audit trail",
+    "export_district": "export the audit trail of a whole district",
 }
 
 

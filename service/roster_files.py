@@ -30,6 +30,7 @@ SIMPLE_RELATIONS = RELATIONS | {"家长": "parent", "监护人": "guardian", "�
 MANIFEST, USERS, ENROLLMENTS = ("propertyName value", ""), "users.csv", "enrollments.csv"
 ID_RULE = "letters, digits, _ . - (at most 64, starting with a letter or digit)"
 Rows = dict[str, tuple[int, dict[str, str]]]  # key -> (line, row), in file order
+UNPACKED_LIMIT = 64 << 20  # far above any school's roster; a zip that unpacks to more is refused unread
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,12 @@ class _Bundle:
             if path.is_dir():
                 self.files = {file.name: file.read_bytes() for file in path.iterdir() if file.suffix == ".csv"}
             else:
-                with zipfile.ZipFile(path) as bundle:  # the files at the zip's root
-                    self.files = {name: bundle.read(name) for name in bundle.namelist() if "/" not in name}
+                with zipfile.ZipFile(path) as bundle:  # the CSV files at the zip's root
+                    inside = [i for i in bundle.infolist() if "/" not in i.filename and i.filename.endswith(".csv")]
+                    if sum(i.file_size for i in inside) > UNPACKED_LIMIT:
+                        problems.add(path.name, 0, f"the files unpack to more than {UNPACKED_LIMIT >> 20} MiB")
+                    else:
+                        self.files = {i.filename: bundle.read(i) for i in inside}
         except zipfile.BadZipFile as error:
             problems.add(path.name, 0, f"not a folder or a zip file: {error}")
 

@@ -82,6 +82,11 @@ class RosterImport:
 
         return self.command(ctx, "import_roster", decided)
 
+    def import_uploaded_roster(self: Handoff, ctx: CommandContext, data: bytes, content_type: str) -> dict[str, Any]:
+        """Import a file sent over HTTP; only a caller allowed to import gets it read at all."""
+        ctx.actor.require("import_roster", ctx.school_id)
+        return self.import_roster(ctx, read_uploaded_roster(data, content_type, ctx.school_id))
+
     def _import_child(self: Handoff, meta: EventMeta, child: RosterChild, counts: dict[str, int]) -> list[Any]:
         school_id = meta.school_id
         entry = self._get(RosterEntry.absent(school_id, child.child_id).id, roster_project)

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Request
 
 from service.deps import ChildId, Command, CurrentActor, HandoffApp, SchoolId
-from service.roster_import import read_uploaded_roster
 from service.schemas import (
     AgreementRequest,
     ApplicationRequest,
@@ -194,8 +193,7 @@ def import_roster(
     handoff: HandoffApp,
     content_type: Annotated[str, Header(max_length=200)] = "",
 ) -> dict:
-    roster = read_uploaded_roster(data, content_type, school_id)
-    return command.done(handoff.import_roster(command.context(device.with_file(data)), roster))
+    return command.done(handoff.import_uploaded_roster(command.context(device.with_file(data)), data, content_type))
 
 
 @planning.post("/emergency", response_model=PlainAnswer, summary="Enter emergency mode (应急预案), duty leader")

@@ -82,7 +82,7 @@ def district_export(
     key: IdempotencyKey,
     request: Request,
 ) -> FileResponse:
-    actor.require_district("export_audit", district_id)
+    actor.require_district("export_district", district_id)
     schools = exporter.district_schools(district_id)
     for school_id in schools:
         require_export(actor, handoff, school_id, body.with_names)
