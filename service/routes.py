@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -20,6 +19,7 @@ from service.schemas import (
     GuardianAuthorisationRequest,
     GuardianRevocationRequest,
     GuardiansResponse,
+    IsoDate,
     PickupCodeRequest,
     Ref,
     ReleaseRequest,
@@ -77,7 +77,7 @@ def absence(child_id: ChildId, body: AbsenceRequest, command: Command, handoff: 
 def child_day(
     school_id: SchoolId,
     child_id: ChildId,
-    day: Annotated[date, Path(description="Service day, YYYY-MM-DD")],
+    day: Annotated[IsoDate, Path(description="Service day, YYYY-MM-DD")],
     actor: CurrentActor,
     handoff: HandoffApp,
 ) -> dict:
@@ -125,7 +125,7 @@ def self_release(child_id: ChildId, body: SelfReleaseRequest, command: Command, 
 )
 def correction(
     child_id: ChildId,
-    day: Annotated[date, Path(description="Service day, YYYY-MM-DD")],
+    day: Annotated[IsoDate, Path(description="Service day, YYYY-MM-DD")],
     body: CorrectionRequest,
     command: Command,
     handoff: HandoffApp,

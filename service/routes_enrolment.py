@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
@@ -22,6 +21,7 @@ from service.schemas import (
     FormClassesRequest,
     GuardianRevocationRequest,
     GuardiansResponse,
+    IsoDate,
     MoveChildRequest,
     PlainAnswer,
     Ref,
@@ -154,12 +154,12 @@ def coverage(school_id: SchoolId, term_id: TermId, actor: CurrentActor, handoff:
 
 
 @planning.post("/days/{day}/opening", response_model=PlainAnswer, summary="Open the service day with its duty rota")
-def open_day(day: Annotated[date, Path()], body: DayOpeningRequest, command: Command, handoff: HandoffApp) -> dict:
+def open_day(day: Annotated[IsoDate, Path()], body: DayOpeningRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(handoff.open_day(command.context(body), day, body.duty_leaders, body.guards))
 
 
 @planning.post("/days/{day}/closing", response_model=PlainAnswer, summary="Close the service day")
-def close_day(day: Annotated[date, Path()], body: CommandRequest, command: Command, handoff: HandoffApp) -> dict:
+def close_day(day: Annotated[IsoDate, Path()], body: CommandRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(handoff.close_day(command.context(body), day))
 
 

@@ -3,13 +3,12 @@ and its timeline."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from service.deps import Command, CurrentActor, HandoffApp, SchoolId
-from service.schemas import ErrorResponse, Ref
+from service.schemas import ErrorResponse, IsoDate, Ref
 from service.schemas_incidents import (
     DutyRoundRequest,
     DutyRoundResponse,
@@ -75,7 +74,7 @@ def incident_list(
     school_id: SchoolId,
     actor: CurrentActor,
     handoff: HandoffApp,
-    day: Annotated[date | None, Query(description="Service day; today in the school's time zone if omitted")] = None,
+    day: Annotated[IsoDate | None, Query(description="Service day; today in the school's time zone if omitted")] = None,
 ) -> dict[str, Any]:
     on = day or handoff.school(school_id).service_day(handoff.clock())
     return {"school_id": school_id, "service_day": on, "items": handoff.incidents_on(actor, school_id, on)}

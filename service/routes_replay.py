@@ -6,16 +6,16 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from service import replay_queries
 from service.deps import CurrentActor, HandoffApp, SchoolId
-from service.schemas import ErrorResponse, HistoryEntry, Ref
+from service.schemas import ErrorResponse, HistoryEntry, IsoDate, IsoInstant, Ref
 
 ERRORS = {s: {"model": ErrorResponse} for s in (401, 403, 404, 422)}
 replay = APIRouter(prefix="/api/v1/schools/{school_id}/replay", responses=ERRORS)
 
-At = Annotated[AwareDatetime, Query(description="The instant, ISO 8601 with its offset, e.g. 2026-11-30T16:45+08:00")]
+At = Annotated[IsoInstant, Query(description="The instant, ISO 8601 with its offset, e.g. 2026-11-30T16:45+08:00")]
 Minutes = Annotated[int, Query(ge=0, le=240, description="Minutes (0-240)")]
 
 
@@ -71,7 +71,7 @@ def state_at(school_id: SchoolId, at: At, actor: CurrentActor, handoff: HandoffA
 def child_day(
     school_id: SchoolId,
     child_id: Annotated[Ref, Path()],
-    day: Annotated[date, Query()],
+    day: Annotated[IsoDate, Query()],
     actor: CurrentActor,
     handoff: HandoffApp,
 ) -> dict[str, Any]:

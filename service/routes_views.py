@@ -20,6 +20,7 @@ from service.readside import ViewsNotReadyError
 from service.schemas import (
     DistrictSummaryResponse,
     ErrorResponse,
+    IsoDate,
     OccupancyChildrenResponse,
     OccupancyResponse,
     Ref,
@@ -30,7 +31,9 @@ ERRORS = {s: {"model": ErrorResponse} for s in (401, 403, 404, 422, 503)}
 views = APIRouter(prefix="/api/v1/schools/{school_id}", responses=ERRORS)
 district_views = APIRouter(prefix="/api/v1/districts/{district_id}", responses=ERRORS)
 
-Day = Annotated[date | None, Query(description="Service day, YYYY-MM-DD; today in the school's time zone if omitted")]
+Day = Annotated[
+    IsoDate | None, Query(description="Service day, YYYY-MM-DD; today in the school's time zone if omitted")
+]
 Limit = Annotated[int, Query(ge=1, le=500)]
 OptionalRef = Annotated[Ref | None, Query()]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
@@ -202,8 +205,8 @@ def district_summary(
     district_id: Annotated[Ref, Path()],
     actor: CurrentActor,
     read: ViewsDep,
-    day_from: Annotated[date, Query(alias="from")],
-    day_to: Annotated[date, Query(alias="to")],
+    day_from: Annotated[IsoDate, Query(alias="from")],
+    day_to: Annotated[IsoDate, Query(alias="to")],
     school: OptionalRef = None,
 ) -> dict[str, Any]:
     return read.district_summary(actor, district_id, day_from, day_to, school)

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 """An id of a school, child, staff member, guardian or place: letters, digits, _ . - (at most 64)."""
@@ -19,6 +29,17 @@ Priority = Literal["disability", "left_behind", "migrant_worker_family", "financ
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,128}$"
 
 
+def _iso_8601(value: object) -> object:
+    """Dates and instants are written YYYY-MM-DD…; pydantic alone would also read a number as seconds since 1970."""
+    if isinstance(value, date) or (isinstance(value, str) and re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
+        return value
+    raise ValueError("write it in ISO 8601, e.g. 2026-11-30 or 2026-11-30T16:30:00+08:00")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_8601)]
+IsoInstant = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+
+
 class Request(BaseModel):
     """Every request rejects unknown fields."""
 
@@ -29,7 +50,7 @@ class CommandRequest(Request):
     """Every command says which device sent it and when, by the device's clock."""
 
     device_id: Ref
-    device_time: AwareDatetime = Field(description="The device's clock when the action happened, with its offset")
+    device_time: IsoInstant = Field(description="The device's clock when the action happened, with its offset")
 
 
 class CheckInRequest(CommandRequest):
@@ -88,8 +109,8 @@ class GuardianAuthorisationRequest(CommandRequest):
     guardian_id: Ref
     relation: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     pickup_code: PickupCode
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: IsoDate | None = None
+    valid_until: IsoDate | None = None
     name: Name | None = Field(default=None, description="Sealed with the child's key; never stored in clear")
     phone: Phone | None = Field(default=None, description="Sealed with the child's key; never stored in clear")
     photo_ref: Ref | None = Field(default=None, description="Reference to the photo in the school's photo store")
@@ -281,8 +302,8 @@ class AgreementRequest(CommandRequest):
     signed_by: Ref
     authorised_guardians: Annotated[list[Ref], Field(max_length=10)]
     leave_alone_from: time | None = None
-    starts_on: date
-    ends_on: date
+    starts_on: IsoDate
+    ends_on: IsoDate
 
 
 class WithdrawalRequest(CommandRequest):
