@@ -72,7 +72,8 @@ async function runSearch() {
     return;
   }
   try {
-    const found = await api(schoolPath(current.school, `ui/children?q=${encodeURIComponent(q)}`));
+    // POST keeps a typed name out of URLs and access logs; the search records nothing.
+    const found = await api(schoolPath(current.school, "ui/children/search"), { method: "POST", body: { q } });
     if (search.value.trim() === q) {
       state.results = found.items;
       state.searchError = null;
