@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request
@@ -16,7 +15,7 @@ from aggregates.base import DomainError
 from service.context import Actor, CommandContext
 from service.deps import CurrentActor, HandoffApp, SchoolId
 from service.exports import Exporter, require_export
-from service.schemas import IDEMPOTENCY_KEY_PATTERN, CommandRequest, ErrorResponse, Reason, Ref
+from service.schemas import IDEMPOTENCY_KEY_PATTERN, CommandRequest, ErrorResponse, IsoDate, Reason, Ref
 
 ERRORS = {s: {"model": ErrorResponse} for s in (401, 403, 404, 422, 503)}
 exports = APIRouter(responses=ERRORS)
@@ -30,8 +29,8 @@ class ExportsNotAvailableError(DomainError):
 
 
 class ExportRequest(CommandRequest):
-    day_from: date = Field(description="First service day")
-    day_to: date = Field(description="Last service day (at most 366 days after the first)")
+    day_from: IsoDate = Field(description="First service day")
+    day_to: IsoDate = Field(description="Last service day (at most 366 days after the first)")
     reason: Reason = Field(description="Why the export is made; recorded with it")
     requested_by: Ref | None = Field(default=None, description="Who asked for it; the caller if omitted")
     with_names: StrictBool = Field(default=False, description="Children's names instead of pseudonyms (admins only)")
