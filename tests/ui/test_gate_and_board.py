@@ -126,6 +126,18 @@ def test_the_board_shows_an_action_on_another_tablet_within_a_second(browser: Br
     assert time.monotonic() - started < 1.0
     expect(board.locator('#awaiting li[data-child="C16"]')).to_contain_text("杨帆")
 
+    board.click("#headcount-box summary")
+    board.select_option("#headcount-place", "T1")
+    board.click("#headcount-load")
+    board.locator('#headcount-children input[value="C16"]').uncheck()
+    board.click("#headcount-record")
+    expect(board.locator("#result")).to_contain_text("缺少 C16")
+    missing = board.locator("#incidents li.missing_child", has_text="C16")
+    expect(missing).to_contain_text("学生缺失")
+    missing.get_by_role("textbox").fill("在图书室找到 found in the library")
+    missing.get_by_role("button").click()
+    expect(missing).to_have_count(0)
+
     board.click("#emergency-box summary")
     board.select_option("#emergency-point", "GATE")
     board.fill("#emergency-reason", "消防演练 fire drill")

@@ -23,6 +23,7 @@ const current = requireSession();
 const INCIDENT_KINDS = ["missing_child", "injury", "illness", "guardian_unreachable", "late_pickup", "other"];
 const TOTALS = ["expected", "in_care", "guardian_arrived", "confirmed", "released", "absent", "expected_not_seen", "waiting_after_batch"];
 const EMERGENCY_POLL_MS = 3000;
+const POLICY_DELAY_MS = 1500;
 const EXTRAS_POLL_MS = 15000; // incidents change without changing occupancy, so the stream does not announce them
 const state = { card: null, snapshot: null, awaiting: [], incidents: [], series: null, liveState: "reconnecting" };
 
@@ -274,6 +275,9 @@ document.getElementById("headcount-form").addEventListener("submit", async (even
     const missing = answer.missing.length ? answer.missing.join(", ") : "0";
     showResult(answer.missing.length ? "error" : "ok", t("board.headcount.result", { place: placeLabel(state.card, place), expected: answer.expected.length, missing }));
     await refreshExtras();
+    if (answer.missing.length) {
+      setTimeout(refreshExtras, POLICY_DELAY_MS); // the missing-child incident is opened by the policy process
+    }
   } catch (error) {
     failed(error);
   }
