@@ -52,6 +52,8 @@ class Expect:
     """Needs PostgreSQL (the views, exports): checked against a running server with the projector."""
     district: bool = False
     """Scoped to a district rather than a school."""
+    device: bool = True
+    """The body is a command's, with the device fields (a search is a read sent as POST, without them)."""
 
 
 def allowed(*roles: str, **request: Any) -> Expect:
@@ -168,7 +170,7 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ),
     # the gate tablet's and the board's reads
     ("GET", SCHOOL + "/ui/school"): view(*STAFF),
-    ("GET", SCHOOL + "/ui/children"): view(*STAFF, query={"q": "C1"}),
+    ("POST", SCHOOL + "/ui/children/search"): view(*STAFF, body={"q": "C1"}, device=False),
     ("GET", SCHOOL + "/ui/children/{child_id}"): view(*STAFF),
     ("GET", SCHOOL + "/ui/awaiting-pickup"): view(*STAFF),
     ("GET", SCHOOL + "/ui/on-site"): view(*STAFF),

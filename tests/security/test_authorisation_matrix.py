@@ -68,7 +68,7 @@ def request_for(endpoint: Endpoint, expect: Expect, token: str | None, school: s
         request["params"].update(DEVICE)
         headers["Content-Type"] = "text/csv"
     elif expect.body is not None:
-        request["json"] = {**DEVICE, **expect.body}
+        request["json"] = {**(DEVICE if expect.device else {}), **expect.body}
     return request
 
 
