@@ -1,0 +1,143 @@
+"""P6: command latency with a big log against a small one. The big log is made quickly with COPY: rows cut from
+real stored custody events and answers (the mapper's own bytes), each group of them under a stream id of its own,
+so that the table, its primary key and its notification index grow as a school year of afternoons would."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from aggregates.base import DomainError
+from aggregates.staff import Role
+from bench.common import BASE_DAY, SECRET, afternoon, database, percentile
+from service.app import Handoff
+from service.context import Actor, CommandContext
+from service.seed import DEMO_DISTRICT, DEMO_SCHOOL
+from service.settings import postgres_env
+
+TABLE = "handoff_events"
+THREADS = 8
+CHILDREN = [f"C{n:04d}" for n in range(1, 241) if n % 10]
+
+
+def stored_templates(handoff: Handoff, children: int = 250) -> list[list[tuple[str, bytes]]]:
+    """The (topic, state) of every event of `children` real afternoons, grouped by stream (a save's answer is a
+    stream of its own)."""
+    streams: list[list[tuple[str, bytes]]] = []
+    for n in range(children):
+        custody: list[tuple[str, bytes]] = []
+        for events in afternoon("copy-school", f"C{n:05d}", BASE_DAY):
+            for event in events:
+                row = handoff.mapper.to_stored_event(event)
+                if type(event).__name__ == "CommandAnswered":
+                    streams.append([(row.topic, row.state)])
+                else:
+                    custody.append((row.topic, row.state))
+        streams.append(custody)
+    return streams
+
+
+def copy_events(url: str, templates: list[list[tuple[str, bytes]]], count: int) -> float:
+    """Append about `count` events with COPY; returns the seconds it took."""
+    began = time.perf_counter()
+    statement = sql.SQL("COPY {} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)")
+    with psycopg.connect(url) as conn, conn.cursor() as cursor:
+        with cursor.copy(statement.format(sql.Identifier(TABLE))) as copy:
+            copy.set_types(["uuid", "int8", "text", "bytea"])
+            written = 0
+            while written < count:
+                for stream in templates:
+                    originator = uuid.uuid4()
+                    for version, (topic, state) in enumerate(stream, start=1):
+                        copy.write_row((originator, version, topic, state))
+                    written += len(stream)
+        conn.commit()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(TABLE)))
+    return time.perf_counter() - began
+
+
+def command_latencies(url: str, day: datetime, children: list[str]) -> list[float]:
+    """Whole commands in process (reads, decision, save), 8 threads, every child's afternoon on `day`."""
+    handoff = Handoff(postgres_env(url), secret_key=SECRET, clock=lambda: day)
+    teacher = Actor("teacher-1", Role.TEACHER, DEMO_SCHOOL, DEMO_DISTRICT)
+    gate = Actor("gate-1", Role.GATE, DEMO_SCHOOL, DEMO_DISTRICT)
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def context(actor: Actor) -> CommandContext:
+        return CommandContext(
+            actor=actor,
+            school_id=DEMO_SCHOOL,
+            device_id="bench",
+            device_time=day,
+            idempotency_key=uuid.uuid4().hex,
+            operation="bench",
+            body={},
+        )
+
+    def walk(share: list[str]) -> None:
+        for child in share:
+            guardian = f"G{child[1:]}A"
+            for step in range(4):
+                began = time.perf_counter()
+                with contextlib.suppress(DomainError):
+                    afternoon_step(handoff, step, child, guardian, context(gate if step == 1 else teacher))
+                with lock:
+                    latencies.append((time.perf_counter() - began) * 1000)
+
+    threads = [threading.Thread(target=walk, args=(children[n::THREADS],)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    handoff.close()
+    return latencies
+
+
+def afternoon_step(handoff: Handoff, step: int, child: str, guardian: str, ctx: CommandContext) -> None:
+    if step == 0:
+        handoff.check_in(ctx, child, "T01", None, None)
+    elif step == 1:
+        handoff.register_arrival(ctx, child, guardian, "pickup_code", "1234")
+    elif step == 2:
+        handoff.confirm(ctx, child, guardian, True, True)
+    else:
+        handoff.release(ctx, child, guardian)
+
+
+def head(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(TABLE))).fetchone()
+    return int(row[0]) if row else 0
+
+
+def p6(template_url: str, server_url: str, big: int, days: int) -> dict[str, Any]:
+    with database(server_url, "p6", template=template_url) as url:
+        handoff = Handoff(postgres_env(url), secret_key=SECRET)
+        templates = stored_templates(handoff)
+        handoff.close()
+        copy_events(url, templates, 10_000 - head(url))
+        small_size = head(url)
+        small = [x for d in range(days) for x in command_latencies(url, BASE_DAY + timedelta(days=7 * d), CHILDREN)]
+        copy_seconds = copy_events(url, templates, big - head(url))
+        big_size = head(url)
+        later = BASE_DAY + timedelta(days=7 * days)
+        large = [x for d in range(days) for x in command_latencies(url, later + timedelta(days=7 * d), CHILDREN)]
+    return {
+        "small_log_events": small_size,
+        "big_log_events": big_size,
+        "copy_seconds": copy_seconds,
+        "small_p50_ms": percentile(small, 50),
+        "small_p99_ms": percentile(small, 99),
+        "big_p50_ms": percentile(large, 50),
+        "big_p99_ms": percentile(large, 99),
+        "commands_each": len(large),
+    }

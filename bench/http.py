@@ -1,0 +1,251 @@
+"""P2: gate commands per second over HTTP at 32 concurrent clients, a dismissal on the demo school, p50 and p99,
+against a bare FastAPI endpoint doing one INSERT per request, served the same way (uvicorn, same workers).
+
+Each client takes the next child of the day and walks it through check-in (签到), guardian arrival with the
+pickup code (家长到达), mutual confirmation (互相确认) and release (离校), one request after the other, with
+the tokens of a teacher and a gate guard. When every enrolled child has gone home, the server's clock moves to
+the next school day. The projector runs as a process of its own throughout, as in compose.yaml. The load comes
+from one client process with raw keep-alive HTTP/1.1 on asyncio, cheap enough to leave the cores to the server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.common import ROOT, SECRET, database, percentile
+from bench.http_app import set_clock
+from service.app import Handoff
+from service.seed import DEMO_SCHOOL, seed_demo
+from service.settings import postgres_env
+
+CLIENTS = 32
+CHILDREN = [f"C{n:04d}" for n in range(1, 241) if n % 10]  # every tenth demo child did not apply
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; requests one at a time."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, float]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        payload = json.dumps(body).encode()
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        request = (
+            f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n{head}\r\n"
+        ).encode() + payload
+        began = time.perf_counter()
+        self.writer.write(request)
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await self.reader.readexactly(length)
+        return status, time.perf_counter() - began
+
+
+def school_days(first: date, count: int) -> list[datetime]:
+    """`count` weekdays from `first`, each at 16:30 in Shanghai (08:30 UTC)."""
+    days, day = [], first
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(datetime(day.year, day.month, day.day, 8, 30, tzinfo=timezone.utc))
+        day += timedelta(days=1)
+    return days
+
+
+async def dismissal(port: int, tokens: dict[str, str], clock_file: Path, seconds: float) -> dict[str, Any]:
+    """School days one after the other until `seconds` have passed (the day under way is finished)."""
+    connections = [Connection(port) for _ in range(CLIENTS)]
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    days = school_days(date.today() + timedelta(days=1), 400)
+    busy = 0.0
+    for number, day in enumerate(days):
+        set_clock(clock_file, day)
+        await asyncio.sleep(0.05)
+        waiting = list(reversed(CHILDREN))
+        began = time.perf_counter()
+        found = await asyncio.gather(*(_walk(c, waiting, tokens, day) for c in connections))
+        if number == 0:
+            continue  # warm-up: every worker has started and loaded its caches
+        busy += time.perf_counter() - began
+        for kinds in found:
+            for kind, status, latency in kinds:
+                latencies.append(latency * 1000)
+                statuses[f"{kind} {status}"] = statuses.get(f"{kind} {status}", 0) + 1
+        if busy >= seconds:
+            break
+    return _summary(latencies, busy, statuses)
+
+
+async def _walk(
+    connection: Connection, waiting: list[str], tokens: dict[str, str], day: datetime
+) -> list[tuple[str, int, float]]:
+    done = []
+    teacher = {"Authorization": f"Bearer {tokens['teacher']}"}
+    gate = {"Authorization": f"Bearer {tokens['gate']}"}
+    stamp = {"device_id": "gate-tablet", "device_time": day.isoformat()}
+    while waiting:
+        child = waiting.pop()
+        guardian = f"G{child[1:]}A"
+        path = f"/api/v1/schools/{DEMO_SCHOOL}/children/{child}/"
+        for kind, who, body in (
+            ("check-in", teacher, {"place_code": "T01"}),
+            ("guardian-arrival", gate, {"guardian_id": guardian, "verification": "pickup_code", "pickup_code": "1234"}),
+            (
+                "confirmation",
+                teacher,
+                {"guardian_id": guardian, "guardian_recognised_child": True, "child_recognised_guardian": True},
+            ),
+            ("release", teacher, {"guardian_id": guardian}),
+        ):
+            headers = {**who, "Idempotency-Key": uuid.uuid4().hex}
+            status, latency = await connection.post(path + kind, {**stamp, **body}, headers)
+            done.append((kind, status, latency))
+    return done
+
+
+async def bare_inserts(port: int, seconds: float) -> dict[str, Any]:
+    connections = [Connection(port) for _ in range(CLIENTS)]
+    body = {"device_id": "gate-tablet", "device_time": "2026-12-01T16:30:00+08:00", "payload": "x" * 300}
+    latencies: list[float] = []
+
+    async def send(connection: Connection, until: float, record: bool) -> None:
+        while time.perf_counter() < until:
+            status, latency = await connection.post("/insert", body, {})
+            assert status == 200, status
+            if record:
+                latencies.append(latency * 1000)
+
+    await asyncio.gather(*(send(c, time.perf_counter() + 1.0, False) for c in connections))  # warm-up
+    began = time.perf_counter()
+    await asyncio.gather(*(send(c, began + seconds, True) for c in connections))
+    return _summary(latencies, time.perf_counter() - began, {"insert 200": len(latencies)})
+
+
+def _summary(latencies: list[float], busy: float, statuses: dict[str, int]) -> dict[str, Any]:
+    return {
+        "requests_per_second": len(latencies) / busy if busy else 0.0,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "requests": len(latencies),
+        "statuses": statuses,
+    }
+
+
+def _load(kind: str, args: tuple[Any, ...], results: Any) -> None:
+    results.put(asyncio.run(dismissal(*args) if kind == "handoff" else bare_inserts(*args)))
+
+
+def run_load(kind: str, *args: Any) -> dict[str, Any]:
+    """The load generator in a process of its own, so that it does not share a GIL with anything measured."""
+    spawn = multiprocessing.get_context("spawn")
+    results = spawn.Queue()
+    process = spawn.Process(target=_load, args=(kind, args, results))
+    process.start()
+    found = results.get(timeout=900)
+    process.join()
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(factory: str, env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", f"bench.http_app:{factory}", "--factory", "--workers", str(workers)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    server = subprocess.Popen(command, env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            time.sleep(1.0 * workers)  # every worker has imported the app
+            return server, port
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError(f"{factory} did not start")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def p2(template_url: str, server_url: str, seconds: float, workers: int = 2, before: bool = False) -> dict[str, Any]:
+    """The dismissal with group commit, with the library's recorder too when `before`, then the bare endpoint."""
+    found = {"handoff": dismissal_run(template_url, server_url, seconds, workers, group_commit=True)}
+    if before:
+        found["library"] = dismissal_run(template_url, server_url, seconds, workers, group_commit=False)
+    return {**found, "bare": bare_run(server_url, seconds, workers), "workers": workers, "clients": CLIENTS}
+
+
+def dismissal_run(template_url: str, server_url: str, seconds: float, workers: int, group_commit: bool) -> Any:
+    scratch = Path(tempfile.mkdtemp(prefix="handoff-bench-http-"))
+    clock_file = scratch / "clock"
+    with database(server_url, "p2", template=template_url) as url:
+        handoff = Handoff(postgres_env(url), secret_key=SECRET)
+        tokens = seed_demo(handoff, scratch / "tokens.json").tokens
+        handoff.close()
+        env = {
+            "HANDOFF_DATABASE_URL": url,
+            "HANDOFF_SECRET_KEY": SECRET,
+            "BENCH_CLOCK_FILE": str(clock_file),
+            "HANDOFF_GROUP_COMMIT": "1" if group_commit else "0",
+        }
+        set_clock(clock_file, datetime.now(timezone.utc))
+        projector = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "project"],
+            env={**os.environ, **env, "HANDOFF_DATA_DIR": str(scratch), "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        api, port = serve("handoff_app", env, workers)
+        try:
+            return run_load("handoff", port, tokens, clock_file, seconds)
+        finally:
+            stop(api)
+            stop(projector)
+
+
+def bare_run(server_url: str, seconds: float, workers: int) -> Any:
+    with database(server_url, "p2_bare") as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "CREATE TABLE bare_rows (id bigserial PRIMARY KEY, device_id text, device_time timestamptz,"
+                " payload text)"
+            )
+        bare, port = serve("bare_app", {"HANDOFF_DATABASE_URL": url}, workers)
+        try:
+            return run_load("bare", port, seconds)
+        finally:
+            stop(bare)
