@@ -3,12 +3,13 @@
 - every acknowledged command is stored exactly once: one answer under its key, and exactly the events it answered;
 - nothing unacknowledged is half-applied: a command without a 200 answer left no event at all;
 - every stream's versions run 1, 2, 3, … with no gap; every answer's events are all there (no partial command);
-- every child's day holds the whole handoff, each step exactly once, in order;
+- every child's day holds exactly the events of the commands sent for it, in order: the whole handoff, each step
+  exactly once (or, where a tablet gave up, up to the step it abandoned, applied whole or not at all);
 - the live views equal a fresh blue/green rebuild from the log."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,7 +51,7 @@ def check_every_event(handoff: Handoff, commands: Sequence[Command], children: S
     """Check the invariants over the whole store; return the number of events checked."""
     events = every_event(handoff)
     problems = [*_streams_without_gaps(events), *_partial_commands(events), *_commands_against_log(commands, events)]
-    problems += _handoffs_complete(events, children)
+    problems += _children_as_acknowledged(commands, events, children)
     assert not problems, f"{len(problems)} problem(s), the first ones: {problems[:10]}"
     return len(events)
 
@@ -89,25 +90,46 @@ def _commands_against_log(commands: Sequence[Command], events: Sequence[HandoffE
     problems = []
     for command in commands:
         stored = grouped.get((SCHOOL, command.key), [])
+        answers = [e for e in stored if isinstance(e, CommandAnswered)]
+        recorded = [type(e).__name__ for e in stored if not isinstance(e, CommandAnswered)]
+        if command.abandoned:  # all or nothing: its answer and every event it answered, or no event at all
+            if stored and (len(answers) != 1 or recorded != answers[0].response["recorded"]):
+                problems.append(f"{command.key}: abandoned and half-applied: {recorded} {answers}")
+            continue
         if not command.acknowledged:
             problems.append(f"{command.key} {command.path}: answered {command.status} {command.answer}")
             if stored:
                 problems.append(f"{command.key}: not acknowledged, yet {len(stored)} event(s) stored")
             continue
-        answers = [e for e in stored if isinstance(e, CommandAnswered)]
-        recorded = [type(e).__name__ for e in stored if not isinstance(e, CommandAnswered)]
         assert command.answer is not None
         if len(answers) != 1 or recorded != command.answer["recorded"]:
             problems.append(f"{command.key}: acknowledged {command.answer['recorded']}, stored {recorded} {answers}")
     return problems
 
 
-def _handoffs_complete(events: Sequence[HandoffEvent], children: Sequence[str]) -> list[str]:
-    days: dict[str, list[str]] = defaultdict(list)
+def _children_as_acknowledged(
+    commands: Sequence[Command], events: Sequence[HandoffEvent], children: Sequence[str]
+) -> list[str]:
+    """Each child's day holds exactly the events of its commands, in the order sent; a child whose five commands
+    were all acknowledged has the whole handoff, each step once. (A tablet that gave up sent no more for its
+    children: their days stop after the last step acknowledged, or after the abandoned one if it was stored.)"""
+    grouped = _by_key(events)
+    stored: dict[str, list[str]] = defaultdict(list)
     for event in events:
         if isinstance(event, CustodyEvent):
-            days[event.child_id].append(type(event).__name__)
-    return [f"{child}: {days[child]}" for child in children if tuple(days[child]) != STEPS]
+            stored[event.child_id].append(type(event).__name__)
+    expected: dict[str, list[str]] = defaultdict(list)
+    acknowledged: Counter[str] = Counter()
+    for command in commands:
+        if command.acknowledged and command.answer:
+            expected[command.child] += command.answer["recorded"]
+            acknowledged[command.child] += 1
+        elif command.abandoned:
+            found = grouped.get((SCHOOL, command.key), [])
+            expected[command.child] += [type(e).__name__ for e in found if isinstance(e, CustodyEvent)]
+    problems = [f"{c}: stored {stored[c]}, sent {expected[c]}" for c in children if stored[c] != expected[c]]
+    whole = [c for c in children if acknowledged[c] == len(STEPS)]
+    return problems + [f"{c}: not the whole handoff: {stored[c]}" for c in whole if tuple(stored[c]) != STEPS]
 
 
 def check_views(handoff: Handoff, url: str, stop_writers: Callable[[], None], timeout: float = 60.0) -> None:

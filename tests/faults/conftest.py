@@ -14,6 +14,7 @@ from psycopg import sql
 
 from service.embedded_postgres import create_database, drop_database
 from tests.faults.checks import Tally, summary
+from tests.faults.harness import STARTED
 from tests.faults.school import School, open_handoff, seed_school
 
 CHILDREN = 40
@@ -50,6 +51,14 @@ def seeded(postgres_server_url: str, seeded_template: tuple[str, School]) -> Ite
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), template))
     yield Seeded(create_database(postgres_server_url, name), seeded_template[1])
     drop_database(postgres_server_url, name)
+
+
+@pytest.fixture(autouse=True)
+def stop_processes() -> Iterator[None]:
+    """No server process outlives its test, even one that failed half-way."""
+    yield
+    while STARTED:
+        STARTED.pop().stop()
 
 
 @pytest.fixture

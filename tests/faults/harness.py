@@ -28,6 +28,11 @@ COMMAND_DEADLINE = 60.0
 """A command still unanswered after this long is given up on, and reported."""
 
 
+STARTED: list[ApiProcess | ProjectorProcess] = []
+"""Every server process a test started; the fixture `stop_processes` stops them all after each test, whatever
+happened in it."""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -64,6 +69,7 @@ class ApiProcess:
             command, env=server_env(self.database_url, self.folder), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
+        STARTED.append(self)
         self.starts += 1
         self.wait_until_healthy()
 
@@ -111,6 +117,7 @@ class ProjectorProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "service.cli", "project"], env=env, cwd=ROOT, stdout=log, stderr=log
             )
+        STARTED.append(self)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -141,6 +148,8 @@ class Command:
     answer: dict[str, Any] | None = None
     failures: Counter[str] = field(default_factory=Counter)
     """Why attempts before the final one failed: a transport error's name, or a 5xx status."""
+    abandoned: bool = False
+    """The tablet gave up after a failed attempt and never retried: the command may or may not be stored."""
 
     @property
     def acknowledged(self) -> bool:
@@ -170,8 +179,12 @@ class Load:
     """Tablets (threads) taking every child through the whole handoff, in waves of one step for all their children,
     retrying each command with its own idempotency key until it gets an answer that is not a server error."""
 
-    def __init__(self, base_url: str, school: School, clients: int = 6, device_skew: timedelta = timedelta(0)) -> None:
+    def __init__(
+        self, base_url: str, school: School, clients: int = 6, device_skew: timedelta = timedelta(0), quitters: int = 0
+    ) -> None:
         self.base_url, self.school, self.clients, self.device_skew = base_url, school, clients, device_skew
+        self.quitters = quitters
+        """How many tablets give up at their first failed attempt (switched off, say) and send nothing more."""
         self.commands: list[Command] = []
         self.lock = threading.Lock()
         self.answered = 0
@@ -208,13 +221,16 @@ class Load:
             for step in range(len(STEPS)):
                 for i, child in mine:
                     path, who, body = handoff_steps(child, i)[step]
-                    self._send(client, Command(child, path, who, self._with_device(n, body)))
+                    command = Command(child, path, who, self._with_device(n, body))
+                    self._send(client, command, quits=n < self.quitters)
+                    if command.abandoned:
+                        return
 
     def _with_device(self, n: int, body: dict[str, Any]) -> dict[str, Any]:
         device_time = datetime.now(timezone.utc) - self.device_skew
         return {"device_id": f"tablet-{n}", "device_time": device_time.isoformat(), **body}
 
-    def _send(self, client: httpx2.Client, command: Command) -> None:
+    def _send(self, client: httpx2.Client, command: Command, quits: bool) -> None:
         with self.lock:
             self.commands.append(command)
         headers = {"Authorization": f"Bearer {self.school.tokens[command.who]}", "Idempotency-Key": command.key}
@@ -226,13 +242,14 @@ class Load:
                 response = client.post(url, json=command.body, headers=headers)
             except httpx2.TransportError as error:
                 command.failures[type(error).__name__] += 1
-                time.sleep(0.05)
-                continue
-            if response.status_code >= 500:
+            else:
+                if response.status_code < 500:
+                    command.status, command.answer = response.status_code, response.json()
+                    break
                 command.failures[str(response.status_code)] += 1
-                time.sleep(0.05)
-                continue
-            command.status, command.answer = response.status_code, response.json()
-            break
+            if quits:
+                command.abandoned = True
+                break
+            time.sleep(0.05)
         with self.lock:
             self.answered += 1

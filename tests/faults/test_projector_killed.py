@@ -18,7 +18,7 @@ from tests.faults.harness import ApiProcess, Load, ProjectorProcess
 from tests.faults.proxy import Link, Proxy, Verdict
 from tests.faults.school import open_handoff
 
-KILLS = 3
+KILLS = 2
 PAGE = 4096
 """Bytes sent in a projector's transaction above which it is carrying a page of view rows."""
 
