@@ -28,6 +28,7 @@ from projections.supervisor import Supervisor, lock_key
 from service.app import Handoff
 from service.context import Actor
 from service.embedded_postgres import create_database, drop_database
+from service.notifier import NOTIFIER_LOCK
 from service.policies import POLICY_LOCK
 from service.readside import ReadSide
 from service.runtime import event_log, projector_supervisor
@@ -180,8 +181,8 @@ def test_a_second_projector_alongside_does_no_harm(backlog: Handoff, fresh_postg
                 "SELECT objid, count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted GROUP BY objid"
             ).fetchall()
         projection_locks = {lock_key(name, 1) & 0xFFFFFFFF for name in READ_MODELS}
-        assert {objid for objid, _ in holders} == projection_locks | {POLICY_LOCK}, (
-            "one projector per model, one policy runner"
+        assert {objid for objid, _ in holders} == projection_locks | {POLICY_LOCK, NOTIFIER_LOCK}, (
+            "one projector per model, one policy runner, one notifier"
         )
         assert all(count == 1 for _, count in holders)
     finally:

@@ -90,6 +90,8 @@ def values_for(annotation: Any) -> st.SearchStrategy:
         return st.one_of([st.none() if arg is type(None) else values_for(arg) for arg in args])
     if origin is dict and args == (str, Any):
         return json_objects
+    if origin is dict and args == (str, str):
+        return st.dictionaries(st.text(), st.text(), max_size=6).filter(lambda d: set(d) != RESERVED_KEYS)
     if origin is list:
         return st.lists(values_for(args[0]), max_size=5)
     raise TypeError(f"no value strategy for field type {annotation!r}: teach values_for() about it")
@@ -113,6 +115,7 @@ def test_every_event_module_contributes_and_at_least_15_event_classes_are_found(
         "events.guardians",
         "events.idempotency",
         "events.incidents",
+        "events.notifications",
         "events.planning",
         "events.roster",
         "events.school",
