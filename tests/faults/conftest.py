@@ -17,7 +17,7 @@ from tests.faults.checks import Tally, summary
 from tests.faults.harness import STARTED
 from tests.faults.school import School, open_handoff, seed_school
 
-CHILDREN = 40
+CHILDREN = 30
 TALLIES: dict[str, Tally] = {}
 
 

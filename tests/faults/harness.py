@@ -14,7 +14,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -179,10 +179,8 @@ class Load:
     """Tablets (threads) taking every child through the whole handoff, in waves of one step for all their children,
     retrying each command with its own idempotency key until it gets an answer that is not a server error."""
 
-    def __init__(
-        self, base_url: str, school: School, clients: int = 6, device_skew: timedelta = timedelta(0), quitters: int = 0
-    ) -> None:
-        self.base_url, self.school, self.clients, self.device_skew = base_url, school, clients, device_skew
+    def __init__(self, base_url: str, school: School, clients: int = 6, quitters: int = 0) -> None:
+        self.base_url, self.school, self.clients = base_url, school, clients
         self.quitters = quitters
         """How many tablets give up at their first failed attempt (switched off, say) and send nothing more."""
         self.commands: list[Command] = []
@@ -227,7 +225,7 @@ class Load:
                         return
 
     def _with_device(self, n: int, body: dict[str, Any]) -> dict[str, Any]:
-        device_time = datetime.now(timezone.utc) - self.device_skew
+        device_time = datetime.now(timezone.utc)
         return {"device_id": f"tablet-{n}", "device_time": device_time.isoformat(), **body}
 
     def _send(self, client: httpx2.Client, command: Command, quits: bool) -> None:

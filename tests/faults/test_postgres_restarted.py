@@ -51,6 +51,7 @@ def postmaster_started(url: str) -> datetime:
     return row[0]
 
 
+@pytest.mark.postgres
 @pytest.mark.timeout(150)
 def test_postgres_restarted_under_load_loses_nothing_and_answers_no_false_409(
     own_server: EmbeddedPostgres, tmp_path: Path, tally: Tally
