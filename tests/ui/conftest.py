@@ -143,7 +143,11 @@ class Cable:
             if not self.plugged:
                 _close(client)
                 continue
-            server = socket.create_connection(("127.0.0.1", self.target_port))
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                _close(client)
+                continue
             with self.lock:
                 self.connections += [client, server]
             for source, sink in ((client, server), (server, client)):

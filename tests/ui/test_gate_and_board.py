@@ -6,17 +6,23 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.ui.conftest import TABLET, UiServer, at_shanghai, choose_child, shoot, sign_in
 
 WAIT_FOR_SERVICE_WORKER = """async () => {
-  await navigator.serviceWorker.ready;
+  const deadline = Date.now() + 15000;
   while (!navigator.serviceWorker.controller) {
+    if (Date.now() > deadline) {
+      throw new Error("the page is not served by its service worker after 15 s");
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }"""
 """Until the page is served by its service worker (a string predicate would need eval, which the CSP forbids)."""
+
+pytestmark = pytest.mark.timeout(120)
 
 
 def test_a_full_handoff_from_check_in_to_release(page: Page, ui_server: UiServer) -> None:
