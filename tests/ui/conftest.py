@@ -233,11 +233,11 @@ def choose_child(page: Page, query: str, child: str) -> None:
     expect(page.locator("#child .child-id")).to_have_text(child)
 
 
-def shoot(page: Page, name: str) -> Path:
+def shoot(page: Page, name: str, full_page: bool = False) -> Path:
     """A screenshot in the test artifacts; also in docs/screenshots when HANDOFF_UPDATE_SCREENSHOTS=1."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     target = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(target))
+    page.screenshot(path=str(target), full_page=full_page)
     if os.environ.get("HANDOFF_UPDATE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (SCREENSHOTS / f"{name}.png").write_bytes(target.read_bytes())

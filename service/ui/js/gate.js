@@ -216,16 +216,15 @@ function transferStep() {
     "step.transfer",
     el(
       "div",
-      { class: "row" },
-      el("label", { for: "transfer-place" }, t("field.place")),
-      el("label", { for: "transfer-adult" }, t("field.adult")),
-    ),
-    el(
-      "div",
-      { class: "row" },
-      placeSelect("transfer-place", state.child.custody.place_code),
-      el("input", { id: "transfer-adult", list: "adults", autocomplete: "off", value: current.staff_id }),
-      el("datalist", { id: "adults" }, adults.map((a) => el("option", { value: a }))),
+      { class: "row fields" },
+      el("div", { class: "field" }, el("label", { for: "transfer-place" }, t("field.place")), placeSelect("transfer-place", state.child.custody.place_code)),
+      el(
+        "div",
+        { class: "field" },
+        el("label", { for: "transfer-adult" }, t("field.adult")),
+        el("input", { id: "transfer-adult", list: "adults", autocomplete: "off", value: current.staff_id }),
+        el("datalist", { id: "adults" }, adults.map((a) => el("option", { value: a }))),
+      ),
       el("button", { type: "button", id: "do-transfer", onclick: transfer }, t("action.transfer")),
     ),
   );
