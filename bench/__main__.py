@@ -20,7 +20,7 @@ from bench.report import write_report
 
 SIZES = {
     "full": {"p1_seconds": 15, "p2_seconds": 20, "p3_seconds": 20, "p4_days": 20, "p5_children": 2000,
-             "p5_samples": 10, "p6_events": 1_000_000, "p6_days": 1},
+             "p5_samples": 10, "p6_events": 1_000_000, "p6_days": 2},
     "quick": {"p1_seconds": 4, "p2_seconds": 5, "p3_seconds": 8, "p4_days": 3, "p5_children": 400,
               "p5_samples": 5, "p6_events": 100_000, "p6_days": 1},
 }  # fmt: skip
