@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stamp, stream_id
@@ -140,6 +140,8 @@ class Incident:
     """not_opened, open or resolved."""
     outcome: str | None = None
     source: str | None = None
+    opened_at: datetime | None = None
+    """Server time of the opening."""
 
     @classmethod
     def of(cls, school_id: str, incident_id: str) -> Incident:
@@ -250,6 +252,7 @@ def evolve(state: Incident, event: IncidentEvent) -> Incident:
                 staff=tuple(event.staff),
                 status="open",
                 source=event.source,
+                opened_at=event.timestamp,
             )
         case IncidentNoteAdded():
             return replace(state, notes=state.notes + 1)

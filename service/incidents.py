@@ -133,11 +133,13 @@ class IncidentCommands:
 
     def _incidents_of_day(self: Handoff, school_id: str, day: date) -> list[Incident]:
         """Read from the log (incidents are few): every IncidentOpened of the school and day, as it stands now."""
-        found = []
-        for row in self.recorder.select_notifications(1, 1_000_000, topics=[OPENED_TOPIC]):
-            opened = self.mapper.to_domain_event(row)
-            if opened.school_id == school_id and opened.service_day == day.isoformat():
-                found.append(self.incident(school_id, opened.incident_id))
+        found, position = [], 0
+        while page := self.recorder.select_notifications(position + 1, 1000, topics=[OPENED_TOPIC]):
+            for row in page:
+                opened = self.mapper.to_domain_event(row)
+                if opened.school_id == school_id and opened.service_day == day.isoformat():
+                    found.append(self.incident(school_id, opened.incident_id))
+            position = page[-1].id
         return found
 
     def _opened_incident(self: Handoff, school_id: str, incident_id: str) -> Any:
@@ -218,6 +220,7 @@ def incident_view(state: Incident) -> dict[str, Any]:
         "status": state.status,
         "outcome": state.outcome,
         "source": state.source,
+        "opened_at": state.opened_at,
         "version": state.version,
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
@@ -76,6 +76,7 @@ class IncidentResponse(BaseModel):
     status: Literal["open", "resolved"]
     outcome: str | None
     source: str | None = Field(description="The record that opened it when a policy did; null when staff did")
+    opened_at: datetime | None = Field(default=None, description="Server time of the opening")
     version: int
     replayed: bool | None = Field(default=None, description="On commands: the stored answer to a retried key")
 

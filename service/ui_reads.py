@@ -22,7 +22,6 @@ from service.personal_data import ERASED
 from service.readside import ReadSide, ViewsNotReadyError
 from service.views import custody_view
 
-INCIDENT_OPENED = "events.incidents:IncidentOpened"
 SEARCH_LIMIT = 20
 
 ROSTER = """
@@ -196,29 +195,12 @@ class UiReads:
         return {"service_day": day, "starts": starts, "ends": ends, "points": points}
 
     def open_incidents(self, actor: Actor, school_id: str) -> dict[str, Any]:
-        """Today's incidents still open, newest first (a topic-filtered scan of the log: there is no incident view)."""
-        actor.require("read_incidents", school_id)
+        """Today's incidents still open, newest first."""
         day = self._today(school_id)
-        opened: list[Any] = []
-        position = 0
-        while page := self.handoff.recorder.select_notifications(position + 1, 1000, topics=[INCIDENT_OPENED]):
-            for row in page:
-                event = self.handoff.mapper.to_domain_event(row)
-                if event.school_id == school_id and event.service_day == day.isoformat():
-                    opened.append(event)
-            position = page[-1].id
-        items = []
-        for event in opened:
-            state = self.handoff.incident(school_id, event.incident_id)
-            if state.status == "open":
-                items.append(
-                    {
-                        "incident_id": state.incident_id,
-                        "kind": state.kind,
-                        "summary": state.summary,
-                        "children": list(state.children),
-                        "opened_at": event.timestamp,
-                    }
-                )
+        items = [
+            {key: found[key] for key in ("incident_id", "kind", "summary", "children", "opened_at")}
+            for found in self.handoff.incidents_on(actor, school_id, day)
+            if found["status"] == "open"
+        ]
         items.sort(key=lambda item: item["opened_at"], reverse=True)
         return {"service_day": day, "items": items}
