@@ -1,7 +1,8 @@
 """What must hold after any fault, checked over every event in the store and every view row.
 
 - every acknowledged command is stored exactly once: one answer under its key, and exactly the events it answered;
-- nothing unacknowledged is half-applied: a command without a 200 answer left no event at all;
+- nothing unacknowledged is half-applied: a refused command left no event, an abandoned one (its tablet gave up)
+  either none or all of them, with its answer;
 - every stream's versions run 1, 2, 3, … with no gap; every answer's events are all there (no partial command);
 - every child's day holds exactly the events of the commands sent for it, in order: the whole handoff, each step
   exactly once (or, where a tablet gave up, up to the step it abandoned, applied whole or not at all);
