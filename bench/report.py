@@ -35,10 +35,13 @@ def p2(r: dict[str, Any]) -> Row:
     ratio = h["requests_per_second"] / bare["requests_per_second"]
     met = h["requests_per_second"] >= 1000 and h["p99_ms"] < 100 and ratio >= 0.6
     before = r.get("library")
+    checked = h.get("checked", {})
+    correct = all(checked.get(k) for k in ("log_matches_answers", "ids_without_gaps", "audit_matches_log"))
     return (
         "P2",
         f"gate commands/s over HTTP, {r['clients']} clients, dismissal mix (check-in, arrival with pickup code,"
-        f" confirmation, release), {r['workers']} uvicorn workers + projector",
+        f" confirmation, release), {r['workers']} uvicorn workers + projector. Afterwards every 200 is one event in"
+        f" the log, ids have no gaps, the audit view holds each change once: {'yes' if correct else '**NO**'}",
         f"{_f(h['requests_per_second'])}/s, p50 {_f(h['p50_ms'], 1)} ms, p99 {_f(h['p99_ms'], 1)} ms",
         f"{_f(bare['requests_per_second'])}/s bare FastAPI + one INSERT (p50 {_f(bare['p50_ms'], 1)} ms, p99"
         f" {_f(bare['p99_ms'], 1)} ms)",
