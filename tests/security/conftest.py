@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from aggregates.staff import Role
 from replay.checkpoints import load_or_create_signing_key
@@ -93,6 +94,16 @@ def served(handoff: Handoff, url: str, folder: Path, capture: logging.Handler | 
     assert stack is not None
     app = create_app(handoff, stack.read, stack.watcher, Settings())
     app.state.exporter = Exporter(handoff, url, load_or_create_signing_key(folder / "key.pem"))
+    try:
+        with listening(app, capture) as base:
+            yield base
+    finally:
+        stack.close()
+
+
+@contextmanager
+def listening(app: FastAPI, capture: logging.Handler | None = None) -> Iterator[str]:
+    """The app on uvicorn in a thread, on a free port; yields its URL."""
     if capture:
         config = uvicorn.Config(app, port=0, log_level="info")
         for name in ("uvicorn", "uvicorn.access"):
@@ -110,7 +121,6 @@ def served(handoff: Handoff, url: str, folder: Path, capture: logging.Handler | 
     finally:
         server.should_exit = True
         thread.join(10)
-        stack.close()
         if capture:
             for name in ("uvicorn", "uvicorn.access"):
                 logging.getLogger(name).removeHandler(capture)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -72,8 +71,18 @@ def request_for(endpoint: Endpoint, expect: Expect, token: str | None, school: s
     return request
 
 
-@contextmanager
-def in_memory(clock: Clock) -> Iterator[tuple[Handoff, Callers, Send]]:
+@dataclass
+class InMemory:
+    handoff: Handoff
+    callers: Callers
+    clock: Clock
+    send: Send
+
+
+@pytest.fixture(scope="module")
+def in_memory() -> Iterator[InMemory]:
+    """One app for every endpoint: the allowed calls change its state, which no role or school check depends on."""
+    clock = Clock()
     handoff = make_handoff(clock=clock)
     callers = caller_tokens(handoff)
     client = TestClient(create_app(handoff), follow_redirects=False)
@@ -84,7 +93,7 @@ def in_memory(clock: Clock) -> Iterator[tuple[Handoff, Callers, Send]]:
         )
         return Answer(response.status_code, parse(response.headers.get("content-type", ""), response.content))
 
-    yield handoff, callers, send
+    yield InMemory(handoff, callers, clock, send)
     handoff.close()
 
 
@@ -166,11 +175,10 @@ ON_POSTGRES = [e for e in ENDPOINTS if (e.method, e.path) in EXPECTATIONS and EX
 
 
 @pytest.mark.parametrize("endpoint", IN_MEMORY, ids=str)
-def test_every_role_gets_what_the_table_says(endpoint: Endpoint) -> None:
-    clock = Clock()
-    with in_memory(clock) as (handoff, callers, send):
-        wrong = check_endpoint(endpoint, callers, send, clock, lambda: handoff.recorder.max_notification_id() or 0)
-        assert not wrong, "\n".join(wrong)
+def test_every_role_gets_what_the_table_says(endpoint: Endpoint, in_memory: InMemory) -> None:
+    events = in_memory.handoff.recorder.max_notification_id
+    wrong = check_endpoint(endpoint, in_memory.callers, in_memory.send, in_memory.clock, lambda: events() or 0)
+    assert not wrong, "\n".join(wrong)
 
 
 @dataclass
@@ -178,7 +186,7 @@ class Running:
     handoff: Handoff
     callers: Callers
     clock: Clock
-    base: str
+    client: httpx2.Client
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +195,8 @@ def running(module_postgres_url: str, tmp_path_factory: pytest.TempPathFactory) 
     handoff = make_handoff(postgres_env(module_postgres_url), clock)
     callers = caller_tokens(handoff)
     with served(handoff, module_postgres_url, tmp_path_factory.mktemp("keys")) as base:
-        yield Running(handoff, callers, clock, base)
+        with httpx2.Client(base_url=base, timeout=10) as client:
+            yield Running(handoff, callers, clock, client)
     handoff.close()
 
 
@@ -195,8 +204,7 @@ def running(module_postgres_url: str, tmp_path_factory: pytest.TempPathFactory) 
 def test_every_role_gets_what_the_table_says_on_postgres(endpoint: Endpoint, running: Running) -> None:
     def send(endpoint: Endpoint, token: str | None, school: str, district: str) -> Answer:
         request = request_for(endpoint, EXPECTATIONS[endpoint.method, endpoint.path], token, school, district)
-        request["url"] = running.base + request["url"]
-        with httpx2.stream(**request, timeout=10) as response:  # the live stream answers, then never ends
+        with running.client.stream(**request) as response:  # the live stream answers, then never ends
             streaming = response.headers.get("content-type", "").startswith("text/event-stream")
             content = b"" if streaming else response.read()
             return Answer(response.status_code, parse(response.headers.get("content-type", ""), content))

@@ -1,5 +1,5 @@
-"""Schemathesis against the OpenAPI description of every operation, through the ASGI app: the commands and reads on
-the in-memory store, the views on PostgreSQL with the projector.
+"""Schemathesis against the OpenAPI description of every operation, over HTTP to the app on uvicorn: the commands and
+reads on the in-memory store, the views and exports on PostgreSQL with the projector.
 
 Each operation is called with the token of a role allowed on it (from the matrix's table) and, most of the time, for
 the school, child and district that exist, so that generated bodies reach the rules. Every answer must be no server
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import pytest
+import requests
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
@@ -23,18 +23,15 @@ from schemathesis.checks import CheckFunction
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from replay.checkpoints import load_or_create_signing_key
 from service.api import create_app
 from service.app import Handoff
-from service.exports import Exporter
-from service.runtime import read_stack
-from service.settings import Settings, postgres_env
-from tests.security.conftest import TALLY, Callers, caller_tokens
+from service.settings import postgres_env
+from tests.security.conftest import TALLY, Callers, caller_tokens, listening, served
 from tests.security.expectations import ADMIN, EXPECTATIONS, PATH_VALUES, REGULATOR, Expect
 from tests.support import Clock, make_handoff
 
-EXAMPLES = 10
-"""Examples per operation (about 70 operations): the whole module stays within a minute on two cores."""
+EXAMPLES = 6
+"""Examples per operation and generation mode (about 75 operations): the module takes well under a minute."""
 EXCLUDED: list[CheckFunction] = [positive_data_acceptance]
 """A well-formed request may still be refused by a rule (404 unknown child, 409 already released): not a finding."""
 FUZZ_SETTINGS = settings(
@@ -52,6 +49,8 @@ LIVE = "/api/v1/schools/{school_id}/live"
 class Fuzzed:
     handoff: Handoff
     callers: Callers
+    base: str = ""
+    session: requests.Session = field(default_factory=requests.Session)
 
 
 def fuzzed_app() -> tuple[Fuzzed, FastAPI]:
@@ -61,7 +60,16 @@ def fuzzed_app() -> tuple[Fuzzed, FastAPI]:
 
 
 IN_MEMORY, APP = fuzzed_app()
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path=POSTGRES)
+schema = schemathesis.openapi.from_dict(APP.openapi()).exclude(path=POSTGRES)
+
+
+@pytest.fixture(scope="module")
+def in_memory() -> Iterator[Fuzzed]:
+    """The in-memory app on a real HTTP server: one connection kept open is much faster than a test client a call."""
+    with listening(APP) as base:
+        IN_MEMORY.base = base
+        yield IN_MEMORY
+    IN_MEMORY.handoff.close()
 
 
 def is_positive(case: schemathesis.Case, location: str) -> bool:
@@ -79,7 +87,9 @@ def exercise(case: schemathesis.Case, fuzzed: Fuzzed) -> None:
     role = REGULATOR if REGULATOR in expect.allowed else sorted(expect.allowed)[0]
     token = {"Authorization": f"Bearer {fuzzed.callers.own[role]}"} if is_positive(case, "header") else {}
     before = fuzzed.handoff.recorder.max_notification_id() or 0
-    response = case.call_and_validate(headers=token, excluded_checks=EXCLUDED)
+    response = case.call_and_validate(
+        base_url=fuzzed.base, session=fuzzed.session, headers=token, excluded_checks=EXCLUDED, timeout=30
+    )
     TALLY["fuzz requests"] += 1
     if 400 <= response.status_code < 500:
         assert (fuzzed.handoff.recorder.max_notification_id() or 0) == before, "a refused request recorded events"
@@ -87,28 +97,23 @@ def exercise(case: schemathesis.Case, fuzzed: Fuzzed) -> None:
 
 @schema.parametrize()
 @FUZZ_SETTINGS
-def test_no_server_error_and_no_answer_outside_the_schema(case: schemathesis.Case) -> None:
-    exercise(case, IN_MEMORY)
+def test_no_server_error_and_no_answer_outside_the_schema(case: schemathesis.Case, in_memory: Fuzzed) -> None:
+    exercise(case, in_memory)
 
 
 @pytest.fixture(scope="module")
-def on_postgres(module_postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Fuzzed, FastAPI]]:
+def on_postgres(module_postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Fuzzed, dict]]:
     handoff = make_handoff(postgres_env(module_postgres_url), Clock())
     callers = caller_tokens(handoff)
-    folder: Path = tmp_path_factory.mktemp("keys")
-    stack = read_stack(handoff, module_postgres_url, Settings(signing_key_file=folder / "key.pem"), True)
-    assert stack is not None
-    app = create_app(handoff, stack.read, stack.watcher)
-    app.state.exporter = Exporter(handoff, module_postgres_url, load_or_create_signing_key(folder / "key.pem"))
-    yield Fuzzed(handoff, callers), app
-    stack.close()
+    with served(handoff, module_postgres_url, tmp_path_factory.mktemp("keys")) as base:
+        yield Fuzzed(handoff, callers, base), requests.get(base + "/openapi.json", timeout=10).json()
     handoff.close()
 
 
-def test_the_views_and_exports_on_postgres_too(on_postgres: tuple[Fuzzed, FastAPI]) -> None:
-    fuzzed, app = on_postgres
-    served = schemathesis.openapi.from_asgi("/openapi.json", app).include(path=[p for p in POSTGRES if p != LIVE])
-    operations = [result.ok() for result in served.get_all_operations()]
+def test_the_views_and_exports_on_postgres_too(on_postgres: tuple[Fuzzed, dict]) -> None:
+    fuzzed, openapi = on_postgres
+    on_views = schemathesis.openapi.from_dict(openapi).include(path=[p for p in POSTGRES if p != LIVE])
+    operations = [result.ok() for result in on_views.get_all_operations()]
     assert len(operations) == len(POSTGRES) - 1
     for operation in operations:
         cases = st.one_of(
