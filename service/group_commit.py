@@ -100,7 +100,7 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         waiting = Waiting(stored_events)
         with self.wake:
             self.queue.append(waiting)
-            if self.writer is None:
+            if self.writer is None or not self.writer.is_alive():  # not alive: this process was forked from another
                 self.writer = threading.Thread(target=self._write_until_idle, name="group-commit", daemon=True)
                 self.writer.start()
             self.wake.notify()
