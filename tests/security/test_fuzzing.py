@@ -30,7 +30,7 @@ from tests.security.conftest import TALLY, Callers, caller_tokens, listening, se
 from tests.security.expectations import ADMIN, EXPECTATIONS, PATH_VALUES, REGULATOR, Expect
 from tests.support import Clock, make_handoff
 
-EXAMPLES = 6
+EXAMPLES = 8
 """Examples per operation and generation mode (about 75 operations): the module takes well under a minute."""
 EXCLUDED: list[CheckFunction] = [positive_data_acceptance]
 """A well-formed request may still be refused by a rule (404 unknown child, 409 already released): not a finding."""
