@@ -145,15 +145,15 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         save in savepoints, so that only that save fails. A save is refused when its keys are taken."""
         errors: dict[int, Exception] = {}
         try:
-            ids = self._commit_together(conn, batch)
+            written = self._commit_together(conn, batch)
         except psycopg.DatabaseError as error:
             if isinstance(error, psycopg.OperationalError):  # the connection, a lock timeout: the batch retries
                 raise
-            ids = self._commit_one_by_one(conn, batch, errors)
+            written = self._commit_one_by_one(conn, batch, errors)
         self.batches += 1
-        return [errors.get(n) or self._ids(waiting, ids) for n, waiting in enumerate(batch)]
+        return [errors.get(n) or written.get(n) or conflict() for n in range(len(batch))]
 
-    def _commit_together(self, conn: psycopg.Connection[Any], batch: list[Waiting]) -> dict[Key, int]:
+    def _commit_together(self, conn: psycopg.Connection[Any], batch: list[Waiting]) -> dict[int, list[int]]:
         """BEGIN, lock, one INSERT per round, NOTIFY, COMMIT: pipelined, so one round trip for the whole batch.
 
         Saves of a round share no key, so the INSERT's own look-up of taken keys decides each of them exactly as
@@ -166,32 +166,32 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
             for saves in rounds(batch):
                 cursor = conn.cursor()
                 cursor.execute(self.insert_statement, self._params(batch, saves), prepare=True)
-                cursors.append(cursor)
+                cursors.append((saves, cursor))
             with conn.cursor() as cursor:
                 self._notify_channel(cursor)
-        ids: dict[Key, int] = {}
-        for cursor in cursors:
-            ids.update(self._returned(cursor))
+        written: dict[int, list[int]] = {}
+        for saves, cursor in cursors:
+            written.update(self._written(batch, saves, cursor))
             cursor.close()
-        return ids
+        return written
 
     def _commit_one_by_one(
         self, conn: psycopg.Connection[Any], batch: list[Waiting], errors: dict[int, Exception]
-    ) -> dict[Key, int]:
-        ids: dict[Key, int] = {}
+    ) -> dict[int, list[int]]:
+        written: dict[int, list[int]] = {}
         with conn.transaction(), conn.cursor() as cursor:
             self._lock_table(cursor)
             for number in range(len(batch)):
                 try:
                     with conn.transaction():
                         cursor.execute(self.insert_statement, self._params(batch, [number]))
-                        ids.update(self._returned(cursor))
+                        written.update(self._written(batch, [number], cursor))
                 except psycopg.DatabaseError as error:
                     if isinstance(error, psycopg.OperationalError):
                         raise
                     errors[number] = translated(error)
             self._notify_channel(cursor)
-        return ids
+        return written
 
     @staticmethod
     def _params(batch: list[Waiting], saves: list[int]) -> tuple[list[Any], ...]:
@@ -205,15 +205,14 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         )
 
     @staticmethod
-    def _returned(cursor: psycopg.Cursor[Any]) -> dict[Key, int]:
-        return {(r["originator_id"], r["originator_version"]): r["notification_id"] for r in cursor.fetchall()}
+    def _written(batch: list[Waiting], saves: list[int], cursor: psycopg.Cursor[Any]) -> dict[int, list[int]]:
+        """The notification ids of each save of one INSERT that went in (keys are unique within one INSERT)."""
+        ids = {(r["originator_id"], r["originator_version"]): r["notification_id"] for r in cursor.fetchall()}
+        return {n: [ids[k] for k in batch[n].keys()] for n in saves if all(k in ids for k in batch[n].keys())}
 
-    @staticmethod
-    def _ids(waiting: Waiting, ids: dict[Key, int]) -> list[int] | Exception:
-        try:
-            return [ids[key] for key in waiting.keys()]
-        except KeyError:
-            return IntegrityError("duplicate key value violates unique constraint (originator_id, originator_version)")
+
+def conflict() -> IntegrityError:
+    return IntegrityError("duplicate key value violates unique constraint (originator_id, originator_version)")
 
 
 def rounds(batch: list[Waiting]) -> list[list[int]]:

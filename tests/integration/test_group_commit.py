@@ -56,6 +56,7 @@ def test_one_batch_commits_every_save_that_does_not_conflict_and_fails_only_the_
     recorder.insert_events([stored(taken, 1)])
     batch = [
         Waiting([stored(free, 1), stored(other, 1)]),
+        Waiting([stored(free, 1), stored(other, 1)]),  # the same save again (a retry): refused, not told it won
         Waiting([stored(taken, 1), stored(lost, 1)]),  # conflicts with the log, so writes nothing...
         Waiting([stored(lost, 1)]),  # ...and this save of the same key, after it, commits
         Waiting([stored(free, 2)]),
@@ -64,7 +65,7 @@ def test_one_batch_commits_every_save_that_does_not_conflict_and_fails_only_the_
     ]
     recorder._write(batch)
     ok = type(None)
-    assert [type(w.error) for w in batch] == [ok, IntegrityError, ok, ok, IntegrityError, ok]
+    assert [type(w.error) for w in batch] == [ok, IntegrityError, IntegrityError, ok, ok, IntegrityError, ok]
     assert all(w.done.is_set() for w in batch)
     written = log_keys(recorder)
     assert [(s, v) for _, s, v in written] == [(taken, 1), (free, 1), (other, 1), (lost, 1), (free, 2), (other, 2)]
