@@ -63,10 +63,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short runs, for development")
     parser.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7", help="which benchmarks, e.g. P1,P3")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--p6-events", type=int, help="events in P6's big log (1,000,000 in a full run)")
     args = parser.parse_args()
     mode = "quick" if args.quick else "full"
     only = {name.strip().upper() for name in args.only.split(",")}
-    described, found, seconds = run(only, SIZES[mode])
+    size = {**SIZES[mode], **({"p6_events": args.p6_events} if args.p6_events else {})}
+    described, found, seconds = run(only, size)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     args.out.write_text(write_report(described, found, mode, seconds, stamp), encoding="utf-8")
     print(f"wrote {args.out} ({mode} run, {seconds:.0f} s)", file=sys.stderr)
