@@ -53,7 +53,8 @@ def incident_window(
     at_opening: Folded = {}
     chains: dict[str, list[dict[str, Any]]] = {child: [] for child in children}
     records = [(position, _incident_entry(event)) for position, event in own if start <= event.timestamp <= end]
-    for position, event in school_custody_events(events, school_id):
+    day_began = opened.timestamp - timedelta(days=1)  # a service day is at most a day long
+    for position, event in school_custody_events(events, school_id, day_began, end):
         if event.child_id not in chains or event.service_day != day or event.timestamp > end:
             continue
         if event.timestamp <= opened.timestamp:

@@ -1,15 +1,17 @@
 """Custody as of an instant, from the event log itself (never from the views): what investigators replay.
 
 Server time (`event.timestamp`) is the clock of record. The log is in commit order, and server times of different
-workers agree only approximately, so a scan never stops early at the first event past the instant: it reads every
-custody event of the log (up to the head when it started) and filters by server time.
+workers agree only approximately: within CLOCK_MARGIN. So a scan for the events of a span of time starts at the last
+position whose event is more than the margin before the span (found by bisecting the log), reads every event of
+the school from there, filters by server time, and stops only at an event more than the margin after the span. It
+reads the day's events up to the instant, however long the log.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,23 +20,27 @@ from eventsourcing.utils import get_topic
 from aggregates.custody import Custody, custody_id, evolve
 from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyEvent
 from projections.log import EventLog
-from replay.leaves import school_of
 
 CUSTODY_TOPICS = tuple(sorted(get_topic(kind) for kind in CustodyEvent.__subclasses__()))
 """Every custody event type (a new one is read without a change here), so replay folds what the live stream folds."""
 ENVELOPE = frozenset(field.name for field in dataclasses.fields(CustodyEvent))
 """Fields every custody event carries; `details` holds the rest, the event's own."""
 PAGE = 1_000
+CLOCK_MARGIN = timedelta(minutes=10)
+"""How far apart the server clocks of the workers that write the log may be: an event committed after another is
+never more than this earlier by server time."""
 
 Folded = dict[str, tuple[Custody, datetime]]
 
 
 def custody_as_of(events: EventLog, school_id: str, at: datetime, time_zone: str) -> list[dict[str, Any]]:
     """Every child of the school with a custody event on the service day of `at`, as they stood at `at` (inclusive)."""
-    day = _aware(at).astimezone(ZoneInfo(time_zone)).date().isoformat()
+    zone = ZoneInfo(time_zone)
+    day = _aware(at).astimezone(zone).date()
     folded: Folded = {}
-    for _, event in school_custody_events(events, school_id):
-        if event.service_day == day and event.timestamp <= at:
+    day_start = datetime.combine(day, time(0), zone)
+    for _, event in school_custody_events(events, school_id, day_start, at):
+        if event.service_day == day.isoformat() and event.timestamp <= at:
             fold(folded, event)
     return [state_row(*folded[child]) for child in sorted(folded)]
 
@@ -58,27 +64,58 @@ def window(
     end = at + timedelta(minutes=minutes_after)
     return [
         {"position": position, "child_id": e.child_id, "service_day": e.service_day, **entry(e), "chain": chain(e)}
-        for position, e in school_custody_events(events, school_id)
+        for position, e in school_custody_events(events, school_id, start, end)
         if start <= e.timestamp <= end and child_id in (None, e.child_id)
     ]
 
 
-def school_custody_events(events: EventLog, school_id: str) -> Iterator[tuple[int, CustodyEvent]]:
-    """Every custody event of one school with its log position, in log order, up to the head at the start."""
-    return school_events(events, school_id, CUSTODY_TOPICS)
+def school_custody_events(
+    events: EventLog, school_id: str, start: datetime | None = None, end: datetime | None = None
+) -> Iterator[tuple[int, CustodyEvent]]:
+    """Every custody event of one school with its log position, in log order, up to the head at the start; with
+    `start` and `end`, at least every one whose server time falls between them (callers filter by time)."""
+    return school_events(events, school_id, CUSTODY_TOPICS, start, end)
 
 
-def school_events(events: EventLog, school_id: str, topics: Sequence[str]) -> Iterator[tuple[int, Any]]:
-    """Every event of these topics of one school with its log position, in log order, up to the head at the start."""
-    head, after = events.head(), 0
+def school_events(
+    events: EventLog,
+    school_id: str,
+    topics: Sequence[str],
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Iterator[tuple[int, Any]]:
+    """Every event of these topics of one school with its log position, in log order, up to the head at the start;
+    with `start` and `end`, the part of the log that can hold events between those server times."""
+    head, marker = events.head(), school_id.encode()
+    after = position_before(events, start, head) if start is not None else 0
+    stop_after = end + CLOCK_MARGIN if end is not None else None
     while True:
         page = events.page(after, PAGE, stop=head, topics=topics)
         for notification in page:
-            if school_of(notification) == school_id:
-                yield notification.id, events.decode(notification)
+            if marker not in notification.state:  # the school's code appears verbatim in its events' stored state
+                continue
+            event = events.decode(notification)
+            if stop_after is not None and event.timestamp > stop_after:
+                return
+            if event.school_id == school_id:
+                yield notification.id, event
         if len(page) < PAGE:
             return
         after = page[-1].id
+
+
+def position_before(events: EventLog, start: datetime, head: int) -> int:
+    """A position at or before which every event is earlier than `start` by server time (0 if there is none):
+    the last one found by bisecting the log whose event is more than CLOCK_MARGIN before `start`."""
+    low, high, limit = 0, head, start - CLOCK_MARGIN
+    while low < high:
+        middle = (low + high + 1) // 2
+        found = events.page(middle - 1, 1, stop=head)
+        if found and events.decode(found[0]).timestamp < limit:
+            low = found[0].id
+        else:
+            high = middle - 1
+    return low
 
 
 def entry(event: CustodyEvent) -> dict[str, Any]:
@@ -110,8 +147,11 @@ def chain(event: CustodyEvent) -> dict[str, str | None] | None:
 def fold(folded: Folded, event: CustodyEvent) -> None:
     """Apply the event only if it is the next of the child's stream: a stream is folded as a prefix, so a server
     clock slightly behind another's never produces a state the child never had."""
-    expected = Custody.expected(event.school_id, event.child_id, date.fromisoformat(event.service_day))
-    state, _ = folded.get(event.child_id, (expected, None))
+    found = folded.get(event.child_id)
+    if found is None:
+        state = Custody.expected(event.school_id, event.child_id, date.fromisoformat(event.service_day))
+    else:
+        state = found[0]
     if event.originator_version == state.version + 1:
         folded[event.child_id] = (evolve(state, event), event.timestamp)
 

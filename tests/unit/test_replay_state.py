@@ -211,3 +211,22 @@ def test_the_window_around_an_incident_has_its_records_the_custody_at_opening_an
     assert times == sorted(times)
     assert incident_window(afternoon.log, SCHOOL, "nope", 5, 5) is None
     assert incident_window(afternoon.log, OTHER_SCHOOL, "m-1", 5, 5) is None
+
+
+def test_a_later_day_is_replayed_from_its_own_part_of_the_log(afternoon: Afternoon) -> None:
+    """The next day's scan starts after the first day's events (found by bisecting the log) and gives the same state."""
+    h, clock = afternoon.handoff, afternoon.clock
+    first_day_head = afternoon.log.head()
+    clock.now = minute(24 * 60)  # the next afternoon
+    h.check_in(ctx(), "C1", "T1", None, None)
+    clock.now = minute(24 * 60 + 5)
+    h.transfer(ctx(), "C1", "t2", "T2")
+    midnight = datetime.combine(DAY + timedelta(days=1), datetime.min.time(), AFTERNOON.tzinfo)
+    start = replay.position_before(afternoon.log, midnight, afternoon.log.head())
+    assert 0 < start <= first_day_head  # the first afternoon (08:30 UTC) is more than the margin before midnight
+    events_before = [n for n in afternoon.log.page(0, 10_000) if n.id <= start]
+    assert all(afternoon.log.decode(n).timestamp < minute(24 * 60) for n in events_before)
+    rows = replay.custody_as_of(afternoon.log, SCHOOL, minute(24 * 60 + 6), ZONE)
+    assert [(r["child_id"], r["custodian_id"], r["version"]) for r in rows] == [("C1", "t2", 2)]
+    earlier = replay.custody_as_of(afternoon.log, SCHOOL, minute(24 * 60 + 1), ZONE)
+    assert [(r["child_id"], r["custodian_id"]) for r in earlier] == [("C1", "t1")]
