@@ -71,6 +71,14 @@ def caught_up(url: str, handoff: Handoff) -> bool:
     return len(found) == len(READ_MODELS) and min(found.values()) >= handoff.recorder.max_notification_id()
 
 
+def settled(url: str, handoff: Handoff, quiet: float = 2.0) -> bool:
+    """Caught up, and nothing new for `quiet` seconds: the policies and the notifier (which react to the check-ins,
+    e.g. with late-pickup incidents after the batch's end) have done their work and the views have it too."""
+    head = handoff.recorder.max_notification_id()
+    time.sleep(quiet)
+    return head == handoff.recorder.max_notification_id() and caught_up(url, handoff)
+
+
 def assert_views_equal_rebuild(url: str, handoff: Handoff) -> None:
     for model in READ_MODELS.values():
         with psycopg.connect(url) as conn:
@@ -185,6 +193,7 @@ def test_a_second_projector_alongside_does_no_harm(backlog: Handoff, fresh_postg
             "one projector per model, one policy runner, one notifier"
         )
         assert all(count == 1 for _, count in holders)
+        wait_until(lambda: settled(fresh_postgres_url, backlog), timeout=60)
     finally:
         for projector in projectors:
             projector.terminate()
