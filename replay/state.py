@@ -148,8 +148,8 @@ def fold(folded: Folded, event: CustodyEvent) -> None:
     """Apply the event only if it is the next of the child's stream: a stream is folded as a prefix, so a server
     clock slightly behind another's never produces a state the child never had."""
     found = folded.get(event.child_id)
-    if found is None:
-        state = Custody.expected(event.school_id, event.child_id, date.fromisoformat(event.service_day))
+    if found is None:  # the event's stream is the child's custody of that day (no need to derive its id again)
+        state = Custody(event.originator_id, 0, event.school_id, event.child_id, date.fromisoformat(event.service_day))
     else:
         state = found[0]
     if event.originator_version == state.version + 1:
