@@ -148,13 +148,15 @@ def afternoon(school: str, child: str, day: datetime) -> list[list[Any]]:
     state = Custody.expected(school, child, day.date())
     saves = []
     for number in range(4):
-        events = _decide(state, number, school, child, day + timedelta(minutes=number))
+        events = decide(state, number, school, child, day + timedelta(minutes=number))
         state = reduce(evolve, events, state)
         saves.append([*events, answer(events[0])])
     return saves
 
 
-def _decide(state: Custody, command: int, school: str, child: str, now: datetime) -> list[Any]:
+def decide(state: Custody, command: int, school: str, child: str, now: datetime) -> list[Any]:
+    """The events of one step of a child's afternoon (0 check-in, 1 arrival, 2 confirmation, 3 release), decided by
+    the Custody aggregate itself but without the command path's reads."""
     actor = ("gate-1", "gate") if command == 1 else ("teacher-1", "teacher")
     meta = EventMeta(school, actor[0], actor[1], "bench", uuid.uuid4().hex, now, now)
     guardian = f"G{child[1:]}A"

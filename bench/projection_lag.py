@@ -23,7 +23,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from functools import reduce
 from pathlib import Path
@@ -34,11 +33,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aggregates.base import EventMeta  # noqa: E402
 from aggregates.custody import Custody, evolve  # noqa: E402
-from aggregates.guardians import Guardians  # noqa: E402
-from aggregates.guardians import evolve as guardian_evolve  # noqa: E402
-from events.idempotency import CommandAnswered  # noqa: E402
+from bench.common import answer, decide  # noqa: E402
 from service.app import Handoff  # noqa: E402
 from service.embedded_postgres import EmbeddedPostgres, create_database, drop_database  # noqa: E402
 from service.seed import DEMO_SCHOOL, seed_demo  # noqa: E402
@@ -96,43 +92,12 @@ def writer(handoff: Handoff, number: int, writers: int, rate: float, until: floa
             states.clear()
         day = (BASE + timedelta(days=clock["day"])).date()
         state = states.get(child) or Custody.expected(DEMO_SCHOOL, child, day)
-        events = decide(state, step % 4, child)
+        events = decide(state, step % 4, DEMO_SCHOOL, child, datetime.now(timezone.utc))
         handoff.save(*events, answer(events[0]))
         states[child] = reduce(evolve, events, state)
         step += 1
         next_at += 1 / rate
         time.sleep(max(0.0, next_at - time.monotonic()))
-
-
-def decide(state: Custody, command: int, child: str) -> list[Any]:
-    actor = ("gate-1", "gate") if command == 1 else ("teacher-1", "teacher")
-    now = datetime.now(timezone.utc)
-    meta = EventMeta(DEMO_SCHOOL, actor[0], actor[1], "bench", os.urandom(12).hex(), now, now)
-    guardian = f"G{child[1:]}A"
-    guardians = Guardians.empty(DEMO_SCHOOL, child)
-    guardians = reduce(guardian_evolve, guardians.authorise(meta, guardian, "mother", "-"), guardians)
-    if command == 0:
-        return state.check_in(meta, "teacher-1", "T01", None, guardians)
-    if command == 1:
-        return state.register_arrival(meta, guardian, guardians, "id_document", None)
-    if command == 2:
-        return state.confirm(meta, guardian, True, True, guardians)
-    return state.release(meta, guardian, guardians)
-
-
-def answer(event: Any) -> CommandAnswered:
-    stamp = {
-        k: getattr(event, k)
-        for k in ("school_id", "actor_id", "actor_role", "device_id", "idempotency_key", "device_time", "timestamp")
-    }
-    return CommandAnswered(
-        **stamp,
-        originator_id=uuid.uuid4(),
-        originator_version=1,
-        request_fingerprint="bench",
-        status_code=200,
-        response={},
-    )
 
 
 def percentile(values: list[float], q: float) -> float:
