@@ -97,9 +97,12 @@ class Worker:
         with conn.transaction():
             catalog.lock_ddl(conn)
             version = catalog.active_version(conn, self.model.name)
-            if version is None:
+            if version is None:  # the first version: its tables exist before any reader is sent to them
                 version = 1
-                catalog.register_version(conn, self.model.name, version)
+                if not catalog.has_tables(conn, self.model.name, version):
+                    with conn.cursor() as cursor:
+                        self.model.create(cursor, version)
+                catalog.register_version(conn, self.model.name, version, tables_created=True)
                 catalog.activate(conn, self.model.name, version)
         return version
 

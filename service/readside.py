@@ -46,7 +46,11 @@ class ReadSide:
 
     def query(self, model: ReadModel, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with self.pool.connection() as conn:
-            return read(conn, self._tables(conn, model), *args, **kwargs)
+            tables = self._tables(conn, model)
+            try:
+                return read(conn, tables, *args, **kwargs)
+            except UndefinedTable as error:  # a version being created or dropped right now
+                raise ViewsNotReadyError from error
 
     def _tables(self, conn: Connection[Any], model: ReadModel) -> Tables:
         try:

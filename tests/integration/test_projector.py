@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from aggregates.base import DomainError
 from aggregates.staff import Role
-from projections import catalog
+from projections import catalog, occupancy, occupancy_queries
 from projections.base import ReadModel
 from projections.rebuild import rebuild
 from projections.registry import READ_MODELS
@@ -30,12 +30,12 @@ from service.context import Actor
 from service.embedded_postgres import create_database, drop_database
 from service.notifier import NOTIFIER_LOCK
 from service.policies import POLICY_LOCK
-from service.readside import ReadSide
+from service.readside import ReadSide, ViewsNotReadyError
 from service.runtime import event_log, projector_supervisor
 from service.seed import seed_demo
 from service.settings import postgres_env
 from tests.broken_model import broken, failing
-from tests.support import SECRET, Clock, ctx, handed_to_guardian, make_handoff, setup_school
+from tests.support import AFTERNOON, SECRET, Clock, ctx, handed_to_guardian, make_handoff, setup_school
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -279,3 +279,25 @@ def test_the_projector_resumes_after_its_database_connections_are_cut(
     postgres_handoff.release(ctx(), "C1", "G1")
     wait_until(lambda: caught_up(fresh_postgres_url, postgres_handoff), timeout=30)
     assert_views_equal_rebuild(fresh_postgres_url, postgres_handoff)
+
+
+def test_a_live_version_whose_tables_are_not_there_yet_is_not_ready_not_an_error(
+    postgres_handoff: Handoff, fresh_postgres_url: str
+) -> None:
+    """Found by the fuzzer: a reader sent to a version before its tables exist got a 500."""
+    with psycopg.connect(fresh_postgres_url, autocommit=True) as conn:
+        catalog.ensure_catalog(conn)
+        catalog.register_version(conn, "occupancy", 1)
+        catalog.activate(conn, "occupancy", 1)
+    read = ReadSide(fresh_postgres_url, event_log(postgres_handoff), postgres_handoff.clock)
+    summary = (occupancy.occupancy, occupancy_queries.summary, "S1", date(2026, 11, 30), AFTERNOON)
+    supervisor = projector_supervisor(postgres_handoff, fresh_postgres_url)
+    try:
+        with pytest.raises(ViewsNotReadyError):
+            read.query(*summary)
+        supervisor.start()  # the projector creates the tables of the version it finds live
+        wait_until(lambda: caught_up(fresh_postgres_url, postgres_handoff))
+        assert read.query(*summary)["expected"] == 2
+    finally:
+        supervisor.close()
+        read.close()
