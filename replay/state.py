@@ -25,7 +25,7 @@ CUSTODY_TOPICS = tuple(sorted(get_topic(kind) for kind in CustodyEvent.__subclas
 """Every custody event type (a new one is read without a change here), so replay folds what the live stream folds."""
 ENVELOPE = frozenset(field.name for field in dataclasses.fields(CustodyEvent))
 """Fields every custody event carries; `details` holds the rest, the event's own."""
-PAGE = 1_000
+PAGE = 5_000
 CLOCK_MARGIN = timedelta(minutes=10)
 """How far apart the server clocks of the workers that write the log may be: an event committed after another is
 never more than this earlier by server time."""
