@@ -422,11 +422,12 @@ class Custody:
 
 def evolve(state: Custody, event: CustodyEvent) -> Custody:
     """Apply one event. Never raises, never decides: it runs again on every replay."""
-    return replace(state, version=event.originator_version, **_changes(state, event))
+    return replace(state, version=event.originator_version, **changes(state, event))
 
 
-def _changes(state: Custody, event: CustodyEvent) -> dict[str, Any]:
-    """What the event changes, as fields of the state (one `replace` per event: replay folds thousands)."""
+def changes(state: Custody, event: CustodyEvent) -> dict[str, Any]:
+    """What the event changes, as fields of the state (one `replace` per event; replay applies them to a mutable
+    copy of the state, as it folds thousands of events)."""
     match event:
         case ChildCheckedIn():
             return {"status": Status.IN_CARE, "custodian_id": event.custodian_id, "place_code": event.place_code}

@@ -12,12 +12,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from eventsourcing.utils import get_topic
 
-from aggregates.custody import Custody, custody_id, evolve
+from aggregates.custody import Custody, changes, custody_id
 from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyEvent
 from projections.log import EventLog
 
@@ -30,7 +31,8 @@ CLOCK_MARGIN = timedelta(minutes=10)
 """How far apart the server clocks of the workers that write the log may be: an event committed after another is
 never more than this earlier by server time."""
 
-Folded = dict[str, tuple[Custody, datetime]]
+Folded = dict[str, tuple[SimpleNamespace, datetime]]
+"""Per child: the custody so far (a mutable copy of Custody) and the server time of the last event folded in."""
 
 
 def custody_as_of(events: EventLog, school_id: str, at: datetime, time_zone: str) -> list[dict[str, Any]]:
@@ -146,17 +148,23 @@ def chain(event: CustodyEvent) -> dict[str, str | None] | None:
 
 def fold(folded: Folded, event: CustodyEvent) -> None:
     """Apply the event only if it is the next of the child's stream: a stream is folded as a prefix, so a server
-    clock slightly behind another's never produces a state the child never had."""
+    clock slightly behind another's never produces a state the child never had. The state is a mutable copy of
+    the child's Custody, changed in place by the aggregate's own `changes` (no new object per event)."""
     found = folded.get(event.child_id)
-    if found is None:  # the event's stream is the child's custody of that day (no need to derive its id again)
-        state = Custody(event.originator_id, 0, event.school_id, event.child_id, date.fromisoformat(event.service_day))
+    if found is None:
+        if event.originator_version != 1:
+            return
+        day = date.fromisoformat(event.service_day)
+        state = SimpleNamespace(**vars(Custody(event.originator_id, 0, event.school_id, event.child_id, day)))
     else:
         state = found[0]
-    if event.originator_version == state.version + 1:
-        folded[event.child_id] = (evolve(state, event), event.timestamp)
+        if event.originator_version != state.version + 1:
+            return
+    vars(state).update(changes(state, event), version=event.originator_version)
+    folded[event.child_id] = (state, event.timestamp)
 
 
-def state_row(state: Custody, last_change: datetime | None) -> dict[str, Any]:
+def state_row(state: Custody | SimpleNamespace, last_change: datetime | None) -> dict[str, Any]:
     return {
         "child_id": state.child_id,
         "status": state.status.value,
