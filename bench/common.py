@@ -104,7 +104,8 @@ def demo_school(server_url: str) -> Iterator[str]:
 
     with database(server_url, "demo") as url:
         handoff = Handoff(postgres_env(url), secret_key=SECRET)
-        seed_demo(handoff, Path(tempfile.mkdtemp()) / "tokens.json")
+        with tempfile.TemporaryDirectory() as tokens:
+            seed_demo(handoff, Path(tokens) / "tokens.json")
         handoff.close()
         yield url
 

@@ -214,7 +214,13 @@ def p2(template_url: str, server_url: str, seconds: float, workers: int = 2, bef
 
 
 def dismissal_run(template_url: str, server_url: str, seconds: float, workers: int, group_commit: bool) -> Any:
-    scratch = Path(tempfile.mkdtemp(prefix="handoff-bench-http-"))
+    with tempfile.TemporaryDirectory(prefix="handoff-bench-http-") as folder:
+        return _dismissal_run_in(Path(folder), template_url, server_url, seconds, workers, group_commit)
+
+
+def _dismissal_run_in(
+    scratch: Path, template_url: str, server_url: str, seconds: float, workers: int, group_commit: bool
+) -> Any:
     clock_file = scratch / "clock"
     with database(server_url, "p2", template=template_url) as url:
         handoff = Handoff(postgres_env(url), secret_key=SECRET)

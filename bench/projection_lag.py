@@ -110,7 +110,8 @@ def measure(url: str, events_per_second: float, seconds: float, writers: int) ->
     handoff = TimedHandoff(
         postgres_env(url, pool_size=writers + 2), secret_key=SECRET, clock=lambda: base + timedelta(days=clock["day"])
     )
-    seed_demo(handoff, Path(tempfile.mkdtemp()) / "tokens.json")
+    with tempfile.TemporaryDirectory() as tokens:
+        seed_demo(handoff, Path(tokens) / "tokens.json")
     env = {**os.environ, "HANDOFF_DATABASE_URL": url, "HANDOFF_SECRET_KEY": SECRET, "PYTHONPATH": str(ROOT)}
     projector = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "project"],

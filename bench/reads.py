@@ -93,7 +93,11 @@ def p4_p7(template_url: str, server_url: str, days: int) -> dict[str, Any]:
 
 
 def _export_and_verify(log: EventLog, first: datetime, last: datetime) -> dict[str, Any]:
-    scratch = Path(tempfile.mkdtemp(prefix="handoff-bench-export-"))
+    with tempfile.TemporaryDirectory(prefix="handoff-bench-export-") as folder:
+        return _export_and_verify_in(Path(folder), log, first, last)
+
+
+def _export_and_verify_in(scratch: Path, log: EventLog, first: datetime, last: datetime) -> dict[str, Any]:
     key = load_or_create_signing_key(scratch / "key.pem")
     leaves, after = [], 0
     while page := log.page(after, 2000):
