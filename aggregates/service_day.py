@@ -3,7 +3,7 @@ child who came has been released or is covered by an open incident."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
@@ -120,11 +120,14 @@ class ServiceDay:
             )
         ]
 
-    def close(self, meta: EventMeta, still_in_care: Iterable[str]) -> list[HandoffEvent]:
-        """Close, unless a child who came is still in care and not covered by an open incident."""
+    def close(
+        self, meta: EventMeta, still_in_care: Iterable[str], in_open_incidents: Collection[str] = ()
+    ) -> list[HandoffEvent]:
+        """Close, unless a child who came is still in care and not named in an open incident of the day (a missing
+        child, a guardian who never came: the incident carries the case on)."""
         if self.state != "open":
             raise DayNotOpenError
-        waiting = sorted(still_in_care)
+        waiting = sorted(child for child in still_in_care if child not in in_open_incidents)
         if waiting:
             raise ChildrenStillInCareError(children=", ".join(waiting))
         return [ServiceDayClosed(**stamp(self.id, self.version, meta), service_day=self.service_day.isoformat())]

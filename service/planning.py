@@ -154,8 +154,7 @@ class PlanningCommands:
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
             covered = self.children_in_open_incidents(ctx.school_id, day)
             in_care = [state.child_id for state in self.in_care(ctx.school_id, day)]
-            waiting = [child_id for child_id in in_care if child_id not in covered]
-            recorded = self.service_day_state(ctx.school_id, day).close(meta, waiting)
+            recorded = self.service_day_state(ctx.school_id, day).close(meta, in_care, covered)
             still_open = {child_id: covered[child_id] for child_id in in_care}
             return recorded, {"service_day": day.isoformat(), "state": "closed", "in_open_incidents": still_open}
 

@@ -221,6 +221,18 @@ def test_closing_while_children_are_in_care_is_refused_naming_them_sorted():
     assert "C1, C2, C3" in str(error)
 
 
+def test_a_child_named_in_an_open_incident_does_not_hold_the_day_open():
+    error = assert_refused(
+        opened(),
+        lambda s: s.close(meta(), ["C2", "C1"], {"C1"}),
+        sd.ChildrenStillInCareError,
+        "children_still_in_care",
+    )
+    assert "C2" in str(error) and "C1" not in str(error)
+    _, events = run(sd, opened(), lambda s: s.close(meta(), ["C1"], {"C1"}))
+    assert [type(e).__name__ for e in events] == ["ServiceDayClosed"]
+
+
 def test_closing_an_open_day_with_nobody_in_care():
     state, events = run(sd, opened(), lambda s: s.close(meta(), []))
     assert [(type(e), e.service_day, e.originator_version) for e in events] == [(ev.ServiceDayClosed, "2026-12-01", 2)]
