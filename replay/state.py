@@ -164,7 +164,8 @@ def fold(folded: Folded, event: CustodyEvent) -> None:
     folded[event.child_id] = (state, event.timestamp)
 
 
-def state_row(state: Custody | SimpleNamespace, last_change: datetime | None) -> dict[str, Any]:
+def custody_fields(state: Custody | SimpleNamespace) -> dict[str, Any]:
+    """A child's custody as people read it: status, who has them and where, who is at the gate, how they left."""
     return {
         "child_id": state.child_id,
         "status": state.status.value,
@@ -175,8 +176,11 @@ def state_row(state: Custody | SimpleNamespace, last_change: datetime | None) ->
         "released_to": state.released_to,
         "self_released": state.self_released,
         "version": state.version,
-        "last_change": last_change.isoformat() if last_change else None,
     }
+
+
+def state_row(state: Custody | SimpleNamespace, last_change: datetime | None) -> dict[str, Any]:
+    return {**custody_fields(state), "last_change": last_change.isoformat() if last_change else None}
 
 
 def _aware(at: datetime) -> datetime:

@@ -25,6 +25,7 @@ from aggregates.staff import StaffMember, StaffNotFoundError
 from events.custody import CustodyEvent, ReleaseRefused
 from events.envelope import HandoffEvent
 from events.idempotency import CommandAnswered
+from replay.leaves import school_of
 from replay.state import entry as event_view
 from service.administration import AdministrationCommands
 from service.context import Actor, CommandContext
@@ -38,6 +39,7 @@ from service.views import custody_view
 
 Decision = Callable[[Custody, EventMeta, School], list[CustodyEvent]]
 Decided = tuple[Sequence[HandoffEvent], dict[str, Any]]
+SCHOOL_REGISTERED = "events.school:SchoolRegistered"
 
 
 class ConcurrentChangeError(RuleBrokenError):
@@ -200,6 +202,14 @@ class Handoff(
 
     def school(self, school_id: str) -> School:
         return self._load(school.school_id_for(school_id), school.project, SchoolNotFoundError)
+
+    def school_ids(self) -> list[str]:
+        """Every registered school, read from the log (one event each), sorted."""
+        found, position = set(), 0
+        while page := self.recorder.select_notifications(position + 1, 1000, topics=[SCHOOL_REGISTERED]):
+            found |= {school_of(row) for row in page}
+            position = page[-1].id
+        return sorted(found)
 
     def staff_member(self, scope_id: str, staff_id: str) -> StaffMember:
         found = self._get(staff.staff_stream_id(scope_id, staff_id), staff.project)

@@ -21,14 +21,12 @@ from aggregates.staff import Role
 from events.audit import AuditExportMade
 from replay.checkpoints import public_key_pem
 from replay.export import ExportSummary, export_bundle
-from replay.leaves import school_of
 from service.app import Handoff
 from service.checkpoints import Checkpointer, checkpoints
 from service.context import Actor, CommandContext
 from service.runtime import event_log
 
 MAX_DAYS = 366
-SCHOOL_TOPIC = "events.school:SchoolRegistered"
 
 
 class NamesNotAllowedError(ForbiddenError):
@@ -108,9 +106,7 @@ class Exporter:
 
     def district_schools(self, district: str) -> list[str]:
         """The schools registered in a district, from the log."""
-        registered = self.handoff.recorder.select_notifications(1, 1_000_000, topics=[SCHOOL_TOPIC])
-        schools = sorted({school_of(row) for row in registered})
-        return [school for school in schools if self.handoff.school(school).district_id == district]
+        return [school for school in self.handoff.school_ids() if self.handoff.school(school).district_id == district]
 
     def _record(
         self,

@@ -21,7 +21,6 @@ from events.custody import ChildReleased, GuardianArrived, ReleaseRefused
 from events.incidents import HeadcountRecorded, IncidentOpened
 from events.planning import EmergencyModeEntered
 from projections.log import EventLog
-from replay.leaves import school_of
 from service.app import Handoff
 from service.context import Actor, CommandContext
 
@@ -35,7 +34,6 @@ RELEASE_TOPIC = "events.custody:ChildReleased"
 ARRIVAL_TOPIC = "events.custody:GuardianArrived"
 INCIDENT_TOPIC = "events.incidents:IncidentOpened"
 EMERGENCY_TOPIC = "events.planning:EmergencyModeEntered"
-SCHOOL_TOPIC = "events.school:SchoolRegistered"
 
 
 def refusal_opens_incident(handoff: Handoff, event: ReleaseRefused) -> None:
@@ -226,8 +224,7 @@ class PolicyFollower:
         if time.monotonic() - self.swept_at < self.sweep_every:
             return
         self.swept_at = time.monotonic()
-        registered = self.handoff.recorder.select_notifications(1, 100_000, topics=[SCHOOL_TOPIC])
-        for school_id in sorted({school_of(row) for row in registered}):
+        for school_id in self.handoff.school_ids():
             try:
                 sweep_late_pickups(self.handoff, school_id, self.handoff.clock())
             except DomainError as refusal:
