@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time as clock_time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
+from typing import Any
+
+import uvicorn
 
 from aggregates.staff import Role
 from service.app import Handoff
@@ -110,3 +115,14 @@ def handed_to_guardian(handoff: Handoff, child: str = "C1", guardian: str = "G1"
     handoff.check_in(ctx(), child, "T1", None, None)
     handoff.register_arrival(ctx("gate"), child, guardian, "pickup_code", CODES[guardian])
     handoff.confirm(ctx(), child, guardian, True, True)
+
+
+def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """Run the ASGI app on a free loopback port in a thread of its own; its URL once it listens."""
+    server = uvicorn.Server(uvicorn.Config(app, port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        clock_time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, thread, f"http://127.0.0.1:{port}"

@@ -14,18 +14,17 @@ from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 
 from projections.registry import READ_MODELS
 from projections.supervisor import Supervisor
 from service.api import create_app
 from service.app import Handoff
 from service.readside import ReadSide
-from service.runtime import ReadStack, event_log, read_stack
+from service.runtime import event_log, read_stack
 from service.settings import Settings, postgres_env
 from tests.api.conftest import two_schools_with_tokens
 from tests.broken_model import broken, failing
-from tests.support import Clock, make_handoff
+from tests.support import Clock, make_handoff, serve
 
 DAY = "2026-11-30"
 
@@ -57,23 +56,13 @@ class Server:
         return httpx2.get(f"{self.url}{path}", params=params, headers={"Authorization": f"Bearer {self.tokens[who]}"})
 
 
-def serve(handoff: Handoff, stack: ReadStack) -> tuple[uvicorn.Server, threading.Thread, str]:
-    server = uvicorn.Server(uvicorn.Config(create_app(handoff, stack.read, stack.watcher), port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return server, thread, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture
 def running(fresh_postgres_url: str, tmp_path: Path) -> Iterator[Server]:
     handoff = make_handoff(postgres_env(fresh_postgres_url), Clock())
     tokens = two_schools_with_tokens(handoff)
     stack = read_stack(handoff, fresh_postgres_url, settings_for(tmp_path), with_projector=True)
     assert stack is not None
-    server, thread, url = serve(handoff, stack)
+    server, thread, url = serve(create_app(handoff, stack.read, stack.watcher))
     wait_for_views(Server(url, tokens, handoff))
     yield Server(url, tokens, handoff)
     server.should_exit = True
@@ -196,7 +185,7 @@ def test_a_failing_handler_shows_up_on_health(fresh_postgres_url: str, tmp_path:
     stack.read = ReadSide(fresh_postgres_url, event_log(handoff), handoff.clock, [*READ_MODELS.values(), broken])
     extra = Supervisor([broken], fresh_postgres_url, event_log(handoff), "handoff_events")
     extra.start()
-    server, thread, url = serve(handoff, stack)
+    server, thread, url = serve(create_app(handoff, stack.read, stack.watcher))
     running = Server(url, tokens, handoff)
     try:
         hand_over_and_release(running)

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 
 from service.api import create_app
@@ -26,7 +25,7 @@ from service.runtime import read_stack
 from service.seed import context
 from service.settings import Settings, postgres_env
 from tests.api.conftest import two_schools_with_tokens
-from tests.support import SCHOOL, Clock, ctx, enrol, make_handoff
+from tests.support import SCHOOL, Clock, ctx, enrol, make_handoff, serve
 
 CHROMIUM = Path(os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,13 +191,8 @@ def ui_server(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
     settings = Settings(signing_key_file=folder / "key.pem", checkpoint_interval=60.0)
     stack = read_stack(handoff, url, settings, with_projector=True)
     assert stack is not None
-    server = uvicorn.Server(uvicorn.Config(create_app(handoff, stack.read, stack.watcher), port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    running = UiServer(f"http://127.0.0.1:{port}", tokens, handoff, clock, Cable(port))
+    server, thread, url = serve(create_app(handoff, stack.read, stack.watcher))
+    running = UiServer(url, tokens, handoff, clock, Cable(int(url.rsplit(":", 1)[1])))
     _wait_for_views(running)
     yield running
     server.should_exit = True
