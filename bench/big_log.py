@@ -17,10 +17,10 @@ from psycopg import sql
 from aggregates.base import DomainError
 from aggregates.staff import Role
 from bench.common import BASE_DAY, SECRET, afternoon, database, percentile
-from service.app import Handoff
-from service.context import Actor, CommandContext
-from service.seed import DEMO_DISTRICT, DEMO_SCHOOL
-from service.settings import postgres_env
+from service.application.context import Actor, CommandContext
+from service.application.handoff import Handoff
+from service.demo.seed import DEMO_DISTRICT, DEMO_SCHOOL
+from service.infra.settings import postgres_env
 
 TABLE = "handoff_events"
 THREADS = 8

@@ -25,7 +25,7 @@ from aggregates.custody import Custody, evolve
 from aggregates.guardians import Guardians
 from aggregates.guardians import evolve as guardian_evolve
 from events.idempotency import CommandAnswered
-from service.embedded_postgres import EmbeddedPostgres, create_database, drop_database
+from service.infra.embedded_postgres import EmbeddedPostgres, create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-key-bench-secret-key"
@@ -98,9 +98,9 @@ def database(server_url: str, purpose: str, template: str | None = None) -> Iter
 @contextmanager
 def demo_school(server_url: str) -> Iterator[str]:
     """A database holding the demo school (seeded once through the ordinary commands), to copy for each benchmark."""
-    from service.app import Handoff
-    from service.seed import seed_demo
-    from service.settings import postgres_env
+    from service.application.handoff import Handoff
+    from service.demo.seed import seed_demo
+    from service.infra.settings import postgres_env
 
     with database(server_url, "demo") as url:
         handoff = Handoff(postgres_env(url), secret_key=SECRET)

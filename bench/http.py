@@ -27,9 +27,9 @@ import psycopg
 
 from bench.common import ROOT, SECRET, database, percentile
 from bench.http_app import set_clock
-from service.app import Handoff
-from service.seed import DEMO_SCHOOL, seed_demo
-from service.settings import postgres_env
+from service.application.handoff import Handoff
+from service.demo.seed import DEMO_SCHOOL, seed_demo
+from service.infra.settings import postgres_env
 
 CLIENTS = 32
 CHILDREN = [f"C{n:04d}" for n in range(1, 241) if n % 10]  # every tenth demo child did not apply
@@ -234,7 +234,7 @@ def _dismissal_run_in(
         }
         set_clock(clock_file, datetime.now(timezone.utc))
         projector = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "project"],
+            [sys.executable, "-m", "service.cli.main", "project"],
             env={**os.environ, **env, "HANDOFF_DATA_DIR": str(scratch), "PYTHONPATH": str(ROOT)},
             cwd=ROOT,
             stdout=subprocess.DEVNULL,

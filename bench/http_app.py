@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel
 
-from service.api import create_app
+from service.http.app import create_app
+from service.infra.settings import Settings
 from service.runtime import build_handoff
-from service.settings import Settings
 
 
 class FileClock:

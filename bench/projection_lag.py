@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 from aggregates.custody import Custody, evolve  # noqa: E402
 from bench.common import answer, decide  # noqa: E402
-from service.app import Handoff  # noqa: E402
-from service.embedded_postgres import EmbeddedPostgres, create_database, drop_database  # noqa: E402
-from service.seed import DEMO_SCHOOL, seed_demo  # noqa: E402
-from service.settings import postgres_env  # noqa: E402
+from service.application.handoff import Handoff  # noqa: E402
+from service.demo.seed import DEMO_SCHOOL, seed_demo  # noqa: E402
+from service.infra.embedded_postgres import EmbeddedPostgres, create_database, drop_database  # noqa: E402
+from service.infra.settings import postgres_env  # noqa: E402
 
 SECRET = "bench-secret-key-bench-secret-key"
 BASE = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
@@ -114,7 +114,7 @@ def measure(url: str, events_per_second: float, seconds: float, writers: int) ->
         seed_demo(handoff, Path(tokens) / "tokens.json")
     env = {**os.environ, "HANDOFF_DATABASE_URL": url, "HANDOFF_SECRET_KEY": SECRET, "PYTHONPATH": str(ROOT)}
     projector = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "project"],
+        [sys.executable, "-m", "service.cli.main", "project"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

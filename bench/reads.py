@@ -23,9 +23,9 @@ from replay.export import export_bundle
 from replay.leaves import leaf_bytes, school_of
 from replay.merkle import TreeBuilder
 from replay.state import custody_as_of
-from service.app import Handoff
-from service.seed import DEMO_SCHOOL
-from service.settings import postgres_env
+from service.application.handoff import Handoff
+from service.demo.seed import DEMO_SCHOOL
+from service.infra.settings import postgres_env
 
 WRITERS = 16
 

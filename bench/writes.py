@@ -13,8 +13,8 @@ from typing import Any
 import psycopg
 
 from bench.common import BASE_DAY, SECRET, afternoon, database
-from service.app import Handoff
-from service.settings import postgres_env
+from service.application.handoff import Handoff
+from service.infra.settings import postgres_env
 
 PAYLOAD = os.urandom(400)
 """About the size of a stored custody event."""

@@ -9,18 +9,18 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from projections.log import EventLog
 from projections.registry import READ_MODELS
 from projections.supervisor import Supervisor
 from replay.checkpoints import load_or_create_signing_key
-from service.app import Handoff
-from service.checkpoints import Checkpointer, CheckpointFollower
-from service.live import ViewWatcher
-from service.notifier import Notifier, adapter_from
-from service.personal_data import PostgresKeyStore
-from service.policies import PolicyFollower
-from service.readside import ReadSide
-from service.settings import Settings
+from service.application.handoff import Handoff
+from service.infra.event_log import event_log
+from service.infra.key_store import PostgresKeyStore
+from service.infra.settings import Settings
+from service.processes.checkpoints import Checkpointer, CheckpointFollower
+from service.processes.live import ViewWatcher
+from service.processes.notifier import Notifier, adapter_from
+from service.processes.policies import PolicyFollower
+from service.reads.readside import ReadSide
 
 log = logging.getLogger("handoff")
 
@@ -38,7 +38,7 @@ def database_url(settings: Settings) -> Iterator[str | None]:
     if settings.database_url:
         yield settings.database_url
         return
-    from service.embedded_postgres import EmbeddedPostgres, create_database
+    from service.infra.embedded_postgres import EmbeddedPostgres, create_database
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with EmbeddedPostgres(settings.data_dir / "pgdata") as server:
@@ -60,10 +60,6 @@ def build_handoff(settings: Settings, url: str | None) -> Handoff:
     """The application on the configured persistence; children's keys live beside it in PostgreSQL."""
     keys = PostgresKeyStore(url, settings.secret_key.encode()) if url else None
     return Handoff(settings.persistence_env(url), secret_key=settings.secret_key, keys=keys)
-
-
-def event_log(handoff: Handoff) -> EventLog:
-    return EventLog(handoff.recorder, handoff.mapper)
 
 
 def projector_supervisor(handoff: Handoff, url: str, page_size: int = 500) -> Supervisor:

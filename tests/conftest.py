@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from service.embedded_postgres import EmbeddedPostgres, create_database, drop_database
+from service.infra.embedded_postgres import EmbeddedPostgres, create_database, drop_database
 
 DATABASE_FIXTURES = {"postgres_server_url", "postgres_url", "fresh_postgres_url"}
 

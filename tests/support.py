@@ -12,9 +12,9 @@ from typing import Any
 import uvicorn
 
 from aggregates.staff import Role
-from service.app import Handoff
-from service.context import SYSTEM_ACTOR, Actor, CommandContext
-from service.personal_data import KeyStore
+from service.application.context import SYSTEM_ACTOR, Actor, CommandContext
+from service.application.handoff import Handoff
+from service.application.personal_data import KeyStore
 
 SCHOOL = "S1"
 OTHER_SCHOOL = "S2"

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 
 from aggregates.staff import Role
-from service.api import create_app
-from service.app import Handoff
-from service.seed import context
+from service.application.context import operator_context
+from service.application.handoff import Handoff
+from service.http.app import create_app
 from tests.support import DISTRICT, OTHER_SCHOOL, SCHOOL, Clock, make_handoff, setup_school
 
 STAFF_TOKENS = {
@@ -75,9 +75,9 @@ def two_schools_with_tokens(handoff: Handoff) -> dict[str, str]:
     """Schools S1 and S2 of district D1, its regulator r1, and a token for each kind of caller."""
     setup_school(handoff)
     setup_school(handoff, OTHER_SCHOOL)
-    handoff.register_staff(context(DISTRICT), "r1", Role.REGULATOR, DISTRICT)
+    handoff.register_staff(operator_context(DISTRICT), "r1", Role.REGULATOR, DISTRICT)
     return {
-        who: handoff.issue_token(context(scope), staff, timedelta(days=1))
+        who: handoff.issue_token(operator_context(scope), staff, timedelta(days=1))
         for who, (scope, staff) in STAFF_TOKENS.items()
     }
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from service.context import CommandContext
-from service.seed import context
+from service.application.context import CommandContext, operator_context
 from tests.api.conftest import Tablet
 from tests.support import TERM, Clock
 
@@ -157,7 +156,7 @@ def test_the_coverage_report_counts_applications_and_priority(tablet: Tablet) ->
 
 def tablet_ctx() -> CommandContext:
     """Set-up commands run as the system, like the CLI."""
-    return context("S1")
+    return operator_context("S1")
 
 
 SIMPLE_ROSTER = (

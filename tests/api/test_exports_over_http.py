@@ -18,10 +18,10 @@ from httpx2 import Response
 from events.audit import AuditExportMade
 from replay.checkpoints import load_or_create_signing_key
 from replay.verify import verify_bundle
-from service.api import create_app
-from service.app import Handoff
-from service.exports import Exporter
-from service.settings import postgres_env
+from service.application.handoff import Handoff
+from service.audit.exports import Exporter
+from service.http.app import create_app
+from service.infra.settings import postgres_env
 from tests.api.conftest import two_schools_with_tokens
 from tests.support import Clock, ctx, make_handoff
 

@@ -17,11 +17,12 @@ import pytest
 
 from projections.registry import READ_MODELS
 from projections.supervisor import Supervisor
-from service.api import create_app
-from service.app import Handoff
-from service.readside import ReadSide
-from service.runtime import event_log, read_stack
-from service.settings import Settings, postgres_env
+from service.application.handoff import Handoff
+from service.http.app import create_app
+from service.infra.event_log import event_log
+from service.infra.settings import Settings, postgres_env
+from service.reads.readside import ReadSide
+from service.runtime import read_stack
 from tests.api.conftest import two_schools_with_tokens
 from tests.broken_model import broken, failing
 from tests.support import Clock, make_handoff, serve

@@ -19,7 +19,7 @@ from uuid import UUID
 from events.custody import CustodyEvent
 from events.envelope import HandoffEvent
 from events.idempotency import CommandAnswered
-from service.app import Handoff
+from service.application.handoff import Handoff
 from tests.faults.harness import STEPS, Command
 from tests.faults.school import SCHOOL
 from tests.integration.test_projector import assert_views_equal_rebuild, positions_or_empty, project_once, wait_until

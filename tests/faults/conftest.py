@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from service.embedded_postgres import create_database, drop_database
+from service.infra.embedded_postgres import create_database, drop_database
 from tests.faults.checks import Tally, summary
 from tests.faults.harness import STARTED
 from tests.faults.school import School, open_handoff, seed_school

@@ -62,7 +62,7 @@ class ApiProcess:
         self.starts = 0
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "service.cli", "serve", "--no-seed", "--host", "127.0.0.1"]
+        command = [sys.executable, "-m", "service.cli.main", "serve", "--no-seed", "--host", "127.0.0.1"]
         command += ["--port", str(self.port)] + ([] if self.projector else ["--no-projector"])
         log = open(self.folder / f"server-{self.starts}.log", "wb")  # noqa: SIM115 - the process owns it
         self.process = subprocess.Popen(
@@ -115,7 +115,7 @@ class ProjectorProcess:
         env = server_env(self.database_url, self.folder, HANDOFF_PROJECTOR_PAGE_SIZE=str(self.page_size))
         with open(self.folder / "projector.log", "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "project"], env=env, cwd=ROOT, stdout=log, stderr=log
+                [sys.executable, "-m", "service.cli.main", "project"], env=env, cwd=ROOT, stdout=log, stderr=log
             )
         STARTED.append(self)
 

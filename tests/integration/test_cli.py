@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from aggregates.staff import Role
 from projections import catalog
-from service.app import Handoff
-from service.cli import app
-from service.context import Actor
-from service.settings import postgres_env
+from service.application.context import Actor
+from service.application.handoff import Handoff
+from service.cli.main import app
+from service.infra.settings import postgres_env
 from tests.support import SECRET, ctx
 
 TOKEN = re.compile(r"hs1\.[0-9a-f]{32}\.[0-9a-f]{8}\.[A-Za-z0-9_-]+")

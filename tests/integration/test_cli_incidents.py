@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from service.app import Handoff
-from service.cli import app
-from service.settings import postgres_env
+from service.application.handoff import Handoff
+from service.cli.main import app
+from service.infra.settings import postgres_env
 from tests.support import SECRET, make_handoff, setup_school
 
 

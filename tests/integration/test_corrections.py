@@ -15,7 +15,7 @@ from projections.catalog import ensure_catalog
 from projections.log import EventLog
 from projections.registry import READ_MODELS
 from projections.runner import Projector
-from service.app import Handoff
+from service.application.handoff import Handoff
 from tests.support import AFTERNOON, DISTRICT, SCHOOL, Clock, ctx, handed_to_guardian
 
 DAY = AFTERNOON.astimezone(ZoneInfo("Asia/Shanghai")).date()

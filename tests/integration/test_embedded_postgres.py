@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from service.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError, create_database, drop_database
+from service.infra.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError, create_database, drop_database
 
 pytestmark = pytest.mark.postgres
 

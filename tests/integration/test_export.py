@@ -43,8 +43,8 @@ from replay.export_tables import (
 )
 from replay.leaves import leaf_bytes, leaf_fields, school_of
 from replay.merkle import TreeBuilder
-from service.app import Handoff
-from service.settings import postgres_env
+from service.application.handoff import Handoff
+from service.infra.settings import postgres_env
 from tests.support import SCHOOL, Clock, ctx, make_handoff, setup_school
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

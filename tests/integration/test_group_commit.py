@@ -19,11 +19,11 @@ from eventsourcing.persistence import DataError, IntegrityError, StoredEvent
 from aggregates.base import DomainError
 from aggregates.staff import Role
 from events.custody import ChildCheckedIn
-from service.app import Handoff
-from service.context import Actor, CommandContext
-from service.group_commit import GroupCommitRecorder, Waiting
-from service.seed import DEMO_DISTRICT, DEMO_SCHOOL, seed_demo
-from service.settings import postgres_env
+from service.application.context import Actor, CommandContext
+from service.application.handoff import Handoff
+from service.demo.seed import DEMO_DISTRICT, DEMO_SCHOOL, seed_demo
+from service.infra.group_commit import GroupCommitRecorder, Waiting
+from service.infra.settings import postgres_env
 from tests.integration.test_projector import start_projector, wait_until
 from tests.support import SECRET, ctx
 

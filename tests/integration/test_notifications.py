@@ -22,11 +22,11 @@ from events.notifications import GuardianMessageDelivered, GuardianMessageDelive
 from projections import catalog, outbox
 from projections.log import EventLog
 from projections.runner import Projector
-from service.app import Handoff
-from service.notifier import ConsoleAdapter, Notifier, WebhookAdapter
-from service.policies import PolicyFollower
-from service.queries import Views
-from service.readside import ReadSide
+from service.application.handoff import Handoff
+from service.processes.notifier import ConsoleAdapter, Notifier, WebhookAdapter
+from service.processes.policies import PolicyFollower
+from service.reads.queries import Views
+from service.reads.readside import ReadSide
 from tests.support import ACTORS, Clock, ctx, handed_to_guardian
 
 SECRET = "gateway-shared-secret"

@@ -7,13 +7,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from service.personal_data import (
-    ChildErasedError,
-    KeyUnwrapError,
-    PersonalData,
-    PersonalDataError,
-    PostgresKeyStore,
-)
+from service.application.personal_data import PersonalData
+from service.infra.key_store import ChildErasedError, KeyUnwrapError, PersonalDataError, PostgresKeyStore
 
 MASTER = b"m" * 32
 CHILD = {"name": "王小明", "guardian": "李娜", "phone": "+86 138 0013 8000", "priority": "双职工家庭", "note": None}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import psycopg
 
 from events.incidents import IncidentOpened
-from service.app import Handoff
-from service.policies import PolicyFollower, refusal_opens_incident
+from service.application.handoff import Handoff
+from service.processes.policies import PolicyFollower, refusal_opens_incident
 from tests.support import ctx
 
 

@@ -13,7 +13,7 @@ from eventsourcing.utils import retry
 
 from aggregates.base import DomainError
 from events.custody import ChildReleased
-from service.app import Handoff
+from service.application.handoff import Handoff
 from tests.support import AFTERNOON, SCHOOL, Clock, ctx, handed_to_guardian
 
 RACERS = 8

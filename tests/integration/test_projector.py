@@ -25,15 +25,16 @@ from projections.base import ReadModel
 from projections.rebuild import rebuild
 from projections.registry import READ_MODELS
 from projections.supervisor import Supervisor, lock_key
-from service.app import Handoff
-from service.context import Actor
-from service.embedded_postgres import create_database, drop_database
-from service.notifier import NOTIFIER_LOCK
-from service.policies import POLICY_LOCK
-from service.readside import ReadSide, ViewsNotReadyError
-from service.runtime import event_log, projector_supervisor
-from service.seed import seed_demo
-from service.settings import postgres_env
+from service.application.context import Actor
+from service.application.handoff import Handoff
+from service.demo.seed import seed_demo
+from service.infra.embedded_postgres import create_database, drop_database
+from service.infra.event_log import event_log
+from service.infra.settings import postgres_env
+from service.processes.notifier import NOTIFIER_LOCK
+from service.processes.policies import POLICY_LOCK
+from service.reads.readside import ReadSide, ViewsNotReadyError
+from service.runtime import projector_supervisor
 from tests.broken_model import broken, failing
 from tests.support import AFTERNOON, SECRET, Clock, ctx, handed_to_guardian, make_handoff, setup_school
 
@@ -142,7 +143,7 @@ def start_projector(url: str, page_size: int = 20) -> subprocess.Popen[bytes]:
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "project"],
+        [sys.executable, "-m", "service.cli.main", "project"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -14,7 +14,7 @@ from projections.catalog import ensure_catalog
 from projections.log import EventLog
 from projections.runner import Projector
 from replay.state import custody_as_of
-from service.app import Handoff
+from service.application.handoff import Handoff
 from tests.integration.test_read_models import DAY, at
 from tests.support import ACTORS, SCHOOL, Clock, ctx, enrol
 

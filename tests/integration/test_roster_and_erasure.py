@@ -14,11 +14,12 @@ from projections.catalog import ensure_catalog
 from projections.log import EventLog
 from projections.registry import READ_MODELS
 from projections.runner import Projector
-from service.app import Handoff
-from service.context import Actor
-from service.personal_data import ERASED, PostgresKeyStore
-from service.roster_import import BadRosterFileError, read_roster
-from service.settings import postgres_env
+from service.application.context import Actor
+from service.application.handoff import Handoff
+from service.application.personal_data import ERASED
+from service.application.roster_import import BadRosterFileError, read_roster
+from service.infra.key_store import PostgresKeyStore
+from service.infra.settings import postgres_env
 from tests.support import ACTORS, AFTERNOON, SECRET, Clock, ctx, handed_to_guardian, make_handoff, setup_school
 from tests.unit.test_roster_files import EXPECTED, bundle, write_bundle
 

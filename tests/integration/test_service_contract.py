@@ -6,7 +6,7 @@ import pytest
 
 from aggregates.custody import ChildAlreadyReleasedError
 from events.custody import ChildCheckedIn, ChildReleased
-from service.app import ConcurrentChangeError, Handoff, IdempotencyKeyReusedError
+from service.application.handoff import ConcurrentChangeError, Handoff, IdempotencyKeyReusedError
 from tests.support import AFTERNOON, SCHOOL, ctx, handed_to_guardian
 
 

@@ -18,9 +18,9 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from service.api import create_app
-from service.app import Handoff
-from service.settings import postgres_env
+from service.application.handoff import Handoff
+from service.http.app import create_app
+from service.infra.settings import postgres_env
 from tests.security.conftest import TALLY, Callers, caller_tokens, served
 from tests.security.expectations import EXPECTATIONS, Endpoint, Expect, endpoints, url
 from tests.support import Clock, make_handoff

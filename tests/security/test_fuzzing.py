@@ -23,9 +23,9 @@ from schemathesis.checks import CheckFunction
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from service.api import create_app
-from service.app import Handoff
-from service.settings import postgres_env
+from service.application.handoff import Handoff
+from service.http.app import create_app
+from service.infra.settings import postgres_env
 from tests.security.conftest import TALLY, Callers, caller_tokens, listening, served
 from tests.security.expectations import ADMIN, EXPECTATIONS, PATH_VALUES, REGULATOR, Expect
 from tests.support import Clock, make_handoff

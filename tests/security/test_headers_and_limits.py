@@ -11,13 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from service.api import create_app
-from service.security import BODY_LIMIT, DOCS_PATHS
-from service.settings import Settings
+from service.http.app import create_app
+from service.http.security import BODY_LIMIT, DOCS_PATHS
+from service.infra.settings import Settings
 from tests.api.conftest import Tablet, make_tablet
 from tests.support import Clock, make_handoff
 
-UI_FOLDER = "service/ui"
+UI_FOLDER = "service/http/ui"
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from urllib.parse import quote
 import httpx2
 import pytest
 
-from service.personal_data import PostgresKeyStore
-from service.settings import postgres_env
+from service.infra.key_store import PostgresKeyStore
+from service.infra.settings import postgres_env
 from tests.security.conftest import caller_tokens, served
 from tests.support import SECRET, Clock, make_handoff
 

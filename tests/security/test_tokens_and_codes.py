@@ -8,9 +8,9 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from service.administration import token_hash
-from service.seed import context
-from service.settings import postgres_env
+from service.application.administration import token_hash
+from service.application.context import operator_context
+from service.infra.settings import postgres_env
 from tests.api.conftest import Tablet, make_tablet
 from tests.security.conftest import caller_tokens
 from tests.support import SCHOOL, Clock, make_handoff
@@ -54,10 +54,10 @@ def tablet() -> Iterator[Tablet]:
 
 
 def test_revoking_a_staff_members_tokens_refuses_them_from_the_next_request(tablet: Tablet) -> None:
-    second = tablet.handoff.issue_token(context(SCHOOL), "t1", timedelta(days=1))
+    second = tablet.handoff.issue_token(operator_context(SCHOOL), "t1", timedelta(days=1))
     assert tablet.day("teacher").status_code == 200
     assert tablet.day(second).status_code == 200
-    assert tablet.handoff.revoke_tokens(context(SCHOOL), "t1", "left the school", None) == 2
+    assert tablet.handoff.revoke_tokens(operator_context(SCHOOL), "t1", "left the school", None) == 2
     for token in ("teacher", second):
         response = tablet.day(token)
         assert (response.status_code, response.json()["code"]) == (401, "invalid_token")

@@ -18,12 +18,12 @@ import httpx2
 import pytest
 from playwright.sync_api import Page, expect
 
-from service.api import create_app
-from service.app import Handoff
-from service.embedded_postgres import create_database, drop_database
+from service.application.context import operator_context
+from service.application.handoff import Handoff
+from service.http.app import create_app
+from service.infra.embedded_postgres import create_database, drop_database
+from service.infra.settings import Settings, postgres_env
 from service.runtime import read_stack
-from service.seed import context
-from service.settings import Settings, postgres_env
 from tests.api.conftest import two_schools_with_tokens
 from tests.support import SCHOOL, Clock, ctx, enrol, make_handoff, serve
 
@@ -185,7 +185,7 @@ def ui_server(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
     clock = Clock()
     handoff = make_handoff(postgres_env(url), clock)
     tokens = two_schools_with_tokens(handoff)
-    tokens["teacher2"] = handoff.issue_token(context(SCHOOL), "t2", timedelta(days=1))
+    tokens["teacher2"] = handoff.issue_token(operator_context(SCHOOL), "t2", timedelta(days=1))
     add_named_children(handoff)
     folder = tmp_path_factory.mktemp("ui-server")
     settings = Settings(signing_key_file=folder / "key.pem", checkpoint_interval=60.0)

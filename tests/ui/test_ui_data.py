@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from service.routes_ui import UI_FOLDER
+from service.http.routes.ui import UI_FOLDER
 from tests.ui.conftest import UiServer
 
 CHILD_LEVEL = ["ui/children/C11", "ui/awaiting-pickup", "ui/on-site", "ui/school"]

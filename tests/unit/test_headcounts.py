@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from aggregates.base import DomainError
 from events.incidents import HeadcountRecorded, IncidentOpened
-from service.app import Handoff
-from service.policies import missing_children_open_incident
+from service.application.handoff import Handoff
+from service.processes.policies import missing_children_open_incident
 from tests.support import ACTORS, SCHOOL, ctx, enrol, make_handoff, setup_school
 
 EXTRA = [f"C{n}" for n in range(4, 9)]

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from events.custody import ChildReleased
 from events.incidents import IncidentOpened
-from service.app import Handoff
-from service.policies import late_pickup_id, release_resolves_late_pickup, sweep_late_pickups
+from service.application.handoff import Handoff
+from service.processes.policies import late_pickup_id, release_resolves_late_pickup, sweep_late_pickups
 from tests.support import AFTERNOON, SCHOOL, Clock, ctx, handed_to_guardian, make_handoff, setup_school
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

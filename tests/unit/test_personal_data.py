@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.personal_data import (
+from service.application.personal_data import (
     ERASED,
     ChildErasedError,
     MemoryKeyStore,

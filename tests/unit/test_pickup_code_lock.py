@@ -7,7 +7,7 @@ import pytest
 
 from aggregates.base import DomainError
 from events.custody import PickupCodeEntryLocked, PickupCodeEntryUnlocked, ReleaseRefused
-from service.app import Handoff
+from service.application.handoff import Handoff
 from tests.support import AFTERNOON, SCHOOL, ctx, make_handoff, setup_school
 
 

@@ -13,8 +13,8 @@ import pytest
 from projections.log import EventLog
 from replay import state as replay
 from replay.incidents import incident_window
-from service.app import Handoff
-from service.views import custody_view
+from service.application.handoff import Handoff
+from service.application.views import custody_view
 from tests.support import ACTORS, AFTERNOON, CODES, OTHER_SCHOOL, SCHOOL, Clock, ctx, make_handoff, setup_school
 
 DAY = date(2026, 11, 30)

@@ -1,4 +1,5 @@
-"""Roster import files (service/roster_files.py): a OneRoster 1.1 CSV bundle, the same zipped, and the simple CSV.
+"""Roster import files (service/application/roster_files.py): a OneRoster 1.1 CSV bundle, the same zipped, and the
+simple CSV.
 
 Every person here is invented; phone numbers are 555 numbers.
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from service.roster_files import (
+from service.application.roster_files import (
     Problem,
     RosterChild,
     RosterFile,

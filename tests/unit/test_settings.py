@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from service.settings import Settings, postgres_env
+from service.infra.settings import Settings, postgres_env
 
 
 def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:

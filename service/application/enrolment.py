@@ -1,0 +1,191 @@
+"""Enrolment commands (家长申请 → 班级审核 → 学校复核 → 统筹安排, 安全责任书, withdrawal) and the school's service plan.
+
+Mixed into the Handoff application. Priority categories and notes are sealed with the child's key; only admins
+see them opened."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, time
+from functools import reduce
+from typing import TYPE_CHECKING, Any
+
+from aggregates import enrolment as rules
+from aggregates.base import EventMeta, InvalidCommandError
+from aggregates.enrolment import Enrolment
+from aggregates.staff import Role
+from service.application.context import Actor, CommandContext
+
+if TYPE_CHECKING:
+    from service.application.handoff import Handoff
+
+PRIORITY_CATEGORIES = ("disability", "left_behind", "migrant_worker_family", "financial_difficulty")
+"""残疾儿童、留守儿童、随迁子女、家庭经济困难学生: sensitive, shown to admins only."""
+
+
+class UnknownPriorityCategoryError(InvalidCommandError):
+    """Priority categories are the four the policy names."""
+
+    code = "unknown_priority_category"
+    message = "Priority categories are: disability, left_behind, migrant_worker_family, financial_difficulty."
+
+
+class GuardianNotOnListError(InvalidCommandError):
+    """An agreement names only guardians already on the child's list."""
+
+    code = "guardian_not_on_list"
+    message = "Add {guardian_id} to the child's guardians before naming them in the agreement."
+
+
+class NotAClassError(InvalidCommandError):
+    """Children are arranged into temporary classes, not other places."""
+
+    code = "not_a_temporary_class"
+    message = "{place} is not a temporary class."
+
+
+class EnrolmentCommands:
+    """The four steps of enrolment, the safety agreement, withdrawal, and the school's term and batches."""
+
+    def apply_for_care(
+        self: Handoff,
+        ctx: CommandContext,
+        child_id: str,
+        term_id: str,
+        guardian_id: str,
+        days: Sequence[str],
+        release_batch: str,
+        self_release: bool,
+        priority: Sequence[str],
+        notes: str,
+    ) -> dict[str, Any]:
+        """Record a guardian's written application (voluntary: nothing else ever enrols a child)."""
+        if set(priority) - set(PRIORITY_CATEGORIES):
+            raise UnknownPriorityCategoryError
+
+        def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
+            self.school(ctx.school_id).require_batch(release_batch)
+            sealed = self.personal.seal(
+                ctx.school_id, child_id, {"priority": ",".join(sorted(priority)), "notes": notes}
+            )
+            applied = state.apply(meta, guardian_id, days, release_batch, self_release, sealed)
+            return [*applied, *self.term_applicants(ctx.school_id, term_id).list_applicant(meta, child_id)]
+
+        return self._enrolment_command(ctx, "apply_for_care", child_id, term_id, decide)
+
+    def review_by_class(
+        self: Handoff, ctx: CommandContext, child_id: str, term_id: str, approved: bool, reason: str
+    ) -> dict[str, Any]:
+        """The homeroom teacher's review (班级审核)."""
+        return self._enrolment_command(
+            ctx, "review_by_class", child_id, term_id, lambda s, m: s.review_by_class(m, approved, reason)
+        )
+
+    def review_by_school(
+        self: Handoff, ctx: CommandContext, child_id: str, term_id: str, approved: bool, reason: str
+    ) -> dict[str, Any]:
+        """The school's review (学校复核); an approved child takes one of the term's places."""
+
+        def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
+            reviewed = state.review_by_school(meta, approved, reason)
+            if not approved:
+                return reviewed
+            places = self.school(ctx.school_id).require_term(term_id).places
+            return [*reviewed, *self.term_applicants(ctx.school_id, term_id).take_place(meta, child_id, places)]
+
+        return self._enrolment_command(ctx, "review_by_school", child_id, term_id, decide)
+
+    def arrange(
+        self: Handoff, ctx: CommandContext, child_id: str, term_id: str, temporary_class: str
+    ) -> dict[str, Any]:
+        """Arrange the child into a temporary class (统筹安排)."""
+
+        def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
+            place = self.school(ctx.school_id).require_place(temporary_class)
+            if place.kind != "temporary_class":
+                raise NotAClassError(place=temporary_class)
+            return state.arrange(meta, temporary_class)
+
+        return self._enrolment_command(ctx, "arrange", child_id, term_id, decide)
+
+    def sign_agreement(
+        self: Handoff,
+        ctx: CommandContext,
+        child_id: str,
+        term_id: str,
+        signed_by: str,
+        guardians: Sequence[str],
+        leave_alone_from: time | None,
+        starts_on: date,
+        ends_on: date,
+    ) -> dict[str, Any]:
+        """Record the signed safety agreement; a leave-alone time also becomes the child's self-release permission."""
+
+        def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
+            listed = self.guardians(ctx.school_id, child_id)
+            for guardian_id in {signed_by, *guardians}:
+                if guardian_id not in listed.authorisations:
+                    raise GuardianNotOnListError(guardian_id=guardian_id)
+            signed = state.sign_agreement(meta, signed_by, guardians, leave_alone_from, starts_on, ends_on)
+            alone = listed.allow_self_release(meta, leave_alone_from) if leave_alone_from else []
+            return [*signed, *alone]
+
+        return self._enrolment_command(ctx, "sign_agreement", child_id, term_id, decide)
+
+    def withdraw(self: Handoff, ctx: CommandContext, child_id: str, term_id: str, reason: str) -> dict[str, Any]:
+        """Withdraw the child from after-school care for the term; their place is free again."""
+
+        def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
+            withdrawn = state.withdraw(meta, reason)
+            return [*withdrawn, *self.term_applicants(ctx.school_id, term_id).give_up_place(meta, child_id)]
+
+        return self._enrolment_command(ctx, "withdraw", child_id, term_id, decide)
+
+    def enrolment_view(self: Handoff, actor: Actor, school_id: str, child_id: str, term_id: str) -> dict[str, Any]:
+        """Where the child's enrolment stands; priority categories only for admins."""
+        actor.require("read_enrolment", school_id)
+        self.roster_entry(school_id, child_id)
+        state = self.enrolment(school_id, child_id, term_id)
+        return enrolment_view(state, self._opened(actor, state))
+
+    def _opened(self: Handoff, actor: Actor, state: Enrolment) -> dict[str, Any] | None:
+        if actor.role is not Role.ADMIN or not state.sealed:
+            return None
+        return self.personal.open(state.school_id, state.child_id, state.sealed) or {"erased": True}
+
+    def _enrolment_command(
+        self: Handoff, ctx: CommandContext, action: str, child_id: str, term_id: str, decide: Any
+    ) -> dict[str, Any]:
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            self.roster_entry(ctx.school_id, child_id)
+            self.school(ctx.school_id).require_term(term_id)
+            state = self.enrolment(ctx.school_id, child_id, term_id)
+            recorded = decide(state, meta)
+            after = reduce(rules.evolve, [e for e in recorded if e.originator_id == state.id], state)
+            return recorded, enrolment_view(after, None)
+
+        return self.command(ctx, action, decided)
+
+
+def enrolment_view(state: Enrolment, opened: dict[str, Any] | None) -> dict[str, Any]:
+    agreement = state.agreement
+    return {
+        "child_id": state.child_id,
+        "term_id": state.term_id,
+        "stage": state.stage.value,
+        "days": list(state.days),
+        "release_batch": state.release_batch or None,
+        "self_release_requested": state.self_release_requested,
+        "temporary_class": state.temporary_class,
+        "reason": state.reason or None,
+        "agreement": None
+        if agreement is None
+        else {
+            "signed_by": agreement.signed_by,
+            "authorised_guardians": list(agreement.authorised_guardians),
+            "leave_alone_from": agreement.leave_alone_from.isoformat() if agreement.leave_alone_from else None,
+            "starts_on": agreement.starts_on.isoformat(),
+            "ends_on": agreement.ends_on.isoformat(),
+        },
+        "priority": None if opened is None else opened,
+    }

@@ -1,0 +1,106 @@
+"""Children's personal data sealed with a key per child held outside the event store. Destroying the key erases the
+child (crypto-shredding): events still load and verify, their tokens no longer open, and views show ``ERASED``."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import threading
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from service.infra.key_store import KEY_BYTES, NONCE_BYTES, ChildErasedError, PersonalDataError
+
+ERASED = "已删除 (erased)"
+TOKEN = re.compile(r"v1\.([A-Za-z0-9_-]+)")
+
+
+class KeyStore(Protocol):
+    """Per-child data keys, outside the event store."""
+
+    def key(self, school_id: str, child_id: str) -> bytes | None: ...
+    def create(self, school_id: str, child_id: str) -> bytes: ...
+    def destroy(self, school_id: str, child_id: str) -> bool: ...
+    def is_erased(self, school_id: str, child_id: str) -> bool: ...
+    def close(self) -> None: ...
+
+
+class MemoryKeyStore:
+    """Keys in a dict, for unit tests and offline replay. A destroyed key is kept as ``None``."""
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, str], bytes | None] = {}
+        self._lock = threading.Lock()
+
+    def key(self, school_id: str, child_id: str) -> bytes | None:
+        return self._keys.get((school_id, child_id))
+
+    def create(self, school_id: str, child_id: str) -> bytes:
+        with self._lock:
+            existing = self._keys.setdefault((school_id, child_id), os.urandom(KEY_BYTES))
+        if existing is None:
+            raise ChildErasedError
+        return existing
+
+    def destroy(self, school_id: str, child_id: str) -> bool:
+        """Erase the child (even one never keyed); True when this call erased them, False if already erased."""
+        with self._lock:
+            newly = not self.is_erased(school_id, child_id)
+            self._keys[(school_id, child_id)] = None
+        return newly
+
+    def is_erased(self, school_id: str, child_id: str) -> bool:
+        return (school_id, child_id) in self._keys and self._keys[(school_id, child_id)] is None
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class PersonalData:
+    """Seals a child's personal data into compact tokens and opens them while the child's key exists."""
+
+    def __init__(self, keys: KeyStore) -> None:
+        self.keys = keys
+
+    def seal(self, school_id: str, child_id: str, data: dict[str, str | None]) -> str:
+        """A "v1." token of the data; creates the child's key if needed, refuses an erased child."""
+        plain = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(self.keys.create(school_id, child_id)).encrypt(nonce, plain, _aad(school_id, child_id))
+        return "v1." + base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode("ascii")
+
+    def open(self, school_id: str, child_id: str, token: str) -> dict[str, Any] | None:
+        """The sealed data, or None when the child's key is gone (erased)."""
+        raw = _decode(token)
+        key = self.keys.key(school_id, child_id)
+        if key is None:
+            return None
+        try:
+            plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(school_id, child_id))
+        except InvalidTag as error:
+            raise PersonalDataError("the token was tampered with or sealed for another child") from error
+        return json.loads(plain)
+
+    def erase(self, school_id: str, child_id: str) -> bool:
+        """Destroy the child's key; True when this call erased them."""
+        return self.keys.destroy(school_id, child_id)
+
+
+def _decode(token: str) -> bytes:
+    match = TOKEN.fullmatch(token) if isinstance(token, str) else None
+    body = match.group(1) if match else ""
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except ValueError as error:  # binascii.Error
+        raise PersonalDataError("the token is not valid base64url") from error
+    if len(raw) < NONCE_BYTES + 16 or base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != body:
+        raise PersonalDataError("not a v1 personal-data token")
+    return raw
+
+
+def _aad(school_id: str, child_id: str) -> bytes:
+    return f"{school_id}/{child_id}".encode()

@@ -1,0 +1,147 @@
+"""Audit exports (督导检查): a bundle of schools and days that a regulator can verify alone, and the record of the
+disclosure (who, what, when, why) as an event. Used by `handoff export` and by the export routes.
+
+Who may export: a school admin for their own school, a regulator for the schools of their district. Names instead
+of pseudonyms only for a school admin; a regulator's export is always pseudonymised."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from aggregates.base import ForbiddenError, InvalidCommandError, stream_id
+from aggregates.staff import Role
+from events.audit import AuditExportMade
+from replay.checkpoints import public_key_pem
+from replay.export import ExportSummary, export_bundle
+from service.application.context import Actor, CommandContext
+from service.application.handoff import Handoff
+from service.infra.event_log import event_log
+from service.processes.checkpoints import Checkpointer, checkpoints
+
+MAX_DAYS = 366
+
+
+class NamesNotAllowedError(ForbiddenError):
+    code = "names_not_allowed"
+    message = "Only a school admin may export children's names; leave names out to get pseudonyms."
+
+
+class BadExportRangeError(InvalidCommandError):
+    code = "bad_export_range"
+    message = "The first day must not be after the last, and an export covers at most 366 days."
+
+
+class NoSchoolToExportError(InvalidCommandError):
+    code = "no_school_to_export"
+    message = "There is no school with recorded events to export here."
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """Makes bundles from the school's PostgreSQL store, signed with the checkpoint key."""
+
+    handoff: Handoff
+    url: str
+    key: Ed25519PrivateKey
+
+    def export(
+        self,
+        ctx: CommandContext,
+        schools: Sequence[str],
+        days: tuple[date, date],
+        out: Path,
+        reason: str,
+        requested_by: str,
+        with_names: bool = False,
+    ) -> ExportSummary:
+        """Sign the current heads, write the bundle to `out` (new or empty), and record the disclosure."""
+        if not schools:
+            raise NoSchoolToExportError
+        if days[0] > days[1] or (days[1] - days[0]).days >= MAX_DAYS:
+            raise BadExportRangeError
+        Checkpointer(self.url, event_log(self.handoff), self.key, self.handoff.clock).run_once()
+        personal = self.handoff.personal
+        names = (lambda school, child, token: personal.open(school, child, token)) if with_names else None
+        summary = export_bundle(
+            event_log(self.handoff),
+            out,
+            list(schools),
+            days[0],
+            days[1],
+            checkpoints(self.url, list(schools)),
+            public_key_pem(self.key),
+            pseudonymise=not with_names,
+            names=names,
+        )
+        self._record(ctx, summary, list(schools), days, requested_by, reason)
+        return summary
+
+    def export_zip(
+        self,
+        ctx: CommandContext,
+        schools: Sequence[str],
+        days: tuple[date, date],
+        reason: str,
+        requested_by: str,
+        with_names: bool = False,
+    ) -> tuple[Path, ExportSummary]:
+        """The bundle as a zip file in a temporary folder of its own (the caller removes `path.parent`)."""
+        folder = Path(tempfile.mkdtemp(prefix="handoff-export-"))
+        try:
+            summary = self.export(ctx, schools, days, folder / "bundle", reason, requested_by, with_names)
+            archive = shutil.make_archive(str(folder / "bundle"), "zip", folder / "bundle")
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        shutil.rmtree(folder / "bundle")
+        return Path(archive), summary
+
+    def district_schools(self, district: str) -> list[str]:
+        """The schools registered in a district, from the log."""
+        return [school for school in self.handoff.school_ids() if self.handoff.school(school).district_id == district]
+
+    def _record(
+        self,
+        ctx: CommandContext,
+        summary: ExportSummary,
+        schools: list[str],
+        days: tuple[date, date],
+        requested_by: str,
+        reason: str,
+    ) -> None:
+        """Record the disclosure on a stream of its own, in the first school's name."""
+        meta = ctx.meta(self.handoff.clock())
+        roots = {school: {"tree_size": summary.tree_sizes[school], "root": summary.roots[school]} for school in schools}
+        fields = {**meta.fields(), "school_id": schools[0]}
+        self.handoff.save(
+            AuditExportMade(
+                **fields,
+                originator_id=stream_id("export", str(uuid.uuid4())),
+                originator_version=1,
+                schools=schools,
+                day_from=days[0].isoformat(),
+                day_to=days[1].isoformat(),
+                pseudonymised=summary.pseudonymised,
+                requested_by=requested_by,
+                reason=reason,
+                roots=roots,
+            )
+        )
+
+
+def require_export(actor: Actor, handoff: Handoff, school_id: str, with_names: bool) -> None:
+    """A school admin for their school; a regulator for a school of their district, and never with names."""
+    if actor.role is Role.REGULATOR:
+        actor.require_district("export_audit", handoff.school(school_id).district_id)
+    else:
+        actor.require("export_audit", school_id)
+    if with_names and actor.role not in (Role.ADMIN,):
+        raise NamesNotAllowedError

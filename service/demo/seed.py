@@ -1,0 +1,180 @@
+"""The demo school: 240 children in 12 home classes over six grades, guardians, staff of every role, and the
+after-school service plan. Nine children in ten apply; each application goes through both reviews, the temporary
+classes are formed by the schools' own rule, and every arranged child's safety agreement is signed.
+
+Every child has two guardians, with demo pickup codes 1234 (first) and 5678 (second); some older children may
+leave alone from 17:00. Seeding goes through the ordinary commands, so the demo obeys every rule."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+
+from aggregates.enrolment import WEEKDAYS
+from aggregates.school import SchoolNotFoundError
+from aggregates.staff import Role
+from service.application.context import Actor, operator_context
+from service.application.handoff import Handoff
+
+DEMO_SCHOOL = "demo-school"
+DEMO_DISTRICT = "demo-district"
+GRADES = range(1, 7)
+CLASSES_PER_GRADE = 2
+CHILDREN_PER_CLASS = 20
+DEMO_TERM = "demo-term"
+NOT_APPLYING = 10
+"""Every tenth child does not apply: after-school care is voluntary."""
+BATCHES = (
+    ("B1", "第一批 17:00", "First batch 17:00", time(17, 0)),
+    ("B2", "第二批 17:30", "Second batch 17:30", time(17, 30)),
+    ("B3", "第三批 18:00", "Third batch 18:00", time(18, 0)),
+)
+VENUES = (
+    *((f"R{n}", "classroom", f"{n}教室", f"Room {n}") for n in range(101, 109)),
+    ("LIB", "club_room", "图书室", "Library"),
+    ("ART", "club_room", "美术社团", "Art club"),
+    ("PLAY", "playground", "操场", "Playground"),
+    ("GATE", "gate", "校门", "School gate"),
+)
+DEMO_CODES = ("1234", "5678")
+TOKEN_LIFETIME = timedelta(days=30)
+DEMO_STAFF = {
+    Role.GATE: ["gate-1", "gate-2"],
+    Role.TEACHER: [f"teacher-{n}" for n in range(1, 9)],
+    Role.DUTY_LEADER: ["duty-1", "duty-2"],
+    Role.ADMIN: ["admin-1"],
+}
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    """What a seeding run produced: one live token per role."""
+
+    created: bool
+    tokens: dict[str, str]
+
+
+def seed_demo(handoff: Handoff, token_file: Path) -> DemoSeed:
+    """Create the demo school unless it exists; keep the demo tokens in token_file (mode 600) for later starts."""
+    try:
+        handoff.school(DEMO_SCHOOL)
+    except SchoolNotFoundError:
+        _create_school(handoff)
+        tokens = _issue_tokens(handoff)
+        token_file.parent.mkdir(parents=True, exist_ok=True)
+        token_file.write_text(json.dumps(tokens, indent=2))
+        token_file.chmod(0o600)
+        return DemoSeed(created=True, tokens=tokens)
+    tokens = json.loads(token_file.read_text()) if token_file.exists() else _issue_tokens(handoff)
+    return DemoSeed(created=False, tokens=tokens)
+
+
+def _create_school(handoff: Handoff) -> None:
+    handoff.register_school(
+        operator_context(DEMO_SCHOOL), "示范小学 Demo Primary School", DEMO_DISTRICT, "Asia/Shanghai"
+    )
+    _plan(handoff)
+    for role, staff_ids in DEMO_STAFF.items():
+        for staff_id in staff_ids:
+            handoff.register_staff(operator_context(DEMO_SCHOOL), staff_id, role, DEMO_DISTRICT)
+    handoff.register_staff(operator_context(DEMO_DISTRICT), "inspector-1", Role.REGULATOR, DEMO_DISTRICT)
+    admin = Actor("admin-1", Role.ADMIN, DEMO_SCHOOL, DEMO_DISTRICT)
+    applicants = []
+    for number, (home_class, grade) in enumerate(_home_classes(), start=1):
+        child_id = f"C{number:04d}"
+        _add_child(handoff, admin, child_id, home_class, grade)
+        if number % NOT_APPLYING:
+            _apply(handoff, admin, child_id, grade)
+            applicants.append(child_id)
+    _arrange(handoff, admin, applicants)
+
+
+def _plan(handoff: Handoff) -> None:
+    """A term around today, three release batches, the autumn sessions, and the venues."""
+    today = datetime.now(timezone.utc).date()
+    handoff.schedule_term(
+        operator_context(DEMO_SCHOOL), DEMO_TERM, today - timedelta(days=90), today + timedelta(days=270), 300
+    )
+    for code, zh, en, ends in BATCHES:
+        handoff.add_release_batch(operator_context(DEMO_SCHOOL), code, zh, en, ends)
+    handoff.schedule_session(
+        operator_context(DEMO_SCHOOL), "summer_autumn", "作业辅导 homework", list(WEEKDAYS), time(15, 40), time(16, 40)
+    )
+    handoff.schedule_session(
+        operator_context(DEMO_SCHOOL),
+        "summer_autumn",
+        "社团活动 clubs and sport",
+        list(WEEKDAYS),
+        time(16, 40),
+        time(17, 30),
+    )
+    for code, kind, zh, en in VENUES:
+        handoff.add_place(operator_context(DEMO_SCHOOL), code, kind, zh, en)
+
+
+def _apply(handoff: Handoff, admin: Actor, child_id: str, grade: int) -> None:
+    """The guardian's written application, and both reviews."""
+    leaves_alone = grade >= 5 and int(child_id[1:]) % 4 == 0
+    batch = BATCHES[min((grade - 1) // 2, 2)][0]
+    handoff.apply_for_care(
+        operator_context(DEMO_SCHOOL, admin),
+        child_id,
+        DEMO_TERM,
+        f"G{child_id[1:]}A",
+        list(WEEKDAYS),
+        batch,
+        leaves_alone,
+        [],
+        "",
+    )
+    handoff.review_by_class(operator_context(DEMO_SCHOOL, admin), child_id, DEMO_TERM, True, "")
+    handoff.review_by_school(operator_context(DEMO_SCHOOL, admin), child_id, DEMO_TERM, True, "")
+
+
+def _arrange(handoff: Handoff, admin: Actor, applicants: list[str]) -> None:
+    """The temporary classes, formed by the schools' rule, then every arranged child's signed agreement."""
+    teachers = DEMO_STAFF[Role.TEACHER]
+    rooms = [code for code, kind, _, _ in VENUES if kind == "classroom"]
+    handoff.form_classes(operator_context(DEMO_SCHOOL, admin), DEMO_TERM, teachers, rooms)
+    term = handoff.school(DEMO_SCHOOL).terms[DEMO_TERM]
+    for child_id in applicants:
+        alone = time(17, 0) if handoff.enrolment(DEMO_SCHOOL, child_id, DEMO_TERM).self_release_requested else None
+        guardians = [f"G{child_id[1:]}A", f"G{child_id[1:]}B"]
+        handoff.sign_agreement(
+            operator_context(DEMO_SCHOOL, admin),
+            child_id,
+            DEMO_TERM,
+            guardians[0],
+            guardians,
+            alone,
+            term.starts_on,
+            term.ends_on,
+        )
+
+
+def _home_classes() -> list[tuple[str, int]]:
+    return [
+        (f"{grade}-{section}", grade)
+        for grade in GRADES
+        for section in range(1, CLASSES_PER_GRADE + 1)
+        for _ in range(CHILDREN_PER_CLASS)
+    ]
+
+
+def _add_child(handoff: Handoff, admin: Actor, child_id: str, home_class: str, grade: int) -> None:
+    handoff.add_child(operator_context(DEMO_SCHOOL), child_id, home_class, grade)
+    for suffix, relation, code in (("A", "mother", DEMO_CODES[0]), ("B", "father", DEMO_CODES[1])):
+        handoff.authorise_guardian(
+            operator_context(DEMO_SCHOOL, admin), child_id, f"G{child_id[1:]}{suffix}", relation, code
+        )
+
+
+def _issue_tokens(handoff: Handoff) -> dict[str, str]:
+    tokens = {
+        role.value: handoff.issue_token(operator_context(DEMO_SCHOOL), ids[0], TOKEN_LIFETIME)
+        for role, ids in DEMO_STAFF.items()
+    }
+    tokens[Role.REGULATOR.value] = handoff.issue_token(operator_context(DEMO_DISTRICT), "inspector-1", TOKEN_LIFETIME)
+    return tokens

@@ -1,0 +1,180 @@
+"""The FastAPI app: routes, the one central error mapping, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
+
+from aggregates.base import DomainError
+from projections import outbox
+from service.application.handoff import ConcurrentChangeError, Handoff
+from service.http.routes.child import child
+from service.http.routes.enrolment import enrolment, planning
+from service.http.routes.exports import exports
+from service.http.routes.incidents import headcounts, incidents
+from service.http.routes.replay import replay
+from service.http.routes.ui import mount_ui
+from service.http.routes.ui_data import ui_data
+from service.http.routes.views import district_views, views
+from service.http.security import secure
+from service.infra.settings import Settings
+from service.processes.live import ViewWatcher
+from service.reads.queries import Views
+from service.reads.readside import ReadSide
+
+log = logging.getLogger("handoff.api")
+
+
+def create_app(
+    handoff: Handoff,
+    read: ReadSide | None = None,
+    watcher: ViewWatcher | None = None,
+    settings: Settings | None = None,
+) -> FastAPI:
+    """The HTTP API over one Handoff application; the views need PostgreSQL (`read` and `watcher`)."""
+    api = FastAPI(
+        title="Handoff",
+        version="0.1.0",
+        description="Custody of children in after-school care (课后服务): check-in, transfer, handoff, release.",
+    )
+    api.state.handoff = handoff
+    api.state.read = read
+    api.state.watcher = watcher
+    api.state.views = Views(handoff, read) if read else None
+    api.state.metrics = metrics_registry(read)
+    api.include_router(child)
+    api.include_router(enrolment)
+    api.include_router(planning)
+    api.include_router(incidents)
+    api.include_router(headcounts)
+    api.include_router(views)
+    api.include_router(district_views)
+    api.include_router(replay)
+    api.include_router(exports)
+    api.include_router(ui_data)
+    mount_ui(api)
+    api.add_exception_handler(DomainError, domain_error)
+    api.add_exception_handler(RequestValidationError, validation_error)
+    api.add_exception_handler(HTTPException, http_error)
+    api.add_api_route("/health", health, methods=["GET"], summary="Liveness, database, and projection lag")
+    api.add_api_route("/metrics", metrics, methods=["GET"], summary="Prometheus metrics", include_in_schema=False)
+    secure(api, (settings or Settings()).allowed_origins)
+    return api
+
+
+def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    """Refusals: a stable code and plain words; for a concurrent change, the current state too."""
+    body: dict[str, object] = {"code": exc.code, "message": exc.text}
+    if isinstance(exc, ConcurrentChangeError):
+        body["current"] = exc.details.get("current")
+    if "problems" in exc.details:
+        body["problems"] = exc.details["problems"]
+    log.info("refused %s (%d)", exc.code, exc.status)
+    return JSONResponse(status_code=exc.status, content=body)
+
+
+def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """Malformed requests: what is wrong, field by field, and nothing is recorded."""
+    problems = [
+        {"field": ".".join(str(part) for part in error["loc"]), "problem": error["msg"]} for error in exc.errors()
+    ]
+    fields = ", ".join(p["field"] for p in problems)
+    return JSONResponse(
+        status_code=422,
+        content={
+            "code": "invalid_request",
+            "message": f"The request is not valid; check: {fields}.",
+            "problems": problems,
+        },
+    )
+
+
+HTTP_ERRORS = {404: "not_found", 405: "method_not_allowed"}
+
+
+def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """The framework's own refusals (no such path, wrong method, a body that is not JSON text) in the same shape."""
+    if exc.status_code == 400:
+        body = {"code": "invalid_request", "message": "The request body is not valid JSON in UTF-8."}
+        return JSONResponse(status_code=422, content=body)
+    body = {"code": HTTP_ERRORS.get(exc.status_code, "http_error"), "message": str(exc.detail)}
+    headers = {"Allow": allowed_methods(request)} if exc.status_code == 405 else exc.headers
+    return JSONResponse(status_code=exc.status_code, content=body, headers=headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (the router's 405 names only those of the first route it tried)."""
+    routes = request.app.router.routes
+    methods = [
+        m
+        for m in ("GET", "POST", "PUT")
+        if any(r.matches({**request.scope, "method": m})[0] is Match.FULL for r in routes)
+    ]
+    return ", ".join(methods)
+
+
+def health(request: Request) -> JSONResponse:
+    """200 while the event store answers; projection lag (against the store's head) and failing handlers shown."""
+    handoff: Handoff = request.app.state.handoff
+    read: ReadSide | None = request.app.state.read
+    head = handoff.recorder.max_notification_id() or 0
+    projections: dict[str, Any] = read.status() if read else {}
+    projections.pop("head", None)
+    failing = sorted(name for name, state in projections.items() if state["state"] == "failing")
+    status = "failing" if failing else "ok"
+    return JSONResponse({"status": status, "head": head, "failing": failing, "projections": projections})
+
+
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
+
+
+class ProjectionCollector:
+    """Projection positions and lag, read from the database at scrape time."""
+
+    def __init__(self, read: ReadSide) -> None:
+        self.read = read
+
+    def collect(self) -> Any:
+        status = self.read.status()
+        head = GaugeMetricFamily("handoff_event_log_head", "Position of the newest event in the store")
+        head.add_metric([], status.pop("head"))
+        lag_events = GaugeMetricFamily("handoff_projection_lag_events", "Events not yet visible", labels=["projection"])
+        lag_seconds = GaugeMetricFamily(
+            "handoff_projection_lag_seconds", "Age of the oldest event not yet visible", labels=["projection"]
+        )
+        failing = GaugeMetricFamily("handoff_projection_failing", "1 while a handler fails", labels=["projection"])
+        for name, state in status.items():
+            lag_events.add_metric([name], state["lag_events"])
+            lag_seconds.add_metric([name], state["lag_seconds"])
+            failing.add_metric([name], 1 if state["state"] == "failing" else 0)
+        yield from (head, lag_events, lag_seconds, failing)
+        yield self._outbox()
+
+    def _outbox(self) -> GaugeMetricFamily:
+        """Messages to guardians not delivered yet: queued (not tried) and failing (tried, to be tried again)."""
+        waiting = GaugeMetricFamily(
+            "handoff_outbox_messages", "Messages to guardians not delivered yet", labels=["status"]
+        )
+        try:
+            backlog = self.read.query(outbox.outbox, outbox.backlog)
+        except DomainError:  # the outbox view is not built yet
+            return waiting
+        for status, count in sorted(backlog.items()):
+            waiting.add_metric([status], count)
+        return waiting
+
+
+def metrics_registry(read: ReadSide | None) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    if read is not None:
+        registry.register(ProjectionCollector(read))  # type: ignore[arg-type]
+    return registry

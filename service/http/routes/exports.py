@@ -1,0 +1,108 @@
+"""Export routes (督导检查): a school's or a district's audit trail for a date range, as a zip of the bundle that
+`handoff verify` and the bundle's own verify.py check. Every export is recorded as a disclosure."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi.responses import FileResponse
+from pydantic import Field, StrictBool
+from starlette.background import BackgroundTask
+
+from aggregates.base import DomainError
+from service.application.context import Actor, CommandContext
+from service.audit.exports import Exporter, require_export
+from service.http.deps import CurrentActor, HandoffApp, SchoolId
+from service.http.schemas.common import IDEMPOTENCY_KEY_PATTERN, CommandRequest, ErrorResponse, IsoDate, Reason, Ref
+
+ERRORS = {s: {"model": ErrorResponse} for s in (401, 403, 404, 422, 503)}
+exports = APIRouter(responses=ERRORS)
+ZIP = {200: {"content": {"application/zip": {}}, "description": "The bundle, zipped: unzip it, then verify it"}}
+
+
+class ExportsNotAvailableError(DomainError):
+    status = 503
+    code = "exports_not_available"
+    message = "Exports need the PostgreSQL store and the checkpoint key; this server has neither."
+
+
+class ExportRequest(CommandRequest):
+    day_from: IsoDate = Field(description="First service day")
+    day_to: IsoDate = Field(description="Last service day (at most 366 days after the first)")
+    reason: Reason = Field(description="Why the export is made; recorded with it")
+    requested_by: Ref | None = Field(default=None, description="Who asked for it; the caller if omitted")
+    with_names: StrictBool = Field(default=False, description="Children's names instead of pseudonyms (admins only)")
+
+
+def get_exporter(request: Request) -> Exporter:
+    found: Exporter | None = getattr(request.app.state, "exporter", None)
+    if found is None:
+        raise ExportsNotAvailableError
+    return found
+
+
+ExporterDep = Annotated[Exporter, Depends(get_exporter)]
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN)]
+
+
+@exports.post(
+    "/api/v1/schools/{school_id}/exports",
+    response_class=FileResponse,
+    responses=ZIP,
+    summary="Export the school's audit trail (school admins, the district's regulator)",
+)
+def school_export(
+    school_id: SchoolId,
+    body: ExportRequest,
+    actor: CurrentActor,
+    handoff: HandoffApp,
+    exporter: ExporterDep,
+    key: IdempotencyKey,
+    request: Request,
+) -> FileResponse:
+    require_export(actor, handoff, school_id, body.with_names)
+    return _zip(exporter, _context(actor, school_id, key, body, request), [school_id], body, school_id)
+
+
+@exports.post(
+    "/api/v1/districts/{district_id}/exports",
+    response_class=FileResponse,
+    responses=ZIP,
+    summary="Export the audit trail of every school of the district (the district's regulator)",
+)
+def district_export(
+    district_id: Annotated[Ref, Path()],
+    body: ExportRequest,
+    actor: CurrentActor,
+    handoff: HandoffApp,
+    exporter: ExporterDep,
+    key: IdempotencyKey,
+    request: Request,
+) -> FileResponse:
+    actor.require_district("export_district", district_id)
+    schools = exporter.district_schools(district_id)
+    for school_id in schools:
+        require_export(actor, handoff, school_id, body.with_names)
+    first = schools[0] if schools else district_id
+    return _zip(exporter, _context(actor, first, key, body, request), schools, body, district_id)
+
+
+def _context(actor: Actor, school_id: str, key: str, body: ExportRequest, request: Request) -> CommandContext:
+    payload = body.model_dump(mode="json")
+    operation = f"{request.method} {request.scope['route'].path}"
+    return CommandContext(actor, school_id, body.device_id, body.device_time, key, operation, payload)
+
+
+def _zip(exporter: Exporter, ctx: CommandContext, schools: list[str], body: ExportRequest, name: str) -> FileResponse:
+    requested_by = body.requested_by or ctx.actor.staff_id
+    days = (body.day_from, body.day_to)
+    archive, summary = exporter.export_zip(ctx, schools, days, body.reason, requested_by, body.with_names)
+    return FileResponse(
+        archive,
+        media_type="application/zip",
+        filename=f"handoff-export-{name}-{body.day_from}-{body.day_to}.zip",
+        headers={"Handoff-Events": str(summary.events), "Cache-Control": "no-store"},
+        background=BackgroundTask(shutil.rmtree, archive.parent, ignore_errors=True),
+    )

@@ -1,0 +1,106 @@
+"""Routes of the incident record: open, notes, guardian notifications, escalation, links, resolution; the incident
+and its timeline."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from service.http.deps import Command, CurrentActor, HandoffApp, SchoolId
+from service.http.schemas.common import ErrorResponse, IsoDate, Ref
+from service.http.schemas.incidents import (
+    DutyRoundRequest,
+    DutyRoundResponse,
+    EscalationRequest,
+    HeadcountRequest,
+    HeadcountResponse,
+    IncidentListResponse,
+    IncidentNoteRequest,
+    IncidentOpeningRequest,
+    IncidentResponse,
+    IncidentTimelineResponse,
+    LinkRequest,
+    NotificationRequest,
+    ResolutionRequest,
+)
+
+ERRORS = {status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)}
+IncidentId = Annotated[Ref, Path(description="The incident's id at this school")]
+incidents = APIRouter(prefix="/api/v1/schools/{school_id}/incidents", responses=ERRORS)
+headcounts = APIRouter(prefix="/api/v1/schools/{school_id}/places/{place_code}", responses=ERRORS)
+
+
+@incidents.post("", response_model=IncidentResponse, summary="Open an incident")
+def open_incident(body: IncidentOpeningRequest, command: Command, handoff: HandoffApp) -> dict:
+    return command.done(
+        handoff.open_incident(
+            command.context(body), body.kind, body.children, body.staff, body.summary, body.incident_id
+        )
+    )
+
+
+@incidents.post("/{incident_id}/notes", response_model=IncidentResponse, summary="Add a note")
+def add_note(incident_id: IncidentId, body: IncidentNoteRequest, command: Command, handoff: HandoffApp) -> dict:
+    return command.done(handoff.add_incident_note(command.context(body), incident_id, body.note))
+
+
+@incidents.post("/{incident_id}/notifications", response_model=IncidentResponse, summary="Record a guardian told")
+def notification(incident_id: IncidentId, body: NotificationRequest, command: Command, handoff: HandoffApp) -> dict:
+    return command.done(
+        handoff.record_notification(
+            command.context(body), incident_id, body.child_id, body.guardian_id, body.channel, body.reached
+        )
+    )
+
+
+@incidents.post("/{incident_id}/escalation", response_model=IncidentResponse, summary="Escalate the incident")
+def escalation(incident_id: IncidentId, body: EscalationRequest, command: Command, handoff: HandoffApp) -> dict:
+    return command.done(handoff.escalate_incident(command.context(body), incident_id, body.to, body.reason))
+
+
+@incidents.post("/{incident_id}/links", response_model=IncidentResponse, summary="Link more children or staff")
+def links(incident_id: IncidentId, body: LinkRequest, command: Command, handoff: HandoffApp) -> dict:
+    return command.done(handoff.link_to_incident(command.context(body), incident_id, body.children, body.staff))
+
+
+@incidents.post("/{incident_id}/resolution", response_model=IncidentResponse, summary="Resolve with an outcome")
+def resolution(incident_id: IncidentId, body: ResolutionRequest, command: Command, handoff: HandoffApp) -> dict:
+    return command.done(handoff.resolve_incident(command.context(body), incident_id, body.outcome))
+
+
+@incidents.get("", response_model=IncidentListResponse, summary="The day's incidents (事件), open and resolved")
+def incident_list(
+    school_id: SchoolId,
+    actor: CurrentActor,
+    handoff: HandoffApp,
+    day: Annotated[IsoDate | None, Query(description="Service day; today in the school's time zone if omitted")] = None,
+) -> dict[str, Any]:
+    on = day or handoff.school(school_id).service_day(handoff.clock())
+    return {"school_id": school_id, "service_day": on, "items": handoff.incidents_on(actor, school_id, on)}
+
+
+@incidents.get("/{incident_id}", response_model=IncidentResponse, summary="Where the incident stands")
+def incident(school_id: SchoolId, incident_id: IncidentId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
+    return handoff.incident_view(actor, school_id, incident_id)
+
+
+@incidents.get(
+    "/{incident_id}/timeline", response_model=IncidentTimelineResponse, summary="The incident with its custody records"
+)
+def timeline(school_id: SchoolId, incident_id: IncidentId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
+    return handoff.incident_timeline(actor, school_id, incident_id)
+
+
+@headcounts.post("/headcounts", response_model=HeadcountResponse, summary="Record a headcount (清点人数)")
+def headcount(
+    place_code: Annotated[Ref, Path()], body: HeadcountRequest, command: Command, handoff: HandoffApp
+) -> dict:
+    return command.done(handoff.record_headcount(command.context(body), place_code, body.present))
+
+
+@headcounts.post("/duty-rounds", response_model=DutyRoundResponse, summary="Record an inspection round (值班巡查)")
+def duty_round(
+    place_code: Annotated[Ref, Path()], body: DutyRoundRequest, command: Command, handoff: HandoffApp
+) -> dict:
+    return command.done(handoff.record_duty_round(command.context(body), place_code, body.findings, body.all_well))

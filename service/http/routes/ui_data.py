@@ -1,0 +1,157 @@
+"""Routes of the small reads behind the gate tablet and the duty leader's board (service/reads/ui.py), with their
+response schemas. Names are personal data: only staff of the school see them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi import Request as HttpRequest
+from pydantic import BaseModel, Field, StringConstraints
+
+from service.http.deps import ChildId, CurrentActor, SchoolId
+from service.http.schemas.common import CustodyView, ErrorResponse, Request
+from service.reads.ui import UiReads
+
+ERRORS = {status: {"model": ErrorResponse} for status in (401, 403, 404, 422, 503)}
+ui_data = APIRouter(prefix="/api/v1/schools/{school_id}/ui", responses=ERRORS, tags=["gate and board"])
+
+
+class PlaceCard(BaseModel):
+    code: str
+    kind: str
+    label_zh: str
+    label_en: str
+
+
+class SchoolCard(BaseModel):
+    school_id: str
+    name: str
+    time_zone: str
+    service_day: date
+    server_time: datetime
+    places: list[PlaceCard]
+    adults: list[str]
+    emergency: bool
+    reunification_point: str | None
+    staff_id: str
+    role: str
+
+
+class ChildSearch(Request):
+    q: Annotated[str, StringConstraints(max_length=40)] = Field(description="Part of a name, number or class")
+
+
+class ChildFound(BaseModel):
+    child_id: str
+    name: str | None
+    home_class: str | None
+    grade: int | None
+    temporary_class: str | None
+    status: str
+    place_code: str | None
+    custodian_id: str | None
+
+
+class ChildrenFound(BaseModel):
+    items: list[ChildFound]
+
+
+class GuardianCard(BaseModel):
+    guardian_id: str
+    relation: str
+    name: str | None
+    authorised_today: bool
+    has_photo: bool
+
+
+class GateCard(BaseModel):
+    child_id: str
+    name: str | None
+    home_class: str
+    grade: int
+    custody: CustodyView
+    guardians: list[GuardianCard]
+    self_release_not_before: str | None
+
+
+class AwaitingChild(BaseModel):
+    child_id: str
+    name: str | None
+    home_class: str | None
+    temporary_class: str | None
+    place_code: str | None
+    custodian_id: str | None
+    guardian_arrived: bool
+    confirmed: bool
+    batch_ends_at: time | None
+    late: bool
+
+
+class AwaitingPickup(BaseModel):
+    service_day: date
+    items: list[AwaitingChild]
+
+
+class SeriesPoint(BaseModel):
+    at: datetime
+    on_site: int
+
+
+class OnSiteSeries(BaseModel):
+    service_day: date
+    starts: datetime
+    ends: datetime
+    points: list[SeriesPoint]
+
+
+class OpenIncident(BaseModel):
+    incident_id: str
+    kind: str
+    summary: str
+    children: list[str]
+    opened_at: datetime
+
+
+class OpenIncidents(BaseModel):
+    service_day: date
+    items: list[OpenIncident]
+
+
+def get_ui_reads(request: HttpRequest) -> UiReads:
+    return UiReads(request.app.state.handoff, request.app.state.read)
+
+
+Reads = Annotated[UiReads, Depends(get_ui_reads)]
+
+
+@ui_data.get("/school", response_model=SchoolCard, summary="The school card: places, time zone, today's mode")
+def school_card(school_id: SchoolId, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
+    return reads.school_card(actor, school_id)
+
+
+@ui_data.post("/children/search", response_model=ChildrenFound, summary="Find a child by name, number or class (staff)")
+def find_children(school_id: SchoolId, body: ChildSearch, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
+    """A read, sent as POST so that a typed name stays out of URLs and access logs; it records nothing."""
+    return reads.find_children(actor, school_id, body.q)
+
+
+@ui_data.get("/children/{child_id}", response_model=GateCard, summary="One child at the gate, with guardians")
+def gate_card(school_id: SchoolId, child_id: ChildId, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
+    return reads.gate_card(actor, school_id, child_id)
+
+
+@ui_data.get("/awaiting-pickup", response_model=AwaitingPickup, summary="Children still in care, late ones first")
+def awaiting_pickup(school_id: SchoolId, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
+    return reads.awaiting_pickup(actor, school_id)
+
+
+@ui_data.get("/on-site", response_model=OnSiteSeries, summary="Children on site over the day")
+def on_site(school_id: SchoolId, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
+    return reads.on_site_series(actor, school_id)
+
+
+@ui_data.get("/incidents", response_model=OpenIncidents, summary="Today's open incidents")
+def open_incidents(school_id: SchoolId, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
+    return reads.open_incidents(actor, school_id)

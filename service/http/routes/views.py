@@ -1,0 +1,234 @@
+"""Read routes over the live views, the live stream, and health and metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from sse_starlette.sse import EventSourceResponse
+
+from projections import attendance, audit, outbox, supervision, timeline
+from service.http.deps import CurrentActor, HandoffApp, SchoolId
+from service.http.schemas.common import (
+    DistrictSummaryResponse,
+    ErrorResponse,
+    IsoDate,
+    OccupancyChildrenResponse,
+    OccupancyResponse,
+    Ref,
+    RowsResponse,
+)
+from service.processes.live import ViewWatcher
+from service.reads.queries import Views
+from service.reads.readside import ViewsNotReadyError
+
+ERRORS = {s: {"model": ErrorResponse} for s in (401, 403, 404, 422, 503)}
+views = APIRouter(prefix="/api/v1/schools/{school_id}", responses=ERRORS)
+district_views = APIRouter(prefix="/api/v1/districts/{district_id}", responses=ERRORS)
+
+Day = Annotated[
+    IsoDate | None, Query(description="Service day, YYYY-MM-DD; today in the school's time zone if omitted")
+]
+Limit = Annotated[int, Query(ge=1, le=500)]
+OptionalRef = Annotated[Ref | None, Query()]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+MessageId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")]
+
+
+def get_views(request: Request) -> Views:
+    found: Views | None = request.app.state.views
+    if found is None:
+        raise ViewsNotReadyError
+    return found
+
+
+def get_watcher(request: Request) -> ViewWatcher:
+    found: ViewWatcher | None = request.app.state.watcher
+    if found is None:
+        raise ViewsNotReadyError
+    return found
+
+
+ViewsDep = Annotated[Views, Depends(get_views)]
+WatcherDep = Annotated[ViewWatcher, Depends(get_watcher)]
+
+
+@views.get("/occupancy", response_model=OccupancyResponse, summary="Live occupancy by place (在园情况)")
+def occupancy(school_id: SchoolId, actor: CurrentActor, read: ViewsDep, day: Day = None) -> dict[str, Any]:
+    return read.occupancy(actor, school_id, day)
+
+
+@views.get("/occupancy/children", response_model=OccupancyChildrenResponse, summary="Children on site, filtered")
+def occupancy_children(
+    school_id: SchoolId,
+    actor: CurrentActor,
+    read: ViewsDep,
+    day: Day = None,
+    place: Annotated[Ref | None, Query()] = None,
+    status: Annotated[Literal["in_care", "released", "absent"] | None, Query()] = None,
+    child: Annotated[Ref | None, Query()] = None,
+    waiting_for_pickup: Annotated[bool, Query(description="Only children whose guardian is at the gate")] = False,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    filters = {"place": place, "status": status, "child": child, "waiting_for_pickup": waiting_for_pickup}
+    return read.occupancy_children(actor, school_id, day, filters, limit, offset)
+
+
+@views.get("/children/{child_id}/timeline", response_model=RowsResponse, summary="A child's day, from the views")
+def child_timeline(
+    school_id: SchoolId, child_id: Annotated[Ref, Path()], actor: CurrentActor, read: ViewsDep, day: Day = None
+) -> dict[str, Any]:
+    return read.rows(actor, "read_child_day", school_id, timeline.timeline, timeline.child_day, day, child=child_id)
+
+
+@views.get("/audit", response_model=RowsResponse, summary="Safety audit trail: every change of custody")
+def audit_trail(
+    school_id: SchoolId,
+    actor: CurrentActor,
+    read: ViewsDep,
+    day: Day = None,
+    child: OptionalRef = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    return read.rows(
+        actor,
+        "read_records",
+        school_id,
+        audit.audit,
+        audit.custody_changes,
+        day,
+        child=child,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@views.get("/attendance", response_model=RowsResponse, summary="Daily attendance (考勤) per child")
+def attendance_by_child(
+    school_id: SchoolId,
+    actor: CurrentActor,
+    read: ViewsDep,
+    day: Day = None,
+    place: OptionalRef = None,
+    child: OptionalRef = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    return read.rows(
+        actor,
+        "read_records",
+        school_id,
+        attendance.attendance,
+        attendance.by_child,
+        day,
+        place=place,
+        child=child,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@views.get("/attendance/classes", response_model=RowsResponse, summary="Attendance per temporary class")
+def attendance_by_class(school_id: SchoolId, actor: CurrentActor, read: ViewsDep, day: Day = None) -> dict[str, Any]:
+    return read.rows(actor, "read_records", school_id, attendance.attendance, attendance.by_class, day)
+
+
+@views.get("/attendance/home-classes", response_model=RowsResponse, summary="Attendance per home class (原班级)")
+def attendance_by_home_class(
+    school_id: SchoolId, actor: CurrentActor, read: ViewsDep, day: Day = None
+) -> dict[str, Any]:
+    return read.rows(actor, "read_records", school_id, attendance.attendance, attendance.by_home_class, day)
+
+
+@views.get("/supervision", response_model=RowsResponse, summary="Supervision record (看管记录) per staff and place")
+def supervision_by_staff(
+    school_id: SchoolId,
+    actor: CurrentActor,
+    read: ViewsDep,
+    day: Day = None,
+    staff: OptionalRef = None,
+    place: OptionalRef = None,
+) -> dict[str, Any]:
+    return read.rows(
+        actor, "read_records", school_id, supervision.supervision, supervision.by_staff, day, staff=staff, place=place
+    )
+
+
+@views.get("/supervision/entries", response_model=RowsResponse, summary="Supervision record entries")
+def supervision_entries(
+    school_id: SchoolId,
+    actor: CurrentActor,
+    read: ViewsDep,
+    day: Day = None,
+    staff: OptionalRef = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    return read.rows(
+        actor,
+        "read_records",
+        school_id,
+        supervision.supervision,
+        supervision.entries,
+        day,
+        staff=staff,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@views.get("/messages", response_model=RowsResponse, summary="Messages to guardians (家长通知) and their delivery")
+def messages(
+    school_id: SchoolId,
+    actor: CurrentActor,
+    read: ViewsDep,
+    day: Day = None,
+    status: Annotated[Literal["queued", "failing", "delivered"] | None, Query()] = None,
+) -> dict[str, Any]:
+    return read.rows(actor, "read_messages", school_id, outbox.outbox, outbox.listing, day, status=status)
+
+
+@views.get("/messages/{message_id}", response_model=dict[str, Any], summary="One message: tries, last error, wording")
+def message(school_id: SchoolId, message_id: MessageId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
+    return handoff.message_view(actor, school_id, message_id)
+
+
+@district_views.get("/summary", response_model=DistrictSummaryResponse, summary="District summary (督导)")
+def district_summary(
+    district_id: Annotated[Ref, Path()],
+    actor: CurrentActor,
+    read: ViewsDep,
+    day_from: Annotated[IsoDate, Query(alias="from")],
+    day_to: Annotated[IsoDate, Query(alias="to")],
+    school: OptionalRef = None,
+) -> dict[str, Any]:
+    return read.district_summary(actor, district_id, day_from, day_to, school)
+
+
+@views.get("/live", summary="Server-sent events: the occupancy of the school whenever it changes")
+def live(school_id: SchoolId, actor: CurrentActor, read: ViewsDep, watcher: WatcherDep, day: Day = None) -> Any:
+    read.occupancy(actor, school_id, day)
+    return EventSourceResponse(occupancy_stream(read, watcher, actor, school_id, day), ping=15)
+
+
+async def occupancy_stream(
+    read: Views, watcher: ViewWatcher, actor: Any, school_id: str, day: date | None
+) -> AsyncIterator[dict[str, str]]:
+    """A snapshot now, then a fresh one after every change the projector announces for this school."""
+    queue = watcher.subscribe(school_id, "occupancy")
+    try:
+        while True:
+            snapshot = await run_in_threadpool(read.occupancy, actor, school_id, day)
+            yield {"event": "occupancy", "data": json.dumps(jsonable_encoder(snapshot), ensure_ascii=False)}
+            await queue.get()
+            while not queue.empty():
+                queue.get_nowait()
+    finally:
+        watcher.unsubscribe(queue)

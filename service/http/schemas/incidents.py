@@ -1,0 +1,125 @@
+"""API schemas of the incident record, one per direction. Free text must hold no names or phone numbers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
+
+from service.http.schemas.common import CommandRequest, HistoryEntry, Reason, Ref
+
+Kind = Literal[
+    "missing_child",
+    "unauthorised_pickup_attempt",
+    "late_pickup",
+    "injury",
+    "illness",
+    "guardian_unreachable",
+    "other",
+]
+FreeText = Annotated[str, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]
+People = Annotated[list[Ref], Field(max_length=40)]
+NO_PERSONAL_DATA = "Free text: write no names, phone numbers or other personal data"
+
+
+class IncidentOpeningRequest(CommandRequest):
+    kind: Kind
+    children: People = Field(default=[], description="Children involved; at least one unless kind is other")
+    staff: People = Field(default=[], description="Staff involved")
+    summary: FreeText = Field(description=NO_PERSONAL_DATA)
+    incident_id: Ref | None = Field(default=None, description="Chosen by the device; a new id if omitted")
+
+
+class IncidentNoteRequest(CommandRequest):
+    note: FreeText = Field(description=NO_PERSONAL_DATA)
+
+
+class NotificationRequest(CommandRequest):
+    child_id: Ref = Field(description="A child linked to the incident")
+    guardian_id: Ref = Field(description="A guardian on that child's list")
+    channel: Literal["phone", "message", "in_person"]
+    reached: StrictBool = Field(description="false records an attempt that did not reach the guardian")
+
+
+class EscalationRequest(CommandRequest):
+    to: Literal["duty_leader", "principal", "police", "medical", "district"]
+    reason: Reason = Field(description=NO_PERSONAL_DATA)
+
+
+class LinkRequest(CommandRequest):
+    children: People = []
+    staff: People = []
+
+
+class ResolutionRequest(CommandRequest):
+    outcome: FreeText = Field(description=NO_PERSONAL_DATA)
+
+
+class NotificationView(BaseModel):
+    child_id: str
+    guardian_id: str
+    channel: str
+    reached: bool
+
+
+class IncidentResponse(BaseModel):
+    incident_id: str
+    kind: str
+    service_day: str | None
+    summary: str
+    children: list[str]
+    staff: list[str]
+    notes: int = Field(description="How many notes; their text is in the timeline")
+    notified: list[NotificationView]
+    escalated_to: list[str]
+    status: Literal["open", "resolved"]
+    outcome: str | None
+    source: str | None = Field(description="The record that opened it when a policy did; null when staff did")
+    opened_at: datetime | None = Field(default=None, description="Server time of the opening")
+    version: int
+    replayed: bool | None = Field(default=None, description="On commands: the stored answer to a retried key")
+
+
+class TimelineEntry(HistoryEntry):
+    record: Literal["incident", "custody"]
+    child_id: str | None = Field(description="The child of a custody record, or of a guardian notification")
+
+
+class IncidentListResponse(BaseModel):
+    school_id: str
+    service_day: date
+    items: list[IncidentResponse] = Field(description="The day's incidents, open or resolved, as they were opened")
+
+
+class IncidentTimelineResponse(BaseModel):
+    incident: IncidentResponse
+    timeline: list[TimelineEntry] = Field(description="In server-time order")
+
+
+class HeadcountRequest(CommandRequest):
+    """The children counted at the place (清点人数)."""
+
+    present: Annotated[list[Ref], Field(max_length=100)]
+
+
+class HeadcountResponse(BaseModel):
+    place_code: str
+    service_day: str
+    expected: list[str]
+    missing: list[str] = Field(description="Expected here but not counted: a missing-child incident opens")
+    extra: list[str]
+    replayed: bool
+
+
+class DutyRoundRequest(CommandRequest):
+    """One inspection on the duty leader's round: what they found (no names or phone numbers)."""
+
+    findings: Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+    all_well: StrictBool
+
+
+class DutyRoundResponse(BaseModel):
+    service_day: str
+    inspected: list[str] = Field(description="Places inspected today, in order")
+    replayed: bool

@@ -1,0 +1,103 @@
+"""One validated settings object, read at start-up from HANDOFF_* environment variables."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
+GROUP_COMMIT_RECORDER = "service.infra.group_commit:GroupCommitRecorder"
+
+
+class Settings(BaseSettings):
+    """Configuration of a Handoff process. Every field is documented in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="HANDOFF_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:password@host:port/dbname; unset means the embedded server",
+    )
+    persistence: Literal["postgres", "sqlite", "memory"] = "postgres"
+    sqlite_path: Path = Path("var/handoff.sqlite")
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: str = DEVELOPMENT_SECRET
+    default_time_zone: str = "Asia/Shanghai"
+    pool_size: int = Field(default=8, ge=1, le=200)
+    projector_page_size: int = Field(default=500, ge=1, le=10_000)
+    signing_key_file: Path | None = Field(default=None, description="Ed25519 key for checkpoints; data_dir's if unset")
+    checkpoint_interval: float = Field(default=60.0, ge=1.0, le=86_400.0)
+    cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API; none if empty")
+    notifier: Literal["console", "webhook", "off"] = Field(
+        default="console", description="How messages to guardians leave: printed (development), a webhook, or not"
+    )
+    webhook_url: str | None = Field(default=None, description="The messaging gateway's URL, for notifier=webhook")
+    webhook_secret: str | None = Field(default=None, description="Key of the X-Handoff-Signature HMAC, if set")
+    group_commit: bool = Field(default=True, description="PostgreSQL: commit concurrent commands' saves together")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_outside_development(self) -> Settings:
+        if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError("HANDOFF_SECRET_KEY must be set outside development")
+        if self.environment != "development" and len(self.secret_key) < 32:
+            raise ValueError("HANDOFF_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_only(cls, value: str) -> str:
+        for origin in filter(None, (part.strip() for part in value.split(","))):
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+                raise ValueError(f"HANDOFF_CORS_ORIGINS: {origin!r} is not an origin like https://school.example")
+        return value
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The origins of HANDOFF_CORS_ORIGINS; browsers on any other origin get no CORS headers."""
+        return [part.strip() for part in self.cors_origins.split(",") if part.strip()]
+
+    @property
+    def signing_key_path(self) -> Path:
+        """Where the checkpoint signing key lives (created with mode 600 if missing)."""
+        return self.signing_key_file or self.data_dir / "signing-key.pem"
+
+    def persistence_env(self, database_url: str | None = None) -> dict[str, str]:
+        """Turn the settings into the eventsourcing persistence environment."""
+        if self.persistence == "memory":
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        if self.persistence == "sqlite":
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.sqlite_path)}
+        url = database_url or self.database_url
+        if not url:
+            raise ValueError("a PostgreSQL URL is needed for postgres persistence")
+        return postgres_env(url, pool_size=self.pool_size, group_commit=self.group_commit)
+
+
+def postgres_env(url: str, pool_size: int = 8, *, group_commit: bool = True) -> dict[str, str]:
+    """The eventsourcing POSTGRES_* variables for a postgresql:// URL (with the group-commit recorder by default)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"not a postgresql:// URL: {parts.scheme}://…")
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "POSTGRES_PRE_PING": "y",
+        "CREATE_TABLE": "y",
+        **({"APPLICATION_RECORDER_TOPIC": GROUP_COMMIT_RECORDER} if group_commit else {}),
+    }

@@ -1,0 +1,252 @@
+"""Policies: reactions to events, run by a follower with a tracked position so that each acts exactly once.
+
+A reaction is an ordinary command whose idempotency key is derived from the event it reacts to: after a crash
+between the command and the saved position, the event is seen again and the command answers from its stored
+answer, recording nothing twice. Only one follower is active at a time (an advisory lock); another waits."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from aggregates.base import DomainError
+from aggregates.staff import Role
+from events.custody import ChildReleased, GuardianArrived, ReleaseRefused
+from events.incidents import HeadcountRecorded, IncidentOpened
+from events.planning import EmergencyModeEntered
+from projections.log import EventLog
+from service.application.context import Actor, CommandContext
+from service.application.handoff import Handoff
+
+log = logging.getLogger("handoff.policies")
+
+POLICY_LOCK = 7_316_003
+DDL = "CREATE TABLE IF NOT EXISTS policy_positions (policy text PRIMARY KEY, position bigint NOT NULL)"
+REFUSAL_TOPIC = "events.custody:ReleaseRefused"
+HEADCOUNT_TOPIC = "events.incidents:HeadcountRecorded"
+RELEASE_TOPIC = "events.custody:ChildReleased"
+ARRIVAL_TOPIC = "events.custody:GuardianArrived"
+INCIDENT_TOPIC = "events.incidents:IncidentOpened"
+EMERGENCY_TOPIC = "events.planning:EmergencyModeEntered"
+
+
+def refusal_opens_incident(handoff: Handoff, event: ReleaseRefused) -> None:
+    """Every release refusal opens an unauthorised-pickup incident naming the child (exactly once)."""
+    source = f"ReleaseRefused:{event.originator_id.hex}:{event.originator_version}"
+    ctx = _context(handoff, event.school_id, f"policy-{source}", event)
+    summary = f"Release refused at {event.stage}: {event.reason_code} (person {event.guardian_id})"
+    incident_id = f"refusal-{event.originator_id.hex}-{event.originator_version}"
+    kind = "unauthorised_pickup_attempt"
+    handoff.open_incident(ctx, kind, [event.child_id], [event.actor_id], summary, incident_id, source)
+
+
+def missing_children_open_incident(handoff: Handoff, event: HeadcountRecorded) -> None:
+    """A headcount with children missing opens one missing-child incident naming exactly them (exactly once)."""
+    if not event.missing:
+        return
+    source = f"HeadcountRecorded:{event.originator_id.hex}:{event.originator_version}"
+    ctx = _context(handoff, event.school_id, f"policy-{source}", event)
+    summary = f"Headcount at {event.place_code}: {len(event.missing)} of {len(event.expected)} missing"
+    incident_id = f"headcount-{event.originator_id.hex}-{event.originator_version}"
+    handoff.open_incident(ctx, "missing_child", event.missing, [event.actor_id], summary, incident_id, source)
+
+
+LATE_GRACE = timedelta(minutes=10)
+"""How long after a child's release batch ends before a late-pickup incident opens."""
+
+
+def late_pickup_id(school_id: str, child_id: str, day: date) -> str:
+    return f"late-{school_id}-{child_id}-{day.isoformat()}"
+
+
+def sweep_late_pickups(handoff: Handoff, school_id: str, now: datetime) -> list[str]:
+    """Open one late-pickup incident for each child still in care past their batch's end plus the grace period."""
+    school = handoff.school(school_id)
+    day = school.service_day(now)
+    try:
+        term = school.term_on(day)
+    except DomainError:
+        return []
+    late = [
+        c.child_id
+        for c in handoff.in_care(school_id, day)
+        if _past_batch(handoff, school, c.child_id, term.term_id, now)
+    ]
+    for child_id in late:
+        incident_id = late_pickup_id(school_id, child_id, day)
+        ctx = _context(handoff, school_id, f"policy-{incident_id}", None, now)
+        handoff.open_incident(
+            ctx,
+            "late_pickup",
+            [child_id],
+            [],
+            "Still in care after the release batch ended",
+            incident_id,
+            f"sweep:{day.isoformat()}",
+        )
+    return late
+
+
+def _past_batch(handoff: Handoff, school: Any, child_id: str, term_id: str, now: datetime) -> bool:
+    """Whether the child's release batch ended more than the grace period ago."""
+    day = school.service_day(now)
+    batch = school.batches.get(handoff.enrolment(school.school_id, child_id, term_id).release_batch)
+    if batch is None:
+        return False
+    ends = datetime.combine(day, batch.ends_at, tzinfo=school.zone) + LATE_GRACE
+    return now >= ends
+
+
+def release_resolves_late_pickup(handoff: Handoff, event: ChildReleased) -> None:
+    """A late-pickup incident resolves itself when the child is released."""
+    incident_id = late_pickup_id(event.school_id, event.child_id, date.fromisoformat(event.service_day))
+    try:
+        incident = handoff.incident(event.school_id, incident_id)
+    except DomainError:
+        return
+    if incident.status == "open":
+        ctx = _context(handoff, event.school_id, f"policy-resolve-{incident_id}", event)
+        handoff.resolve_incident(ctx, incident_id, f"collected at {event.timestamp.isoformat(timespec='minutes')}")
+
+
+def announce_arrival(handoff: Handoff, event: GuardianArrived) -> None:
+    """Tell the child's guardians that someone arrived to collect the child (the outbox, exactly once)."""
+    facts = {"guardian_id": event.guardian_id, "at": event.timestamp.isoformat()}
+    message_id = f"arrival-{event.originator_id.hex}-{event.originator_version}"
+    _announce(handoff, event, "guardian_arrived", message_id, facts)
+
+
+def announce_release(handoff: Handoff, event: ChildReleased) -> None:
+    """Tell the child's guardians that the child left, and with whom."""
+    facts = {
+        "guardian_id": event.guardian_id or "",
+        "at": event.timestamp.isoformat(),
+        "emergency": "yes" if event.emergency else "no",
+    }
+    _announce(handoff, event, "child_released", f"release-{event.originator_id.hex}-{event.originator_version}", facts)
+
+
+def announce_incident(handoff: Handoff, event: IncidentOpened) -> None:
+    """Tell the guardians of every child named in a new incident."""
+    facts = {"incident_id": event.incident_id, "incident_kind": event.kind, "at": event.timestamp.isoformat()}
+    for child_id in event.children:
+        message_id = f"incident-{event.originator_id.hex}-{child_id}"
+        day = date.fromisoformat(event.service_day)
+        _announce(handoff, event, "incident_opened", message_id, facts, child_id, day)
+
+
+def announce_emergency(handoff: Handoff, event: EmergencyModeEntered) -> None:
+    """Tell the guardians of every child in care when the school entered emergency mode where to collect them."""
+    day = date.fromisoformat(event.service_day)
+    facts = {"reunification_point": event.reunification_point, "at": event.timestamp.isoformat()}
+    for state in handoff.in_care(event.school_id, day, at=event.timestamp):
+        message_id = f"emergency-{event.originator_id.hex}-{event.originator_version}-{state.child_id}"
+        _announce(handoff, event, "emergency", message_id, facts, state.child_id, day)
+
+
+def _announce(
+    handoff: Handoff,
+    event: Any,
+    kind: str,
+    message_id: str,
+    facts: dict[str, str],
+    child_id: str | None = None,
+    day: date | None = None,
+) -> None:
+    about = f"{type(event).__name__}:{event.originator_id.hex}:{event.originator_version}"
+    ctx = _context(handoff, event.school_id, f"policy-message-{message_id}", event)
+    child = child_id or event.child_id
+    service_day = day or date.fromisoformat(event.service_day)
+    handoff.queue_message(ctx, message_id, kind, child, service_day, about, facts)
+
+
+POLICIES: dict[str, list[Callable[[Handoff, Any], None]]] = {
+    REFUSAL_TOPIC: [refusal_opens_incident],
+    HEADCOUNT_TOPIC: [missing_children_open_incident],
+    RELEASE_TOPIC: [release_resolves_late_pickup, announce_release],
+    ARRIVAL_TOPIC: [announce_arrival],
+    INCIDENT_TOPIC: [announce_incident],
+    EMERGENCY_TOPIC: [announce_emergency],
+}
+"""The reactions to each event type, in order. Each is idempotent (its key comes from the event), so a reaction
+repeated after a crash records nothing twice."""
+
+
+def _context(handoff: Handoff, school_id: str, key: str, event: Any, at: datetime | None = None) -> CommandContext:
+    district = handoff.school(school_id).district_id
+    actor = Actor("policy", Role.ADMIN, school_id, district)
+    when = event.timestamp if event is not None else at
+    return CommandContext(actor, school_id, "policies", when, key, "policy", {"source": key})
+
+
+class PolicyFollower:
+    """Applies the policies to every new event, in log order, remembering how far it got."""
+
+    name = "policies"
+
+    def __init__(self, handoff: Handoff, conninfo: str, interval: float = 1.0, sweep_every: float = 60.0) -> None:
+        self.handoff, self.conninfo, self.interval, self.sweep_every = handoff, conninfo, interval, sweep_every
+        self.swept_at = 0.0
+        self.events = EventLog(handoff.recorder, handoff.mapper)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="policies", daemon=True)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(DDL)
+            conn.execute("INSERT INTO policy_positions VALUES (%s, 0) ON CONFLICT DO NOTHING", (self.name,))
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(10)
+
+    def run_once(self, conn: psycopg.Connection[Any]) -> int:
+        """React to every event after our position; return the new position."""
+        (position,) = conn.execute("SELECT position FROM policy_positions WHERE policy = %s", (self.name,)).fetchone()
+        while page := self.events.page(position, 500, self.events.head(), topics=list(POLICIES)):
+            for notification in page:
+                self._react(notification)
+                position = notification.id
+                conn.execute("UPDATE policy_positions SET position = %s WHERE policy = %s", (position, self.name))
+            if len(page) < 500:
+                break
+        return position
+
+    def _sweep(self) -> None:
+        """The clock-driven policy: late pickups, every `sweep_every` seconds, for every school."""
+        if time.monotonic() - self.swept_at < self.sweep_every:
+            return
+        self.swept_at = time.monotonic()
+        for school_id in self.handoff.school_ids():
+            try:
+                sweep_late_pickups(self.handoff, school_id, self.handoff.clock())
+            except DomainError as refusal:
+                log.warning("late-pickup sweep refused: %s", refusal.code)
+
+    def _react(self, notification: Any) -> None:
+        event = self.events.decode(notification)
+        for policy in POLICIES[notification.topic]:
+            try:
+                policy(self.handoff, event)
+            except DomainError as refusal:  # logged and passed over: a policy never blocks the ones after it
+                log.warning("policy %s for event %d refused: %s", policy.__name__, notification.id, refusal.code)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, application_name="handoff-policies") as conn:
+                    if conn.execute("SELECT pg_try_advisory_lock(%s)", (POLICY_LOCK,)).fetchone()[0]:
+                        while not self.stop.is_set():
+                            self.run_once(conn)
+                            self._sweep()
+                            self.stop.wait(self.interval)
+            except psycopg.Error as error:
+                log.warning("policies: database error %s; retrying", type(error).__name__)
+            self.stop.wait(self.interval)
