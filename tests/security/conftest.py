@@ -27,6 +27,7 @@ from service.audit.exports import Exporter
 from service.http.app import create_app
 from service.infra.embedded_postgres import create_database, drop_database
 from service.infra.settings import Settings
+from service.reads.readside import ReadSide
 from service.runtime import read_stack
 from tests.support import DISTRICT, OTHER_SCHOOL, SCHOOL, setup_school
 
@@ -95,10 +96,19 @@ def served(handoff: Handoff, url: str, folder: Path, capture: logging.Handler | 
     app = create_app(handoff, stack.read, stack.watcher, Settings())
     app.state.exporter = Exporter(handoff, url, load_or_create_signing_key(folder / "key.pem"))
     try:
+        wait_for_views(stack.read)
         with listening(app, capture) as base:
             yield base
     finally:
         stack.close()
+
+
+def wait_for_views(read: ReadSide, timeout: float = 30.0) -> None:
+    """Until every view has a live version: a request before that is answered 503 views_not_ready, by design."""
+    deadline = time.monotonic() + timeout
+    while any(isinstance(v, dict) and v["state"] != "live" for v in read.status().values()):
+        assert time.monotonic() < deadline, f"the views did not start: {read.status()}"
+        time.sleep(0.05)
 
 
 @contextmanager
