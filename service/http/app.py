@@ -16,11 +16,16 @@ from starlette.routing import Match
 from aggregates.base import DomainError
 from projections import outbox
 from service.application.handoff import ConcurrentChangeError, Handoff
-from service.http.routes.child import child
-from service.http.routes.enrolment import enrolment, planning
+from service.http.routes.children import children
+from service.http.routes.emergency import emergency
+from service.http.routes.enrolment import enrolment
 from service.http.routes.exports import exports
-from service.http.routes.incidents import headcounts, incidents
+from service.http.routes.guardians import guardians
+from service.http.routes.headcounts import headcounts
+from service.http.routes.incidents import incidents
+from service.http.routes.planning import planning
 from service.http.routes.replay import replay
+from service.http.routes.roster import roster
 from service.http.routes.ui import mount_ui
 from service.http.routes.ui_data import ui_data
 from service.http.routes.views import district_views, views
@@ -50,9 +55,12 @@ def create_app(
     api.state.watcher = watcher
     api.state.views = Views(handoff, read) if read else None
     api.state.metrics = metrics_registry(read)
-    api.include_router(child)
+    api.include_router(children)
+    api.include_router(guardians)
     api.include_router(enrolment)
+    api.include_router(roster)
     api.include_router(planning)
+    api.include_router(emergency)
     api.include_router(incidents)
     api.include_router(headcounts)
     api.include_router(views)

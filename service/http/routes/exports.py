@@ -8,14 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import FileResponse
-from pydantic import Field, StrictBool
 from starlette.background import BackgroundTask
 
 from aggregates.base import DomainError
 from service.application.context import Actor, CommandContext
 from service.audit.exports import Exporter, require_export
 from service.http.deps import CurrentActor, HandoffApp, SchoolId
-from service.http.schemas.common import IDEMPOTENCY_KEY_PATTERN, CommandRequest, ErrorResponse, IsoDate, Reason, Ref
+from service.http.schemas.common import IDEMPOTENCY_KEY_PATTERN, ErrorResponse, Ref
+from service.http.schemas.exports import ExportRequest
 
 ERRORS = {s: {"model": ErrorResponse} for s in (401, 403, 404, 422, 503)}
 exports = APIRouter(responses=ERRORS)
@@ -26,14 +26,6 @@ class ExportsNotAvailableError(DomainError):
     status = 503
     code = "exports_not_available"
     message = "Exports need the PostgreSQL store and the checkpoint key; this server has neither."
-
-
-class ExportRequest(CommandRequest):
-    day_from: IsoDate = Field(description="First service day")
-    day_to: IsoDate = Field(description="Last service day (at most 366 days after the first)")
-    reason: Reason = Field(description="Why the export is made; recorded with it")
-    requested_by: Ref | None = Field(default=None, description="Who asked for it; the caller if omitted")
-    with_names: StrictBool = Field(default=False, description="Children's names instead of pseudonyms (admins only)")
 
 
 def get_exporter(request: Request) -> Exporter:

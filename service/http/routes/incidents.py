@@ -10,11 +10,7 @@ from fastapi import APIRouter, Path, Query
 from service.http.deps import Command, CurrentActor, HandoffApp, SchoolId
 from service.http.schemas.common import ErrorResponse, IsoDate, Ref
 from service.http.schemas.incidents import (
-    DutyRoundRequest,
-    DutyRoundResponse,
     EscalationRequest,
-    HeadcountRequest,
-    HeadcountResponse,
     IncidentListResponse,
     IncidentNoteRequest,
     IncidentOpeningRequest,
@@ -28,7 +24,6 @@ from service.http.schemas.incidents import (
 ERRORS = {status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)}
 IncidentId = Annotated[Ref, Path(description="The incident's id at this school")]
 incidents = APIRouter(prefix="/api/v1/schools/{school_id}/incidents", responses=ERRORS)
-headcounts = APIRouter(prefix="/api/v1/schools/{school_id}/places/{place_code}", responses=ERRORS)
 
 
 @incidents.post("", response_model=IncidentResponse, summary="Open an incident")
@@ -90,17 +85,3 @@ def incident(school_id: SchoolId, incident_id: IncidentId, actor: CurrentActor, 
 )
 def timeline(school_id: SchoolId, incident_id: IncidentId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
     return handoff.incident_timeline(actor, school_id, incident_id)
-
-
-@headcounts.post("/headcounts", response_model=HeadcountResponse, summary="Record a headcount (清点人数)")
-def headcount(
-    place_code: Annotated[Ref, Path()], body: HeadcountRequest, command: Command, handoff: HandoffApp
-) -> dict:
-    return command.done(handoff.record_headcount(command.context(body), place_code, body.present))
-
-
-@headcounts.post("/duty-rounds", response_model=DutyRoundResponse, summary="Record an inspection round (值班巡查)")
-def duty_round(
-    place_code: Annotated[Ref, Path()], body: DutyRoundRequest, command: Command, handoff: HandoffApp
-) -> dict:
-    return command.done(handoff.record_duty_round(command.context(body), place_code, body.findings, body.all_well))

@@ -14,13 +14,11 @@ from sse_starlette.sse import EventSourceResponse
 
 from projections import attendance, audit, outbox, supervision, timeline
 from service.http.deps import CurrentActor, HandoffApp, SchoolId
-from service.http.schemas.common import (
+from service.http.schemas.common import ErrorResponse, IsoDate, Ref
+from service.http.schemas.views import (
     DistrictSummaryResponse,
-    ErrorResponse,
-    IsoDate,
     OccupancyChildrenResponse,
     OccupancyResponse,
-    Ref,
     RowsResponse,
 )
 from service.processes.live import ViewWatcher

@@ -1,0 +1,94 @@
+"""API schemas of replayed state: the school or a child as of an instant, a window of records, an incident's
+chain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from service.http.schemas.common import HistoryEntry
+
+
+class ReplayedCustody(BaseModel):
+    child_id: str
+    status: str
+    custodian_id: str | None
+    place_code: str | None
+    arrived_guardians: list[str]
+    confirmed_guardian_id: str | None
+    released_to: str | None
+    self_released: bool
+    version: int
+    last_change: str | None = Field(description="Server time of the last event folded in; null if none was")
+
+
+class ReplayedState(BaseModel):
+    school_id: str
+    at: datetime
+    service_day: date
+    children: list[ReplayedCustody]
+
+
+class ReplayedChildDay(BaseModel):
+    school_id: str
+    child_id: str
+    service_day: date
+    events: list[HistoryEntry]
+
+
+class WindowEntry(HistoryEntry):
+    position: int = Field(description="Position in the event log (commit order)")
+    child_id: str
+    service_day: date
+    chain: dict[str, str | None] | None = Field(description="Custodian before and after, for custody changes")
+
+
+class ReplayedWindow(BaseModel):
+    school_id: str
+    at: datetime
+    from_: datetime = Field(alias="from")
+    to: datetime
+    child_id: str | None
+    events: list[WindowEntry]
+
+
+class IncidentSummary(BaseModel):
+    incident_id: str
+    kind: str
+    service_day: date
+    summary: str
+    children: list[str] = Field(description="Named at opening or linked later")
+    staff: list[str]
+    opened_at: datetime
+    opened_by: str
+    resolved_at: datetime | None
+    outcome: str | None
+    source: str | None
+
+
+class ChainLink(BaseModel):
+    server_time: str
+    type: str
+    from_: str | None = Field(alias="from")
+    to: str | None
+    place_code: str | None
+    actor_id: str
+
+
+class IncidentWindowEntry(HistoryEntry):
+    position: int = Field(description="Position in the event log (commit order)")
+    record: str = Field(description="incident or custody")
+    child_id: str | None
+
+
+class ReplayedIncident(BaseModel):
+    school_id: str
+    incident: IncidentSummary
+    from_: datetime = Field(alias="from")
+    to: datetime
+    at_opening: list[ReplayedCustody] = Field(description="Each child's custody when the incident opened")
+    custody_chain: dict[str, list[ChainLink]] = Field(description="Per child: who had them, up to the window's end")
+    events: list[IncidentWindowEntry] = Field(
+        description="The incident's and its children's records, in server-time order"
+    )

@@ -1,0 +1,113 @@
+"""API schemas of what the pages show: the school and place cards, child search, the gate card, children awaiting
+pickup, the on-site series, open incidents."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from service.http.schemas.children import CustodyView
+from service.http.schemas.common import Request
+
+
+class PlaceCard(BaseModel):
+    code: str
+    kind: str
+    label_zh: str
+    label_en: str
+
+
+class SchoolCard(BaseModel):
+    school_id: str
+    name: str
+    time_zone: str
+    service_day: date
+    server_time: datetime
+    places: list[PlaceCard]
+    adults: list[str]
+    emergency: bool
+    reunification_point: str | None
+    staff_id: str
+    role: str
+
+
+class ChildSearch(Request):
+    q: Annotated[str, StringConstraints(max_length=40)] = Field(description="Part of a name, number or class")
+
+
+class ChildFound(BaseModel):
+    child_id: str
+    name: str | None
+    home_class: str | None
+    grade: int | None
+    temporary_class: str | None
+    status: str
+    place_code: str | None
+    custodian_id: str | None
+
+
+class ChildrenFound(BaseModel):
+    items: list[ChildFound]
+
+
+class GuardianCard(BaseModel):
+    guardian_id: str
+    relation: str
+    name: str | None
+    authorised_today: bool
+    has_photo: bool
+
+
+class GateCard(BaseModel):
+    child_id: str
+    name: str | None
+    home_class: str
+    grade: int
+    custody: CustodyView
+    guardians: list[GuardianCard]
+    self_release_not_before: str | None
+
+
+class AwaitingChild(BaseModel):
+    child_id: str
+    name: str | None
+    home_class: str | None
+    temporary_class: str | None
+    place_code: str | None
+    custodian_id: str | None
+    guardian_arrived: bool
+    confirmed: bool
+    batch_ends_at: time | None
+    late: bool
+
+
+class AwaitingPickup(BaseModel):
+    service_day: date
+    items: list[AwaitingChild]
+
+
+class SeriesPoint(BaseModel):
+    at: datetime
+    on_site: int
+
+
+class OnSiteSeries(BaseModel):
+    service_day: date
+    starts: datetime
+    ends: datetime
+    points: list[SeriesPoint]
+
+
+class OpenIncident(BaseModel):
+    incident_id: str
+    kind: str
+    summary: str
+    children: list[str]
+    opened_at: datetime
+
+
+class OpenIncidents(BaseModel):
+    service_day: date
+    items: list[OpenIncident]
