@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -32,6 +33,7 @@ from service.http.routes.views import district_views, views
 from service.http.security import secure
 from service.infra.settings import Settings
 from service.processes.live import ViewWatcher
+from service.processes.parked import parked
 from service.reads.queries import Views
 from service.reads.readside import ReadSide
 
@@ -138,7 +140,16 @@ def health(request: Request) -> JSONResponse:
     projections.pop("head", None)
     failing = sorted(name for name, state in projections.items() if state["state"] == "failing")
     status = "failing" if failing else "ok"
-    return JSONResponse({"status": status, "head": head, "failing": failing, "projections": projections})
+    body = {"status": status, "head": head, "failing": failing, "projections": projections}
+    return JSONResponse(body | {"parked_reactions": parked_reactions(read)})
+
+
+def parked_reactions(read: ReadSide | None) -> dict[str, Any]:
+    """Reactions a policy was refused (e.g. a missing-child incident that could not open): someone must look."""
+    count, latest = parked(read) if read else (0, [])
+    times = ("first_seen", "last_seen")
+    shown = [{**asdict(p), **{t: getattr(p, t).isoformat() for t in times}} for p in latest]
+    return {"count": count, "latest": shown}
 
 
 def metrics(request: Request) -> Response:
@@ -166,6 +177,9 @@ class ProjectionCollector:
             failing.add_metric([name], 1 if state["state"] == "failing" else 0)
         yield from (head, lag_events, lag_seconds, failing)
         yield self._outbox()
+        refused = GaugeMetricFamily("handoff_parked_reactions", "Reactions a policy was refused, kept for review")
+        refused.add_metric([], parked(self.read, limit=0)[0])
+        yield refused
 
     def _outbox(self) -> GaugeMetricFamily:
         """Messages to guardians not delivered yet: queued (not tried) and failing (tried, to be tried again)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from projections.log import EventLog
 from replay.checkpoints import Checkpoint, sign_checkpoint
 from replay.trees import SchoolTrees
+from service.processes.follower import Follower
 
 log = logging.getLogger("handoff.checkpoints")
 
@@ -39,9 +40,10 @@ class Checkpointer:
             for statement in DDL:
                 conn.execute(statement)  # type: ignore[arg-type]
 
-    def run_once(self) -> list[Checkpoint]:
+    def run_once(self, on: psycopg.Connection[Any] | None = None) -> list[Checkpoint]:
         """Carry the trees to the head of the log and sign a checkpoint of every tree that grew."""
-        with psycopg.connect(self.conninfo, autocommit=True) as conn, conn.transaction():
+        opened = nullcontext(on) if on is not None else psycopg.connect(self.conninfo, autocommit=True)
+        with opened as conn, conn.transaction():
             position, states = conn.execute("SELECT position, states FROM tree_progress FOR UPDATE").fetchone()
             trees = SchoolTrees.resume(position, states)
             grew = trees.advance(self.events)
@@ -86,27 +88,16 @@ def _row(checkpoint: Checkpoint) -> tuple[Any, ...]:
     )
 
 
-class CheckpointFollower:
-    """Runs the checkpointer every `interval` seconds in a thread of its own."""
+class CheckpointFollower(Follower):
+    """Runs the checkpointer every `interval` seconds (any number at once: the progress row is locked)."""
+
+    name = "checkpoints"
 
     def __init__(self, checkpointer: Checkpointer, interval: float) -> None:
-        self.checkpointer, self.interval = checkpointer, interval
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="checkpoints", daemon=True)
+        super().__init__(checkpointer.conninfo, interval)
+        self.checkpointer = checkpointer
 
-    def start(self) -> None:
-        self.thread.start()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(10)
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                made = self.checkpointer.run_once()
-                if made:
-                    log.info("signed %d checkpoint(s)", len(made))
-            except psycopg.Error as error:
-                log.warning("checkpoints: database error %s; retrying", type(error).__name__)
-            self.stop.wait(self.interval)
+    def step(self, conn: psycopg.Connection[Any]) -> None:
+        made = self.checkpointer.run_once(conn)
+        if made:
+            log.info("signed %d checkpoint(s)", len(made))

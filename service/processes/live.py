@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -14,27 +13,19 @@ from typing import Any
 import psycopg
 
 from projections.runner import VIEWS_CHANNEL
+from service.processes.follower import Follower
 
-log = logging.getLogger("handoff.live")
 
-
-class ViewWatcher:
+class ViewWatcher(Follower):
     """Tracks the position each read model has reached, as the projector announces it on commit."""
 
+    name = "view-watcher"
+
     def __init__(self, conninfo: str) -> None:
-        self.conninfo = conninfo
+        super().__init__(conninfo, interval=0.0)
         self.positions: dict[str, int] = defaultdict(int)
         self.changed = threading.Condition()
         self.subscribers: dict[asyncio.Queue[dict[str, Any]], tuple[asyncio.AbstractEventLoop, str, str]] = {}
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._listen, name="view-watcher", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
 
     def wait_for(self, models: Iterable[str], position: int, timeout: float) -> bool:
         """Block until every model has applied `position`, or the timeout passes; True if caught up."""
@@ -51,18 +42,13 @@ class ViewWatcher:
     def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
         self.subscribers.pop(queue, None)
 
-    def _listen(self) -> None:
-        while not self.stop.is_set():
-            try:
-                with psycopg.connect(self.conninfo, autocommit=True) as conn:
-                    conn.execute(f'LISTEN "{VIEWS_CHANNEL}"')
-                    self._load_positions(conn)
-                    while not self.stop.is_set():
-                        for notice in conn.notifies(timeout=1.0):
-                            self._announce(json.loads(notice.payload))
-            except psycopg.Error:
-                log.warning("view watcher lost its database connection; reconnecting")
-                self.stop.wait(1.0)
+    def begin(self, conn: psycopg.Connection[Any]) -> None:
+        conn.execute(f'LISTEN "{VIEWS_CHANNEL}"')
+        self._load_positions(conn)
+
+    def step(self, conn: psycopg.Connection[Any]) -> None:
+        for notice in conn.notifies(timeout=1.0):
+            self._announce(json.loads(notice.payload))
 
     def _load_positions(self, conn: psycopg.Connection[Any]) -> None:
         """Positions committed before we started listening."""

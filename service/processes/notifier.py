@@ -1,7 +1,7 @@
 """The notifier: delivers the outbox's messages to guardians through an adapter, with retries, and records each
 delivery and each failed try as an event.
 
-It runs beside the projector, in its own thread, one active across all processes (an advisory lock). The outbox
+It runs beside the projector, a follower (see `follower`) of which one is active across all processes. The outbox
 view says which messages are due; each one is checked against its own stream before it is sent, because a view
 can lag. A message is never dropped: after a failed try the next one is due 5 s later, then 10 s, 20 s … at most
 every 5 minutes, for as long as it takes. A release never waits for any of this.
@@ -16,7 +16,6 @@ import hmac
 import json
 import logging
 import sys
-import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from datetime import datetime
 from typing import Any, Protocol, TextIO
 
 import psycopg
-from eventsourcing.persistence import PersistenceError
 
 from aggregates.base import DomainError
 from aggregates.outbox import GuardianMessage
@@ -33,6 +31,7 @@ from projections import outbox
 from service.application.context import Actor, CommandContext
 from service.application.handoff import Handoff
 from service.application.outbox import message_view
+from service.processes.follower import Follower
 from service.reads.readside import ReadSide
 
 log = logging.getLogger("handoff.notifier")
@@ -132,24 +131,23 @@ def _reason(reason: object) -> str:
     return type(reason).__name__ if isinstance(reason, BaseException) else str(reason)[:100]
 
 
-class Notifier:
+class Notifier(Follower):
     """Sends what is due, records how it went, and does it again every `interval` seconds."""
 
     name = "notifier"
+    lock = NOTIFIER_LOCK
 
     def __init__(
         self, handoff: Handoff, read: ReadSide, adapter: Adapter, conninfo: str, interval: float = 1.0
     ) -> None:
-        self.handoff, self.read, self.adapter, self.conninfo, self.interval = handoff, read, adapter, conninfo, interval
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="notifier", daemon=True)
+        super().__init__(conninfo, interval)
+        self.handoff, self.read, self.adapter = handoff, read, adapter
 
-    def start(self) -> None:
-        self.thread.start()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(10)
+    def step(self, conn: psycopg.Connection[Any]) -> None:
+        try:
+            self.deliver_due()
+        except DomainError as refusal:  # e.g. views not built yet
+            log.info("notifier waits: %s", refusal.code)
 
     def deliver_due(self, limit: int = 100) -> dict[str, int]:
         """Try every message that is due now; return how many were delivered, failed or passed over."""
@@ -190,24 +188,6 @@ class Notifier:
         actor = Actor("notifier", Role.ADMIN, school_id, district)
         now: datetime = self.handoff.clock()
         return CommandContext(actor, school_id, "notifier", now, key, "notifier", {"key": key})
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                with psycopg.connect(self.conninfo, autocommit=True, application_name="handoff-notifier") as conn:
-                    if conn.execute("SELECT pg_try_advisory_lock(%s)", (NOTIFIER_LOCK,)).fetchone()[0]:
-                        while not self.stop.is_set():
-                            self._deliver_quietly()
-                            self.stop.wait(self.interval)
-            except (psycopg.Error, PersistenceError) as error:
-                log.warning("notifier: database error %s; retrying", type(error).__name__)
-            self.stop.wait(self.interval)
-
-    def _deliver_quietly(self) -> None:
-        try:
-            self.deliver_due()
-        except DomainError as refusal:  # e.g. views not built yet
-            log.info("notifier waits: %s", refusal.code)
 
 
 def adapter_from(kind: str, url: str | None, secret: str | None) -> Adapter | None:

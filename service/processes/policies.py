@@ -7,7 +7,6 @@ answer, recording nothing twice. Only one follower is active at a time (an advis
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -23,8 +22,11 @@ from events.planning import EmergencyModeEntered
 from projections.log import EventLog
 from service.application.context import Actor, CommandContext
 from service.application.handoff import Handoff
+from service.processes import parked
+from service.processes.follower import Follower
 
 log = logging.getLogger("handoff.policies")
+Connection = psycopg.Connection[Any]
 
 POLICY_LOCK = 7_316_003
 DDL = "CREATE TABLE IF NOT EXISTS policy_positions (policy text PRIMARY KEY, position bigint NOT NULL)"
@@ -185,68 +187,61 @@ def _context(handoff: Handoff, school_id: str, key: str, event: Any, at: datetim
     return CommandContext(actor, school_id, "policies", when, key, "policy", {"source": key})
 
 
-class PolicyFollower:
-    """Applies the policies to every new event, in log order, remembering how far it got."""
+class PolicyFollower(Follower):
+    """Applies the policies to every new event, in log order, remembering how far it got; a refused reaction is
+    parked (see `parked`), never lost in a log line, and never blocks the reactions after it."""
 
     name = "policies"
+    lock = POLICY_LOCK
 
     def __init__(self, handoff: Handoff, conninfo: str, interval: float = 1.0, sweep_every: float = 60.0) -> None:
-        self.handoff, self.conninfo, self.interval, self.sweep_every = handoff, conninfo, interval, sweep_every
+        super().__init__(conninfo, interval)
+        self.handoff, self.sweep_every = handoff, sweep_every
         self.swept_at = 0.0
         self.events = EventLog(handoff.recorder, handoff.mapper)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="policies", daemon=True)
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(DDL)
+            conn.execute(parked.DDL)  # type: ignore[arg-type]
             conn.execute("INSERT INTO policy_positions VALUES (%s, 0) ON CONFLICT DO NOTHING", (self.name,))
 
-    def start(self) -> None:
-        self.thread.start()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(10)
+    def step(self, conn: psycopg.Connection[Any]) -> None:
+        self.run_once(conn)
+        self.sweep(conn)
 
     def run_once(self, conn: psycopg.Connection[Any]) -> int:
         """React to every event after our position; return the new position."""
         (position,) = conn.execute("SELECT position FROM policy_positions WHERE policy = %s", (self.name,)).fetchone()
         while page := self.events.page(position, 500, self.events.head(), topics=list(POLICIES)):
             for notification in page:
-                self._react(notification)
+                self._react(conn, notification)
                 position = notification.id
                 conn.execute("UPDATE policy_positions SET position = %s WHERE policy = %s", (position, self.name))
             if len(page) < 500:
                 break
         return position
 
-    def _sweep(self) -> None:
+    def sweep(self, conn: psycopg.Connection[Any], force: bool = False) -> None:
         """The clock-driven policy: late pickups, every `sweep_every` seconds, for every school."""
-        if time.monotonic() - self.swept_at < self.sweep_every:
+        if not force and time.monotonic() - self.swept_at < self.sweep_every:
             return
         self.swept_at = time.monotonic()
+        now = self.handoff.clock()
         for school_id in self.handoff.school_ids():
             try:
-                sweep_late_pickups(self.handoff, school_id, self.handoff.clock())
+                sweep_late_pickups(self.handoff, school_id, now)
             except DomainError as refusal:
-                log.warning("late-pickup sweep refused: %s", refusal.code)
+                source = f"sweep:{school_id}:{now.date().isoformat()}"
+                self._park(conn, sweep_late_pickups.__name__, source, school_id, refusal)
 
-    def _react(self, notification: Any) -> None:
+    def _react(self, conn: psycopg.Connection[Any], notification: Any) -> None:
         event = self.events.decode(notification)
         for policy in POLICIES[notification.topic]:
             try:
                 policy(self.handoff, event)
-            except DomainError as refusal:  # logged and passed over: a policy never blocks the ones after it
-                log.warning("policy %s for event %d refused: %s", policy.__name__, notification.id, refusal.code)
+            except DomainError as refusal:  # parked: a policy never blocks the ones after it
+                source = f"event {notification.id} ({type(event).__name__})"
+                self._park(conn, policy.__name__, source, event.school_id, refusal)
 
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                with psycopg.connect(self.conninfo, autocommit=True, application_name="handoff-policies") as conn:
-                    if conn.execute("SELECT pg_try_advisory_lock(%s)", (POLICY_LOCK,)).fetchone()[0]:
-                        while not self.stop.is_set():
-                            self.run_once(conn)
-                            self._sweep()
-                            self.stop.wait(self.interval)
-            except psycopg.Error as error:
-                log.warning("policies: database error %s; retrying", type(error).__name__)
-            self.stop.wait(self.interval)
+    def _park(self, conn: Connection, reaction: str, source: str, school: str, refusal: DomainError) -> None:
+        log.warning("policy %s for %s refused: %s (parked)", reaction, source, refusal.code)
+        parked.park(conn, reaction, source, school, refusal)

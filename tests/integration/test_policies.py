@@ -4,10 +4,14 @@ across a restart of the process."""
 from __future__ import annotations
 
 import psycopg
+from fastapi.testclient import TestClient
 
 from events.incidents import IncidentOpened
 from service.application.handoff import Handoff
+from service.http.app import create_app
+from service.infra.event_log import event_log
 from service.processes.policies import PolicyFollower, refusal_opens_incident
+from service.reads.readside import ReadSide
 from tests.support import ctx
 
 
@@ -43,3 +47,36 @@ def test_every_refusal_opens_exactly_one_incident_even_across_a_crash_and_a_rest
     with psycopg.connect(fresh_postgres_url, autocommit=True) as conn:
         restarted.run_once(conn)
     assert len(incidents(postgres_handoff)) == 2
+
+
+def test_a_refused_missing_child_reaction_is_parked_and_shown_on_health_and_metrics(
+    postgres_handoff: Handoff, fresh_postgres_url: str
+) -> None:
+    """The reaction is refused (its incident id was taken by hand first): it leaves a parked entry, not a log line,
+    and the reactions after it still run."""
+    h = postgres_handoff
+    h.check_in(ctx(), "C1", "T1", None, None)
+    h.record_headcount(ctx("duty_leader"), "T1", [])
+    (counted,) = [
+        h.mapper.to_domain_event(row)
+        for row in h.recorder.select_notifications(1, 1000, topics=["events.incidents:HeadcountRecorded"])
+    ]
+    taken = f"headcount-{counted.originator_id.hex}-{counted.originator_version}"
+    h.open_incident(ctx("duty_leader"), "other", ["C1"], [], "opened by hand", taken)
+    refuse_a_stranger(h)
+    follower = PolicyFollower(h, fresh_postgres_url)
+    with psycopg.connect(fresh_postgres_url, autocommit=True) as conn:
+        follower.run_once(conn)
+    assert [i.kind for i in incidents(h)] == ["other", "unauthorised_pickup_attempt"], "the next reaction ran"
+    read = ReadSide(fresh_postgres_url, event_log(h), h.clock)
+    try:
+        client = TestClient(create_app(h, read))
+        shown = client.get("/health").json()["parked_reactions"]
+        scraped = client.get("/metrics").text
+    finally:
+        read.close()
+    assert shown["count"] == 1
+    (entry,) = shown["latest"]
+    assert entry["reaction"] == "missing_children_open_incident"
+    assert entry["code"] == "incident_already_opened" and entry["school_id"] == "S1"
+    assert "handoff_parked_reactions 1.0" in scraped
