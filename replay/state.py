@@ -88,13 +88,13 @@ def school_events(
 ) -> Iterator[tuple[int, Any]]:
     """Every event of these topics of one school with its log position, in log order, up to the head at the start;
     with `start` and `end`, the part of the log that can hold events between those server times."""
-    head, marker = events.head(), school_id.encode()
+    head, marker = events.head(), school_id.encode() if stored_as_json(events) else None
     after = position_before(events, start, head) if start is not None else 0
     stop_after = end + CLOCK_MARGIN if end is not None else None
     while True:
         page = events.page(after, PAGE, stop=head, topics=topics)
         for notification in page:
-            if marker not in notification.state:  # the school's code appears verbatim in its events' stored state
+            if marker is not None and marker not in notification.state:  # skips decoding other schools' events
                 continue
             event = events.decode(notification)
             if stop_after is not None and event.timestamp > stop_after:
@@ -104,6 +104,12 @@ def school_events(
         if len(page) < PAGE:
             return
         after = page[-1].id
+
+
+def stored_as_json(events: EventLog) -> bool:
+    """Whether stored states are the events' plain JSON, in which the school's code appears verbatim; compressed
+    or encrypted, every event must be decoded to learn its school."""
+    return events.mapper.compressor is None and events.mapper.cipher is None
 
 
 def position_before(events: EventLog, start: datetime, head: int) -> int:
