@@ -34,6 +34,7 @@ from events.custody import (
 )
 from events.incidents import IncidentOpened, IncidentResolved
 from events.school import SchoolRegistered
+from projections import catalog
 from projections.base import ReadModel, Tables
 
 district = ReadModel(
@@ -210,3 +211,10 @@ def summary(
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(t.format(SUMMARY), params)
         return cur.fetchall()
+
+
+def schools(conn: Connection[Any], t: Tables) -> tuple[int, list[str]]:
+    """The position this version has reached, then every registered school (read in that order, as in
+    `incidents.of_day`)."""
+    reached = catalog.position(conn, district.name, t.version)
+    return reached, [school_id for (school_id,) in conn.execute(t.format("SELECT school_id FROM {schools}"))]

@@ -20,6 +20,7 @@ from service.processes.checkpoints import Checkpointer, CheckpointFollower
 from service.processes.live import ViewWatcher
 from service.processes.notifier import Notifier, adapter_from
 from service.processes.policies import PolicyFollower
+from service.reads.index import ViewIndex
 from service.reads.readside import ReadSide
 
 log = logging.getLogger("handoff")
@@ -117,6 +118,7 @@ def read_stack(handoff: Handoff, url: str | None, settings: Settings, with_proje
     watcher = ViewWatcher(url)
     watcher.start()
     read = ReadSide(url, event_log(handoff), handoff.clock)
+    handoff.index = ViewIndex(read)  # no log scans for the day's incidents and the schools
     adapter = adapter_from(settings.notifier, settings.webhook_url, settings.webhook_secret)
     notifier = Notifier(handoff, read, adapter, url) if with_projector and adapter else None
     if notifier:

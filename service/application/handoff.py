@@ -25,12 +25,12 @@ from aggregates.staff import StaffMember, StaffNotFoundError
 from events.custody import CustodyEvent, ReleaseRefused
 from events.envelope import HandoffEvent
 from events.idempotency import CommandAnswered
-from replay.leaves import school_of
 from replay.state import entry as event_view
 from service.application.administration import AdministrationCommands
 from service.application.context import Actor, CommandContext
 from service.application.enrolment import EnrolmentCommands
 from service.application.incidents import IncidentCommands
+from service.application.index import Index, LogIndex
 from service.application.outbox import OutboxCommands
 from service.application.personal_data import KeyStore, MemoryKeyStore, PersonalData
 from service.application.planning import PlanningCommands
@@ -39,7 +39,6 @@ from service.application.views import custody_view
 
 Decision = Callable[[Custody, EventMeta, School], list[CustodyEvent]]
 Decided = tuple[Sequence[HandoffEvent], dict[str, Any]]
-SCHOOL_REGISTERED = "events.school:SchoolRegistered"
 
 
 class ConcurrentChangeError(RuleBrokenError):
@@ -85,6 +84,8 @@ class Handoff(
         self.secret_key = secret_key.encode()
         self.clock = clock
         self.personal = PersonalData(keys or MemoryKeyStore())
+        self.index: Index = LogIndex(self.recorder, self.mapper)
+        """Where the day's incidents and the schools are found: the views once the runtime plugs them in."""
 
     def close(self) -> None:
         """Close the event store's connections and the key store's."""
@@ -203,12 +204,8 @@ class Handoff(
         return self._load(school.school_id_for(school_id), school.project, SchoolNotFoundError)
 
     def school_ids(self) -> list[str]:
-        """Every registered school, read from the log (one event each), sorted."""
-        found, position = set(), 0
-        while page := self.recorder.select_notifications(position + 1, 1000, topics=[SCHOOL_REGISTERED]):
-            found |= {school_of(row) for row in page}
-            position = page[-1].id
-        return sorted(found)
+        """Every registered school, sorted."""
+        return self.index.school_ids()
 
     def staff_member(self, scope_id: str, staff_id: str) -> StaffMember:
         found = self._get(staff.staff_stream_id(scope_id, staff_id), staff.project)

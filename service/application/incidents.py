@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from service.application.handoff import Handoff
 
 Decide = Callable[[Incident, EventMeta], list[IncidentEvent]]
-OPENED_TOPIC = "events.incidents:IncidentOpened"
 
 
 class IncidentCommands:
@@ -132,15 +131,8 @@ class IncidentCommands:
         return covered
 
     def _incidents_of_day(self: Handoff, school_id: str, day: date) -> list[Incident]:
-        """Read from the log (incidents are few): every IncidentOpened of the school and day, as it stands now."""
-        found, position = [], 0
-        while page := self.recorder.select_notifications(position + 1, 1000, topics=[OPENED_TOPIC]):
-            for row in page:
-                opened = self.mapper.to_domain_event(row)
-                if opened.school_id == school_id and opened.service_day == day.isoformat():
-                    found.append(self.incident(school_id, opened.incident_id))
-            position = page[-1].id
-        return found
+        """The school's incidents of that day as they stand now, each from its own stream, found through the index."""
+        return [self.incident(school_id, incident_id) for incident_id in self.index.incident_ids(school_id, day)]
 
     def _opened_incident(self: Handoff, school_id: str, incident_id: str) -> Any:
         return self._load(rules.incident_stream_id(school_id, incident_id), rules.project, IncidentNotFoundError)
