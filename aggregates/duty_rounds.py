@@ -8,8 +8,8 @@ from datetime import date
 from uuid import UUID
 
 from aggregates.base import EventMeta, ForbiddenError, stamp, stream_id
+from events.duty_rounds import DutyRoundRecorded
 from events.envelope import HandoffEvent
-from events.incidents import DutyRoundRecorded
 
 
 class NotOnDutyError(ForbiddenError):

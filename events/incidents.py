@@ -76,7 +76,14 @@ class IncidentLinked(IncidentEvent):
 
 
 class HeadcountRecorded(HandoffEvent):
-    """A teacher counted the children at a place (清点人数) against the children in care there."""
+    """A teacher counted the children at a place (清点人数) against the children in care there.
+
+    The worked example of an event whose shape changed. Version 1 held only `expected` and `present`; version 2
+    also stores `missing` and `extra`, so that what the policies and exports read is what was decided then.
+    `upcast_v1_v2` derives them for a version-1 row. Rows stored before `class_version` existed carry no version
+    and are read as version 1: they already hold both lists, which the upcaster keeps as stored."""
+
+    class_version = 2
 
     place_code: str
     service_day: str
@@ -88,12 +95,9 @@ class HeadcountRecorded(HandoffEvent):
     extra: list[str]
     """Counted but not expected at this place."""
 
-
-class DutyRoundRecorded(HandoffEvent):
-    """A duty leader inspected a place on their round (值班巡查) and wrote down what they found."""
-
-    service_day: str
-    place_code: str
-    findings: str
-    """What the duty leader saw; no names or phone numbers."""
-    all_well: bool
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        """Version 1 had no `missing` and `extra`: derive them from `expected` and `present`, in their order."""
+        expected, present = list(state["expected"]), list(state["present"])  # type: ignore[call-overload]
+        state.setdefault("missing", [c for c in expected if c not in present])
+        state.setdefault("extra", [c for c in present if c not in expected])

@@ -8,6 +8,8 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from psycopg import Cursor, sql
 
+from events import MOVED_TOPICS
+
 Handler = Callable[[Cursor[Any], "Tables", Any], None]
 
 
@@ -45,7 +47,10 @@ class ReadModel:
 
         def register(handler: Handler) -> Handler:
             for event_type in event_types:
-                self.handlers[get_topic(event_type)] = handler
+                topic = get_topic(event_type)
+                for old in [old for old, new in MOVED_TOPICS.items() if new == topic]:
+                    self.handlers[old] = handler  # rows stored before the class moved keep their old topic
+                self.handlers[topic] = handler
             return handler
 
         return register

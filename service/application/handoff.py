@@ -31,6 +31,7 @@ from service.application.context import Actor, CommandContext
 from service.application.enrolment import EnrolmentCommands
 from service.application.incidents import IncidentCommands
 from service.application.index import Index, LogIndex
+from service.application.moved_topics import register_moved_topics
 from service.application.outbox import OutboxCommands
 from service.application.personal_data import KeyStore, MemoryKeyStore, PersonalData
 from service.application.planning import PlanningCommands
@@ -39,6 +40,9 @@ from service.application.views import custody_view
 
 Decision = Callable[[Custody, EventMeta, School], list[CustodyEvent]]
 Decided = tuple[Sequence[HandoffEvent], dict[str, Any]]
+
+
+register_moved_topics()
 
 
 class ConcurrentChangeError(RuleBrokenError):

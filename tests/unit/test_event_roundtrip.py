@@ -111,6 +111,7 @@ def test_every_event_module_contributes_and_at_least_15_event_classes_are_found(
     assert modules == {
         "events.audit",
         "events.custody",
+        "events.duty_rounds",
         "events.enrolment",
         "events.guardians",
         "events.idempotency",
