@@ -3,7 +3,7 @@
 Each runs in a thread of its own, on one PostgreSQL connection it opens and reopens itself. A follower that must be
 the only one active across all processes names an advisory lock: it serves only while it holds it, and another
 process takes over when the holder's connection drops. A lost connection or a failover is retried after a pause
-that doubles up to MAX_BACKOFF and starts again once the follower is back at work."""
+that doubles up to `max_backoff` and starts again from the shortest once a round of work has succeeded."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import PersistenceError
 
-MAX_BACKOFF = 30.0
+MAX_BACKOFF = 5.0
 
 
 class Follower:
@@ -23,10 +23,12 @@ class Follower:
     name = "follower"
     lock: int | None = None
     """An advisory lock key: with one, a single follower of this kind is active across all processes."""
+    max_backoff = MAX_BACKOFF
 
     def __init__(self, conninfo: str, interval: float = 1.0) -> None:
         self.conninfo, self.interval = conninfo, interval
         self.last_error: str | None = None
+        self.backoff = self.first_pause
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self.log = logging.getLogger(f"handoff.{self.name}")
@@ -46,16 +48,19 @@ class Follower:
         raise NotImplementedError
 
     def _run(self) -> None:
-        backoff = self.interval or 0.5
         while not self.stop.is_set():
             try:
                 self._serve()
-                backoff = self.interval or 0.5
+                self.backoff = self.first_pause
             except (psycopg.Error, PersistenceError) as error:
                 self.last_error = f"database: {type(error).__name__}"
                 self.log.warning("%s: database error %s; retrying", self.name, type(error).__name__)
-            self.stop.wait(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF)
+            self.stop.wait(self.backoff)
+            self.backoff = min(self.backoff * 2, self.max_backoff)
+
+    @property
+    def first_pause(self) -> float:
+        return min(self.interval or 0.5, self.max_backoff)
 
     def _serve(self) -> None:
         with psycopg.connect(self.conninfo, autocommit=True, application_name=f"handoff-{self.name}") as conn:
@@ -64,7 +69,7 @@ class Follower:
             self.begin(conn)
             while not self.stop.is_set():
                 self.step(conn)
-                self.last_error = None
+                self.last_error, self.backoff = None, self.first_pause
                 self.stop.wait(self.interval)
 
     @staticmethod

@@ -20,6 +20,7 @@ class ViewWatcher(Follower):
     """Tracks the position each read model has reached, as the projector announces it on commit."""
 
     name = "view-watcher"
+    max_backoff = 1.0  # commands wait on it (read-your-writes): reconnect within a second
 
     def __init__(self, conninfo: str) -> None:
         super().__init__(conninfo, interval=0.0)
