@@ -1,18 +1,22 @@
 """Signed tree heads: a school's hash tree size and root at a moment, signed with the deployment's Ed25519 key.
 
-The signed message is plain UTF-8 text, one field a line, so anyone can rebuild it by hand::
+A checkpoint is a c2sp.org/tlog-checkpoint signed note (see replay/notes.py)::
 
-    handoff-checkpoint v1
-    <school_id>
+    handoff/<school_id>
     <tree_size in decimal>
-    <root as 64 lowercase hex digits>
-    <made_at, ISO 8601>
+    <root, base64>
+    time <made_at, ISO 8601>
 
-with a newline after every line, the last one included. `verify_bundle_standalone.py` rebuilds the same bytes.
+    — handoff <base64 of key id and signature>
+
+so that witnesses can later cosign it (c2sp.org/tlog-cosignature). Checkpoints signed before notes (no `note`) signed
+the text "handoff-checkpoint v1\n<school_id>\n<tree_size>\n<root_hex>\n<made_at>\n"; they still verify here, but
+bundles carry only notes.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 from dataclasses import dataclass
@@ -21,6 +25,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from replay.notes import open_note, raw_public_key, sign_note
 
 MESSAGE_HEADER = "handoff-checkpoint v1"
 
@@ -35,6 +41,7 @@ class Checkpoint:
     made_at: str
     key_id: str
     signature_hex: str
+    note: str = ""
 
 
 def checkpoint_message(school_id: str, tree_size: int, root_hex: str, made_at: str) -> bytes:
@@ -47,9 +54,10 @@ def checkpoint_message(school_id: str, tree_size: int, root_hex: str, made_at: s
     return f"{MESSAGE_HEADER}\n{school_id}\n{tree_size}\n{root_hex}\n{made_at}\n".encode()
 
 
-def raw_public_key(private_key: Ed25519PrivateKey) -> bytes:
-    """The 32 raw bytes of the public half of `private_key`."""
-    return private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+def note_text(school_id: str, tree_size: int, root_hex: str, made_at: str) -> str:
+    """The text a checkpoint's note signs."""
+    checkpoint_message(school_id, tree_size, root_hex, made_at)  # the same checks
+    return f"handoff/{school_id}\n{tree_size}\n{base64.b64encode(bytes.fromhex(root_hex)).decode()}\ntime {made_at}\n"
 
 
 def public_key_pem(private_key: Ed25519PrivateKey) -> bytes:
@@ -69,14 +77,21 @@ def sign_checkpoint(
 ) -> Checkpoint:
     """Sign the tree head (school_id, tree_size, root, made_at)."""
     root_hex = root.hex()
-    signature = private_key.sign(checkpoint_message(school_id, tree_size, root_hex, made_at))
-    return Checkpoint(school_id, tree_size, root_hex, made_at, key_id(raw_public_key(private_key)), signature.hex())
+    note = sign_note(private_key, note_text(school_id, tree_size, root_hex, made_at))
+    signature = base64.b64decode(note.rsplit(" ", 1)[1])[4:]
+    return Checkpoint(
+        school_id, tree_size, root_hex, made_at, key_id(raw_public_key(private_key)), signature.hex(), note
+    )
 
 
 def verify_checkpoint(public_key_bytes: bytes, checkpoint: Checkpoint) -> bool:
     """True when `checkpoint` was signed by the raw Ed25519 public key given and names that key."""
     if checkpoint.key_id != key_id(public_key_bytes):
         return False
+    if checkpoint.note:
+        text = note_text(checkpoint.school_id, checkpoint.tree_size, checkpoint.root_hex, checkpoint.made_at)
+        signed = base64.b64decode(checkpoint.note.rsplit(" ", 1)[-1])[4:].hex() == checkpoint.signature_hex
+        return signed and open_note(checkpoint.note, [public_key_bytes]) == text
     try:
         message = checkpoint_message(
             checkpoint.school_id, checkpoint.tree_size, checkpoint.root_hex, checkpoint.made_at
@@ -101,12 +116,17 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
     if path.exists():
         return load_signing_key(path)
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_signing_key(path, key)
     except FileExistsError:  # another process made it first: use theirs
         return load_signing_key(path)
+    return key
+
+
+def write_signing_key(path: Path, key: Ed25519PrivateKey) -> None:
+    """Write `key` to a new PEM file at `path`, readable by the owner only (FileExistsError if there is one)."""
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as file:
         file.write(pem)
-    return key

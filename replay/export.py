@@ -1,18 +1,21 @@
 """Audit export bundles: a folder anyone can check with Python alone (verify.py, a copy of verify_bundle_standalone.py).
 
-Each school's WHOLE log, from leaf 0 to its newest given checkpoint (later events are left out: nothing unsigned),
-goes into events.jsonl as RFC 8785 lines in log order: school_id, index (leaf index in the school's tree), position,
-leaf (hex of the stored bytes), in_range (service day, or local date of the server time, in day_from..day_to) and a
-readable copy (see export_tables). Leaves cannot be pseudonymised, as the tree is over them: they hold the stored ids
-(personal data stays sealed in them), so even a pseudonymised bundle is personal data and must be handled as such.
+events.jsonl holds, per school and in log order, the chosen days' events and, for the events before, between and
+after them up to the school's head, only the hashes of aligned perfect subtrees (at most two per power of two in
+each gap), which rebuild the school's tree without showing those events. An in-range line carries school_id, index
+(leaf index), position, in_range and a readable copy (see export_tables); a named export adds the leaf (the stored
+bytes, hex), a pseudonymised one only the leaf's hash as a one-leaf subtree, so it holds no real id in any form.
+statement.txt, signed last, names the schools, the days, the time, each school's head and the SHA-256 of every
+other file: nothing in the bundle is outside a signature.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
 from itertools import pairwise
@@ -20,22 +23,28 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import Notification
 
 from events.school import SchoolRegistered
 from replay.canonical import canonical_json
-from replay.checkpoints import Checkpoint, verify_checkpoint
+from replay.checkpoints import Checkpoint, key_id, public_key_pem, verify_checkpoint
 from replay.export_tables import Names, Pseudonyms, readable, write_json, write_tables
 from replay.leaves import leaf_bytes, school_of
-from replay.merkle import TreeBuilder, consistency_proof, inclusion_proof
+from replay.merkle import TreeBuilder, consistency_proof, inclusion_proof, leaf_hash, tree_hash
+from replay.notes import raw_public_key, sign_note
 
 PAGE = 1000
 NOTES = [
-    "leaf: the event exactly as stored (hex). The hash tree covers it and nothing else. It is NOT pseudonymised.",
-    "event: a readable copy, not covered by the tree; ids in it are pseudonyms of this export when pseudonymised.",
-    "files_sha256 only helps spot damage in transit: the manifest is not signed, the checkpoints are.",
+    "statement.txt is signed at export time and holds the SHA-256 of every other file, this one included.",
+    "leaf (named exports only): the event exactly as stored (hex); the hash tree covers it.",
+    "subtree: [height, hash] of 2**height events left out (outside the days, or the leaf of a pseudonymised event).",
+    "event: a readable copy; ids in it are pseudonyms of this export when pseudonymised.",
 ]
+
+
+class UnknownSigningKeyError(ValueError):
+    """A checkpoint names a key this deployment does not know."""
 
 
 class EventSource(Protocol):
@@ -68,6 +77,19 @@ class ExportSummary:
     roots: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Signer:
+    """The key that signs the statement, the public keys that may have signed checkpoints, and their rotations."""
+
+    key: Ed25519PrivateKey
+    known: tuple[bytes, ...] = ()
+    rotations: tuple[str, ...] = ()
+
+    def public_keys(self) -> dict[str, bytes]:
+        keys = (raw_public_key(self.key), *self.known)
+        return {key_id(raw): raw for raw in keys}
+
+
 def export_bundle(
     events: EventSource,
     out: Path,
@@ -75,43 +97,56 @@ def export_bundle(
     day_from: date,
     day_to: date,
     checkpoints: Sequence[Checkpoint],
-    public_key_pem: bytes,
+    signer: Signer | Ed25519PrivateKey,
     pseudonymise: bool = True,
     names: Names | None = None,
     created_at: datetime | None = None,
 ) -> ExportSummary:
     """Write the bundle for `schools` and the days day_from..day_to (inclusive) into `out`, a new or empty folder."""
-    heads = _heads(checkpoints, schools, public_key_pem)
+    signer = signer if isinstance(signer, Signer) else Signer(signer)
+    heads = _heads(checkpoints, schools, signer)
     newest = {school: found[-1] for school, found in heads.items()}
     entries = _collect(events, {school: head.tree_size for school, head in newest.items()})
     _check_trees(entries, heads)
     zones = _mark_range(entries, day_from, day_to)
+    shown = _shown_checkpoints(heads, zones, day_from, day_to)
     alias = Pseudonyms(pseudonymise)
-    merged = _write_events(out, entries, alias, None if pseudonymise else names)
-    write_json(out / "checkpoints.json", [dataclasses.asdict(c) for found in heads.values() for c in found])
-    (out / "public_key.pem").write_bytes(public_key_pem)
-    write_json(out / "proofs.json", _proofs(entries, heads))
+    merged = _write_events(out, entries, shown, alias, None if pseudonymise else names)
+    write_json(out / "checkpoints.json", [_public(c) for found in shown.values() for c in found])
+    (out / "public_key.pem").write_bytes(public_key_pem(signer.key))
+    if signer.rotations:
+        write_json(out / "keys.json", list(signer.rotations))
+    write_json(out / "proofs.json", _proofs(entries, shown, newest, pseudonymise))
     shutil.copyfile(Path(__file__).with_name("verify_bundle_standalone.py"), out / "verify.py")
-    summary = ExportSummary(out, pseudonymise, len(merged), sum(e.in_range for e in merged))
+    summary = ExportSummary(out, pseudonymise, len(merged), len(merged))
     summary.tree_sizes = {school: head.tree_size for school, head in newest.items()}
     summary.roots = {school: head.root_hex for school, head in newest.items()}
-    summary.counts = write_tables(out, ((e.event, zones[e.school_id]) for e in merged if e.in_range), alias)
-    _write_manifest(out, summary, (day_from, day_to), created_at or datetime.now(timezone.utc))
+    summary.counts = write_tables(out, ((e.event, zones[e.school_id]) for e in merged), alias)
+    made = created_at or datetime.now(timezone.utc)
+    _write_manifest(out, summary, (day_from, day_to), made)
+    _write_statement(out, signer.key, summary, (day_from, day_to), made)
     return summary
 
 
-def _heads(checkpoints: Sequence[Checkpoint], schools: Sequence[str], pem: bytes) -> dict[str, list[Checkpoint]]:
-    """Each school's checkpoints, smallest first, after checking that the key shipped in the bundle signed them."""
-    public = serialization.load_pem_public_key(pem)
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+def _heads(checkpoints: Sequence[Checkpoint], schools: Sequence[str], signer: Signer) -> dict[str, list[Checkpoint]]:
+    """Each school's checkpoints, smallest first, after checking that a key of this deployment signed each."""
+    keys = signer.public_keys()
     by_size = sorted(checkpoints, key=lambda c: c.tree_size)
     heads = {school: [c for c in by_size if c.school_id == school] for school in schools}
     for school, found in heads.items():
         if not found:
             raise ValueError(f"school {school} has no checkpoint: its events cannot be exported verifiably")
-        if not all(verify_checkpoint(raw, c) for c in found):
-            raise ValueError(f"a checkpoint of school {school} is not signed by the public key given")
+        unknown = [c for c in found if c.key_id not in keys]
+        if unknown:
+            raise UnknownSigningKeyError(f"a checkpoint of school {school} names key {unknown[0].key_id}, not known")
+        if not all(verify_checkpoint(keys[c.key_id], c) for c in found):
+            raise ValueError(f"a checkpoint of school {school} is not signed by the key it names")
     return heads
+
+
+def _public(checkpoint: Checkpoint) -> dict[str, Any]:
+    fields = dataclasses.asdict(checkpoint)
+    return {name: fields[name] for name in ("school_id", "tree_size", "root_hex", "made_at", "note")}
 
 
 def _collect(events: EventSource, sizes: dict[str, int]) -> dict[str, list[Entry]]:
@@ -149,39 +184,93 @@ def _mark_range(entries: dict[str, list[Entry]], day_from: date, day_to: date) -
         registered = next((e.event for e in found if isinstance(e.event, SchoolRegistered)), None)
         zone = zones[school] = ZoneInfo(registered.time_zone) if registered else timezone.utc
         for entry in found:
-            day = getattr(entry.event, "service_day", None)
-            day = date.fromisoformat(day) if isinstance(day, str) else entry.event.timestamp.astimezone(zone).date()
-            entry.in_range = day_from <= day <= day_to
+            entry.in_range = day_from <= _day(entry.event, zone) <= day_to
     return zones
 
 
-def _write_events(out: Path, entries: dict[str, list[Entry]], alias: Pseudonyms, names: Names | None) -> list[Entry]:
-    """events.jsonl in log order; sealed data opens (when `names`) only for children seen in the chosen days."""
+def _day(event: Any, zone: tzinfo) -> date:
+    day = getattr(event, "service_day", None)
+    return date.fromisoformat(day) if isinstance(day, str) else event.timestamp.astimezone(zone).date()
+
+
+def _shown_checkpoints(
+    heads: dict[str, list[Checkpoint]], zones: dict[str, tzinfo], day_from: date, day_to: date
+) -> dict[str, list[Checkpoint]]:
+    """The signed-note checkpoints made on the chosen days, and each school's newest: a bundle need not carry years."""
+    shown: dict[str, list[Checkpoint]] = {}
+    for school, found in heads.items():
+        made_in = [c for c in found if day_from <= datetime.fromisoformat(c.made_at).astimezone(zones[school]).date()]
+        made_in = [c for c in made_in if datetime.fromisoformat(c.made_at).astimezone(zones[school]).date() <= day_to]
+        shown[school] = [c for c in found if c.note and (c in made_in or c is found[-1])]
+    return shown
+
+
+def _write_events(
+    out: Path,
+    entries: dict[str, list[Entry]],
+    shown: dict[str, list[Checkpoint]],
+    alias: Pseudonyms,
+    names: Names | None,
+) -> list[Entry]:
+    """events.jsonl in log order: the in-range events, and subtree hashes for the rest (see the module docstring)."""
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty: an export goes into a new folder")
     out.mkdir(parents=True, exist_ok=True)
-    merged = sorted((e for found in entries.values() for e in found), key=lambda e: e.position)
-    seen = {(e.school_id, getattr(e.event, "child_id", None)) for e in merged if e.in_range}
+    lines: list[tuple[int, dict[str, Any]]] = []
+    kept: list[Entry] = []
+    for school, found in entries.items():
+        cuts = {c.tree_size for c in shown[school]}
+        for entry, subtree in _runs(found, cuts):
+            if entry is None:
+                lines.append((subtree[0], {"school_id": school, "index": subtree[0], "subtree": subtree[1:]}))
+                continue
+            kept.append(entry)
+            line = {"school_id": school, "index": entry.index, "position": entry.position, "in_range": True}
+            line |= {"leaf": entry.leaf.hex()} if names else {"subtree": [0, leaf_hash(entry.leaf).hex()]}
+            line["event"] = readable(entry.event, school, alias, names)
+            lines.append((entry.position, line))
+    positions = {(e.school_id, e.index): e.position for found in entries.values() for e in found}
+    lines.sort(key=lambda pair: positions[pair[1]["school_id"], pair[1]["index"]])
     with (out / "events.jsonl").open("wb") as file:
-        for e in merged:
-            opener = names if (e.school_id, getattr(e.event, "child_id", None)) in seen else None
-            line = {"school_id": e.school_id, "index": e.index, "position": e.position, "leaf": e.leaf.hex()}
-            line |= {"in_range": e.in_range, "event": readable(e.event, e.school_id, alias, opener)}
+        for _, line in lines:
             file.write(canonical_json(line) + b"\n")
-    return merged
+    return sorted(kept, key=lambda e: e.position)
 
 
-def _proofs(entries: dict[str, list[Entry]], heads: dict[str, list[Checkpoint]]) -> dict[str, list[dict[str, Any]]]:
-    """Consistency between each school's consecutive checkpoints; inclusion of its first and last in-range events
-    in its newest checkpoint (the format verify.py reads)."""
+def _runs(found: list[Entry], cuts: set[int]) -> Iterator[tuple[Entry | None, list[Any]]]:
+    """The in-range entries one by one, and each run of others as aligned perfect subtrees (index, height, hash)."""
+    start = 0
+    for i in range(len(found) + 1):
+        if i == len(found) or found[i].in_range or i in cuts:
+            yield from ((None, block) for block in _blocks(found, start, i))
+            start = i + (i < len(found) and found[i].in_range)
+            if i < len(found) and found[i].in_range:
+                yield found[i], []
+
+
+def _blocks(found: list[Entry], lo: int, hi: int) -> Iterator[list[Any]]:
+    while lo < hi:
+        height = (lo & -lo).bit_length() - 1 if lo else (hi - lo).bit_length() - 1
+        while lo + (1 << height) > hi:
+            height -= 1
+        yield [lo, height, tree_hash([e.leaf for e in found[lo : lo + (1 << height)]]).hex()]
+        lo += 1 << height
+
+
+def _proofs(
+    entries: dict[str, list[Entry]], shown: dict[str, list[Checkpoint]], newest: dict[str, Checkpoint], hidden: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """Consistency between each school's consecutive checkpoints and to its head; inclusion of its first and last
+    in-range events in its head (named exports only: the proof carries the leaf)."""
     proofs: dict[str, list[dict[str, Any]]] = {"consistency": [], "inclusion": []}
     for school, found in entries.items():
-        leaves, last = [e.leaf for e in found], heads[school][-1]
-        for old, new in pairwise(heads[school]):
+        leaves, last = [e.leaf for e in found], newest[school]
+        chain = [*shown[school], *([] if shown[school] and shown[school][-1] is last else [last])]
+        for old, new in pairwise(chain):
             path = [p.hex() for p in consistency_proof(leaves[: new.tree_size], old.tree_size)]
             sizes = {"old_size": old.tree_size, "old_root_hex": old.root_hex, "new_size": new.tree_size}
             proofs["consistency"].append({"school_id": school, **sizes, "new_root_hex": new.root_hex, "proof": path})
-        picked = [e.index for e in found if e.in_range]
+        picked = [] if hidden else [e.index for e in found if e.in_range]
         for index in sorted({picked[0], picked[-1]}) if picked else []:
             path = [p.hex() for p in inclusion_proof(leaves, index)]
             head = {"tree_size": last.tree_size, "root_hex": last.root_hex, "proof": path}
@@ -190,10 +279,22 @@ def _proofs(entries: dict[str, list[Entry]], heads: dict[str, list[Checkpoint]])
 
 
 def _write_manifest(out: Path, summary: ExportSummary, days: tuple[date, date], created_at: datetime) -> None:
-    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir()) if p.is_file()}
     trees = {s: {"tree_size": n, "root_hex": summary.roots[s]} for s, n in summary.tree_sizes.items()}
-    counts = {"events": summary.events, "events_in_range": summary.events_in_range, **summary.counts}
-    manifest = {"format": "handoff-export v1", "created_at": created_at.isoformat(), "schools": trees}
+    counts = {"events_in_range": summary.events_in_range, **summary.counts}
+    manifest = {"format": "handoff-export v2", "created_at": created_at.isoformat(), "schools": trees}
     manifest |= {"days": {"from": days[0].isoformat(), "to": days[1].isoformat()}, "counts": counts}
-    manifest |= {"pseudonymised": summary.pseudonymised, "files_sha256": files, "notes": NOTES}
+    manifest |= {"pseudonymised": summary.pseudonymised, "notes": NOTES}
     write_json(out / "manifest.json", manifest)
+
+
+def _write_statement(
+    out: Path, key: Ed25519PrivateKey, summary: ExportSummary, days: tuple[date, date], made: datetime
+) -> None:
+    """The signed statement: what was exported, when, up to which head, and the hash of every other file."""
+    lines = ["handoff-export v2", f"made {made.isoformat()}", f"days {days[0].isoformat()} {days[1].isoformat()}"]
+    lines.append(f"pseudonymised {'yes' if summary.pseudonymised else 'no'}")
+    for school, size in sorted(summary.tree_sizes.items()):
+        lines.append(f"head {school} {size} {base64.b64encode(bytes.fromhex(summary.roots[school])).decode()}")
+    for path in sorted(out.iterdir()):
+        lines.append(f"file {path.name} {hashlib.sha256(path.read_bytes()).hexdigest()}")
+    (out / "statement.txt").write_text(sign_note(key, "\n".join(lines) + "\n"), encoding="utf-8")

@@ -1,24 +1,117 @@
-"""Check a Handoff audit export with Python 3 alone: python3 verify.py BUNDLE_DIR [SIGNATURE_FILES_DIR]
+"""Check a Handoff audit export with Python 3 alone:  python3 verify.py BUNDLE_DIR --key "FINGERPRINT"
 
-  events.jsonl      one JSON object per line with at least "school_id" and "leaf", the hex of the event's bytes exactly
-                    as the event store holds them. The tree covers those bytes only; other keys are an uncovered
-                    readable copy. A school's lines are its whole log, oldest first; schools' lines may interleave.
-  checkpoints.json  [{"school_id", "tree_size", "root_hex", "made_at", "key_id", "signature_hex"}, ...]
-  public_key.pem    the Ed25519 public key (SubjectPublicKeyInfo PEM) that signed the checkpoints.
-  proofs.json       optional, every proof ending at a checkpoint of this bundle: {"inclusion": [{"school_id", "index",
-                    "leaf", "tree_size", "root_hex", "proof": [hex, ...]}], "consistency": [{"school_id", "old_size",
-                    "old_root_hex", "new_size", "new_root_hex", "proof": [hex, ...]}]}
-Trees are RFC 6962: SHA-256, leaf = H(0x00 || bytes), node = H(0x01 || left || right). A checkpoint signs the UTF-8 text
-"handoff-checkpoint v1\n<school_id>\n<tree_size>\n<root_hex>\n<made_at>\n"; Python has no Ed25519, so signatures
-are left to `handoff verify` or the openssl commands printed. Exit 0 when every check made here passes, 1 otherwise.
+--key is the school's (or bureau's) signing key as published elsewhere: its fingerprint, 40 digits in groups of five
+as read over the phone, or the 32-byte public key in base64. Repeat it to accept several. Without --key every check
+still runs against the bundle's own key, but the answer is NOT VERIFIED: a forger can sign with a key of their own.
+Nothing is written anywhere. Exit 0 only when everything checks out against an expected key; 1 otherwise.
+
+  statement.txt     a signed note (c2sp.org/signed-note, Ed25519) made at export time: "handoff-export v2", then lines
+                    "made <time>", "days <first> <last>", "pseudonymised yes|no", "head <school> <size> <root base64>"
+                    (each school's tree when the export was made) and "file <name> <sha256 hex>" for every other file.
+  checkpoints.json  [{"school_id", "tree_size", "root_hex", "made_at", "note"}]: each note a c2sp.org/tlog-checkpoint
+                    (origin "handoff/<school>", size, root base64, "time <made_at>"), signed like the statement.
+  keys.json         optional: key rotations, a list of signed notes "handoff-key-rotation v1", "old <b64>",
+                    "new <b64>", "at <time>", each signed by the old key; a key an accepted key announced is accepted.
+  public_key.pem    the key that signed the statement (SubjectPublicKeyInfo PEM); trusted only when it matches --key.
+  events.jsonl      one JSON object per line: "school_id", "index" (leaf index in the school's tree), "leaf" (hex of
+                    the leaf bytes) or, for an event outside the range, "subtree": [height, hash hex] standing for
+                    2**height leaves; the readable copy is covered by the statement's file hashes.
+  proofs.json       inclusion and consistency proofs, each ending at a checkpoint of this bundle.
+Trees are RFC 6962: SHA-256, leaf = H(0x00 || bytes), node = H(0x01 || left || right). Signatures are checked here with
+a plain RFC 8032 Ed25519 (slow, but a bundle holds few signatures). Keep this file short enough to read: it is the
+one part of the bundle a regulator runs.
 """
 
+import argparse
 import base64
 import hashlib
 import json
-import shlex
 import sys
 from pathlib import Path
+
+P = 2**255 - 19
+L = 2**252 + 27742317777372353535851937790883648493
+D = -121665 * pow(121666, P - 2, P) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+KEY_NAME, ED25519 = "handoff", b"\x01"
+SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
+
+
+# RFC 8032 §5.1: points in extended coordinates (X, Y, Z, T), x = X/Z, y = Y/Z, x*y = T/Z.
+def point_add(p, q):
+    a, b = (p[1] - p[0]) * (q[1] - q[0]) % P, (p[1] + p[0]) * (q[1] + q[0]) % P
+    c, d = 2 * p[3] * q[3] * D % P, 2 * p[2] * q[2] % P
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return (e * f % P, g * h % P, f * g % P, e * h % P)
+
+
+def point_mul(s, p):
+    q = (0, 1, 1, 0)
+    while s:
+        if s & 1:
+            q = point_add(q, p)
+        p, s = point_add(p, p), s >> 1
+    return q
+
+
+def point_decode(data):
+    """RFC 8032 §5.1.3; None when the 32 bytes are no point of the curve."""
+    y = int.from_bytes(data, "little")
+    sign, y = y >> 255, y & ((1 << 255) - 1)
+    if y >= P:
+        return None
+    u, v = (y * y - 1) % P, (D * y * y + 1) % P
+    x = u * pow(v, 3, P) * pow(u * pow(v, 7, P), (P - 5) // 8, P) % P
+    if (v * x * x - u) % P:
+        x = x * SQRT_M1 % P
+    if (v * x * x - u) % P or (x == 0 and sign):
+        return None
+    x = P - x if x & 1 != sign else x
+    return (x, y, 1, x * y % P)
+
+
+def point_equal(p, q):
+    return (p[0] * q[2] - q[0] * p[2]) % P == 0 and (p[1] * q[2] - q[1] * p[2]) % P == 0
+
+
+B = point_decode((4 * pow(5, P - 2, P) % P).to_bytes(32, "little"))
+
+
+def ed25519_ok(public, message, signature):
+    """RFC 8032 §5.1.7: [S]B = R + [k]A."""
+    if len(public) != 32 or len(signature) != 64:
+        return False
+    a, r, s = point_decode(public), point_decode(signature[:32]), int.from_bytes(signature[32:], "little")
+    if a is None or r is None or s >= L:
+        return False
+    k = int.from_bytes(hashlib.sha512(signature[:32] + public + message).digest(), "little") % L
+    return point_equal(point_mul(s, B), point_add(r, point_mul(k, a)))
+
+
+def fingerprint(public):
+    """40 digits in eight groups of five, from SHA-512 of the raw key: easy to read out and compare by ear."""
+    digest = hashlib.sha512(b"handoff signing key\n" + public).digest()
+    return " ".join(f"{int.from_bytes(digest[i : i + 5], 'big') % 100000:05d}" for i in range(0, 40, 5))
+
+
+def note_key_id(public):
+    return hashlib.sha256(KEY_NAME.encode() + b"\n" + ED25519 + public).digest()[:4]
+
+
+def open_note(note, keys):
+    """The text of a c2sp.org/signed-note if a signature by one of `keys` verifies, else None."""
+    text, sep, signatures = note.rpartition("\n\n")
+    for line in signatures.splitlines() if sep else []:
+        name, _, blob = line.removeprefix("\u2014 ").partition(" ")
+        raw = base64.b64decode(blob + "==")
+        for public in keys:
+            if (
+                name == KEY_NAME
+                and raw[:4] == note_key_id(public)
+                and ed25519_ok(public, (text + "\n").encode(), raw[4:])
+            ):
+                return text + "\n"
+    return None
 
 
 def sha256(*parts):
@@ -61,89 +154,171 @@ def consistency_ok(old_size, new_size, old_root, new_root, proof):
     return fold(path[1:], fn, sn, path[0], path[0]) == (old_root, new_root, 0)
 
 
-def say(problems, what, verdict):
-    print(f"{what}: {verdict}")
-    problems.extend([] if verdict in ("checkpointed", "matches", "holds") else [f"{what}: {verdict}"])
+class Check:
+    def __init__(self):
+        self.problems = []
+
+    def say(self, what, ok, bad="is WRONG"):
+        print(f"{what}: {'ok' if ok else bad}")
+        self.problems += [] if ok else [f"{what}: {bad}"]
+        return ok
 
 
-def check_trees(bundle, checkpoints, problems):
-    """Rebuild each school's tree over events.jsonl and compare it with every checkpoint."""
-    wanted = {(c["school_id"], c["tree_size"]) for c in checkpoints}
-    stacks, sizes, roots = {}, {}, {}  # per school: (height, hash) of perfect subtrees, leaf count, checkpointed roots
+def accepted_keys(bundle, pins, check):
+    """The bundle's key if it matches a pin (or, unpinned, with a warning), plus every key a rotation announced."""
+    pem = (bundle / "public_key.pem").read_text(encoding="ascii")
+    der = base64.b64decode("".join(ln for ln in pem.splitlines() if ln and not ln.startswith("-----")))
+    if len(der) != 44 or not der.startswith(SPKI_PREFIX):
+        check.say("public_key.pem", False, "is NOT an Ed25519 public key")
+        return []
+    own = der[12:]
+    print(f"the bundle's key has the fingerprint {fingerprint(own)}")
+    keys = [k for k in pins if isinstance(k, bytes)] + ([own] if fingerprint(own).replace(" ", "") in pins else [])
+    check.say("the bundle's key is the key expected", own in keys or not pins, "is NOT the key expected (--key)")
+    keys = keys if pins else [own]
+    found = bundle / "keys.json"
+    rotations = json.loads(found.read_text(encoding="utf-8")) if found.exists() else []
+    for _ in rotations:  # announcements may come in any order: repeat until nothing new is learnt
+        for note in rotations:
+            text = open_note(note, keys)
+            fields = dict(line.split(" ", 1) for line in (text or "").splitlines()[1:])
+            new = base64.b64decode(fields.get("new", ""))
+            if text and text.startswith("handoff-key-rotation v1\n") and len(new) == 32 and new not in keys:
+                keys.append(new)
+                print(f"key {fingerprint(new)} was announced by an accepted key ({fields.get('at')})")
+    return keys
+
+
+def read_statement(bundle, keys, check):
+    text = open_note((bundle / "statement.txt").read_text(encoding="utf-8"), keys)
+    if not check.say("statement.txt is signed by an accepted key", text is not None, "is NOT"):
+        return None
+    lines = text.splitlines()
+    check.say("statement.txt is a handoff-export v2 statement", lines[0] == "handoff-export v2", "is NOT")
+    heads = {
+        s: (int(n), base64.b64decode(r)) for _, s, n, r in (ln.split(" ") for ln in lines if ln.startswith("head "))
+    }
+    files = dict(ln.split(" ")[1:] for ln in lines if ln.startswith("file "))
+    print("\n".join(ln for ln in lines if ln.split(" ")[0] in ("made", "days", "pseudonymised")))
+    return heads, files
+
+
+def check_files(bundle, files, check):
+    present = sorted(p.name for p in bundle.iterdir() if p.name != "statement.txt")
+    check.say(f"the statement lists every file ({len(present)})", sorted(files) == present, "does NOT")
+    for name in sorted(set(files) & set(present)):
+        got = hashlib.sha256((bundle / name).read_bytes()).hexdigest()
+        check.say(f"{name} is the file signed", got == files[name], "was CHANGED after the export")
+
+
+def check_trees(bundle, heads, checkpoints, check):
+    """Rebuild each school's tree from its leaves and subtree hashes; compare it with the heads and checkpoints."""
+    wanted = {(c["school_id"], c["tree_size"]) for c in checkpoints} | {(s, n) for s, (n, _) in heads.items()}
+    stacks, sizes, roots = {}, {}, {}
     with open(bundle / "events.jsonl", encoding="utf-8") as lines:
         for event in map(json.loads, filter(str.strip, lines)):
-            school, height, h = event["school_id"], 0, sha256(b"\0", bytes.fromhex(event["leaf"]))
-            stack, sizes[school] = stacks.setdefault(school, []), sizes.get(school, 0) + 1
+            school = event["school_id"]
+            stack, size = stacks.setdefault(school, []), sizes.get(school, 0)
+            if "leaf" in event:
+                height, h = 0, sha256(b"\0", bytes.fromhex(event["leaf"]))
+            else:
+                height, h = event["subtree"][0], bytes.fromhex(event["subtree"][1])
+            if event["index"] != size or size % (1 << height) or (stack and stack[-1][0] < height):
+                return check.say(
+                    f"school {school}: event {event['index']}", False, f"is out of place (expected {size})"
+                )
+            sizes[school] = size + (1 << height)
             while stack and stack[-1][0] == height:
                 h, height = sha256(b"\1", stack.pop()[1], h), height + 1
             stack.append((height, h))
             if (school, sizes[school]) in wanted:
                 roots[school, sizes[school]] = root_of(stack)
-    for school, n in sorted(sizes.items()):
-        say(problems, f"school {school}: {n} events", "checkpointed" if (school, n) in wanted else "NOT checkpointed")
+    check.say("the bundle holds the schools of the statement", set(sizes) == set(heads), "does NOT")
+    for school, (n, root) in sorted(heads.items()):
+        ok = sizes.get(school) == n and roots.get((school, n)) == root
+        check.say(
+            f"school {school}: {sizes.get(school, 0)} events reach the head of {n} signed at export", ok, "do NOT"
+        )
+    return roots
+
+
+def check_checkpoints(checkpoints, keys, roots, heads, check):
     for c in checkpoints:
-        got = roots.get((c["school_id"], c["tree_size"])) if c["tree_size"] else sha256()
-        got = got.hex() if got else "missing: the bundle holds fewer events for this school"
-        verdict = "matches" if got == c["root_hex"] else f"DOES NOT MATCH the tree rebuilt from the events (root {got})"
-        say(problems, f"school {c['school_id']}: checkpoint of {c['tree_size']} events", verdict)
+        text = open_note(c["note"], keys)
+        fields = (text or "").split("\n")
+        root = base64.b64encode(bytes.fromhex(c["root_hex"])).decode()
+        ok = text is not None and fields[:3] == [f"handoff/{c['school_id']}", str(c["tree_size"]), root]
+        ok = ok and roots.get((c["school_id"], c["tree_size"])) == bytes.fromhex(c["root_hex"])
+        ok = ok and c["tree_size"] <= heads.get(c["school_id"], (-1,))[0]
+        check.say(
+            f"school {c['school_id']}: checkpoint of {c['tree_size']} events ({c['made_at']})", ok, "does NOT verify"
+        )
 
 
-def check_proofs(proofs, checkpoints, problems):
-    """Check the optional inclusion and consistency proofs, each of which must end at a checkpoint of the bundle."""
-    heads, h, results = {(c["school_id"], c["tree_size"], c["root_hex"]) for c in checkpoints}, bytes.fromhex, []
+def check_proofs(proofs, checkpoints, statement_heads, check):
+    """Inclusion and consistency proofs, each of which must end at a checkpoint or a head of the statement."""
+    heads, h = {(c["school_id"], c["tree_size"], c["root_hex"]) for c in checkpoints}, bytes.fromhex
+    heads |= {(school, n, root.hex()) for school, (n, root) in statement_heads.items()}
     for p in proofs.get("inclusion", []):
         folded = fold(map(h, p["proof"]), p["index"], p["tree_size"] - 1, sha256(b"\0", h(p["leaf"])))
         ok = 0 <= p["index"] < p["tree_size"] and folded[::2] == (h(p["root_hex"]), 0)
-        head = (p["school_id"], p["tree_size"], p["root_hex"])
-        results.append((f"inclusion proof of event {p['index']} in the tree of {p['tree_size']}", ok, head))
+        ok = ok and (p["school_id"], p["tree_size"], p["root_hex"]) in heads
+        check.say(f"school {p['school_id']}: inclusion proof of event {p['index']} in the tree of {p['tree_size']}", ok)
     for p in proofs.get("consistency", []):
-        args = (p["old_size"], p["new_size"], h(p["old_root_hex"]), h(p["new_root_hex"]))
-        ok = consistency_ok(*args, [*map(h, p["proof"])])
+        ok = consistency_ok(
+            p["old_size"], p["new_size"], h(p["old_root_hex"]), h(p["new_root_hex"]), [*map(h, p["proof"])]
+        )
+        ok = ok and (p["school_id"], p["new_size"], p["new_root_hex"]) in heads
         what = f"consistency proof from the tree of {p['old_size']} (root {p['old_root_hex']}: compare it with yours)"
-        results.append((f"{what} to {p['new_size']}", ok, (p["school_id"], p["new_size"], p["new_root_hex"])))
-    for what, ok, head in results:
-        verdict = "holds" if ok and head in heads else "is WRONG" if not ok else "ends at no checkpoint of this bundle"
-        say(problems, f"school {head[0]}: {what}", verdict)
+        check.say(f"school {p['school_id']}: {what} to {p['new_size']}", ok)
 
 
-def signature_commands(bundle, out, checkpoints, problems):
-    """Check key ids, write each checkpoint's message and signature, and print the openssl command for each."""
-    pem = (bundle / "public_key.pem").read_text(encoding="ascii")
-    der = base64.b64decode("".join(ln for ln in pem.splitlines() if ln and not ln.startswith("-----")))
-    if len(der) != 44 or not der.startswith(bytes.fromhex("302a300506032b6570032100")):  # Ed25519 SubjectPublicKeyInfo
-        return say(problems, "public_key.pem", "is NOT an Ed25519 public key")
-    key_id = hashlib.sha256(der[-32:]).hexdigest()[:16]
-    out.mkdir(parents=True, exist_ok=True)
-    print("\nSignatures are NOT checked here (Python's standard library has no Ed25519). Run `handoff verify`, or:")
-    for i, c in enumerate(checkpoints, 1):
-        if c["key_id"] != key_id:
-            say(problems, f"school {c['school_id']}: checkpoint {i}", f"names key {c['key_id']}, NOT {key_id}")
-        text = f"handoff-checkpoint v1\n{c['school_id']}\n{c['tree_size']}\n{c['root_hex']}\n{c['made_at']}\n"
-        msg, sig = out / f"checkpoint-{i}.msg", out / f"checkpoint-{i}.sig"
-        msg.write_bytes(text.encode())
-        sig.write_bytes(bytes.fromhex(c["signature_hex"]))
-        files = [shlex.quote(str(f)) for f in (bundle / "public_key.pem", msg, sig)]
-        print("  openssl pkeyutl -verify -pubin -inkey {} -rawin -in {} -sigfile {}".format(*files))
+def pin(text):
+    """A --key value: 40 fingerprint digits (spaces and dashes ignored) or a raw key in base64."""
+    digits = text.replace(" ", "").replace("-", "")
+    if digits.isdigit() and len(digits) == 40:
+        return digits
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise argparse.ArgumentTypeError("give the 40-digit fingerprint or the 32-byte public key in base64")
+    return raw
+
+
+def verify(bundle, pins):
+    check = Check()
+    try:
+        keys = accepted_keys(bundle, pins, check)
+        statement = read_statement(bundle, keys, check)
+        if statement:
+            check_files(bundle, statement[1], check)
+            checkpoints = json.loads((bundle / "checkpoints.json").read_text(encoding="utf-8"))
+            roots = check_trees(bundle, statement[0], checkpoints, check)
+            if roots is not None:
+                check_checkpoints(checkpoints, keys, roots, statement[0], check)
+            proofs = json.loads((bundle / "proofs.json").read_text(encoding="utf-8"))
+            check_proofs(proofs, checkpoints, statement[0], check)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+        check.problems.append(f"the bundle cannot be read: {type(error).__name__}: {error}")
+    if not pins:
+        check.problems.append("no expected key was given (--key): the bundle's own key proves nothing")
+    print(
+        "\n"
+        + ("VERIFIED: every file, tree, proof and signature checks out." if not check.problems else "NOT VERIFIED:")
+    )
+    for problem in check.problems:
+        print(f"  - {problem}")
+    return 1 if check.problems else 0
 
 
 def main(argv):
-    if len(argv) not in (2, 3):
-        return print(__doc__) or 1
-    bundle = Path(argv[1]).resolve()
-    out = Path(argv[2]).resolve() if len(argv) == 3 else bundle / "signature-check"
-    problems = []
-    try:
-        checkpoints = json.loads((bundle / "checkpoints.json").read_text(encoding="utf-8"))
-        check_trees(bundle, checkpoints, problems)
-        if (bundle / "proofs.json").exists():
-            check_proofs(json.loads((bundle / "proofs.json").read_text(encoding="utf-8")), checkpoints, problems)
-        signature_commands(bundle, out, checkpoints, problems)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        problems.append(f"the bundle cannot be read: {type(error).__name__}: {error}")
-    print("\nRESULT: " + ("everything checkable here matches." if not problems else "PROBLEMS FOUND:"))
-    for problem in problems:
-        print(f"  - {problem}")
-    return 1 if problems else 0
+    parser = argparse.ArgumentParser(prog="verify.py", description=__doc__.split("\n")[0])
+    parser.add_argument("bundle", type=Path)
+    parser.add_argument("--key", action="append", default=[], type=pin, help="the expected key (fingerprint or base64)")
+    args = parser.parse_args(argv[1:])
+    return verify(args.bundle.resolve(), args.key)
 
 
 if __name__ == "__main__":

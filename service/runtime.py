@@ -11,11 +11,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from projections.registry import READ_MODELS
 from projections.supervisor import Supervisor
-from replay.checkpoints import load_or_create_signing_key
 from service.application.handoff import Handoff
 from service.infra.event_log import event_log
 from service.infra.key_store import PostgresKeyStore
 from service.infra.settings import Settings
+from service.infra.signing_keys import KeyHistory, load_keys
 from service.processes.checkpoints import Checkpointer, CheckpointFollower
 from service.processes.live import ViewWatcher
 from service.processes.notifier import Notifier, adapter_from
@@ -76,9 +76,14 @@ def checkpoint_follower(handoff: Handoff, url: str, settings: Settings) -> Check
 
 
 def signing_key(settings: Settings) -> Ed25519PrivateKey:
-    """The checkpoint signing key, created (mode 600) on first use."""
+    """The checkpoint signing key, created (mode 600) on first use; a lost one is refused (SigningKeyLostError)."""
+    return signing_keys(settings)[0]
+
+
+def signing_keys(settings: Settings) -> tuple[Ed25519PrivateKey, KeyHistory]:
+    """The current signing key and the history of the keys before it."""
     settings.signing_key_path.parent.mkdir(parents=True, exist_ok=True)
-    return load_or_create_signing_key(settings.signing_key_path)
+    return load_keys(settings.signing_key_path)
 
 
 @dataclass

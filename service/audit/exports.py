@@ -16,14 +16,14 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from aggregates.base import ForbiddenError, InvalidCommandError, stream_id
-from aggregates.staff import Role
+from aggregates.base import DomainError, ForbiddenError, InvalidCommandError, stream_id
+from aggregates.staff import Role, StaffNotFoundError
 from events.audit import AuditExportMade
-from replay.checkpoints import public_key_pem
-from replay.export import ExportSummary, export_bundle
+from replay.export import ExportSummary, UnknownSigningKeyError, export_bundle
 from service.application.context import Actor, CommandContext
 from service.application.handoff import Handoff
 from service.infra.event_log import event_log
+from service.infra.signing_keys import KeyHistory
 from service.processes.checkpoints import Checkpointer, checkpoints
 
 MAX_DAYS = 366
@@ -44,6 +44,15 @@ class NoSchoolToExportError(InvalidCommandError):
     message = "There is no school with recorded events to export here."
 
 
+class SigningKeyUnknownError(DomainError):
+    status = 503
+    code = "signing_key_unknown"
+    message = (
+        "The school's checkpoints were signed with a key this server does not have on record, so no export can be"
+        " signed. Restore the signing key file and its history from the backup (see the README, signing keys)."
+    )
+
+
 @dataclass(frozen=True)
 class Exporter:
     """Makes bundles from the school's PostgreSQL store, signed with the checkpoint key."""
@@ -51,6 +60,7 @@ class Exporter:
     handoff: Handoff
     url: str
     key: Ed25519PrivateKey
+    history: KeyHistory = KeyHistory()
 
     def export(
         self,
@@ -70,17 +80,20 @@ class Exporter:
         Checkpointer(self.url, event_log(self.handoff), self.key, self.handoff.clock).run_once()
         personal = self.handoff.personal
         names = (lambda school, child, token: personal.open(school, child, token)) if with_names else None
-        summary = export_bundle(
-            event_log(self.handoff),
-            out,
-            list(schools),
-            days[0],
-            days[1],
-            checkpoints(self.url, list(schools)),
-            public_key_pem(self.key),
-            pseudonymise=not with_names,
-            names=names,
-        )
+        try:
+            summary = export_bundle(
+                event_log(self.handoff),
+                out,
+                list(schools),
+                days[0],
+                days[1],
+                checkpoints(self.url, list(schools)),
+                self.history.signer(self.key),
+                pseudonymise=not with_names,
+                names=names,
+            )
+        except UnknownSigningKeyError:
+            raise SigningKeyUnknownError from None
         self._record(ctx, summary, list(schools), days, requested_by, reason)
         return summary
 
@@ -135,6 +148,22 @@ class Exporter:
                 roots=roots,
             )
         )
+
+
+def require_requester(handoff: Handoff, school_id: str, requested_by: str, with_names: bool) -> None:
+    """For the command line: the person named as requester must be allowed what HTTP would allow them. Names need a
+    registered admin of the school; a registered staff member of the school or its district must hold the role."""
+    district = handoff.school(school_id).district_id
+    for scope in (school_id, district):
+        try:
+            member = handoff.staff_member(scope, requested_by)
+        except StaffNotFoundError:
+            continue
+        if member.role is not None:
+            actor = Actor(member.staff_id, member.role, scope, member.district_id or district)
+            return require_export(actor, handoff, school_id, with_names)
+    if with_names:
+        raise NamesNotAllowedError
 
 
 def require_export(actor: Actor, handoff: Handoff, school_id: str, with_names: bool) -> None:

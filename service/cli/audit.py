@@ -1,8 +1,10 @@
-"""`handoff export` and `handoff verify`: tamper-evident audit exports for regulators, and their check."""
+"""`handoff export`, `handoff verify` and `handoff key`: tamper-evident audit exports for regulators, their check, and
+the signing key that regulators pin."""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +13,12 @@ import typer
 from aggregates.base import DomainError
 from replay.verify import verify_bundle
 from service.application.context import operator_context
-from service.audit.exports import Exporter
+from service.audit.exports import Exporter, require_requester
 from service.infra.settings import Settings
-from service.runtime import opened, signing_key
+from service.infra.signing_keys import load_keys, published, replace_lost, rotate
+from service.runtime import opened, signing_keys
+
+key_app = typer.Typer(help="The signing key of checkpoints and exports: show, rotate, replace a lost one.")
 
 
 def export(
@@ -26,7 +31,7 @@ def export(
     reason: Annotated[str, typer.Option(help="Why the export is made (recorded)")],
     requested_by: Annotated[str, typer.Option(help="Who asked for it, e.g. the inspector's reference")] = "admin",
     with_names: Annotated[
-        bool, typer.Option(help="Children's names, not pseudonyms (only for a role allowed)")
+        bool, typer.Option(help="Children's names, not pseudonyms (only when --requested-by is the school's admin)")
     ] = False,
 ) -> None:
     """Export the audit trail of schools and days as a bundle a regulator can verify alone; the export is recorded."""
@@ -34,29 +39,80 @@ def export(
     with opened(settings) as (handoff, url):
         if url is None:
             raise typer.BadParameter("exports need PostgreSQL")
-        exporter = Exporter(handoff, url, signing_key(settings))
-        schools = list(schools or []) + (exporter.district_schools(district) if district else [])
-        if not schools:
-            raise typer.BadParameter("give --school (one or more) or --district")
-        days = (date.fromisoformat(day_from), date.fromisoformat(day_to))
         try:
+            exporter = Exporter(handoff, url, *signing_keys(settings))
+            schools = list(schools or []) + (exporter.district_schools(district) if district else [])
+            if not schools:
+                raise typer.BadParameter("give --school (one or more) or --district")
+            for school in schools:
+                require_requester(handoff, school, requested_by, with_names)
+            days = (date.fromisoformat(day_from), date.fromisoformat(day_to))
             summary = exporter.export(
                 operator_context(schools[0]), schools, days, out, reason, requested_by, with_names
             )
         except DomainError as refusal:
             typer.echo(f"refused ({refusal.code}): {refusal.text}", err=True)
             raise typer.Exit(1) from None
-        typer.echo(f"exported {summary.events} events ({summary.events_in_range} in range) to {out}")
-        typer.echo(f"check it with: handoff verify {out}   (or: python3 {out / 'verify.py'} {out})")
+        fingerprint = published(*signing_keys(settings))["current"]["fingerprint"]
+        typer.echo(f"exported {summary.events_in_range} events of the chosen days to {out}")
+        typer.echo(f'check it with: python3 {out / "verify.py"} {out} --key "{fingerprint}"')
 
 
-def verify(bundle: Annotated[Path, typer.Argument(exists=True, file_okay=False)]) -> None:
-    """Check an export bundle: every school's tree, every proof, and every checkpoint's signature."""
-    verdict = verify_bundle(bundle)
+def verify(
+    bundle: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+    key: Annotated[
+        list[str] | None, typer.Option(help="Expected key: 40-digit fingerprint or base64 (default: this server's)")
+    ] = None,
+) -> None:
+    """Check an export bundle: every file, tree, proof and signature, against the expected key."""
+    expected = list(key or [])
+    if not expected:
+        settings = Settings()
+        if not settings.signing_key_path.exists():
+            raise typer.BadParameter("give --key: this machine has no signing key of its own to compare with")
+        own = published(*load_keys(settings.signing_key_path))
+        expected = [own["current"]["public_key_base64"]] + [k["public_key_base64"] for k in own["earlier"]]
+        typer.echo(f"expected key: this server's own, {own['current']['fingerprint']}")
+    verdict = verify_bundle(bundle, expected)
     typer.echo(verdict.report)
     raise typer.Exit(0 if verdict.ok else 1)
+
+
+@key_app.command("show")
+def key_show(as_json: Annotated[bool, typer.Option("--json", help="Everything, as JSON")] = False) -> None:
+    """The current key's fingerprint (read it out to regulators), its PEM, and the earlier keys and rotations."""
+    keys = published(*signing_keys(Settings()))
+    if as_json:
+        typer.echo(json.dumps(keys, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"fingerprint 指纹: {keys['current']['fingerprint']}")
+    typer.echo(f"public key (base64): {keys['current']['public_key_base64']}")
+    typer.echo(keys["current"]["public_key_pem"], nl=False)
+    for earlier in keys["earlier"]:
+        typer.echo(f"earlier key: {earlier['fingerprint']}")
+
+
+@key_app.command("rotate")
+def key_rotate() -> None:
+    """Make a new signing key, announced in a note the old key signs; the old private key is destroyed."""
+    settings = Settings()
+    new = rotate(settings.signing_key_path, datetime.now(timezone.utc))
+    keys = published(new, load_keys(settings.signing_key_path)[1])
+    typer.echo(f"new key, announced by the old one: {keys['current']['fingerprint']}")
+
+
+@key_app.command("replace-lost")
+def key_replace_lost(reason: Annotated[str, typer.Option(help="What happened to the old key (recorded)")]) -> None:
+    """Only when the key file is lost for good: a new key that nobody announced. Regulators must pin it anew."""
+    settings = Settings()
+    new = replace_lost(settings.signing_key_path, datetime.now(timezone.utc), reason)
+    keys = published(new, load_keys(settings.signing_key_path)[1])
+    typer.echo(f"new key, NOT announced by the lost one: {keys['current']['fingerprint']}")
+    typer.echo("Give this fingerprint to every regulator through a channel they trust; bundles signed with it will not")
+    typer.echo("verify against the old fingerprint.")
 
 
 def register(app: typer.Typer) -> None:
     app.command("export")(export)
     app.command("verify")(verify)
+    app.add_typer(key_app, name="key")

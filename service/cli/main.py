@@ -33,7 +33,7 @@ from service.runtime import (
     opened,
     projector_supervisor,
     read_stack,
-    signing_key,
+    signing_keys,
 )
 
 app = typer.Typer(help="Handoff: custody of children in after-school care.", no_args_is_help=True)
@@ -75,7 +75,7 @@ def serve(
             _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
         views = read_stack(handoff, url, settings, with_projector=projector)
         api = create_app(handoff, views.read if views else None, views.watcher if views else None)
-        api.state.exporter = Exporter(handoff, url, signing_key(settings)) if url else None
+        api.state.exporter = Exporter(handoff, url, *signing_keys(settings)) if url else None
         address = f"http://{host or settings.host}:{port or settings.port}"
         typer.echo(f"\nHandoff is running at {address}  (API docs: {address}/docs)\n")
         uvicorn.run(api, host=host or settings.host, port=port or settings.port, log_level="info")

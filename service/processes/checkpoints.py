@@ -27,6 +27,7 @@ DDL = (
     " root_hex text NOT NULL, made_at text NOT NULL, key_id text NOT NULL, signature_hex text NOT NULL,"
     " PRIMARY KEY (school_id, tree_size))",
     "INSERT INTO tree_progress VALUES (1, 0, '{}') ON CONFLICT DO NOTHING",
+    "ALTER TABLE tree_checkpoints ADD COLUMN IF NOT EXISTS note text NOT NULL DEFAULT ''",  # '' before signed notes
 )
 
 
@@ -53,7 +54,7 @@ class Checkpointer:
             ]
             for checkpoint in made:
                 conn.execute(
-                    "INSERT INTO tree_checkpoints VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    "INSERT INTO tree_checkpoints VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                     _row(checkpoint),
                 )
             conn.execute(
@@ -71,7 +72,7 @@ def all_checkpoints(conninfo: str) -> list[Checkpoint]:
     """Every kept checkpoint, of every school and district."""
     with psycopg.connect(conninfo) as conn:
         rows = conn.execute(
-            "SELECT school_id, tree_size, root_hex, made_at, key_id, signature_hex FROM tree_checkpoints"
+            "SELECT school_id, tree_size, root_hex, made_at, key_id, signature_hex, note FROM tree_checkpoints"
             " ORDER BY school_id, tree_size"
         ).fetchall()
     return [Checkpoint(*row) for row in rows]
@@ -85,6 +86,7 @@ def _row(checkpoint: Checkpoint) -> tuple[Any, ...]:
         checkpoint.made_at,
         checkpoint.key_id,
         checkpoint.signature_hex,
+        checkpoint.note,
     )
 
 

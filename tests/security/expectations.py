@@ -179,6 +179,7 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", "/health"): Expect(PUBLIC, public=True),
     ("GET", "/metrics"): Expect(PUBLIC, public=True),
     ("GET", "/"): Expect(PUBLIC, public=True),
+    ("GET", "/api/v1/signing-keys"): Expect(PUBLIC, public=True, postgres=True),  # the key regulators pin
 }
 
 

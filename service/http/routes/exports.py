@@ -15,7 +15,8 @@ from service.application.context import Actor, CommandContext
 from service.audit.exports import Exporter, require_export
 from service.http.deps import CurrentActor, HandoffApp, SchoolId
 from service.http.schemas.common import IDEMPOTENCY_KEY_PATTERN, ErrorResponse, Ref
-from service.http.schemas.exports import ExportRequest
+from service.http.schemas.exports import ExportRequest, SigningKeys
+from service.infra.signing_keys import published
 
 ERRORS = {s: {"model": ErrorResponse} for s in (401, 403, 404, 422, 503)}
 exports = APIRouter(responses=ERRORS)
@@ -98,3 +99,12 @@ def _zip(exporter: Exporter, ctx: CommandContext, schools: list[str], body: Expo
         headers={"Handoff-Events": str(summary.events), "Cache-Control": "no-store"},
         background=BackgroundTask(shutil.rmtree, archive.parent, ignore_errors=True),
     )
+
+
+@exports.get(
+    "/api/v1/signing-keys",
+    response_model=SigningKeys,
+    summary="The keys that sign checkpoints and exports, with the fingerprint regulators pin (no token needed)",
+)
+def signing_keys(exporter: ExporterDep) -> SigningKeys:
+    return SigningKeys.model_validate(published(exporter.key, exporter.history))
