@@ -11,10 +11,18 @@ from eventsourcing.persistence import StoredEvent
 from replay.leaves import leaf_fields
 
 
+class NoStoredEventsError(ValueError):
+    """A pseudonymised bundle carries no stored events (only their hashes), so it cannot be replayed."""
+
+
 def bundle_events(bundle: Path) -> list[StoredEvent]:
-    """Every event of the bundle as it was stored, in log order, rebuilt from the leaves the trees cover."""
+    """Every stored event of a named bundle, rebuilt from the leaves the trees cover, in each school's tree order
+    (the verified order: `position` is only a readable field, covered by the statement's hash, not by the trees)."""
     lines = (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    records = sorted((json.loads(line) for line in lines if line.strip()), key=lambda record: record["position"])
+    records = [json.loads(line) for line in lines if line.strip()]
+    if any("event" in record and "leaf" not in record for record in records):
+        raise NoStoredEventsError("this bundle is pseudonymised: it holds no stored events to replay")
+    records = sorted((r for r in records if "leaf" in r), key=lambda record: (record["school_id"], record["index"]))
     return [_stored(bytes.fromhex(record["leaf"])) for record in records]
 
 

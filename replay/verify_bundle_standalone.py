@@ -224,9 +224,8 @@ def check_trees(bundle, heads, checkpoints, check):
             else:
                 height, h = event["subtree"][0], bytes.fromhex(event["subtree"][1])
             if event["index"] != size or size % (1 << height) or (stack and stack[-1][0] < height):
-                return check.say(
-                    f"school {school}: event {event['index']}", False, f"is out of place (expected {size})"
-                )
+                check.say(f"school {school}: event {event['index']}", False, f"is out of place (expected {size})")
+                return None
             sizes[school] = size + (1 << height)
             while stack and stack[-1][0] == height:
                 h, height = sha256(b"\1", stack.pop()[1], h), height + 1

@@ -1,0 +1,272 @@
+"""The tamper suite: a real export, attacked in every way found so far, checked by both verifiers (the bundle's own
+verify.py, run by a plain Python with the expected fingerprint, and `handoff verify`, in-process). Every attack must
+be refused; the intact bundle, made read-only, must verify, and nothing may be written into it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from replay import verify_bundle_standalone as standalone
+from replay.checkpoints import note_text, public_key_pem
+from replay.notes import fingerprint, raw_public_key, sign_note
+from replay.verify import verify_bundle
+from tests.integration.test_export import DAY1, DAY2, SHANGHAI, World, world  # noqa: F401
+
+Attack = Callable[[Path, "Forger"], None]
+
+
+class Forger:
+    """What an attacker holding the bundle (and maybe a key of their own) can do to it."""
+
+    def __init__(self, key: Ed25519PrivateKey | None = None) -> None:
+        self.key = key
+
+    @staticmethod
+    def lines(bundle: Path) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+
+    @staticmethod
+    def write_lines(bundle: Path, lines: list[dict[str, Any]]) -> None:
+        text = "".join(json.dumps(x, ensure_ascii=False, sort_keys=True) + "\n" for x in lines)
+        (bundle / "events.jsonl").write_text(text, encoding="utf-8")
+
+    @staticmethod
+    def edit_json(bundle: Path, name: str, change: Callable[[Any], None]) -> None:
+        value = json.loads((bundle / name).read_text(encoding="utf-8"))
+        change(value)
+        (bundle / name).write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+
+    def reseal(self, bundle: Path, keep_signatures: bool = False) -> None:
+        """Recompute every root and file hash after an edit; sign with the forger's key, or keep the old signatures."""
+        statement = (bundle / "statement.txt").read_text(encoding="utf-8")
+        old_text, _, old_signature = statement.rpartition("\n\n")
+        checkpoints = json.loads((bundle / "checkpoints.json").read_text(encoding="utf-8"))
+        heads: dict[str, int] = {}
+        for line in self.lines(bundle):
+            heads[line["school_id"]] = line["index"] + 2 ** line.get("subtree", [0])[0]
+        roots = standalone.check_trees(bundle, {s: (n, b"") for s, n in heads.items()}, checkpoints, standalone.Check())
+        for c in checkpoints:
+            c["root_hex"] = roots[c["school_id"], c["tree_size"]].hex()
+            text = note_text(c["school_id"], c["tree_size"], c["root_hex"], c["made_at"])
+            c["note"] = text + "\n" + c["note"].rpartition("\n\n")[2] if keep_signatures else sign_note(self.key, text)
+        (bundle / "checkpoints.json").write_text(json.dumps(checkpoints), encoding="utf-8")
+        if not keep_signatures:  # a forger with a key of their own makes a whole new bundle, proofs left out
+            (bundle / "public_key.pem").write_bytes(public_key_pem(self.key))
+            (bundle / "proofs.json").write_text('{"inclusion": [], "consistency": []}', encoding="utf-8")
+        lines = [ln for ln in old_text.splitlines() if not ln.startswith(("head ", "file "))]
+        lines += [f"head {s} {n} {base64.b64encode(roots[s, n]).decode()}" for s, n in sorted(heads.items())]
+        files = sorted(p for p in bundle.iterdir() if p.name != "statement.txt")
+        lines += [f"file {p.name} {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files]
+        text = "\n".join(lines) + "\n"
+        signed = text + "\n" + old_signature if keep_signatures else sign_note(self.key, text)
+        (bundle / "statement.txt").write_text(signed, encoding="utf-8")
+
+
+def change_leaf(bundle: Path, forger: Forger) -> None:
+    lines = forger.lines(bundle)
+    line = next(x for x in lines if "leaf" in x and x["event"]["type"] == "ChildReleased")
+    leaf = bytes.fromhex(line["leaf"]).replace(b"Q2hpbGRSZWxlYXNlZ", b"Q2hpbGRSZWxlYXNlZ")  # base64 of the state
+    line["leaf"] = (leaf[:-3] + bytes([leaf[-3] ^ 1]) + leaf[-2:]).hex()
+    forger.write_lines(bundle, lines)
+
+
+def drop_event(bundle: Path, forger: Forger) -> None:
+    lines = forger.lines(bundle)
+    del lines[next(i for i, x in enumerate(lines) if "event" in x)]
+    forger.write_lines(bundle, lines)
+
+
+def duplicate_event(bundle: Path, forger: Forger) -> None:
+    lines = forger.lines(bundle)
+    i = next(i for i, x in enumerate(lines) if "event" in x)
+    forger.write_lines(bundle, lines[: i + 1] + lines[i:])
+
+
+def reorder_events(bundle: Path, forger: Forger) -> None:
+    lines = forger.lines(bundle)
+    i, j = [k for k, x in enumerate(lines) if "event" in x][:2]
+    lines[i], lines[j] = {**lines[j], "index": lines[i]["index"]}, {**lines[i], "index": lines[j]["index"]}
+    forger.write_lines(bundle, lines)
+
+
+def swap_positions(bundle: Path, forger: Forger) -> None:
+    lines = forger.lines(bundle)
+    check_in = next(x for x in lines if "event" in x and x["event"]["type"] == "ChildCheckedIn")
+    release = next(x for x in lines if "event" in x and x["event"]["type"] == "ChildReleased")
+    check_in["position"], release["position"] = release["position"], check_in["position"]
+    forger.write_lines(bundle, lines)
+
+
+def flip_checkpoint_signature(bundle: Path, forger: Forger) -> None:
+    def flip(checkpoints: list[dict[str, Any]]) -> None:
+        body, _, signature = checkpoints[-1]["note"].rpartition(" ")
+        raw = bytearray(base64.b64decode(signature))
+        raw[10] ^= 1
+        checkpoints[-1]["note"] = f"{body} {base64.b64encode(bytes(raw)).decode()}\n"
+
+    forger.edit_json(bundle, "checkpoints.json", flip)
+    forger.reseal(bundle, keep_signatures=True)  # every hash right again: only the flipped signature is wrong
+
+
+def flip_statement_signature(bundle: Path, forger: Forger) -> None:
+    text = (bundle / "statement.txt").read_text(encoding="utf-8")
+    i = text.rindex(" ") + 5
+    (bundle / "statement.txt").write_text(text[:i] + ("A" if text[i] != "A" else "B") + text[i + 1 :], "utf-8")
+
+
+def recompute_roots(bundle: Path, forger: Forger) -> None:
+    change_leaf(bundle, forger)
+    forger.reseal(bundle, keep_signatures=True)
+
+
+def resign_with_another_key(bundle: Path, forger: Forger) -> None:
+    change_leaf(bundle, forger)
+    forger.reseal(bundle)
+
+
+def roll_back(bundle: Path, forger: Forger) -> None:
+    """Keep only the first checkpoint and the events up to it: the afternoon after it disappears."""
+    checkpoints = json.loads((bundle / "checkpoints.json").read_text(encoding="utf-8"))
+    first = checkpoints[0]["tree_size"]
+    (bundle / "checkpoints.json").write_text(json.dumps(checkpoints[:1]), encoding="utf-8")
+    lines = forger.lines(bundle)
+    forger.write_lines(bundle, [x for x in lines if x["index"] < first])
+
+
+def roll_back_and_reseal(bundle: Path, forger: Forger) -> None:
+    roll_back(bundle, forger)
+    forger.reseal(bundle, keep_signatures=True)
+
+
+def drop_statement(bundle: Path, forger: Forger) -> None:
+    roll_back(bundle, forger)
+    (bundle / "statement.txt").unlink()
+
+
+def edit_release_time(bundle: Path, forger: Forger) -> None:
+    text = (bundle / "releases.csv").read_text(encoding="utf-8-sig")
+    (bundle / "releases.csv").write_text(text.replace("16:55:00", "16:15:00"), encoding="utf-8-sig")
+
+
+def edit_edfi(bundle: Path, forger: Forger) -> None:
+    forger.edit_json(bundle, "attendance.edfi.json", lambda records: records[0].update(eventDate="2026-11-29"))
+
+
+def edit_readable_copy(bundle: Path, forger: Forger) -> None:
+    lines = forger.lines(bundle)
+    next(x for x in lines if "event" in x and x["event"]["type"] == "ChildReleased")["event"]["self_release"] = True
+    forger.write_lines(bundle, lines)
+
+
+def edit_in_range(bundle: Path, forger: Forger) -> None:
+    lines = forger.lines(bundle)
+    next(x for x in lines if "event" in x)["in_range"] = False
+    forger.write_lines(bundle, lines)
+
+
+def edit_manifest(bundle: Path, forger: Forger) -> None:
+    forger.edit_json(bundle, "manifest.json", lambda manifest: manifest.update(pseudonymised=True))
+
+
+def add_a_file(bundle: Path, forger: Forger) -> None:
+    (bundle / "notes.csv").write_text("学生 (child)\nC-000000000000\n", encoding="utf-8")
+
+
+def splice_from_another_export(bundle: Path, forger: Forger) -> None:
+    other = forger.lines(bundle.parent / "day1")
+    lines = forger.lines(bundle)
+    i = next(i for i, x in enumerate(lines) if "event" in x)
+    lines[i] = next(x for x in other if "event" in x and x["event"]["type"] == lines[i]["event"]["type"])
+    forger.write_lines(bundle, lines)
+
+
+ATTACKS = [
+    change_leaf,
+    drop_event,
+    duplicate_event,
+    reorder_events,
+    splice_from_another_export,
+    swap_positions,
+    flip_checkpoint_signature,
+    flip_statement_signature,
+    recompute_roots,
+    resign_with_another_key,
+    roll_back,
+    roll_back_and_reseal,
+    drop_statement,
+    edit_release_time,
+    edit_edfi,
+    edit_readable_copy,
+    edit_in_range,
+    edit_manifest,
+    add_a_file,
+]
+
+
+@pytest.fixture
+def exported(world: World, tmp_path: Path) -> Iterator[tuple[Path, str]]:  # noqa: F811
+    bundle = tmp_path / "bundle"
+    world.export(bundle, pseudonymise=False, names=lambda school, child, token: {"name": "x"})
+    world.export(tmp_path / "day1", DAY1, DAY1, pseudonymise=False, names=lambda school, child, token: None)
+    yield bundle, world.fingerprint()
+
+
+def both_verifiers(bundle: Path, key: str) -> tuple[subprocess.CompletedProcess[str], bool]:
+    command = [sys.executable, "-I", str(bundle / "verify.py"), str(bundle), "--key", key]
+    standalone_run = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    return standalone_run, verify_bundle(bundle, [key]).ok
+
+
+def test_the_intact_bundle_verifies_read_only_and_nothing_is_written(exported: tuple[Path, str]) -> None:
+    bundle, key = exported
+    before = {p.name: p.read_bytes() for p in bundle.iterdir()}
+    for path in [bundle, *bundle.iterdir()]:
+        path.chmod(stat.S_IMODE(path.stat().st_mode) & ~0o222)
+    try:
+        run, ok = both_verifiers(bundle, key)
+    finally:
+        for path in [bundle, *bundle.iterdir()]:
+            path.chmod(stat.S_IMODE(path.stat().st_mode) | 0o200)
+    assert run.returncode == 0 and ok, run.stdout + run.stderr
+    assert "VERIFIED: every file, tree, proof and signature checks out." in run.stdout
+    assert {p.name: p.read_bytes() for p in bundle.iterdir()} == before
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=[attack.__name__ for attack in ATTACKS])
+def test_every_attack_is_refused_by_both_verifiers(exported: tuple[Path, str], attack: Attack) -> None:
+    bundle, key = exported
+    assert both_verifiers(bundle, key)[1]
+    attack(bundle, Forger(Ed25519PrivateKey.generate()))
+    run, ok = both_verifiers(bundle, key)
+    assert run.returncode == 1 and not ok, run.stdout
+    assert "NOT VERIFIED" in run.stdout and "Traceback" not in run.stderr
+
+
+def test_a_forgery_with_its_own_key_verifies_only_against_that_key(exported: tuple[Path, str]) -> None:
+    """Which is why the regulator must bring the fingerprint from elsewhere."""
+    bundle, key = exported
+    forger = Forger(Ed25519PrivateKey.generate())
+    resign_with_another_key(bundle, forger)
+    run, ok = both_verifiers(bundle, fingerprint(raw_public_key(forger.key)))
+    assert run.returncode == 0 and ok, run.stdout
+    assert not both_verifiers(bundle, key)[1]
+
+
+def test_the_offline_replay_uses_the_verified_order(exported: tuple[Path, str]) -> None:
+    from replay.offline import bundle_events
+
+    bundle, _ = exported
+    before = [(e.originator_id, e.originator_version) for e in bundle_events(bundle)]
+    swap_positions(bundle, Forger())
+    assert [(e.originator_id, e.originator_version) for e in bundle_events(bundle)] == before
