@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from aggregates.base import DomainError, ForbiddenError, InvalidCommandError, stream_id
+from aggregates.base import DomainError, ForbiddenError, InvalidCommandError, RuleBrokenError, stream_id
 from aggregates.staff import Role, StaffNotFoundError
 from events.audit import AuditExportMade
 from replay.export import ExportSummary, UnknownSigningKeyError, export_bundle
 from service.application.context import Actor, CommandContext
-from service.application.handoff import Handoff
+from service.application.handoff import Handoff, IdempotencyKeyReusedError
 from service.infra.event_log import event_log
 from service.infra.signing_keys import KeyHistory
 from service.processes.checkpoints import Checkpointer, checkpoints
@@ -42,6 +42,14 @@ class BadExportRangeError(InvalidCommandError):
 class NoSchoolToExportError(InvalidCommandError):
     code = "no_school_to_export"
     message = "There is no school with recorded events to export here."
+
+
+class ExportAlreadyMadeError(RuleBrokenError):
+    code = "export_already_made"
+    message = (
+        "This export was already made with this Idempotency-Key, and a retry does not disclose the data a second"
+        " time. To make a new export, send a new key."
+    )
 
 
 class SigningKeyUnknownError(DomainError):
@@ -77,6 +85,7 @@ class Exporter:
             raise NoSchoolToExportError
         if days[0] > days[1] or (days[1] - days[0]).days >= MAX_DAYS:
             raise BadExportRangeError
+        self._refuse_a_second_disclosure(ctx, list(schools), days, requested_by, reason, with_names)
         Checkpointer(self.url, event_log(self.handoff), self.key, self.handoff.clock).run_once()
         personal = self.handoff.personal
         names = (lambda school, child, token: personal.open(school, child, token)) if with_names else None
@@ -121,6 +130,20 @@ class Exporter:
         """The schools registered in a district, from the log."""
         return [school for school in self.handoff.school_ids() if self.handoff.school(school).district_id == district]
 
+    def _refuse_a_second_disclosure(
+        self, ctx: CommandContext, schools: list[str], days: tuple[date, date], by: str, reason: str, names: bool
+    ) -> None:
+        """One Idempotency-Key, one disclosure: the same request again is told it was made, another one is refused."""
+        found = self.handoff.recorder.select_events(_disclosure_id(ctx), limit=1)
+        if not found:
+            return
+        made = self.handoff.mapper.to_domain_event(found[0])
+        asked = (ctx.actor.staff_id, schools, days[0].isoformat(), days[1].isoformat(), by, reason, not names)
+        if (made.actor_id, made.schools, made.day_from, made.day_to, made.requested_by, made.reason,
+                made.pseudonymised) == asked:  # fmt: skip
+            raise ExportAlreadyMadeError
+        raise IdempotencyKeyReusedError
+
     def _record(
         self,
         ctx: CommandContext,
@@ -137,7 +160,7 @@ class Exporter:
         self.handoff.save(
             AuditExportMade(
                 **fields,
-                originator_id=stream_id("export", str(uuid.uuid4())),
+                originator_id=_disclosure_id(ctx),
                 originator_version=1,
                 schools=schools,
                 day_from=days[0].isoformat(),
@@ -148,6 +171,11 @@ class Exporter:
                 roots=roots,
             )
         )
+
+
+def _disclosure_id(ctx: CommandContext) -> UUID:
+    """The disclosure's stream: one per caller's scope and Idempotency-Key, so a retry cannot record a second."""
+    return stream_id("export", f"{ctx.actor.scope_id}\x1f{ctx.actor.staff_id}\x1f{ctx.idempotency_key}")
 
 
 def require_requester(handoff: Handoff, school_id: str, requested_by: str, with_names: bool) -> None:

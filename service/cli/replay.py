@@ -15,7 +15,7 @@ import typer
 
 from aggregates.base import DomainError
 from aggregates.staff import Role
-from replay.offline import bundle_events
+from replay.offline import NoStoredEventsError, bundle_events
 from service.application.context import Actor
 from service.application.handoff import Handoff
 from service.infra.settings import Settings
@@ -51,7 +51,10 @@ def _application(bundle: Path | None) -> Iterator[Handoff]:
     settings = Settings()
     if bundle is not None:
         offline = Handoff({"PERSISTENCE_MODULE": "eventsourcing.popo"}, secret_key=settings.secret_key)
-        offline.recorder.insert_events(bundle_events(bundle))
+        try:
+            offline.recorder.insert_events(bundle_events(bundle))
+        except NoStoredEventsError as error:
+            raise typer.BadParameter(f"{error}; ask the school for a named export to replay offline") from None
         yield offline
         return
     with opened(settings) as (handoff, _):

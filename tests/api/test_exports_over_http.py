@@ -3,6 +3,7 @@ verifies on its own; every export is recorded as a disclosure, and refusals reco
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 import uuid
@@ -17,6 +18,7 @@ from httpx2 import Response
 
 from events.audit import AuditExportMade
 from replay.checkpoints import load_or_create_signing_key
+from replay.notes import fingerprint
 from replay.verify import verify_bundle
 from service.application.handoff import Handoff
 from service.audit.exports import Exporter
@@ -36,14 +38,15 @@ BODY = {
 
 class Desk:
     def __init__(self, handoff: Handoff, url: str, key_file: Path) -> None:
-        self.handoff = handoff
+        self.handoff, self.url = handoff, url
         self.tokens = two_schools_with_tokens(handoff)
         api = create_app(handoff)
         api.state.exporter = Exporter(handoff, url, load_or_create_signing_key(key_file))
         self.client = TestClient(api)
+        self.fingerprint = self.client.get("/api/v1/signing-keys").json()["current"]["fingerprint"]
 
-    def export(self, who: str, path: str = "/api/v1/schools/S1/exports", **body: object) -> Response:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}", "Idempotency-Key": uuid.uuid4().hex}
+    def export(self, who: str, path: str = "/api/v1/schools/S1/exports", key: str = "", **body: object) -> Response:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}", "Idempotency-Key": key or uuid.uuid4().hex}
         return self.client.post(path, json={**BODY, **body}, headers=headers)
 
     def disclosures(self) -> list[AuditExportMade]:
@@ -71,9 +74,12 @@ def test_the_regulator_downloads_a_district_bundle_that_verifies_alone(desk: Des
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "application/zip"
     bundle = unzip(answer, tmp_path / "bundle")
-    assert verify_bundle(bundle).ok
+    assert verify_bundle(bundle, [desk.fingerprint]).ok
     standalone = subprocess.run(
-        [sys.executable, str(bundle / "verify.py"), str(bundle)], capture_output=True, text=True, check=False
+        [sys.executable, str(bundle / "verify.py"), str(bundle), "--key", desk.fingerprint],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert standalone.returncode == 0, standalone.stdout + standalone.stderr
     (made,) = desk.disclosures()
@@ -85,7 +91,7 @@ def test_the_regulator_downloads_a_district_bundle_that_verifies_alone(desk: Des
 def test_a_school_admin_exports_their_school_and_may_ask_for_names(desk: Desk, tmp_path: Path) -> None:
     answer = desk.export("admin", with_names=True)
     assert answer.status_code == 200, answer.text
-    assert verify_bundle(unzip(answer, tmp_path / "named")).ok
+    assert verify_bundle(unzip(answer, tmp_path / "named"), [desk.fingerprint]).ok
     (made,) = desk.disclosures()
     assert (made.schools, made.pseudonymised, made.requested_by) == (["S1"], False, "a1")
 
@@ -116,3 +122,32 @@ def test_without_the_postgres_store_exports_are_unavailable() -> None:
     headers = {"Authorization": f"Bearer {tokens['admin']}", "Idempotency-Key": uuid.uuid4().hex}
     answer = client.post("/api/v1/schools/S1/exports", json=BODY, headers=headers)
     assert (answer.status_code, answer.json()["code"]) == (503, "exports_not_available")
+
+
+def test_the_signing_key_is_published_without_a_token(desk: Desk) -> None:
+    answer = desk.client.get("/api/v1/signing-keys")
+    assert answer.status_code == 200
+    current = answer.json()["current"]
+    assert current["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert fingerprint(base64.b64decode(current["public_key_base64"])) == current["fingerprint"]
+    assert answer.json()["earlier"] == [] and answer.json()["rotations"] == []
+
+
+def test_one_idempotency_key_makes_one_disclosure(desk: Desk) -> None:
+    first = desk.export("admin", key="export-key-1")
+    assert first.status_code == 200, first.text
+    again = desk.export("admin", key="export-key-1")
+    assert (again.status_code, again.json()["code"]) == (409, "export_already_made"), again.text
+    other = desk.export("admin", key="export-key-1", reason="another reason")
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused"), other.text
+    assert len(desk.disclosures()) == 1
+
+
+def test_checkpoints_signed_with_another_key_give_a_clear_refusal(desk: Desk, tmp_path: Path) -> None:
+    assert desk.export("admin").status_code == 200  # checkpoints now signed with the first key
+    desk.client.app.state.exporter = Exporter(  # type: ignore[attr-defined]
+        desk.handoff, desk.url, load_or_create_signing_key(tmp_path / "another-key.pem")
+    )
+    answer = desk.export("admin")
+    assert (answer.status_code, answer.json()["code"]) == (503, "signing_key_unknown"), answer.text
+    assert len(desk.disclosures()) == 1

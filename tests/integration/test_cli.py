@@ -192,11 +192,22 @@ def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
         "--reason",
         "督导检查 inspection",
         "--requested-by",
-        "inspector-1",
+        "admin-1",
+        "--with-names",
     )
     assert "exported" in output
     verified = CliRunner().invoke(app, ["verify", str(bundle)], env=cli_env)
     assert verified.exit_code == 0 and "VERIFIED" in verified.output
+    export = ["export", "--school", "demo-school", "--from", today, "--to", today, "--reason", "督导检查 inspection"]
+    refused = CliRunner().invoke(
+        app, [*export, "--out", str(tmp_path / "named"), "--requested-by", "inspector-1", "--with-names"], env=cli_env
+    )
+    assert refused.exit_code == 1 and "names_not_allowed" in refused.output and not (tmp_path / "named").exists()
+    pseudonymised = tmp_path / "pseudonymised"
+    run(cli_env, *export, "--out", str(pseudonymised), "--requested-by", "inspector-1")
+    offline = CliRunner().invoke(app, ["replay", "state", "--school", "demo-school", "--at", f"{today}T23:59:00+08:00",
+                                       "--bundle", str(pseudonymised)], env=cli_env)  # fmt: skip
+    assert offline.exit_code != 0 and "pseudonymised" in offline.output
     at = f"{today}T23:59:00+08:00"
     online = run(cli_env, "replay", "state", "--school", "demo-school", "--at", at)
     offline = run(
@@ -239,12 +250,12 @@ def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
     assert list(json.loads((district / "manifest.json").read_text(encoding="utf-8"))["schools"]) == ["demo-school"]
     assert CliRunner().invoke(app, ["verify", str(district)], env=cli_env).exit_code == 0
     lines = (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    record = json.loads(lines[5])
+    record = json.loads(lines[-1])
     record["leaf"] = record["leaf"][:-2] + ("00" if record["leaf"][-2:] != "00" else "01")
-    lines[5] = json.dumps(record)
+    lines[-1] = json.dumps(record)
     (bundle / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     tampered = CliRunner().invoke(app, ["verify", str(bundle)], env=cli_env)
     assert tampered.exit_code == 1 and "NOT VERIFIED" in tampered.output
     with psycopg.connect(cli_env["HANDOFF_DATABASE_URL"]) as conn:
         recorded = conn.execute("SELECT count(*) FROM handoff_events WHERE topic = 'events.audit:AuditExportMade'")
-        assert recorded.fetchone() == (2,)
+        assert recorded.fetchone() == (3,)
