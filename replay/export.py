@@ -114,8 +114,9 @@ def export_bundle(
     merged = _write_events(out, entries, shown, alias, None if pseudonymise else names)
     write_json(out / "checkpoints.json", [_public(c) for found in shown.values() for c in found])
     (out / "public_key.pem").write_bytes(public_key_pem(signer.key))
-    if signer.rotations:
-        write_json(out / "keys.json", list(signer.rotations))
+    if signer.known:
+        earlier = [base64.b64encode(raw).decode() for raw in signer.known]
+        write_json(out / "keys.json", {"keys": earlier, "rotations": list(signer.rotations)})
     write_json(out / "proofs.json", _proofs(entries, shown, newest, pseudonymise))
     shutil.copyfile(Path(__file__).with_name("verify_bundle_standalone.py"), out / "verify.py")
     summary = ExportSummary(out, pseudonymise, len(merged), len(merged))

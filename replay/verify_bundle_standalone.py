@@ -10,8 +10,9 @@ Nothing is written anywhere. Exit 0 only when everything checks out against an e
                     (each school's tree when the export was made) and "file <name> <sha256 hex>" for every other file.
   checkpoints.json  [{"school_id", "tree_size", "root_hex", "made_at", "note"}]: each note a c2sp.org/tlog-checkpoint
                     (origin "handoff/<school>", size, root base64, "time <made_at>"), signed like the statement.
-  keys.json         optional: key rotations, a list of signed notes "handoff-key-rotation v1", "old <b64>",
-                    "new <b64>", "at <time>", each signed by the old key; a key an accepted key announced is accepted.
+  keys.json         optional: {"keys": [earlier public keys, base64], "rotations": [signed notes, each
+                    "handoff-key-rotation v1", "old <b64>", "new <b64>", "at <time>", signed by the old key]}. A key
+                    whose fingerprint is expected, or that an accepted key announced, is accepted.
   public_key.pem    the key that signed the statement (SubjectPublicKeyInfo PEM); trusted only when it matches --key.
   events.jsonl      one JSON object per line: "school_id", "index" (leaf index in the school's tree), "leaf" (hex of
                     the leaf bytes) or, for an event outside the range, "subtree": [height, hash hex] standing for
@@ -165,27 +166,28 @@ class Check:
 
 
 def accepted_keys(bundle, pins, check):
-    """The bundle's key if it matches a pin (or, unpinned, with a warning), plus every key a rotation announced."""
+    """The bundle's keys that match a pin (all of them, unpinned), plus every key a rotation note of an accepted key
+    announced; the key that signed the statement must be one of them."""
     pem = (bundle / "public_key.pem").read_text(encoding="ascii")
     der = base64.b64decode("".join(ln for ln in pem.splitlines() if ln and not ln.startswith("-----")))
     if len(der) != 44 or not der.startswith(SPKI_PREFIX):
         check.say("public_key.pem", False, "is NOT an Ed25519 public key")
         return []
-    own = der[12:]
+    own, found = der[12:], bundle / "keys.json"
     print(f"the bundle's key has the fingerprint {fingerprint(own)}")
-    keys = [k for k in pins if isinstance(k, bytes)] + ([own] if fingerprint(own).replace(" ", "") in pins else [])
-    check.say("the bundle's key is the key expected", own in keys or not pins, "is NOT the key expected (--key)")
-    keys = keys if pins else [own]
-    found = bundle / "keys.json"
-    rotations = json.loads(found.read_text(encoding="utf-8")) if found.exists() else []
-    for _ in rotations:  # announcements may come in any order: repeat until nothing new is learnt
-        for note in rotations:
+    history = json.loads(found.read_text(encoding="utf-8")) if found.exists() else {"keys": [], "rotations": []}
+    candidates = [own, *map(base64.b64decode, history["keys"])]
+    keys = [k for k in pins if isinstance(k, bytes)] if pins else [own]
+    keys += [k for k in candidates if fingerprint(k).replace(" ", "") in pins and k not in keys]
+    for _ in history["rotations"]:  # announcements may come in any order: repeat until nothing new is learnt
+        for note in history["rotations"]:
             text = open_note(note, keys)
             fields = dict(line.split(" ", 1) for line in (text or "").splitlines()[1:])
             new = base64.b64decode(fields.get("new", ""))
             if text and text.startswith("handoff-key-rotation v1\n") and len(new) == 32 and new not in keys:
                 keys.append(new)
                 print(f"key {fingerprint(new)} was announced by an accepted key ({fields.get('at')})")
+    check.say("the bundle's key is the key expected", own in keys, "is NOT the key expected (--key)")
     return keys
 
 

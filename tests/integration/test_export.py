@@ -109,7 +109,8 @@ class World:
     checkpoints: list[Checkpoint]
 
     def export(self, out: Path, day_from: date = DAY1, day_to: date = DAY2, **options: Any) -> ExportSummary:
-        return export_bundle(self.log, out, [SCHOOL], day_from, day_to, self.checkpoints, self.key, **options)
+        signer = options.pop("signer", self.key)
+        return export_bundle(self.log, out, [SCHOOL], day_from, day_to, self.checkpoints, signer, **options)
 
     def fingerprint(self) -> str:
         return fingerprint(raw_public_key(self.key))
