@@ -48,7 +48,8 @@ KINDS |= dict.fromkeys([*STAFF.split(), "homeroom_teacher_id", "duty_leaders", "
 KINDS |= {"guardians": "person", "incident_id": "record", "message_id": "record"}
 PREFIX = {"child": "C-", "person": "G-", "staff": "S-", "record": "R-"}
 NOT_PERSONAL = {"system", "policy", "policies", "notifier", "cli"}
-OMITTED = {"originator_id", "originator_version", "timestamp", "idempotency_key"}
+OMITTED = {"originator_id", "originator_version", "timestamp", "idempotency_key", "token_hash", "pickup_code_hash"}
+OMITTED |= {"request_fingerprint"}  # hashes of secrets and requests: no use to a reader, and guessable when short
 OMITTED_IF_PSEUDONYMISED = {"response", "request_fingerprint", "photo_ref", "source", "about", "facts"}
 """Dropped from pseudonymised copies: they can name ids (a source or `about` names a stream, which a child's id and
 day give away; facts name a guardian); incident and message ids, which a policy derives from such streams or from a

@@ -42,7 +42,7 @@ def refusal_opens_incident(handoff: Handoff, event: ReleaseRefused) -> None:
     """Every release refusal opens an unauthorised-pickup incident naming the child (exactly once)."""
     source = f"ReleaseRefused:{event.originator_id.hex}:{event.originator_version}"
     ctx = _context(handoff, event.school_id, f"policy-{source}", event)
-    summary = f"Release refused at {event.stage}: {event.reason_code} (person {event.guardian_id})"
+    summary = f"Release refused at {event.stage}: {event.reason_code}"  # no person's id in free text: exports copy it
     incident_id = f"refusal-{event.originator_id.hex}-{event.originator_version}"
     kind = "unauthorised_pickup_attempt"
     handoff.open_incident(ctx, kind, [event.child_id], [event.actor_id], summary, incident_id, source)

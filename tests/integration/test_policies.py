@@ -38,6 +38,7 @@ def test_every_refusal_opens_exactly_one_incident_even_across_a_crash_and_a_rest
     opened = incidents(postgres_handoff)
     assert [(i.kind, i.children) for i in opened] == [("unauthorised_pickup_attempt", ["C1"])]
     assert opened[0].source.startswith("ReleaseRefused:")
+    assert "X9" not in opened[0].summary, "free text is copied into exports: it names no person"
     refuse_a_stranger(postgres_handoff, "X8")
     refusal = postgres_handoff.mapper.to_domain_event(
         postgres_handoff.recorder.select_notifications(1, 100_000, topics=["events.custody:ReleaseRefused"])[-1]
