@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import shlex
 import stat
 import subprocess
 import sys
@@ -270,3 +272,19 @@ def test_the_offline_replay_uses_the_verified_order(exported: tuple[Path, str]) 
     before = [(e.originator_id, e.originator_version) for e in bundle_events(bundle)]
     swap_positions(bundle, Forger())
     assert [(e.originator_id, e.originator_version) for e in bundle_events(bundle)] == before
+
+
+def test_the_readme_procedure_works_with_only_python_and_the_bundle(world: World, tmp_path: Path) -> None:  # noqa: F811
+    """The README's regulator steps, run literally: a folder holding only the bundle, a bare environment, the
+    fingerprint as the school would read it out."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- regulator-procedure -->", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    desk = tmp_path / "regulator"
+    world.export(desk / "bundle")  # pseudonymised, as a regulator gets it
+    for command in filter(str.strip, block.splitlines()):
+        argv = shlex.split(command.replace("<fingerprint>", world.fingerprint()))
+        assert argv[0] == "python3"
+        env = {"PATH": os.environ["PATH"]}
+        done = subprocess.run([sys.executable, "-I", *argv[1:]], cwd=desk, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "VERIFIED: every file, tree, proof and signature checks out." in done.stdout
