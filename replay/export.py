@@ -12,13 +12,10 @@ other file: nothing in the bundle is outside a signature.
 from __future__ import annotations
 
 import base64
-import dataclasses
-import hashlib
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
-from itertools import pairwise
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -28,11 +25,18 @@ from eventsourcing.persistence import Notification
 
 from events.school import SchoolRegistered
 from replay.canonical import canonical_json
-from replay.checkpoints import Checkpoint, key_id, public_key_pem, verify_checkpoint
+from replay.checkpoints import Checkpoint, public_key_pem
+from replay.export_signed import (
+    Signer,
+    checked_heads,
+    proofs_of,
+    public_checkpoint,
+    shown_checkpoints,
+    write_statement,
+)
 from replay.export_tables import Names, Pseudonyms, readable, write_json, write_tables
 from replay.leaves import leaf_bytes, school_of
-from replay.merkle import TreeBuilder, consistency_proof, inclusion_proof, leaf_hash, tree_hash
-from replay.notes import raw_public_key, sign_note
+from replay.merkle import TreeBuilder, leaf_hash, tree_hash
 
 PAGE = 1000
 NOTES = [
@@ -41,10 +45,6 @@ NOTES = [
     "subtree: [height, hash] of 2**height events left out (outside the days, or the leaf of a pseudonymised event).",
     "event: a readable copy; ids in it are pseudonyms of this export when pseudonymised.",
 ]
-
-
-class UnknownSigningKeyError(ValueError):
-    """A checkpoint names a key this deployment does not know."""
 
 
 class EventSource(Protocol):
@@ -77,19 +77,6 @@ class ExportSummary:
     roots: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Signer:
-    """The key that signs the statement, the public keys that may have signed checkpoints, and their rotations."""
-
-    key: Ed25519PrivateKey
-    known: tuple[bytes, ...] = ()
-    rotations: tuple[str, ...] = ()
-
-    def public_keys(self) -> dict[str, bytes]:
-        keys = (raw_public_key(self.key), *self.known)
-        return {key_id(raw): raw for raw in keys}
-
-
 def export_bundle(
     events: EventSource,
     out: Path,
@@ -104,20 +91,20 @@ def export_bundle(
 ) -> ExportSummary:
     """Write the bundle for `schools` and the days day_from..day_to (inclusive) into `out`, a new or empty folder."""
     signer = signer if isinstance(signer, Signer) else Signer(signer)
-    heads = _heads(checkpoints, schools, signer)
+    heads = checked_heads(checkpoints, schools, signer)
     newest = {school: found[-1] for school, found in heads.items()}
     entries = _collect(events, {school: head.tree_size for school, head in newest.items()})
     _check_trees(entries, heads)
     zones = _mark_range(entries, day_from, day_to)
-    shown = _shown_checkpoints(heads, zones, day_from, day_to)
+    shown = shown_checkpoints(heads, zones, day_from, day_to)
     alias = Pseudonyms(pseudonymise)
     merged = _write_events(out, entries, shown, alias, None if pseudonymise else names)
-    write_json(out / "checkpoints.json", [_public(c) for found in shown.values() for c in found])
+    write_json(out / "checkpoints.json", [public_checkpoint(c) for found in shown.values() for c in found])
     (out / "public_key.pem").write_bytes(public_key_pem(signer.key))
     if signer.known:
         earlier = [base64.b64encode(raw).decode() for raw in signer.known]
         write_json(out / "keys.json", {"keys": earlier, "rotations": list(signer.rotations)})
-    write_json(out / "proofs.json", _proofs(entries, shown, newest, pseudonymise))
+    write_json(out / "proofs.json", proofs_of(entries, shown, newest, pseudonymise))
     shutil.copyfile(Path(__file__).with_name("verify_bundle_standalone.py"), out / "verify.py")
     summary = ExportSummary(out, pseudonymise, len(merged), len(merged))
     summary.tree_sizes = {school: head.tree_size for school, head in newest.items()}
@@ -125,29 +112,8 @@ def export_bundle(
     summary.counts = write_tables(out, ((e.event, zones[e.school_id]) for e in merged), alias)
     made = created_at or datetime.now(timezone.utc)
     _write_manifest(out, summary, (day_from, day_to), made)
-    _write_statement(out, signer.key, summary, (day_from, day_to), made)
+    write_statement(out, signer.key, summary, (day_from, day_to), made)
     return summary
-
-
-def _heads(checkpoints: Sequence[Checkpoint], schools: Sequence[str], signer: Signer) -> dict[str, list[Checkpoint]]:
-    """Each school's checkpoints, smallest first, after checking that a key of this deployment signed each."""
-    keys = signer.public_keys()
-    by_size = sorted(checkpoints, key=lambda c: c.tree_size)
-    heads = {school: [c for c in by_size if c.school_id == school] for school in schools}
-    for school, found in heads.items():
-        if not found:
-            raise ValueError(f"school {school} has no checkpoint: its events cannot be exported verifiably")
-        unknown = [c for c in found if c.key_id not in keys]
-        if unknown:
-            raise UnknownSigningKeyError(f"a checkpoint of school {school} names key {unknown[0].key_id}, not known")
-        if not all(verify_checkpoint(keys[c.key_id], c) for c in found):
-            raise ValueError(f"a checkpoint of school {school} is not signed by the key it names")
-    return heads
-
-
-def _public(checkpoint: Checkpoint) -> dict[str, Any]:
-    fields = dataclasses.asdict(checkpoint)
-    return {name: fields[name] for name in ("school_id", "tree_size", "root_hex", "made_at", "note")}
 
 
 def _collect(events: EventSource, sizes: dict[str, int]) -> dict[str, list[Entry]]:
@@ -192,18 +158,6 @@ def _mark_range(entries: dict[str, list[Entry]], day_from: date, day_to: date) -
 def _day(event: Any, zone: tzinfo) -> date:
     day = getattr(event, "service_day", None)
     return date.fromisoformat(day) if isinstance(day, str) else event.timestamp.astimezone(zone).date()
-
-
-def _shown_checkpoints(
-    heads: dict[str, list[Checkpoint]], zones: dict[str, tzinfo], day_from: date, day_to: date
-) -> dict[str, list[Checkpoint]]:
-    """The signed-note checkpoints made on the chosen days, and each school's newest: a bundle need not carry years."""
-    shown: dict[str, list[Checkpoint]] = {}
-    for school, found in heads.items():
-        made_in = [c for c in found if day_from <= datetime.fromisoformat(c.made_at).astimezone(zones[school]).date()]
-        made_in = [c for c in made_in if datetime.fromisoformat(c.made_at).astimezone(zones[school]).date() <= day_to]
-        shown[school] = [c for c in found if c.note and (c in made_in or c is found[-1])]
-    return shown
 
 
 def _write_events(
@@ -258,27 +212,6 @@ def _blocks(found: list[Entry], lo: int, hi: int) -> Iterator[list[Any]]:
         lo += 1 << height
 
 
-def _proofs(
-    entries: dict[str, list[Entry]], shown: dict[str, list[Checkpoint]], newest: dict[str, Checkpoint], hidden: bool
-) -> dict[str, list[dict[str, Any]]]:
-    """Consistency between each school's consecutive checkpoints and to its head; inclusion of its first and last
-    in-range events in its head (named exports only: the proof carries the leaf)."""
-    proofs: dict[str, list[dict[str, Any]]] = {"consistency": [], "inclusion": []}
-    for school, found in entries.items():
-        leaves, last = [e.leaf for e in found], newest[school]
-        chain = [*shown[school], *([] if shown[school] and shown[school][-1] is last else [last])]
-        for old, new in pairwise(chain):
-            path = [p.hex() for p in consistency_proof(leaves[: new.tree_size], old.tree_size)]
-            sizes = {"old_size": old.tree_size, "old_root_hex": old.root_hex, "new_size": new.tree_size}
-            proofs["consistency"].append({"school_id": school, **sizes, "new_root_hex": new.root_hex, "proof": path})
-        picked = [] if hidden else [e.index for e in found if e.in_range]
-        for index in sorted({picked[0], picked[-1]}) if picked else []:
-            path = [p.hex() for p in inclusion_proof(leaves, index)]
-            head = {"tree_size": last.tree_size, "root_hex": last.root_hex, "proof": path}
-            proofs["inclusion"].append({"school_id": school, "index": index, "leaf": leaves[index].hex(), **head})
-    return proofs
-
-
 def _write_manifest(out: Path, summary: ExportSummary, days: tuple[date, date], created_at: datetime) -> None:
     trees = {s: {"tree_size": n, "root_hex": summary.roots[s]} for s, n in summary.tree_sizes.items()}
     counts = {"events_in_range": summary.events_in_range, **summary.counts}
@@ -286,16 +219,3 @@ def _write_manifest(out: Path, summary: ExportSummary, days: tuple[date, date], 
     manifest |= {"days": {"from": days[0].isoformat(), "to": days[1].isoformat()}, "counts": counts}
     manifest |= {"pseudonymised": summary.pseudonymised, "notes": NOTES}
     write_json(out / "manifest.json", manifest)
-
-
-def _write_statement(
-    out: Path, key: Ed25519PrivateKey, summary: ExportSummary, days: tuple[date, date], made: datetime
-) -> None:
-    """The signed statement: what was exported, when, up to which head, and the hash of every other file."""
-    lines = ["handoff-export v2", f"made {made.isoformat()}", f"days {days[0].isoformat()} {days[1].isoformat()}"]
-    lines.append(f"pseudonymised {'yes' if summary.pseudonymised else 'no'}")
-    for school, size in sorted(summary.tree_sizes.items()):
-        lines.append(f"head {school} {size} {base64.b64encode(bytes.fromhex(summary.roots[school])).decode()}")
-    for path in sorted(out.iterdir()):
-        lines.append(f"file {path.name} {hashlib.sha256(path.read_bytes()).hexdigest()}")
-    (out / "statement.txt").write_text(sign_note(key, "\n".join(lines) + "\n"), encoding="utf-8")

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from aggregates.base import DomainError, ForbiddenError, InvalidCommandError, RuleBrokenError, stream_id
 from aggregates.staff import Role, StaffNotFoundError
 from events.audit import AuditExportMade
-from replay.export import ExportSummary, UnknownSigningKeyError, export_bundle
+from replay.export import ExportSummary, export_bundle
+from replay.export_signed import UnknownSigningKeyError
 from service.application.context import Actor, CommandContext
 from service.application.handoff import Handoff, IdempotencyKeyReusedError
 from service.infra.event_log import event_log

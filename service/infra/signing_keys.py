@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from aggregates.base import DomainError
 from replay.checkpoints import key_id, load_or_create_signing_key, public_key_pem, write_signing_key
-from replay.export import Signer
+from replay.export_signed import Signer
 from replay.notes import fingerprint, raw_public_key, sign_note
 
 
