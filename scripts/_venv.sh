@@ -1,8 +1,10 @@
 # shellcheck shell=bash
 set -euo pipefail
-# Sourced by scripts/run and scripts/test from the repository root: makes ./.venv exist and
-# hold the project installed with its test extras. pip runs only when pyproject.toml changed
-# since the last successful install (its sha256 is kept in .venv/.pyproject.sha256).
+# Sourced by scripts/run and scripts/test from the repository root. `handoff_ensure_venv` makes ./.venv
+# exist and hold the project with what running needs; `handoff_ensure_venv test` adds the test extras
+# (pytest, Playwright, schemathesis, the compose binary, linters). pip runs only when pyproject.toml
+# changed since the last successful install of that set (its sha256 is kept in .venv/.pyproject[-test].sha256;
+# an install with the test extras also holds everything running needs).
 
 handoff_find_python() {
   local candidate
@@ -18,20 +20,26 @@ handoff_find_python() {
 }
 
 handoff_ensure_venv() {
-  local python stamp wanted
+  local python wanted
   # a .venv copied from elsewhere (or whose Python was removed) is rebuilt
   if ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
     python="$(handoff_find_python)"
     echo "creating .venv with $python ($("$python" --version))" >&2
     "$python" -m venv --clear .venv
   fi
-  stamp=.venv/.pyproject.sha256
   wanted="$(.venv/bin/python -c 'import hashlib; print(hashlib.sha256(open("pyproject.toml", "rb").read()).hexdigest())')"
-  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
-    echo "installing the project into .venv (pyproject.toml changed)" >&2
-    .venv/bin/python -m pip install -q -e '.[test]'
-    echo "$wanted" >"$stamp"
+  if [[ "$(cat .venv/.pyproject-test.sha256 2>/dev/null)" == "$wanted" ]] ||
+    [[ -z "${1:-}" && "$(cat .venv/.pyproject.sha256 2>/dev/null)" == "$wanted" ]]; then
+    return 0
   fi
+  if [[ "${1:-}" == test ]]; then
+    echo "installing the project with its test extras into .venv (pyproject.toml changed)" >&2
+    .venv/bin/python -m pip install -q -e '.[test]'
+    echo "$wanted" >.venv/.pyproject-test.sha256
+  else
+    echo "installing the project into .venv (pyproject.toml changed)" >&2
+    .venv/bin/python -m pip install -q -e .
+  fi
+  echo "$wanted" >.venv/.pyproject.sha256
 }
 
-handoff_ensure_venv

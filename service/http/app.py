@@ -18,6 +18,7 @@ from aggregates.base import DomainError
 from projections import outbox
 from service.application.handoff import ConcurrentChangeError, Handoff
 from service.http.routes.children import children
+from service.http.routes.docs import mount_docs
 from service.http.routes.emergency import emergency
 from service.http.routes.enrolment import enrolment
 from service.http.routes.exports import exports
@@ -51,6 +52,8 @@ def create_app(
         title="Handoff",
         version="0.1.0",
         description="Custody of children in after-school care (课后服务): check-in, transfer, handoff, release.",
+        docs_url=None,
+        redoc_url=None,
     )
     api.state.handoff = handoff
     api.state.read = read
@@ -71,6 +74,7 @@ def create_app(
     api.include_router(exports)
     api.include_router(ui_data)
     mount_ui(api)
+    mount_docs(api)
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
     api.add_exception_handler(HTTPException, http_error)

@@ -19,12 +19,11 @@ ROSTER_LIMIT = 8 * 1024 * 1024
 PAGE_POLICY = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 """Scripts, styles and connections from this server only, and never inline; no page may frame ours."""
 DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "worker-src blob:; base-uri 'none'; frame-ancestors 'none'; object-src 'none'"
 )
-"""The interactive API docs load Swagger UI and ReDoc from their CDN and start them with an inline script."""
+"""The interactive API docs load Swagger UI and ReDoc from this server (/docs-assets) and start them with an inline
+script."""
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "Prefer"]
