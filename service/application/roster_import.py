@@ -16,7 +16,8 @@ from aggregates.guardians import evolve as guardian_evolve
 from aggregates.roster import RosterEntry
 from aggregates.roster import project as roster_project
 from service.application.context import CommandContext
-from service.application.roster_files import RosterChild, RosterFile, RosterFileError, read_oneroster, read_simple_csv
+from service.application.oneroster_bundle import read_oneroster
+from service.application.roster_files import RosterChild, RosterFile, RosterFileError, read_simple_csv
 
 if TYPE_CHECKING:
     from service.application.handoff import Handoff
@@ -43,9 +44,17 @@ class WrongSchoolFileError(InvalidCommandError):
     message = "This roster file is for school {found}, not {expected}."
 
 
+UPLOAD_TYPES = {
+    "text/csv": ".csv",
+    "application/zip": ".zip",
+    "application/x-zip-compressed": ".zip",  # what Windows browsers send for a .zip
+    "application/octet-stream": ".zip",  # what a browser sends when it does not know the type
+}
+
+
 def read_uploaded_roster(data: bytes, content_type: str, school_id: str) -> RosterFile:
     """Read a roster sent over HTTP: a simple CSV (text/csv) or a zipped OneRoster bundle (application/zip)."""
-    suffix = {"text/csv": ".csv", "application/zip": ".zip"}.get(content_type.split(";")[0].strip())
+    suffix = UPLOAD_TYPES.get(content_type.split(";")[0].strip().lower())
     if suffix is None:
         raise BadRosterUploadError
     with tempfile.TemporaryDirectory() as folder:

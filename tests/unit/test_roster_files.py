@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from service.application.oneroster_bundle import IGNORED, read_oneroster
 from service.application.roster_files import (
     Problem,
     RosterChild,
     RosterFile,
     RosterFileError,
     RosterGuardian,
-    read_oneroster,
+    RosterStaff,
     read_simple_csv,
 )
 
@@ -83,9 +84,12 @@ def bundle() -> Files:
     return {
         "manifest.csv": manifest,
         "academicSessions.csv": [
-            {"sourcedId": "year-2026", "title": "2026-2027", "type": "schoolYear", "schoolYear": "2027"},
-            {"sourcedId": "term-1", "title": "Autumn", "type": "term", "parentSourcedId": "year-2026"},
-            {"sourcedId": "term-2", "title": "Spring", "type": "term", "parentSourcedId": "year-2026"},
+            {"sourcedId": "year-2026", "title": "2026-2027", "type": "schoolYear", "schoolYear": "2027"}
+            | {"startDate": "2026-09-01", "endDate": "2027-07-15"},
+            {"sourcedId": "term-1", "title": "Autumn", "type": "term", "parentSourcedId": "year-2026"}
+            | {"startDate": "2026-09-01", "endDate": "2027-01-20", "schoolYear": "2027"},
+            {"sourcedId": "term-2", "title": "Spring", "type": "term", "parentSourcedId": "year-2026"}
+            | {"startDate": "2027-02-20", "endDate": "2027-07-15", "schoolYear": "2027"},
         ],
         "orgs.csv": [
             {"sourcedId": "org-d1", "name": "Example District", "type": "district", "identifier": "D-01"},
@@ -188,6 +192,9 @@ EXPECTED = RosterFile(
             3,
             "T-001",
             (PAT, RosterGuardian("usr-p2", "Gail", "Example", "guardian", "+1 555 0102")),
+            "Grade 3 Class 1",
+            "2018-03-01",
+            "2026-09-01",
         ),
         RosterChild(
             "S-0002",
@@ -198,6 +205,9 @@ EXPECTED = RosterFile(
             3,
             "T-001",
             (PAT, RosterGuardian("usr-p3", "Ray", "Example", "relative", None)),
+            "Grade 3 Class 1",
+            "2018-05-02",
+            "2026-09-01",
         ),
         RosterChild(
             "S-0003",
@@ -208,9 +218,19 @@ EXPECTED = RosterFile(
             3,
             "T-003",
             (RosterGuardian("P-0004", "Pam", "Sample", "parent", "555-0104"),),
+            "3-2",
+            "2018-07-03",
+            "2026-09-01",
         ),
-        RosterChild("usr-s4", "Dan", "Sample", None, "4-1", 4, None, ()),
+        RosterChild("usr-s4", "Dan", "Sample", None, "4-1", 4, None, (), "Grade 4 Class 1", None, "2026-09-01"),
     ),
+    (
+        RosterStaff("T-001", "Tess", "Example", "teacher"),
+        RosterStaff("usr-t2", "Theo", "Sample", "teacher"),
+        RosterStaff("T-003", "Tara", "Placeholder", "teacher"),
+        RosterStaff("T-004", "Tom", "Dummy", "teacher"),
+    ),
+    IGNORED,
 )
 
 
@@ -359,7 +379,8 @@ def test_exactly_one_school_org(tmp_path: Path) -> None:
     files["orgs.csv"].append({"sourcedId": "org-s2", "name": "Other School", "type": "school", "identifier": "SCH-043"})
     found = problems(lambda: read_oneroster(write_bundle(tmp_path / "two", files)))
     expect(found, ("orgs.csv", line(files, "orgs.csv", "org-s2"), "2 orgs of type school"))
-    files["orgs.csv"] = files["orgs.csv"][:1]
+    files["orgs.csv"] = files["orgs.csv"][:2]
+    row(files, "orgs.csv", "org-s1")["type"] = "local"
     expect(problems(lambda: read_oneroster(write_bundle(tmp_path / "none", files))), ("orgs.csv", 0, "0 orgs"))
 
 

@@ -41,6 +41,8 @@ ROSTER_BODY = {
         "content": {
             "text/csv": {"schema": {"type": "string"}},
             "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            "application/x-zip-compressed": {"schema": {"type": "string", "format": "binary"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
         },
     }
 }
