@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from uuid import UUID
 
 from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, stream_id
-from events.roster import ChildAddedToRoster, ChildErased, RosterEvent
+from events.roster import ChildAddedToRoster, ChildErased, ChildLeftRoster, ChildRosterEntryChanged, RosterEvent
 
 
 class ChildNotFoundError(NotFoundError):
@@ -46,6 +46,12 @@ class RosterEntry:
     homeroom_teacher_id: str | None = None
     sealed: str = ""
     erased: bool = False
+    left: bool = False
+
+    @property
+    def on_roster(self) -> bool:
+        """In the school's records now: added, and neither left nor erased."""
+        return self.version > 0 and not self.left and not self.erased
 
     @classmethod
     def absent(cls, school_id: str, child_id: str) -> RosterEntry:
@@ -65,6 +71,23 @@ class RosterEntry:
                 sealed=sealed,
             )
         ]
+
+    def change(
+        self, meta: EventMeta, home_class: str, grade: int, homeroom_teacher_id: str | None, sealed: str
+    ) -> list[RosterEvent]:
+        """The school's records changed (a roster sync); a child who had left is back on the roster."""
+        if not self.version:
+            raise ChildNotFoundError
+        if self.erased:
+            raise ChildAlreadyErasedError
+        fields = {"home_class": home_class, "grade": grade, "homeroom_teacher_id": homeroom_teacher_id}
+        return [ChildRosterEntryChanged(**self._stamp(meta), **fields, sealed=sealed)]
+
+    def leave(self, meta: EventMeta, reason: str) -> list[RosterEvent]:
+        """The child is gone from the school's records."""
+        if not self.on_roster:
+            raise ChildNotFoundError
+        return [ChildLeftRoster(**self._stamp(meta), reason=reason)]
 
     def erase(self, meta: EventMeta, reason: str) -> list[RosterEvent]:
         """Record the erasure; the service destroys the child's key."""
@@ -93,6 +116,17 @@ def evolve(state: RosterEntry, event: RosterEvent) -> RosterEntry:
                 homeroom_teacher_id=event.homeroom_teacher_id,
                 sealed=event.sealed,
             )
+        case ChildRosterEntryChanged():
+            return replace(
+                state,
+                home_class=event.home_class,
+                grade=event.grade,
+                homeroom_teacher_id=event.homeroom_teacher_id,
+                sealed=event.sealed,
+                left=False,
+            )
+        case ChildLeftRoster():
+            return replace(state, left=True)
         case ChildErased():
             return replace(state, erased=True)
     return state

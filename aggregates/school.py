@@ -18,7 +18,7 @@ from events.school import (
     TermScheduled,
 )
 
-PLACE_KINDS = ("temporary_class", "classroom", "club_room", "playground", "gate")
+PLACE_KINDS = ("temporary_class", "classroom", "club_room", "playground", "gate", "release_point")
 
 
 class SchoolNotFoundError(NotFoundError):

@@ -21,7 +21,7 @@ class PlaceAdded(HandoffEvent):
 
     place_code: str
     kind: str
-    """temporary_class, classroom, club_room, playground or gate."""
+    """temporary_class, classroom, club_room, playground, gate or release_point."""
     label_zh: str
     label_en: str
 

@@ -15,7 +15,7 @@ from psycopg import Connection, Cursor
 from psycopg.rows import dict_row
 
 from events.custody import ChildCheckedIn, ChildMarkedAbsent, ChildReleased, CustodyCorrected
-from events.roster import ChildAddedToRoster
+from events.roster import ChildAddedToRoster, ChildRosterEntryChanged
 from projections.base import ReadModel, Tables
 
 attendance = ReadModel(
@@ -36,6 +36,14 @@ def _roster(cur: Cursor[Any], t: Tables, e: ChildAddedToRoster) -> None:
     cur.execute(
         t.format("INSERT INTO {roster} VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"),
         (e.school_id, e.child_id, e.home_class, e.grade),
+    )
+
+
+@attendance.handles(ChildRosterEntryChanged)
+def _roster_changed(cur: Cursor[Any], t: Tables, e: ChildRosterEntryChanged) -> None:
+    cur.execute(
+        t.format("UPDATE {roster} SET home_class = %s, grade = %s WHERE school_id = %s AND child_id = %s"),
+        (e.home_class, e.grade, e.school_id, e.child_id),
     )
 
 

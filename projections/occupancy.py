@@ -17,7 +17,7 @@ from events.custody import (
     GuardianArrived,
 )
 from events.enrolment import CareApplied, ChildArranged, EnrolmentWithdrawn, SafetyAgreementSigned
-from events.roster import ChildAddedToRoster
+from events.roster import ChildAddedToRoster, ChildRosterEntryChanged
 from events.school import PlaceAdded, ReleaseBatchAdded, SchoolRegistered
 from projections.base import ReadModel, Tables
 
@@ -107,6 +107,14 @@ def _roster(cur: Cursor[Any], t: Tables, e: ChildAddedToRoster) -> None:
     cur.execute(
         t.format("INSERT INTO {roster} VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"),
         (e.school_id, e.child_id, e.home_class, e.grade),
+    )
+
+
+@occupancy.handles(ChildRosterEntryChanged)
+def _roster_changed(cur: Cursor[Any], t: Tables, e: ChildRosterEntryChanged) -> None:
+    cur.execute(
+        t.format("UPDATE {roster} SET home_class = %s, grade = %s WHERE school_id = %s AND child_id = %s"),
+        (e.home_class, e.grade, e.school_id, e.child_id),
     )
 
 

@@ -32,10 +32,12 @@ from service.application.enrolment import EnrolmentCommands
 from service.application.incidents import IncidentCommands
 from service.application.index import Index, LogIndex
 from service.application.moved_topics import register_moved_topics
+from service.application.onboarding import OnboardingCommands
 from service.application.outbox import OutboxCommands
 from service.application.personal_data import KeyStore, MemoryKeyStore, PersonalData
 from service.application.planning import PlanningCommands
 from service.application.roster_import import RosterImport
+from service.application.roster_sync import RosterSync
 from service.application.views import custody_view
 
 Decision = Callable[[Custody, EventMeta, School], list[CustodyEvent]]
@@ -67,9 +69,11 @@ class Handoff(
     AdministrationCommands,
     EnrolmentCommands,
     IncidentCommands,
+    OnboardingCommands,
     OutboxCommands,
     PlanningCommands,
     RosterImport,
+    RosterSync,
     Application[UUID],
 ):
     """Commands and queries over the custody, guardian, roster, school and staff streams."""

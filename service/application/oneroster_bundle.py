@@ -45,7 +45,7 @@ def read_oneroster(path: Path) -> RosterFile:
     bundle = _Bundle(Path(path), problems := _Problems())
     roster = None
     if not problems and bundle.load():
-        roster = RosterFile(bundle.school(), bundle.children(), bundle.staff(), IGNORED)
+        roster = RosterFile(bundle.school(), bundle.children(), bundle.staff(), IGNORED, whole=True)
     if problems or roster is None:
         raise RosterFileError(problems)
     return roster

@@ -64,6 +64,7 @@ class RosterFile:
     children: tuple[RosterChild, ...]
     staff: tuple[RosterStaff, ...] = ()
     ignored: tuple[str, ...] = ()  # what the file holds that Handoff does not keep, and why
+    whole: bool = False  # the school's whole roster (a OneRoster bulk bundle): a child it leaves out has left
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,15 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
+from aggregates.base import DomainError
 from aggregates.staff import Role, StaffNotFoundError
 from projections.rebuild import rebuild
 from projections.registry import READ_MODELS
@@ -104,7 +107,7 @@ def staff_issue(
     if not scope:
         raise typer.BadParameter("give --school (or --district for a regulator)")
     settings = Settings()
-    with opened(settings) as (handoff, url):
+    with opened(settings) as (handoff, url), refusals():
         district_id = district or handoff.school(scope).district_id
         if not _is_registered(handoff, scope, staff_id):
             handoff.register_staff(operator_context(scope), staff_id, Role(role.value), district_id)
@@ -124,9 +127,19 @@ def staff_revoke(
     if not scope:
         raise typer.BadParameter("give --school or --district")
     settings = Settings()
-    with opened(settings) as (handoff, url):
+    with opened(settings) as (handoff, url), refusals():
         count = handoff.revoke_tokens(operator_context(scope), staff_id, reason, token_id)
         typer.echo(f"revoked {count} token(s) of {staff_id}")
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """A refusal (an unregistered school, say) exits with its code and message, not a traceback."""
+    try:
+        yield
+    except DomainError as refusal:
+        typer.echo(f"refused ({refusal.code}): {refusal.text}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _is_registered(handoff: Handoff, scope: str, staff_id: str) -> bool:

@@ -1,6 +1,7 @@
-"""`handoff plan|roster|classes|day|erase|coverage`: the school's set-up and planning from the command line.
+"""`handoff school|plan|roster|classes|day|erase|coverage`: the school's set-up and planning from the command line.
 
-The command line acts as a school admin of the school it names; every action is recorded with actor `cli`."""
+The command line acts as an operator (registering a school) or as a school admin of the school it names; every action
+is recorded with actor `cli` (or `system` for the registration)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from service.application.roster_import import read_roster
 from service.infra.settings import Settings
 from service.runtime import opened
 
+school_app = typer.Typer(help="Registering a school (operators) and its places.", no_args_is_help=True)
 plan_app = typer.Typer(help="The service plan: terms, release batches, sessions.", no_args_is_help=True)
 roster_app = typer.Typer(help="The school roster (名册).", no_args_is_help=True)
 classes_app = typer.Typer(help="Temporary classes (临时班).", no_args_is_help=True)
@@ -47,6 +49,33 @@ def school_admin(school_id: str) -> Iterator[tuple[Handoff, Callable[[], Command
 
 def _echo(answer: Any) -> None:
     typer.echo(json.dumps(answer, indent=2, ensure_ascii=False, default=str))
+
+
+@school_app.command("register")
+def school_register(
+    school: School,
+    name: Annotated[str, typer.Option(help="The school's name, e.g. 城南实验小学")],
+    district: Annotated[str, typer.Option(help="The district's code; its regulators read the school's records")],
+    time_zone: Annotated[str, typer.Option(help="IANA time zone: it fixes the service day")] = "Asia/Shanghai",
+    service_ends: Annotated[str, typer.Option(help="HH:MM when after-school service ends")] = "17:30",
+) -> None:
+    """Register a school (operators only: no role registers schools over HTTP); then `staff issue` its first admin."""
+    with school_admin(school) as (handoff, _):
+        handoff.register_school(operator_context(school), name, district, time_zone, time.fromisoformat(service_ends))
+        typer.echo(f"school {school} registered in district {district} ({time_zone})")
+
+
+@school_app.command("place")
+def school_place(
+    school: School,
+    code: Annotated[str, typer.Option(help="Place code, e.g. R302")],
+    kind: Annotated[str, typer.Option(help="classroom, club_room, playground, gate or release_point")],
+    zh: Annotated[str, typer.Option(help="Label in Chinese")],
+    en: Annotated[str, typer.Option(help="Label in English")],
+) -> None:
+    """Add a classroom, a venue, the gate or a release point to the school."""
+    with school_admin(school) as (handoff, ctx):
+        _echo(handoff.set_up_place(ctx(), code, kind, zh, en))
 
 
 @plan_app.command("term")
@@ -95,10 +124,15 @@ def plan_session(
 
 
 @roster_app.command("import")
-def roster_import(school: School, path: Annotated[Path, typer.Argument(exists=True)]) -> None:
-    """Import a OneRoster 1.1 CSV bundle (folder or .zip) or a simple .csv; a file with any bad row imports nothing."""
+def roster_import(
+    school: School,
+    path: Annotated[Path, typer.Argument(exists=True)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the changes; record nothing")] = False,
+) -> None:
+    """Import a OneRoster 1.1 CSV bundle (folder or .zip) or a simple .csv; a file with any bad row imports nothing.
+    Importing again applies the school's records as they are now, a line per change."""
     with school_admin(school) as (handoff, ctx):
-        _echo(handoff.import_roster(ctx(), read_roster(path, school)))
+        _echo(handoff.import_roster(ctx(), read_roster(path, school), dry_run))
 
 
 @classes_app.command("form")
@@ -147,6 +181,7 @@ def coverage(school: School, term: Annotated[str, typer.Option()]) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    app.add_typer(school_app, name="school")
     app.add_typer(plan_app, name="plan")
     app.add_typer(roster_app, name="roster")
     app.add_typer(classes_app, name="classes")

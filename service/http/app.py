@@ -28,6 +28,7 @@ from service.http.routes.incidents import incidents
 from service.http.routes.planning import planning
 from service.http.routes.replay import replay
 from service.http.routes.roster import roster
+from service.http.routes.school import school
 from service.http.routes.ui import mount_ui
 from service.http.routes.ui_data import ui_data
 from service.http.routes.views import district_views, views
@@ -64,6 +65,7 @@ def create_app(
     api.include_router(guardians)
     api.include_router(enrolment)
     api.include_router(roster)
+    api.include_router(school)
     api.include_router(planning)
     api.include_router(emergency)
     api.include_router(incidents)

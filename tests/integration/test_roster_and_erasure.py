@@ -3,6 +3,7 @@ file changes nothing, and an erased child still loads everywhere, shown as erase
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import psycopg
@@ -52,7 +53,8 @@ def test_a_oneroster_bundle_is_imported_once_with_names_only_sealed(
     card = keyed_handoff.child_card(teacher, school, "S-0001")
     assert (card["name"], card["home_class"], card["homeroom_teacher_id"]) == ("ExampleAlice", "3-1", "T-001")
     assert "usr-p2" in keyed_handoff.guardians(school, "S-0001").authorisations
-    stored = raw_event_bytes(fresh_postgres_url)
+    # sealed values are long base64url runs, in which a short name such as "Ray" turns up by chance: leave them out
+    stored = re.sub(rb"v1\.[A-Za-z0-9_-]{24,}", b"", raw_event_bytes(fresh_postgres_url))
     assert not [name for name in NAMES if name.encode() in stored], "no plaintext name in the event store"
     head = keyed_handoff.recorder.max_notification_id()
     again = keyed_handoff.import_roster(ctx(admin, school=school), roster)

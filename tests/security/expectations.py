@@ -31,6 +31,7 @@ PATH_VALUES = {
     "incident_id": "I1",
     "place_code": "T1",
     "message_id": "M1",
+    "staff_id": "t1",
 }
 ROSTER_CSV = (
     "child_id,given_name,family_name,sex,home_class,grade,homeroom_teacher_id,"
@@ -115,6 +116,12 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ),
     ("POST", ENROLMENT + "/withdrawal"): allowed(TEACHER, ADMIN, body={"reason": "moved away"}),
     ("POST", SCHOOL + "/roster"): allowed(ADMIN, body={"csv": ROSTER_CSV}),
+    # the school's set-up: places, staff and their tokens
+    ("POST", SCHOOL + "/places"): allowed(
+        ADMIN, body={"place_code": "R9", "kind": "classroom", "label_zh": "9教室", "label_en": "Room 9"}
+    ),
+    ("POST", SCHOOL + "/staff"): allowed(ADMIN, body={"staff_id": "g9", "role": "gate"}),
+    ("POST", SCHOOL + "/staff/{staff_id}/tokens"): allowed(ADMIN, body={"days": 1}),
     # planning the term and the day
     ("POST", SCHOOL + "/terms/{term_id}/classes"): allowed(ADMIN, body={"teachers": ["t1"], "venues": ["T1"]}),
     ("POST", SCHOOL + "/terms/{term_id}/classes/{class_code}/children"): allowed(ADMIN, body={"child_id": "C1"}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -18,7 +18,7 @@ def mount_docs(api: FastAPI) -> None:
     """Serve the assets under /docs-assets and the two pages; create the app with docs_url=None, redoc_url=None."""
     api.mount(ASSETS, StaticFiles(directory=str(ASSET_FOLDER)), name="docs-assets")
 
-    def swagger_ui() -> HTMLResponse:
+    def swagger_ui(_: Request) -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url=api.openapi_url or "/openapi.json",
             title=f"{api.title} - Swagger UI",
@@ -28,7 +28,7 @@ def mount_docs(api: FastAPI) -> None:
             swagger_favicon_url=f"{ASSETS}/favicon.png",
         )
 
-    def redoc() -> HTMLResponse:
+    def redoc(_: Request) -> HTMLResponse:
         return get_redoc_html(
             openapi_url=api.openapi_url or "/openapi.json",
             title=f"{api.title} - ReDoc",
@@ -37,6 +37,10 @@ def mount_docs(api: FastAPI) -> None:
             with_google_fonts=False,
         )
 
-    api.add_api_route("/docs", swagger_ui, methods=["GET"], include_in_schema=False)
-    api.add_api_route("/docs/oauth2-redirect", get_swagger_ui_oauth2_redirect_html, include_in_schema=False)
-    api.add_api_route("/redoc", redoc, methods=["GET"], include_in_schema=False)
+    def oauth2_redirect(_: Request) -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    # plain routes, as FastAPI adds its own docs: pages about the API, not operations of it
+    api.add_route("/docs", swagger_ui, include_in_schema=False)
+    api.add_route("/docs/oauth2-redirect", oauth2_redirect, include_in_schema=False)
+    api.add_route("/redoc", redoc, include_in_schema=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from service.http.deps import ChildId, Command, CurrentActor, HandoffApp, SchoolId
 from service.http.schemas.common import ErrorResponse, PlainAnswer
@@ -61,5 +61,7 @@ def import_roster(
     command: Command,
     handoff: HandoffApp,
     content_type: Annotated[str, Header(max_length=200)] = "",
+    dry_run: Annotated[bool, Query(description="List the changes the file would make; record nothing")] = False,
 ) -> dict:
-    return command.done(handoff.import_uploaded_roster(command.context(device.with_file(data)), data, content_type))
+    context = command.context(device.with_file(data))
+    return command.done(handoff.import_uploaded_roster(context, data, content_type, dry_run))

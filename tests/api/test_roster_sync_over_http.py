@@ -1,0 +1,129 @@
+"""Roster sync over three versions of a school's OneRoster export: each re-import applies the differences as events,
+with a line per change for the admin; a dry run lists them and records nothing; a guardian the school removed is
+refused at the gate from the next request on.
+
+Every person here is invented; phone numbers are 555 numbers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, time, timedelta
+
+from httpx2 import Response
+
+from aggregates.staff import Role
+from service.application.context import Actor, operator_context
+from tests.api.conftest import Tablet
+from tests.api.test_oneroster_over_http import CLEAN, SCHOOL, zipped
+from tests.support import ctx
+
+ADMIN = Actor("a1", Role.ADMIN, SCHOOL, "D-CN")
+TERM = "2026-autumn"
+DEVICE = {"device_id": "office-pc", "device_time": "2026-11-30T16:30:00+08:00"}
+
+
+def version_2() -> dict[str, str]:
+    """The school's records a month on: 刘娜 (u-p2) no longer collects 张小明; 欧阳雪 moved to 303, her given name
+    corrected to 雪儿, and an aunt (u-p4) added as her guardian."""
+    files = dict(CLEAN)
+    users = files["users.csv"].replace('"u-p1,u-p2"', "u-p1").replace(",雪,欧阳,", ",雪儿,欧阳,")
+    users = users.replace(",u-p3,03,", ',"u-p3,u-p4",03,')
+    users = "\n".join(line for line in users.splitlines() if not line.startswith("u-p2,")) + "\n"
+    users += "u-p4,active,2026-09-30T09:00:00.000Z,true,s1,relative,ouyangli,,丽,欧阳,,,,,555-0114,u-s2,,\n"
+    files["users.csv"] = users
+    classes = files["classes.csv"]
+    classes += "k303,active,2026-09-30T09:00:00.000Z,三年级（3）班,03,c-home,303,homeroom,303教室,s1,t2026a,,,\n"
+    files["classes.csv"] = classes
+    files["enrollments.csv"] = files["enrollments.csv"].replace(
+        "e3,active,2026-08-20T09:00:00.000Z,k302", "e3,active,2026-08-20T09:00:00.000Z,k303"
+    )
+    return files
+
+
+def version_3() -> dict[str, str]:
+    """And later: 欧阳雪 left the school (her rows are gone), with her aunt and her relative."""
+    files = version_2()
+    gone = ("u-s2,", "u-p3,", "u-p4,", "e3,")
+    for name in ("users.csv", "enrollments.csv", "demographics.csv"):
+        files[name] = "\n".join(line for line in files[name].splitlines() if not line.startswith(gone)) + "\n"
+    return files
+
+
+def school_with_staff(tablet: Tablet) -> dict[str, str]:
+    """The school, a term, a batch, a temporary class and its teacher, a guard and an admin, with tokens."""
+    handoff, system = tablet.handoff, lambda: operator_context(SCHOOL)
+    handoff.register_school(system(), "城南实验小学", "D-CN", "Asia/Shanghai")
+    handoff.add_place(system(), "T01", "temporary_class", "临时1班", "Temporary class 1")
+    handoff.schedule_term(system(), TERM, date(2026, 9, 1), date(2027, 1, 20), 100)
+    handoff.add_release_batch(system(), "B1", "第一批", "First batch", time(17, 30))
+    tokens = {}
+    for staff_id, role in (("T-101", Role.TEACHER), ("G-1", Role.GATE), ("A-001", Role.ADMIN)):
+        if staff_id != "T-101":  # the teacher comes with the roster
+            handoff.register_staff(system(), staff_id, role, "D-CN")
+        tokens[role.value] = staff_id
+    return tokens
+
+
+def sync(tablet: Tablet, files: dict[str, str], token: str, dry_run: bool = False) -> Response:
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex}
+    params = DEVICE | ({"dry_run": "true"} if dry_run else {})
+    url = f"/api/v1/schools/{SCHOOL}/roster"
+    answer = tablet.client.post(
+        url, params=params, content=zipped(files), headers=headers | {"Content-Type": "application/zip"}
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def gate_command(tablet: Tablet, token: str, path: str, body: dict) -> dict:
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex}
+    url = f"/api/v1/schools/{SCHOOL}/children/S-30201/{path}"
+    answer = tablet.client.post(url, json=DEVICE | body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_three_versions_of_a_roster_sync_as_events_and_a_removed_guardian_is_refused_at_the_gate(
+    tablet: Tablet,
+) -> None:
+    handoff = tablet.handoff
+    staff = school_with_staff(tablet)
+    admin = handoff.issue_token(operator_context(SCHOOL), staff["admin"], timedelta(days=1))
+
+    first = sync(tablet, CLEAN, admin)
+    assert (first["children_added"], first["guardians_added"], first["staff_added"]) == (2, 3, 1)
+    teacher = handoff.issue_token(operator_context(SCHOOL), "T-101", timedelta(days=1))
+    gate = handoff.issue_token(operator_context(SCHOOL), "G-1", timedelta(days=1))
+    act = lambda: ctx(ADMIN, school=SCHOOL)  # noqa: E731
+    handoff.apply_for_care(act(), "S-30201", TERM, "u-p1", ["mon", "tue", "wed", "thu", "fri"], "B1", False, [], "")
+    handoff.review_by_class(act(), "S-30201", TERM, True, "")
+    handoff.review_by_school(act(), "S-30201", TERM, True, "")
+    handoff.arrange(act(), "S-30201", TERM, "T01")
+    handoff.sign_agreement(act(), "S-30201", TERM, "u-p1", ["u-p1", "u-p2"], None, date(2026, 9, 1), date(2027, 1, 20))
+
+    before = tablet.event_count()
+    preview = sync(tablet, version_2(), admin, dry_run=True)
+    assert tablet.event_count() == before, "a dry run records nothing"
+    expected_lines = [
+        "S-30201: guardian u-p2 revoked (no longer in the school's records (roster sync))",
+        "S-30202: home class 303, grade 3, homeroom teacher none",
+        "S-30202: name or personal details corrected (sealed)",
+        "S-30202: guardian u-p4 authorised (no pickup code until an admin sets one)",
+    ]
+    assert sorted(preview["changes"]) == sorted(expected_lines) and preview["dry_run"] is True
+
+    second = sync(tablet, version_2(), admin)
+    assert sorted(second["changes"]) == sorted(expected_lines) and tablet.event_count() > before
+    assert "u-p2" not in handoff.guardians(SCHOOL, "S-30201").authorisations
+    card = handoff.child_card(ADMIN, SCHOOL, "S-30202")
+    assert (card["home_class"], card["name"]) == ("303", "欧阳雪儿")
+
+    gate_command(tablet, teacher, "check-in", {"place_code": "T01"})
+    refused = gate_command(tablet, gate, "guardian-arrival", {"guardian_id": "u-p2", "verification": "id_document"})
+    assert (refused["outcome"], refused["refusal"]["code"]) == ("refused", "guardian_not_authorised")
+
+    third = sync(tablet, version_3(), admin)
+    assert third["changes"] == ["S-30202: left the school, no longer expected"]
+    assert not handoff.roster_entry(SCHOOL, "S-30202").on_roster
+    head = tablet.event_count()
+    assert sync(tablet, version_3(), admin)["changes"] == [] and tablet.event_count() == head
