@@ -36,9 +36,11 @@ ROSTER_ADDED = "events.roster:ChildAddedToRoster"
 
 
 def personal(child: RosterChild) -> dict[str, Any]:
-    """What is sealed about a child: the name (family name first, as written in Chinese), its parts, sex, birth date."""
+    """What is sealed about a child: the name (family name first, as written in Chinese), its parts, sex, birth date,
+    and the home class's name in the school's records (it names the child's class, so it goes with the child)."""
     name = {"name": f"{child.family_name}{child.given_name}", "given_name": child.given_name}
-    return name | {"family_name": child.family_name, "sex": child.sex, "birth_date": child.birth_date}
+    details = {"sex": child.sex, "birth_date": child.birth_date, "home_class_name": child.home_class_name}
+    return name | {"family_name": child.family_name} | details
 
 
 class Changes:
@@ -111,8 +113,11 @@ class RosterSync:
     ) -> list:
         home = (child.home_class, child.grade, child.homeroom_teacher_id)
         opened = (self.personal.open(meta.school_id, child.child_id, entry.sealed) if entry.sealed else None) or {}
-        renamed = {k: v for k, v in personal(child).items() if v} != {k: v for k, v in opened.items() if v}
-        moved = home != (entry.home_class, entry.grade, entry.homeroom_teacher_id)
+        now = {k: v for k, v in personal(child).items() if v}
+        before = {k: v for k, v in opened.items() if v}
+        retitled = now.pop("home_class_name", None) != before.pop("home_class_name", None)
+        renamed = now != before
+        moved = home != (entry.home_class, entry.grade, entry.homeroom_teacher_id) or retitled
         if entry.erased or not (renamed or moved or entry.left):
             return []
         if entry.left:
@@ -122,7 +127,7 @@ class RosterSync:
             changes.add("children_moved", line + str(child.homeroom_teacher_id or "none"))
         if renamed:
             changes.add("children_corrected", f"{child.child_id}: name or personal details corrected (sealed)")
-        sealed = seal(meta.school_id, child.child_id, personal(child)) if renamed else entry.sealed
+        sealed = seal(meta.school_id, child.child_id, personal(child)) if renamed or retitled else entry.sealed
         return entry.change(meta, *home, sealed)
 
     def _sync_guardians(

@@ -153,9 +153,9 @@ def _is_registered(handoff: Handoff, scope: str, staff_id: str) -> bool:
 def _print_demo(seed: DemoSeed) -> None:
     typer.echo("Demo school 'demo-school' " + ("created." if seed.created else "already present."))
     typer.echo("Demo pickup codes: 1234 for each child's first guardian (…A), 5678 for the second (…B).")
-    typer.echo("Demo tokens (Authorization: Bearer <token>):")
+    typer.echo("Demo tokens (Authorization: Bearer <token>), renewed at start when they expire within a week:")
     for role, token in seed.tokens.items():
-        typer.echo(f"  {role:<12} {token}")
+        typer.echo(f"  {role:<12} {seed.holders[role]:<12} {token}")
 
 
 @project_app.callback()

@@ -2,13 +2,14 @@
 after-school service plan. Nine children in ten apply; each application goes through both reviews, the temporary
 classes are formed by the schools' own rule, and every arranged child's safety agreement is signed.
 
-Every child has two guardians, with demo pickup codes 1234 (first) and 5678 (second); some older children may
-leave alone from 17:00. Seeding goes through the ordinary commands, so the demo obeys every rule."""
+Every child has a fictitious Chinese name (sealed, like a real one) and two named guardians, with demo pickup codes
+1234 (first) and 5678 (second); some older children may leave alone from 17:00. Seeding goes through the ordinary
+commands, so the demo obeys every rule."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from aggregates.school import SchoolNotFoundError
 from aggregates.staff import Role
 from service.application.context import Actor, operator_context
 from service.application.handoff import Handoff
+from service.demo.names import child_name, guardian_names
 
 DEMO_SCHOOL = "demo-school"
 DEMO_DISTRICT = "demo-district"
@@ -48,27 +50,38 @@ DEMO_STAFF = {
 }
 
 
+RENEW_WITHIN = timedelta(days=7)
+"""A demo token that expires sooner than this (or is no longer valid) is renewed at start."""
+TOKEN_HOLDERS = {**{role.value: ids[0] for role, ids in DEMO_STAFF.items()}, Role.REGULATOR.value: "inspector-1"}
+"""The staff member whose token is printed for each role."""
+
+
 @dataclass(frozen=True)
 class DemoSeed:
-    """What a seeding run produced: one live token per role."""
+    """What a seeding run produced: one live token per role, and whose it is."""
 
     created: bool
     tokens: dict[str, str]
+    holders: dict[str, str] = field(default_factory=lambda: dict(TOKEN_HOLDERS))
 
 
 def seed_demo(handoff: Handoff, token_file: Path) -> DemoSeed:
-    """Create the demo school unless it exists; keep the demo tokens in token_file (mode 600) for later starts."""
+    """Create the demo school unless it exists; keep live demo tokens in token_file (mode 600), renewing at every
+    start those that expire within a week, so that the printed tokens always work."""
     try:
         handoff.school(DEMO_SCHOOL)
+        created = False
     except SchoolNotFoundError:
         _create_school(handoff)
-        tokens = _issue_tokens(handoff)
+        created = True
+    kept = json.loads(token_file.read_text()) if token_file.exists() and not created else {}
+    tokens = {role: token if _live(handoff, token) else _issue(handoff, role) for role, token in kept.items()}
+    tokens |= {role: _issue(handoff, role) for role in TOKEN_HOLDERS if role not in tokens}
+    if tokens != kept:
         token_file.parent.mkdir(parents=True, exist_ok=True)
         token_file.write_text(json.dumps(tokens, indent=2))
         token_file.chmod(0o600)
-        return DemoSeed(created=True, tokens=tokens)
-    tokens = json.loads(token_file.read_text()) if token_file.exists() else _issue_tokens(handoff)
-    return DemoSeed(created=False, tokens=tokens)
+    return DemoSeed(created=created, tokens=tokens)
 
 
 def _create_school(handoff: Handoff) -> None:
@@ -164,17 +177,29 @@ def _home_classes() -> list[tuple[str, int]]:
 
 
 def _add_child(handoff: Handoff, admin: Actor, child_id: str, home_class: str, grade: int) -> None:
-    handoff.add_child(operator_context(DEMO_SCHOOL), child_id, home_class, grade)
-    for suffix, relation, code in (("A", "mother", DEMO_CODES[0]), ("B", "father", DEMO_CODES[1])):
+    number = int(child_id[1:])
+    family, given = child_name(number)
+    sex = "female" if number % 2 else "male"
+    handoff.add_child(operator_context(DEMO_SCHOOL), child_id, home_class, grade, name=family + given, sex=sex)
+    mother, father = guardian_names(number)
+    for suffix, relation, code, name in (
+        ("A", "mother", DEMO_CODES[0], mother),
+        ("B", "father", DEMO_CODES[1], father),
+    ):
         handoff.authorise_guardian(
-            operator_context(DEMO_SCHOOL, admin), child_id, f"G{child_id[1:]}{suffix}", relation, code
+            operator_context(DEMO_SCHOOL, admin), child_id, f"G{child_id[1:]}{suffix}", relation, code, name=name
         )
 
 
-def _issue_tokens(handoff: Handoff) -> dict[str, str]:
-    tokens = {
-        role.value: handoff.issue_token(operator_context(DEMO_SCHOOL), ids[0], TOKEN_LIFETIME)
-        for role, ids in DEMO_STAFF.items()
-    }
-    tokens[Role.REGULATOR.value] = handoff.issue_token(operator_context(DEMO_DISTRICT), "inspector-1", TOKEN_LIFETIME)
-    return tokens
+def _live(handoff: Handoff, token: str) -> bool:
+    """Valid for at least another week."""
+    member = handoff.authenticate(token)
+    if member is None:
+        return False
+    token_id = token.split(".")[2]
+    return member.tokens[token_id].expires_at - handoff.clock() > RENEW_WITHIN
+
+
+def _issue(handoff: Handoff, role: str) -> str:
+    scope = DEMO_DISTRICT if role == Role.REGULATOR.value else DEMO_SCHOOL
+    return handoff.issue_token(operator_context(scope), TOKEN_HOLDERS[role], TOKEN_LIFETIME)

@@ -15,6 +15,7 @@ from projections import catalog
 from service.application.context import Actor
 from service.application.handoff import Handoff
 from service.cli.main import app
+from service.infra.key_store import PostgresKeyStore
 from service.infra.settings import postgres_env
 from tests.support import SECRET, ctx
 
@@ -39,7 +40,7 @@ def reader(env: dict[str, str]) -> Handoff:
 def test_seed_demo_creates_the_school_once_and_prints_a_token_per_role(cli_env: dict[str, str]) -> None:
     first = run(cli_env, "seed-demo")
     assert "created" in first
-    roles = dict(re.findall(r"^\s+(\w+)\s+(hs1\.\S+)$", first, re.MULTILINE))
+    roles = dict(re.findall(r"^\s+(\w+)\s+[\w-]+\s+(hs1\.\S+)$", first, re.MULTILINE))
     assert set(roles) == {"gate", "teacher", "duty_leader", "admin", "regulator"}
     handoff = reader(cli_env)
     assert handoff.authenticate(roles["gate"]).staff_id == "gate-1"
@@ -49,7 +50,7 @@ def test_seed_demo_creates_the_school_once_and_prints_a_token_per_role(cli_env: 
     events_after_first = handoff.recorder.max_notification_id()
     second = run(cli_env, "seed-demo")
     assert "already present" in second
-    assert dict(re.findall(r"^\s+(\w+)\s+(hs1\.\S+)$", second, re.MULTILINE)) == roles
+    assert dict(re.findall(r"^\s+(\w+)\s+[\w-]+\s+(hs1\.\S+)$", second, re.MULTILINE)) == roles
     assert handoff.recorder.max_notification_id() == events_after_first
     handoff.close()
 
@@ -259,3 +260,38 @@ def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
     with psycopg.connect(cli_env["HANDOFF_DATABASE_URL"]) as conn:
         recorded = conn.execute("SELECT count(*) FROM handoff_events WHERE topic = 'events.audit:AuditExportMade'")
         assert recorded.fetchone() == (3,)
+
+
+def test_the_demo_shows_fictitious_chinese_names_sealed_like_real_ones(cli_env: dict[str, str]) -> None:
+    run(cli_env, "seed-demo")
+    handoff = Handoff(
+        postgres_env(cli_env["HANDOFF_DATABASE_URL"]),
+        secret_key=SECRET,
+        keys=PostgresKeyStore(cli_env["HANDOFF_DATABASE_URL"], SECRET.encode()),
+    )
+    admin = Actor("admin-1", Role.ADMIN, "demo-school", "demo-district")
+    names = {n: handoff.child_card(admin, "demo-school", f"C{n:04d}")["name"] for n in range(1, 241)}
+    assert all(names.values()) and len(set(names.values())) > 100
+    assert any(name.startswith(("欧阳", "司马", "上官", "诸葛")) for name in names.values()), "compound surnames"
+    assert any("·" in name and len(name) >= 8 for name in names.values()), "long minority names"
+    with psycopg.connect(cli_env["HANDOFF_DATABASE_URL"]) as conn:
+        stored = b"".join(bytes(row[0]) for row in conn.execute("SELECT state FROM handoff_events"))
+    assert not [name for name in names.values() if name.encode() in stored], "names are sealed"
+    handoff.close()
+
+
+def test_demo_tokens_are_renewed_at_start_and_printed_with_their_staff_member(cli_env: dict[str, str]) -> None:
+    first = run(cli_env, "seed-demo")
+    holders = dict(re.findall(r"^\s+(\w+)\s+([\w-]+)\s+hs1\.\S+$", first, re.MULTILINE))
+    assert holders == {"gate": "gate-1", "teacher": "teacher-1", "duty_leader": "duty-1", "admin": "admin-1"} | {
+        "regulator": "inspector-1"
+    }
+    token_file = Path(cli_env["HANDOFF_DATA_DIR"]) / "demo-tokens.json"
+    kept = json.loads(token_file.read_text())
+    run(cli_env, "staff", "revoke", "--school", "demo-school", "--staff", "gate-1")  # as if it had expired
+    again = dict(re.findall(r"^\s+(\w+)\s+[\w-]+\s+(hs1\.\S+)$", run(cli_env, "seed-demo"), re.MULTILINE))
+    assert again["gate"] != kept["gate"] and again["teacher"] == kept["teacher"]
+    handoff = reader(cli_env)
+    assert handoff.authenticate(again["gate"]).staff_id == "gate-1"
+    assert json.loads(token_file.read_text()) == again
+    handoff.close()
