@@ -108,15 +108,7 @@ def evolve(state: RosterEntry, event: RosterEvent) -> RosterEntry:
     """Apply one event. Never raises, never decides."""
     state = replace(state, version=event.originator_version)
     match event:
-        case ChildAddedToRoster():
-            return replace(
-                state,
-                home_class=event.home_class,
-                grade=event.grade,
-                homeroom_teacher_id=event.homeroom_teacher_id,
-                sealed=event.sealed,
-            )
-        case ChildRosterEntryChanged():
+        case ChildAddedToRoster() | ChildRosterEntryChanged():  # a change also puts a child who had left back
             return replace(
                 state,
                 home_class=event.home_class,
