@@ -231,6 +231,7 @@ EXPECTED = RosterFile(
         RosterStaff("T-004", "Tom", "Dummy", "teacher"),
     ),
     IGNORED,
+    whole=True,
 )
 
 
