@@ -137,7 +137,10 @@ def evolve(state: StaffMember, event: StaffEvent) -> StaffMember:
 
 
 def project(state: StaffMember | None, events: Iterable[StaffEvent]) -> StaffMember | None:
+    """Rebuild a staff member; None for a stream of another kind (a crafted token can name any stream)."""
     for event in events:
+        if not isinstance(event, StaffEvent):
+            return None
         if state is None:
             state = StaffMember.unregistered(event.school_id, event.staff_id)
         state = evolve(state, event)

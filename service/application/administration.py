@@ -6,6 +6,7 @@ over HTTP for admins."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import date, time, timedelta
 from functools import reduce
@@ -30,12 +31,16 @@ def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def parse_token(token: str) -> tuple[str, str, str] | None:
-    """Split a bearer token into staff stream (hex), token id and secret; None if it is not one of ours."""
-    parts = token.split(".")
-    if len(parts) != 4 or parts[0] != "hs1":
+TOKEN_FORM = re.compile(r"hs1\.([0-9a-f]{32})\.([0-9a-f]{1,16})\.([A-Za-z0-9_-]{16,128})")
+"""What `issue_token` hands out: the staff stream in plain hex, the token id and the URL-safe secret."""
+
+
+def parse_token(token: str) -> tuple[UUID, str, str] | None:
+    """Split a bearer token into staff stream, token id and secret; None if it is not in the form we issue."""
+    parts = TOKEN_FORM.fullmatch(token)
+    if parts is None:
         return None
-    return parts[1], parts[2], parts[3]
+    return UUID(hex=parts[1]), parts[2], parts[3]
 
 
 class AdministrationCommands:
@@ -148,11 +153,7 @@ class AdministrationCommands:
         parsed = parse_token(token)
         if parsed is None:
             return None
-        stream_hex, token_id, secret = parsed
-        try:
-            stream = UUID(hex=stream_hex)
-        except ValueError:
-            return None
+        stream, token_id, secret = parsed
         member = self._get(stream, staff.project)
         if member is None or not member.accepts(token_id, token_hash(secret), self.clock()):
             return None
