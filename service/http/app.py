@@ -36,6 +36,7 @@ from service.http.security import secure
 from service.infra.settings import Settings
 from service.processes.live import ViewWatcher
 from service.processes.parked import parked
+from service.processes.live_feed import LiveFeed
 from service.reads.queries import Views
 from service.reads.readside import ReadSide
 
@@ -60,6 +61,7 @@ def create_app(
     api.state.read = read
     api.state.watcher = watcher
     api.state.views = Views(handoff, read) if read else None
+    api.state.live = LiveFeed(watcher, "occupancy", api.state.views.occupancy_snapshot) if watcher and read else None
     api.state.metrics = metrics_registry(read)
     api.include_router(children)
     api.include_router(guardians)

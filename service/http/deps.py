@@ -57,6 +57,16 @@ def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def current_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    """The bearer token itself, for a live stream that must end with it (`current_actor` has checked it)."""
+    if credentials is None:
+        raise NotAuthenticatedError
+    return credentials.credentials
+
+
+CurrentToken = Annotated[str, Depends(current_token)]
 SchoolId = Annotated[Ref, Path(description="The school's code")]
 ChildId = Annotated[Ref, Path(description="The child's number on the school roster")]
 

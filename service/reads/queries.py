@@ -26,6 +26,10 @@ class Views:
     def occupancy(self, actor: Actor, school_id: str, day: date | None) -> dict[str, Any]:
         """Who is on site now, by place, for one school."""
         actor.require("read_occupancy", school_id)
+        return self.occupancy_snapshot(school_id, day)
+
+    def occupancy_snapshot(self, school_id: str, day: date | None) -> dict[str, Any]:
+        """The occupancy summary with no role check: for live streams, whose callers were checked when they opened."""
         on = self.service_day(school_id, day)
         found = self.read.query(occupancy.occupancy, occupancy_queries.summary, school_id, on, self.handoff.clock())
         return {"school_id": school_id, "service_day": on, **found}

@@ -43,6 +43,7 @@ class Server:
     url: str
     tokens: dict[str, str]
     handoff: Handoff
+    app: Any = None
 
     def post(
         self, child: str, path: str, body: dict[str, Any], who: str = "teacher", **headers: str
@@ -63,9 +64,10 @@ def running(fresh_postgres_url: str, tmp_path: Path) -> Iterator[Server]:
     tokens = two_schools_with_tokens(handoff)
     stack = read_stack(handoff, fresh_postgres_url, settings_for(tmp_path), with_projector=True)
     assert stack is not None
-    server, thread, url = serve(create_app(handoff, stack.read, stack.watcher))
+    app = create_app(handoff, stack.read, stack.watcher)
+    server, thread, url = serve(app)
     wait_for_views(Server(url, tokens, handoff))
-    yield Server(url, tokens, handoff)
+    yield Server(url, tokens, handoff, app)
     server.should_exit = True
     thread.join(10)
     stack.close()

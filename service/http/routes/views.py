@@ -8,12 +8,12 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from sse_starlette.sse import EventSourceResponse
 
 from projections import attendance, audit, outbox, supervision, timeline
-from service.http.deps import CurrentActor, HandoffApp, SchoolId
+from service.application.handoff import Handoff
+from service.http.deps import CurrentActor, CurrentToken, HandoffApp, InvalidTokenError, SchoolId
 from service.http.schemas.common import ErrorResponse, IsoDate, Ref
 from service.http.schemas.views import (
     DistrictSummaryResponse,
@@ -21,7 +21,7 @@ from service.http.schemas.views import (
     OccupancyResponse,
     RowsResponse,
 )
-from service.processes.live import ViewWatcher
+from service.processes.live_feed import LiveFeed
 from service.reads.queries import Views
 from service.reads.readside import ViewsNotReadyError
 
@@ -45,15 +45,16 @@ def get_views(request: Request) -> Views:
     return found
 
 
-def get_watcher(request: Request) -> ViewWatcher:
-    found: ViewWatcher | None = request.app.state.watcher
+def get_live(request: Request) -> LiveFeed:
+    found: LiveFeed | None = request.app.state.live
     if found is None:
         raise ViewsNotReadyError
     return found
 
 
 ViewsDep = Annotated[Views, Depends(get_views)]
-WatcherDep = Annotated[ViewWatcher, Depends(get_watcher)]
+LiveDep = Annotated[LiveFeed, Depends(get_live)]
+TOKEN_ENDED = {"code": InvalidTokenError.code, "message": InvalidTokenError.message}
 
 
 @views.get("/occupancy", response_model=OccupancyResponse, summary="Live occupancy by place (在园情况)")
@@ -211,22 +212,25 @@ def district_summary(
 
 
 @views.get("/live", summary="Server-sent events: the occupancy of the school whenever it changes")
-def live(school_id: SchoolId, actor: CurrentActor, read: ViewsDep, watcher: WatcherDep, day: Day = None) -> Any:
+def live(
+    school_id: SchoolId,
+    actor: CurrentActor,
+    token: CurrentToken,
+    handoff: HandoffApp,
+    read: ViewsDep,
+    feed: LiveDep,
+    day: Day = None,
+) -> Any:
     read.occupancy(actor, school_id, day)
-    return EventSourceResponse(occupancy_stream(read, watcher, actor, school_id, day), ping=15)
+    return EventSourceResponse(occupancy_stream(feed, handoff, school_id, day, token), ping=15)
 
 
 async def occupancy_stream(
-    read: Views, watcher: ViewWatcher, actor: Any, school_id: str, day: date | None
+    feed: LiveFeed, handoff: Handoff, school_id: str, day: date | None, token: str
 ) -> AsyncIterator[dict[str, str]]:
-    """A snapshot now, then a fresh one after every change the projector announces for this school."""
-    queue = watcher.subscribe(school_id, "occupancy")
-    try:
-        while True:
-            snapshot = await run_in_threadpool(read.occupancy, actor, school_id, day)
-            yield {"event": "occupancy", "data": json.dumps(jsonable_encoder(snapshot), ensure_ascii=False)}
-            await queue.get()
-            while not queue.empty():
-                queue.get_nowait()
-    finally:
-        watcher.unsubscribe(queue)
+    """A snapshot now, then the school's shared one after every change, until the token is revoked or expires."""
+    async for snapshot in feed.stream(school_id, day, token, lambda t: handoff.authenticate(t) is not None):
+        if snapshot is None:
+            yield {"event": "closed", "data": json.dumps(jsonable_encoder(TOKEN_ENDED))}
+            return
+        yield {"event": "occupancy", "data": json.dumps(jsonable_encoder(snapshot), ensure_ascii=False)}

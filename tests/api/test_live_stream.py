@@ -1,0 +1,103 @@
+"""The live stream on a running server: it ends with its token, and its school's streams share one query per change."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx2
+
+from service.application.context import operator_context
+from service.processes.live_feed import TOKEN_RECHECK
+from tests.api.test_views_over_http import Server, running  # noqa: F401 - the fixture
+
+WITHIN = TOKEN_RECHECK + 2.0
+"""Seconds a stream may outlive its token: one check interval and some slack for a loaded machine."""
+
+
+class Listener:
+    """One open `GET …/live`, read on a thread of its own: every snapshot, and when and how the stream ended."""
+
+    def __init__(self, server: Server, who: str = "duty_leader") -> None:
+        self.server, self.token = server, server.tokens[who]
+        self.snapshots: list[dict[str, Any]] = []
+        self.closed_with: dict[str, Any] | None = None
+        self.ended_at: float | None = None
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._listen, daemon=True)
+        self.thread.start()
+
+    def _listen(self) -> None:
+        try:
+            self._read()
+        except httpx2.TransportError:
+            pass  # the server stopped at the end of the test with the stream still open
+        with self.changed:
+            self.ended_at = time.monotonic()
+            self.changed.notify_all()
+
+    def _read(self) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        url = f"{self.server.url}/api/v1/schools/S1/live"
+        with httpx2.stream("GET", url, headers=headers, timeout=30) as stream:
+            event = ""
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    with self.changed:
+                        if event == "closed":
+                            self.closed_with = json.loads(line[5:])
+                        else:
+                            self.snapshots.append(json.loads(line[5:]))
+                        self.changed.notify_all()
+
+    def wait(self, condition: Callable[[Listener], bool], timeout: float = 10) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: condition(self), timeout)
+
+
+def test_a_live_stream_ends_within_seconds_of_its_tokens_revocation(running: Server) -> None:  # noqa: F811
+    listener = Listener(running)
+    assert listener.wait(lambda s: bool(s.snapshots)), "the stream sends a snapshot at once"
+    running.handoff.revoke_tokens(operator_context("S1"), "d1", "lost the tablet", None)
+    revoked = time.monotonic()
+    assert listener.wait(lambda s: s.ended_at is not None, WITHIN + 5), "the stream outlived its revoked token"
+    assert listener.ended_at is not None and listener.ended_at - revoked < WITHIN
+    assert listener.closed_with is not None and listener.closed_with["code"] == "invalid_token"
+
+
+def test_a_live_stream_ends_within_seconds_of_its_tokens_expiry(running: Server) -> None:  # noqa: F811
+    listener = Listener(running)
+    assert listener.wait(lambda s: bool(s.snapshots))
+    running.handoff.clock.now += timedelta(days=2)  # type: ignore[attr-defined] - the tokens were valid for one day
+    expired = time.monotonic()
+    assert listener.wait(lambda s: s.ended_at is not None, WITHIN + 5), "the stream outlived its expired token"
+    assert listener.ended_at is not None and listener.ended_at - expired < WITHIN
+
+
+def test_the_streams_of_a_school_share_one_query_per_change(running: Server) -> None:  # noqa: F811
+    listeners = [Listener(running, who) for who in ("duty_leader", "teacher", "gate", "admin") * 5]
+    for listener in listeners:
+        assert listener.wait(lambda s: bool(s.snapshots))
+    queries: list[str] = []
+    views = running.app.state.views
+    query = views.read.query
+    views.read.query = lambda model, read, *args, **kwargs: (
+        queries.append(read.__name__),
+        query(model, read, *args, **kwargs),
+    )[1]
+
+    assert running.post("C1", "check-in", {"place_code": "T1"}).status_code == 200
+    for listener in listeners:
+        assert listener.wait(lambda s: s.snapshots[-1]["in_care"] == 1), "every stream sees the check-in"
+    assert queries == ["summary"], f"{len(listeners)} streams ran {len(queries)} queries for one change"
+
+    for staff in ("d1", "t1", "g1", "a1"):  # and they all end with their tokens, so the server stops at once
+        running.handoff.revoke_tokens(operator_context("S1"), staff, "end of the test", None)
+    for listener in listeners:
+        assert listener.wait(lambda s: s.ended_at is not None, WITHIN + 5)
