@@ -31,12 +31,11 @@ from service.http.routes.roster import roster
 from service.http.routes.school import school
 from service.http.routes.ui import mount_ui
 from service.http.routes.ui_data import ui_data
-from service.http.routes.views import district_views, views
+from service.http.routes.views import district_views, occupancy_feed, views
 from service.http.security import secure
 from service.infra.settings import Settings
 from service.processes.live import ViewWatcher
 from service.processes.parked import parked
-from service.processes.live_feed import LiveFeed
 from service.reads.queries import Views
 from service.reads.readside import ReadSide
 
@@ -61,7 +60,7 @@ def create_app(
     api.state.read = read
     api.state.watcher = watcher
     api.state.views = Views(handoff, read) if read else None
-    api.state.live = LiveFeed(watcher, "occupancy", api.state.views.occupancy_snapshot) if watcher and read else None
+    api.state.live = occupancy_feed(api.state.views, watcher) if watcher and api.state.views else None
     api.state.metrics = metrics_registry(read)
     api.include_router(children)
     api.include_router(guardians)

@@ -11,14 +11,14 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Any
 
 from service.processes.live import ViewWatcher
 
 TOKEN_RECHECK = 2.0
 """Seconds between checks that a stream's token is still live: a revoked or expired token's stream ends within them."""
 
-Snapshot = dict[str, Any]
+Snapshot = str
+"""A snapshot as the text each stream sends: encoded once per change, not once per stream."""
 Update = Snapshot | BaseException
 
 

@@ -21,6 +21,7 @@ from service.http.schemas.views import (
     OccupancyResponse,
     RowsResponse,
 )
+from service.processes.live import ViewWatcher
 from service.processes.live_feed import LiveFeed
 from service.reads.queries import Views
 from service.reads.readside import ViewsNotReadyError
@@ -225,6 +226,17 @@ def live(
     return EventSourceResponse(occupancy_stream(feed, handoff, school_id, day, token), ping=15)
 
 
+def occupancy_feed(read: Views, watcher: ViewWatcher) -> LiveFeed:
+    """The live streams of occupancy: each school's snapshot is encoded as JSON text once per change."""
+    return LiveFeed(
+        watcher,
+        "occupancy",
+        lambda school_id, day: json.dumps(
+            jsonable_encoder(read.occupancy_snapshot(school_id, day)), ensure_ascii=False
+        ),
+    )
+
+
 async def occupancy_stream(
     feed: LiveFeed, handoff: Handoff, school_id: str, day: date | None, token: str
 ) -> AsyncIterator[dict[str, str]]:
@@ -233,4 +245,4 @@ async def occupancy_stream(
         if snapshot is None:
             yield {"event": "closed", "data": json.dumps(jsonable_encoder(TOKEN_ENDED))}
             return
-        yield {"event": "occupancy", "data": json.dumps(jsonable_encoder(snapshot), ensure_ascii=False)}
+        yield {"event": "occupancy", "data": snapshot}
