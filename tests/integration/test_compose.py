@@ -12,7 +12,11 @@ from typing import Any
 import pytest
 
 COMPOSE_FILE = Path(__file__).resolve().parents[2] / "compose.yaml"
-REQUIRED_ENV = {"HANDOFF_SECRET_KEY": "s" * 48, "POSTGRES_PASSWORD": "compose-test-password"}
+REQUIRED_ENV = {
+    "HANDOFF_SECRET_KEY": "s" * 48,
+    "POSTGRES_PASSWORD": "compose-test-password",
+    "HANDOFF_WEBHOOK_URL": "http://127.0.0.1:9/messages",
+}
 
 
 def compose_binary() -> Path:

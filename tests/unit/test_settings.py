@@ -17,6 +17,8 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
 def test_production_accepts_a_long_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HANDOFF_ENVIRONMENT", "production")
     monkeypatch.setenv("HANDOFF_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("HANDOFF_DATABASE_URL", "postgresql://handoff@db.example/handoff")
+    monkeypatch.setenv("HANDOFF_NOTIFIER", "off")
     assert Settings().environment == "production"
 
 
