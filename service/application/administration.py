@@ -103,15 +103,20 @@ class AdministrationCommands:
         self.save(*entry.add(ctx.meta(self.clock()), home_class, grade, homeroom_teacher_id, sealed))
 
     def erase_child(self: Handoff, ctx: CommandContext, child_id: str, reason: str) -> dict[str, Any]:
-        """Erase a child's personal data by destroying their key; the erasure itself is recorded."""
+        """Erase a child's personal data: record the erasure, then destroy their key.
+
+        Recorded first, so that no key is destroyed without its record; any later request (a retry, or a new one
+        refused as already erased) destroys a key that an interrupted erasure left behind."""
+        if self.roster_entry(ctx.school_id, child_id).erased:
+            self.personal.erase(ctx.school_id, child_id)
 
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            entry = self.roster_entry(ctx.school_id, child_id)
-            recorded = entry.erase(meta, reason)
-            self.personal.erase(ctx.school_id, child_id)
+            recorded = self.roster_entry(ctx.school_id, child_id).erase(meta, reason)
             return recorded, {"child_id": child_id, "erased": True}
 
-        return self.command(ctx, "erase_child", decided)
+        answer = self.command(ctx, "erase_child", decided)
+        self.personal.erase(ctx.school_id, child_id)
+        return answer
 
     def child_card(self: Handoff, actor: Actor, school_id: str, child_id: str) -> dict[str, Any]:
         """The roster entry, with the child's name for school staff, or that it was erased."""

@@ -4,6 +4,7 @@ behind the application's `PersonalData` when the event store is PostgreSQL."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any, ClassVar
 
@@ -11,9 +12,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from psycopg import errors
 from psycopg_pool import ConnectionPool
 
 from aggregates.base import DomainError
+
+logger = logging.getLogger(__name__)
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -76,7 +80,12 @@ class PostgresKeyStore:
         return self._unwrap(school_id, child_id, bytes(row[0]))
 
     def destroy(self, school_id: str, child_id: str) -> bool:
-        """Erase the child (even one never keyed); True when this call erased them, False if already erased."""
+        """Erase the child (even one never keyed); True when this call erased them, False if already erased.
+
+        Setting the key to NULL leaves the old row version, with the wrapped key, in the table's pages until
+        they are rewritten; VACUUM FULL rewrites the table into new files and unlinks the old ones, so the key
+        is in no live file of the database once this returns. The WAL still holds it until its segments are
+        recycled and overwritten (the CHECKPOINT lets that start now); see the README on archives and backups."""
         with self.pool.connection() as conn:
             row = conn.execute(
                 "INSERT INTO child_keys (school_id, child_id, wrapped_key, destroyed_at) VALUES (%s, %s, NULL, now())"
@@ -84,6 +93,11 @@ class PostgresKeyStore:
                 " WHERE child_keys.destroyed_at IS NULL RETURNING 1",
                 (school_id, child_id),
             ).fetchone()
+            conn.execute("VACUUM FULL child_keys")
+            try:
+                conn.execute("CHECKPOINT")
+            except errors.InsufficientPrivilege:
+                logger.info("no CHECKPOINT after an erasure: the database user may not run one (pg_checkpoint)")
         return row is not None
 
     def is_erased(self, school_id: str, child_id: str) -> bool:
