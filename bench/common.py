@@ -70,6 +70,7 @@ def server() -> Iterator[str]:
         yield url
         return
     folder = Path(tempfile.mkdtemp(prefix="handoff-bench-", dir=os.environ.get("HANDOFF_BENCH_DIR")))
+    folder.chmod(0o711)  # started by root, the server's own user must pass through (not read) our folder
     embedded = EmbeddedPostgres(folder / "pgdata", durable=True)
     try:
         yield embedded.start()

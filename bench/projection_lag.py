@@ -171,6 +171,7 @@ def main() -> None:
     folder = None
     if not server_url:
         folder = Path(tempfile.mkdtemp(prefix="handoff-bench-"))
+        folder.chmod(0o711)  # started by root, the server's own user must pass through our folder
         server = EmbeddedPostgres(folder / "pgdata")
         server_url = server.start()
     name = f"handoff_bench_{os.getpid()}"

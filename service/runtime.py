@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,8 +44,27 @@ def database_url(settings: Settings) -> Iterator[str | None]:
     from service.infra.embedded_postgres import EmbeddedPostgres, create_database
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with EmbeddedPostgres(settings.data_dir / "pgdata") as server:
+    with terminated_like_interrupted(), EmbeddedPostgres(settings.data_dir / "pgdata") as server:
         yield create_database(server.url, EMBEDDED_DATABASE)
+
+
+@contextmanager
+def terminated_like_interrupted() -> Iterator[None]:
+    """SIGTERM unwinds the command as Ctrl-C does, so that the embedded server it started is stopped.
+
+    By default SIGTERM ends the process where it stands; uvicorn also raises it again once it has shut down."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @contextmanager

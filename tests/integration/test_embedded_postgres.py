@@ -19,13 +19,14 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def data_dir() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="handoff-test-embedded-"))
+    folder.chmod(0o711)  # started by root, the server's own user must pass through (not read) the test's folder
     yield folder / "pgdata"
     shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_data_is_kept_across_a_restart(data_dir: Path) -> None:
     with EmbeddedPostgres(data_dir) as server:
-        assert server.url.startswith("postgresql://postgres@127.0.0.1:")
+        assert server.url.startswith("postgresql://postgres:") and "@127.0.0.1:" in server.url
         with psycopg.connect(server.url) as conn:
             conn.execute("CREATE TABLE note (body text)")
             conn.execute("INSERT INTO note VALUES ('托管 survives')")
