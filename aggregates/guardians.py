@@ -226,3 +226,13 @@ def project(state: Guardians | None, events: Iterable[GuardiansEvent]) -> Guardi
             state = Guardians.empty(event.school_id, event.child_id)
         state = evolve(state, event)
     return state
+
+
+def weak_pickup_code(code: str) -> bool:
+    """A code anyone would try first: one digit repeated (0000), digits in steps of one or two (1234, 9876, 2468,
+    7890), or a repeated block (1212, 123123)."""
+    digits = [int(d) for d in code]
+    steps = {(b - a) % 10 for a, b in zip(digits, digits[1:], strict=False)}
+    if len(steps) <= 1 and steps <= {0, 1, 2, 8, 9}:
+        return True
+    return any(len(code) % n == 0 and code == code[:n] * (len(code) // n) for n in range(1, len(code) // 2 + 1))

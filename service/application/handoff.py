@@ -13,17 +13,19 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from aggregates import custody, guardians, roster, school, staff
+from aggregates import custody, gate_guard, guardians, roster, school, staff
 from aggregates import enrolment as enrolment_rules
 from aggregates.base import DomainError, EventMeta, InvalidCommandError, RuleBrokenError, stream_id
 from aggregates.custody import REFUSAL_MESSAGES, Custody, Status
 from aggregates.enrolment import Enrolment
+from aggregates.gate_guard import HELD_BACK_MESSAGES, GateGuard
 from aggregates.guardians import Guardians
 from aggregates.roster import ChildNotFoundError, RosterEntry
 from aggregates.school import School, SchoolNotFoundError
-from aggregates.staff import StaffMember, StaffNotFoundError
+from aggregates.staff import Role, StaffMember, StaffNotFoundError
 from events.custody import CustodyEvent, ReleaseRefused
 from events.envelope import HandoffEvent
+from events.gate_guard import GateAttemptHeldBack, GateLimitReached
 from events.idempotency import CommandAnswered
 from replay.state import entry as event_view
 from service.application.administration import AdministrationCommands
@@ -134,11 +136,38 @@ class Handoff(
         """Check an arriving guardian against the authorised list and their pickup code."""
         code_hash = self.pickup_code_hash(ctx.school_id, child_id, guardian_id, pickup_code) if pickup_code else None
 
-        def decide(state: Custody, meta: EventMeta, _: School) -> list[CustodyEvent]:
+        def decide(state: Custody, meta: EventMeta, _: School) -> list[Any]:
             found = self.guardians(ctx.school_id, child_id)
-            return state.register_arrival(meta, guardian_id, found, verification, code_hash)
+            guard = self.gate_guard(ctx.school_id, state.service_day)
+            unknown = not found.is_flagged(guardian_id) and not found.is_authorised(guardian_id, state.service_day)
+            what = "unknown_person" if unknown else verification
+            held = guard.check(meta, what, child_id, guardian_id)
+            if not held and what == "pickup_code" and state.code_entry_locked:
+                held = guard.hold_back(meta, child_id, guardian_id, "pickup_code_locked")
+            if held:
+                return held
+            recorded: list[Any] = state.register_arrival(meta, guardian_id, found, verification, code_hash)
+            failed = {e.reason_code for e in recorded if isinstance(e, ReleaseRefused)}
+            if failed & {"pickup_code_wrong", "guardian_not_authorised"}:
+                counted = guard.count(meta, what, child_id, guardian_id)
+                reached.extend(e for e in counted if isinstance(e, GateLimitReached))
+                recorded += counted
+            return recorded
 
-        return self._custody_command(ctx, "register_arrival", child_id, decide)
+        reached: list[GateLimitReached] = []
+        answer = self._custody_command(ctx, "register_arrival", child_id, decide)
+        for limit in reached:
+            self._gate_limit_incident(ctx, child_id, limit)
+        return answer
+
+    def _gate_limit_incident(self, ctx: CommandContext, child_id: str, limit: GateLimitReached) -> None:
+        """A limit of failed pickup checks opens one unauthorised-pickup incident (its id derives from the limit)."""
+        key = f"gate-limit-{limit.originator_id.hex}-{limit.originator_version}"
+        actor = Actor("gate-guard", Role.ADMIN, ctx.school_id, ctx.actor.district_id)
+        opened = CommandContext(actor, ctx.school_id, ctx.device_id, ctx.device_time, key, "gate-guard", {"key": key})
+        where = f"device {limit.limited_device_id}" if limit.scope == "device" else "the whole school"
+        summary = f"{limit.count} failed pickup checks ({limit.what}) today from {where}: further ones are held back"
+        self.open_incident(opened, "unauthorised_pickup_attempt", [child_id], [ctx.actor.staff_id], summary, key, key)
 
     def confirm(
         self,
@@ -224,6 +253,11 @@ class Handoff(
     def roster_entry(self, school_id: str, child_id: str) -> RosterEntry:
         return self._load(roster.roster_entry_id(school_id, child_id), roster.project, ChildNotFoundError)
 
+    def gate_guard(self, school_id: str, service_day: date) -> GateGuard:
+        """Today's counts and limits of failed pickup checks at the school's gate."""
+        found = self._get(gate_guard.gate_guard_id(school_id, service_day), gate_guard.project)
+        return found or GateGuard.opened(school_id, service_day)
+
     def guardians(self, school_id: str, child_id: str) -> Guardians:
         found = self._get(guardians.guardians_id(school_id, child_id), guardians.project)
         return found or Guardians.empty(school_id, child_id)
@@ -289,7 +323,8 @@ class Handoff(
             self.roster_entry(ctx.school_id, child_id)
             state = self.custody(ctx.school_id, child_id, sch.service_day(meta.timestamp))
             recorded = decide(state, meta, sch)
-            return recorded, command_response(reduce(custody.evolve, recorded, state), recorded)
+            own = [e for e in recorded if isinstance(e, CustodyEvent)]
+            return recorded, command_response(reduce(custody.evolve, own, state), recorded)
 
         def reread() -> Custody:
             return self.custody(ctx.school_id, child_id, self.school(ctx.school_id).service_day(self.clock()))
@@ -344,11 +379,11 @@ def answer_id(ctx: CommandContext) -> UUID:
 
 def command_response(state: Custody, recorded: Sequence[CustodyEvent]) -> dict[str, Any]:
     """The answer to a custody command: what was recorded, and the child's custody after it."""
-    refusals = [e for e in recorded if isinstance(e, ReleaseRefused)]
+    refusals = [e for e in recorded if isinstance(e, ReleaseRefused | GateAttemptHeldBack)]
     refusal = None
     if refusals:
         code = refusals[0].reason_code
-        refusal = {"code": code, "message": REFUSAL_MESSAGES[code]}
+        refusal = {"code": code, "message": {**REFUSAL_MESSAGES, **HELD_BACK_MESSAGES}[code]}
     return {
         "outcome": "refused" if refusals else "recorded",
         "refusal": refusal,

@@ -46,7 +46,7 @@ def test_an_expired_token_is_401(tablet: Tablet, clock: Clock) -> None:
         ("gate", "check-in", {"place_code": "T1"}),
         ("admin", "release", {"guardian_id": "G1"}),
         ("regulator", "check-in", {"place_code": "T1"}),
-        ("teacher", "guardians", {"guardian_id": "G3", "relation": "aunt", "pickup_code": "1111"}),
+        ("teacher", "guardians", {"guardian_id": "G3", "relation": "aunt", "pickup_code": "4071"}),
     ],
 )
 def test_a_role_that_may_not_act_is_403(tablet: Tablet, who: str, path: str, body: dict) -> None:

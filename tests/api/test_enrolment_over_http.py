@@ -32,7 +32,7 @@ def test_check_in_needs_an_approved_application_and_a_signed_agreement(tablet: T
     tablet.post(f"{ENROLMENT}/class-review", {"approved": True}, who="teacher", child="C8")
     tablet.post(f"{ENROLMENT}/school-review", {"approved": True}, who="admin", child="C8")
     assert refused_check_in(tablet, "C8")["message"].endswith("the safety agreement is not signed.")
-    guardian = {"guardian_id": "G9", "relation": "mother", "pickup_code": "9999"}
+    guardian = {"guardian_id": "G9", "relation": "mother", "pickup_code": "9162"}
     tablet.post("guardians", guardian, who="admin", child="C8")
     agreement = {"signed_by": "G9", "authorised_guardians": ["G9"], "starts_on": "2026-09-01", "ends_on": "2027-01-31"}
     assert tablet.post(f"{ENROLMENT}/agreement", agreement, who="admin", child="C8").json()["agreement"]
@@ -75,10 +75,10 @@ def test_release_to_a_guardian_revoked_after_confirmation_is_refused(tablet: Tab
 
 def test_a_guardian_whose_authorisation_expired_is_refused(tablet: Tablet, clock: Clock) -> None:
     yesterday = (clock.now - timedelta(days=1)).date().isoformat()
-    body = {"guardian_id": "G3", "relation": "aunt", "pickup_code": "3333", "valid_until": yesterday}
+    body = {"guardian_id": "G3", "relation": "aunt", "pickup_code": "3591", "valid_until": yesterday}
     tablet.post("guardians", body, who="admin")
     tablet.post("check-in", {"place_code": "T1"})
-    arrival = {"guardian_id": "G3", "verification": "pickup_code", "pickup_code": "3333"}
+    arrival = {"guardian_id": "G3", "verification": "pickup_code", "pickup_code": "3591"}
     answer = tablet.post("guardian-arrival", arrival, who="gate").json()
     assert (answer["outcome"], answer["refusal"]["code"]) == ("refused", "guardian_not_authorised")
 

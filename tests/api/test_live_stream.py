@@ -91,13 +91,27 @@ def test_the_streams_of_a_school_share_one_query_per_change(running: Server) -> 
         queries.append(read.__name__),
         query(model, read, *args, **kwargs),
     )[1]
+    notices: list[dict[str, Any]] = []  # the projector may announce one change in more than one commit
+    watcher = running.app.state.watcher
+    announce = watcher._announce
+    watcher._announce = lambda notice: (
+        notices.append(notice) if is_occupancy_of_s1(notice) else None,
+        announce(notice),
+    )
 
     assert running.post("C1", "check-in", {"place_code": "T1"}).status_code == 200
     for listener in listeners:
         assert listener.wait(lambda s: s.snapshots[-1]["in_care"] == 1), "every stream sees the check-in"
-    assert queries == ["summary"], f"{len(listeners)} streams ran {len(queries)} queries for one change"
+    queries = [q for q in queries if q == "summary"]  # the notifier reads its outbox through the same read side
+    assert 1 <= len(queries) <= len(notices) <= 3, (
+        f"{len(listeners)} streams ran {len(queries)} queries for {len(notices)} announced changes"
+    )
 
     for staff in ("d1", "t1", "g1", "a1"):  # and they all end with their tokens, so the server stops at once
         running.handoff.revoke_tokens(operator_context("S1"), staff, "end of the test", None)
     for listener in listeners:
         assert listener.wait(lambda s: s.ended_at is not None, WITHIN + 5)
+
+
+def is_occupancy_of_s1(notice: dict[str, Any]) -> bool:
+    return notice["projection"] == "occupancy" and (notice["schools"] == "*" or "S1" in notice["schools"])

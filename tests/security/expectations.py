@@ -93,10 +93,10 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("POST", CHILD + "/pickup-code-unlock"): allowed(DUTY, body=REASON),
     # guardians, flags and erasure
     ("POST", CHILD + "/guardians"): allowed(
-        ADMIN, body={"guardian_id": "G3", "relation": "aunt", "pickup_code": "1111"}
+        ADMIN, body={"guardian_id": "G3", "relation": "aunt", "pickup_code": "4071"}
     ),
     ("POST", CHILD + "/guardians/{guardian_id}/revocation"): allowed(ADMIN, body=REASON),
-    ("PUT", CHILD + "/guardians/{guardian_id}/pickup-code"): allowed(ADMIN, body={"pickup_code": "2468"}),
+    ("PUT", CHILD + "/guardians/{guardian_id}/pickup-code"): allowed(ADMIN, body={"pickup_code": "2497"}),
     ("PUT", CHILD + "/self-release"): allowed(ADMIN, body={"not_before": "17:00:00"}),
     ("POST", CHILD + "/flags"): allowed(ADMIN, body={"person_id": "P9", "reason": "court order"}),
     ("POST", CHILD + "/flags/{person_id}/lift"): allowed(ADMIN, body=REASON),

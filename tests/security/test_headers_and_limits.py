@@ -172,8 +172,8 @@ def test_a_roster_file_may_be_larger_than_a_command(tablet: Tablet) -> None:
     ("path", "body"),
     [
         ("absence", {"reason": "x" * 301}),
-        ("guardians", {"guardian_id": "G3", "relation": "x" * 41, "pickup_code": "1111"}),
-        ("guardians", {"guardian_id": "G3", "relation": "aunt", "pickup_code": "1111", "name": "名" * 61}),
+        ("guardians", {"guardian_id": "G3", "relation": "x" * 41, "pickup_code": "4071"}),
+        ("guardians", {"guardian_id": "G3", "relation": "aunt", "pickup_code": "4071", "name": "名" * 61}),
         ("enrolments/2026-27/application", {"guardian_id": "G1", "days": ["mon"] * 6, "release_batch": "B1"}),
         (
             "enrolments/2026-27/application",

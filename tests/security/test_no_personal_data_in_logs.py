@@ -103,7 +103,7 @@ def a_day_at_school(desk: Desk) -> None:
     guardian = {
         "guardian_id": "G3",
         "relation": "aunt",
-        "pickup_code": "2468",
+        "pickup_code": "2497",
         "name": "Ayi Liu",
         "phone": "13700001111",
     }

@@ -30,11 +30,20 @@ import events
 from events.custody import CustodyEvent
 from events.enrolment import EnrolmentEvent
 from events.envelope import HandoffEvent
+from events.gate_guard import GateGuardEvent
 from events.guardians import GuardiansEvent
 from events.incidents import IncidentEvent
 from events.staff import StaffEvent
 
-ABSTRACT_BASES = {HandoffEvent, CustodyEvent, GuardiansEvent, StaffEvent, EnrolmentEvent, IncidentEvent}
+ABSTRACT_BASES = {
+    HandoffEvent,
+    CustodyEvent,
+    GuardiansEvent,
+    StaffEvent,
+    EnrolmentEvent,
+    IncidentEvent,
+    GateGuardEvent,
+}
 RESERVED_KEYS = {"_type_", "_data_"}
 """A JSON object with exactly these keys is read back by JSONTranscoder as a custom type, not as a dict."""
 
@@ -113,6 +122,7 @@ def test_every_event_module_contributes_and_at_least_15_event_classes_are_found(
         "events.custody",
         "events.duty_rounds",
         "events.enrolment",
+        "events.gate_guard",
         "events.guardians",
         "events.idempotency",
         "events.incidents",

@@ -29,9 +29,14 @@ def test_three_wrong_codes_lock_code_entry_until_a_duty_leader_lifts_it() -> Non
         assert arrive(handoff, "0000")["refusal"]["code"] == "pickup_code_wrong"
     assert isinstance(stored(handoff)[-1], PickupCodeEntryLocked)
     assert sum(isinstance(e, ReleaseRefused) for e in stored(handoff)) == 3
-    with pytest.raises(DomainError) as locked:
-        arrive(handoff, "1234")
-    assert locked.value.code == "pickup_code_locked"
+    before = stored(handoff)
+    held = arrive(handoff, "1234")  # recorded on the school's gate guard, and not checked: every attempt is evidence
+    assert (held["outcome"], held["refusal"]["code"], held["recorded"]) == (
+        "refused",
+        "pickup_code_locked",
+        ["GateAttemptHeldBack"],
+    )
+    assert stored(handoff) == before  # the child's day is unchanged
     with pytest.raises(DomainError) as teacher:
         handoff.unlock_code_entry(ctx("teacher"), "C1", "checked")
     assert teacher.value.code == "role_not_allowed"

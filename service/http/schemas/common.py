@@ -6,11 +6,25 @@ import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from aggregates.guardians import weak_pickup_code
 
 Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 """An id of a school, child, staff member, guardian or place: letters, digits, _ . - (at most 64)."""
 PickupCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$")]
+
+
+def _hard_to_guess(code: str) -> str:
+    if weak_pickup_code(code):
+        raise ValueError(
+            "this pickup code is too easy to guess (one digit repeated, digits in sequence, or a repeated block)"
+        )
+    return code
+
+
+NewPickupCode = Annotated[PickupCode, AfterValidator(_hard_to_guess)]
+"""A code being given to a guardian: 4 to 8 digits, and not one that anyone would try first."""
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{5,19}$")]

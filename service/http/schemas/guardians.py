@@ -7,13 +7,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from service.http.schemas.common import CommandRequest, IsoDate, Name, Phone, PickupCode, Reason, Ref
+from service.http.schemas.common import CommandRequest, IsoDate, Name, NewPickupCode, Phone, Reason, Ref
 
 
 class GuardianAuthorisationRequest(CommandRequest):
     guardian_id: Ref
     relation: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    pickup_code: PickupCode
+    pickup_code: NewPickupCode
     valid_from: IsoDate | None = None
     valid_until: IsoDate | None = None
     name: Name | None = Field(default=None, description="Sealed with the child's key; never stored in clear")
@@ -22,7 +22,7 @@ class GuardianAuthorisationRequest(CommandRequest):
 
 
 class PickupCodeRequest(CommandRequest):
-    pickup_code: PickupCode
+    pickup_code: NewPickupCode
 
 
 class GuardianRevocationRequest(CommandRequest):

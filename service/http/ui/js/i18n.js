@@ -308,6 +308,8 @@ const REFUSALS_ZH = {
   self_release_not_allowed: "这名学生不能独自离校：请等待授权家长。",
   too_early_for_self_release: "这名学生要到规定时间后才能独自离校。",
   pickup_code_locked: "多次输错接送码，今天已锁定接送码输入。请核验家长身份证件，或请值班领导解锁。",
+  device_limit_reached: "这台平板今天核验失败次数已达上限。请核验家长身份证件，并联系值班领导。",
+  school_limit_reached: "全校今天核验失败次数已达上限。请核验家长身份证件，并联系值班领导。",
   no_self_release_in_emergency: "学校处于应急模式：学生不得独自离校，请交给授权家长。",
   guardian_not_found: "这个人不在学生的授权接送名单上。",
   guardian_not_authorised: "这个人今天不在学生的授权名单上。不要放行，请联系值班领导。",
