@@ -82,7 +82,8 @@ class Proxy:
         self.up, self.down = up, down
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
-        self.url = self.target._replace(netloc=f"{self.target.username}@127.0.0.1:{self.port}").geturl()
+        user = self.target.netloc.rsplit("@", 1)[0]  # the user and password, as given
+        self.url = self.target._replace(netloc=f"{user}@127.0.0.1:{self.port}").geturl()
         self.links: list[Link] = []
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, name="proxy-accept", daemon=True).start()
