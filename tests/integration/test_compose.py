@@ -66,7 +66,24 @@ def test_one_projector_process_beside_api_workers_without_one(config: dict[str, 
 
 
 def test_the_secret_key_is_required() -> None:
-    env = {key: value for key, value in os.environ.items() if key != "HANDOFF_SECRET_KEY"}
+    env = {key: value for key, value in {**os.environ, **REQUIRED_ENV}.items() if key != "HANDOFF_SECRET_KEY"}
     result = compose_config(env)
     assert result.returncode != 0
     assert "HANDOFF_SECRET_KEY" in result.stderr
+
+
+def test_the_webhook_url_is_required() -> None:
+    """Production refuses the console notifier: the projector needs the school's messaging gateway."""
+    env = {key: value for key, value in {**os.environ, **REQUIRED_ENV}.items() if key != "HANDOFF_WEBHOOK_URL"}
+    result = compose_config(env)
+    assert result.returncode != 0
+    assert "HANDOFF_WEBHOOK_URL" in result.stderr
+
+
+def test_the_api_and_the_projector_share_one_signing_key(config: dict[str, Any]) -> None:
+    api, projector = config["services"]["api"], config["services"]["projector"]
+    assert api["environment"] == projector["environment"]
+    key = api["environment"]["HANDOFF_SIGNING_KEY_FILE"]
+    for service in (api, projector):
+        (volume,) = [v for v in service["volumes"] if key.startswith(v["target"] + "/")]
+        assert volume["source"] == "keys"
