@@ -139,13 +139,14 @@ class Handoff(
         def decide(state: Custody, meta: EventMeta, _: School) -> list[Any]:
             found = self.guardians(ctx.school_id, child_id)
             guard = self.gate_guard(ctx.school_id, state.service_day)
-            unknown = not found.is_flagged(guardian_id) and not found.is_authorised(guardian_id, state.service_day)
+            unknown = not found.is_authorised(guardian_id, state.service_day)
             what = "unknown_person" if unknown else verification
-            held = guard.check(meta, what, child_id, guardian_id)
-            if not held and what == "pickup_code" and state.code_entry_locked:
-                held = guard.hold_back(meta, child_id, guardian_id, "pickup_code_locked")
-            if held:
-                return held
+            if not found.is_flagged(guardian_id):  # a flagged person is always refused as such, and alerts
+                held = guard.check(meta, what, child_id, guardian_id)
+                if not held and what == "pickup_code" and state.code_entry_locked:
+                    held = guard.hold_back(meta, child_id, guardian_id, "pickup_code_locked")
+                if held:
+                    return held
             recorded: list[Any] = state.register_arrival(meta, guardian_id, found, verification, code_hash)
             failed = {e.reason_code for e in recorded if isinstance(e, ReleaseRefused)}
             if failed & {"pickup_code_wrong", "guardian_not_authorised"}:

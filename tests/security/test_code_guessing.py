@@ -70,9 +70,12 @@ def test_unknown_persons_from_one_device_are_held_back(tablet: Tablet) -> None:
         assert arrive(tablet, "C1", f"X{n}", None)["refusal"]["code"] == "guardian_not_authorised"
     held = arrive(tablet, "C1", "X99", None)
     assert held["refusal"]["code"] == "device_limit_reached", held
+    assert tablet.post("flags", {"person_id": "X7", "reason": "court order"}, who="admin").status_code == 200
+    flagged = arrive(tablet, "C1", "X7", None)  # a flagged person is never held back: always refused, and alerts
+    assert flagged["refusal"]["code"] == "person_flagged", flagged
     day = tablet.day().json()["history"]
     refusals = [h for h in day if h["type"] == "ReleaseRefused"]
-    assert len(refusals) == DEVICE_UNKNOWN_PERSONS, "a held-back person is not a refusal that messages guardians"
+    assert len(refusals) == DEVICE_UNKNOWN_PERSONS + 1, "a held-back person is not a refusal that messages guardians"
 
 
 @pytest.mark.parametrize("code", ["0000", "1234", "9876", "2468", "7890", "1212", "123123", "555555"])

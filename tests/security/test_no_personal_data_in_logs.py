@@ -125,7 +125,7 @@ def a_day_at_school(desk: Desk) -> None:
     )
     assert wrong.json()["outcome"] == "refused"
     desk.command(
-        f"{child}/C1/guardian-arrival", "gate", guardian_id="G3", verification="pickup_code", pickup_code="2468"
+        f"{child}/C1/guardian-arrival", "gate", guardian_id="G3", verification="pickup_code", pickup_code="2497"
     )
     desk.command(
         f"{child}/C1/confirmation",
