@@ -101,7 +101,8 @@ def test_the_compose_layouts_api_and_projector_make_an_export_that_verifies(
         assert answer.status_code == 200, answer.text + logs(tmp_path)
         with zipfile.ZipFile(BytesIO(answer.content)) as archive:
             archive.extractall(tmp_path / "bundle")
-        assert verify_bundle(tmp_path / "bundle").ok
+        published = httpx2.get(f"http://127.0.0.1:{port}/api/v1/signing-keys", headers=headers).json()
+        assert verify_bundle(tmp_path / "bundle", [published["current"]["fingerprint"]]).ok  # the projector's too
     finally:
         for process in started:
             process.terminate()
