@@ -21,6 +21,7 @@ from events.custody import (
     ChildMarkedAbsent,
     ChildReleased,
     ChildTransferred,
+    ConfirmationMismatchReviewed,
     CustodyCorrected,
     CustodyEvent,
     GuardianAndChildConfirmed,
@@ -171,6 +172,35 @@ class NoSelfReleaseInEmergencyError(RuleBrokenError):
     message = "The school is in emergency mode: children do not leave alone. Hand the child to an authorised guardian."
 
 
+class DayClosedError(RuleBrokenError):
+    """A closed service day takes no child into care; children carried on by an open incident still leave."""
+
+    code = "day_closed"
+    message = "Today's after-school service is closed: no child can be checked in. Call the duty leader."
+
+
+class ConfirmationUnderReviewError(RuleBrokenError):
+    """After a failed mutual confirmation, that guardian may not collect the child until a duty leader reviews it."""
+
+    code = "confirmation_under_review"
+    message = "This guardian and the child did not recognise each other earlier today. Do not release the child; a "
+    "duty leader must review it first."
+
+
+class OnlyDutyLeaderReviewsError(ForbiddenError):
+    """Only a duty leader reviews a failed mutual confirmation."""
+
+    code = "only_duty_leader_reviews"
+    message = "Only a duty leader can review a failed confirmation."
+
+
+class NoMismatchToReviewError(RuleBrokenError):
+    """Only a failed confirmation not yet reviewed can be reviewed."""
+
+    code = "no_mismatch_to_review"
+    message = "There is no failed confirmation of this guardian and child waiting for review."
+
+
 class Status(StrEnum):
     EXPECTED = "expected"
     IN_CARE = "in_care"
@@ -203,6 +233,8 @@ class Custody:
     code_entry_locked: bool = False
     corrected: frozenset[int] = frozenset()
     """Versions of records that a later correction voided; they stay in the log."""
+    under_review: frozenset[str] = frozenset()
+    """Guardians whose mutual confirmation with the child failed and no duty leader has reviewed yet."""
 
     @classmethod
     def expected(cls, school_id: str, child_id: str, service_day: date) -> Custody:
@@ -211,10 +243,18 @@ class Custody:
     # Decisions: each checks every rule first, then returns the events to record.
 
     def check_in(
-        self, meta: EventMeta, custodian_id: str, place_code: str, handed_over_by: str | None, guardians: Guardians
+        self,
+        meta: EventMeta,
+        custodian_id: str,
+        place_code: str,
+        handed_over_by: str | None,
+        guardians: Guardians,
+        day_closed: bool = False,
     ) -> list[CustodyEvent]:
-        """Take the child into care, with a named adult at a named place."""
+        """Take the child into care, with a named adult at a named place (never once the day has closed)."""
         self._refuse_unless_checkin_possible()
+        if day_closed:
+            raise DayClosedError
         if not guardians.has_pickup_arrangement(self.service_day):
             raise NoPickupArrangementError
         return [
@@ -280,6 +320,8 @@ class Custody:
         self._require_custodian_or_duty_leader(meta)
         if self.confirmed_guardian_id == guardian_id:
             raise AlreadyConfirmedError
+        if guardian_id in self.under_review:
+            raise ConfirmationUnderReviewError
         if not (guardian_recognised_child and child_recognised_guardian):
             return self._refusal(meta, guardian_id, "confirmation", "confirmation_mismatch", guardians)
         return [
@@ -300,6 +342,8 @@ class Custody:
         self._require_custodian_or_duty_leader(meta)
         if self.confirmed_guardian_id != guardian_id:
             raise NotConfirmedError
+        if guardian_id in self.under_review:
+            raise ConfirmationUnderReviewError
         if guardians.is_flagged(guardian_id):
             return self._refusal(meta, guardian_id, "release", "person_flagged", guardians)
         if not guardians.is_authorised(guardian_id, self.service_day):
@@ -336,6 +380,14 @@ class Custody:
         if not self.code_entry_locked:
             raise CodeEntryNotLockedError
         return [PickupCodeEntryUnlocked(**self._stamp(meta), reason=reason)]
+
+    def review_mismatch(self, meta: EventMeta, guardian_id: str, reason: str) -> list[CustodyEvent]:
+        """A duty leader reviews a failed mutual confirmation; only then may that guardian confirm again."""
+        if meta.actor_role != "duty_leader":
+            raise OnlyDutyLeaderReviewsError
+        if guardian_id not in self.under_review:
+            raise NoMismatchToReviewError
+        return [ConfirmationMismatchReviewed(**self._stamp(meta), guardian_id=guardian_id, reason=reason)]
 
     def _wrong_code(self, meta: EventMeta, guardian_id: str, guardians: Guardians) -> list[CustodyEvent]:
         """A wrong code is a refusal; the third since the last unlock also locks code entry."""
@@ -448,6 +500,10 @@ def changes(state: Custody, event: CustodyEvent) -> dict[str, Any]:
             return {"status": Status.ABSENT}
         case ReleaseRefused() if event.reason_code == "pickup_code_wrong":
             return {"wrong_codes": state.wrong_codes + 1}
+        case ReleaseRefused() if event.reason_code == "confirmation_mismatch":
+            return {"under_review": state.under_review | {event.guardian_id}}
+        case ConfirmationMismatchReviewed():
+            return {"under_review": state.under_review - {event.guardian_id}}
         case PickupCodeEntryLocked():
             return {"code_entry_locked": True}
         case PickupCodeEntryUnlocked():

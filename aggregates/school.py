@@ -28,6 +28,13 @@ class SchoolNotFoundError(NotFoundError):
     message = "This school is not registered in Handoff."
 
 
+class SchoolInOtherDistrictError(InvalidCommandError):
+    """A school's staff belong to the school's own district."""
+
+    code = "school_in_other_district"
+    message = "This school is not in district {district_id}."
+
+
 class SchoolAlreadyRegisteredError(RuleBrokenError):
     """A school is registered once."""
 

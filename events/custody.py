@@ -112,3 +112,12 @@ class PickupCodeEntryUnlocked(CustodyEvent):
     """A duty leader lifted the pickup-code lock."""
 
     reason: str
+
+
+class ConfirmationMismatchReviewed(CustodyEvent):
+    """A duty leader reviewed a failed mutual confirmation; that guardian may confirm again."""
+
+    guardian_id: str
+    """The guardian whose confirmation with the child had failed."""
+    reason: str
+    """What the duty leader found."""

@@ -133,7 +133,10 @@ class AdministrationCommands:
         }
 
     def register_staff(self: Handoff, ctx: CommandContext, staff_id: str, role: Role, district_id: str) -> None:
-        """Register a staff member in a school, or a regulator in a district (ctx.school_id is then the district)."""
+        """Register a staff member in a registered school, or a regulator in a district (ctx.school_id is then the
+        district)."""
+        if role is not Role.REGULATOR and self.school(ctx.school_id).district_id != district_id:
+            raise school.SchoolInOtherDistrictError(district_id=district_id)
         member = self._get(staff.staff_stream_id(ctx.school_id, staff_id), staff.project)
         member = member or StaffMember.unregistered(ctx.school_id, staff_id)
         self.save(*member.register(ctx.meta(self.clock()), role, district_id))

@@ -116,7 +116,9 @@ class Handoff(
             if state.status is not Status.IN_CARE:
                 term = sch.term_on(state.service_day)
                 self.enrolment(ctx.school_id, child_id, term.term_id).require_in_care_on(state.service_day)
-            return state.check_in(meta, keeper, place_code, handed_over_by, self.guardians(ctx.school_id, child_id))
+            closed = self.service_day_state(ctx.school_id, state.service_day).state == "closed"
+            found = self.guardians(ctx.school_id, child_id)
+            return state.check_in(meta, keeper, place_code, handed_over_by, found, closed)
 
         return self._custody_command(ctx, "check_in", child_id, decide)
 
@@ -202,6 +204,12 @@ class Handoff(
         """A duty leader lifts the pickup-code lock of a child for today."""
         return self._custody_command(
             ctx, "unlock_code_entry", child_id, lambda state, meta, _: state.unlock_code_entry(meta, reason)
+        )
+
+    def review_mismatch(self, ctx: CommandContext, child_id: str, guardian_id: str, reason: str) -> dict[str, Any]:
+        """A duty leader reviews a failed mutual confirmation, so that the guardian may confirm again."""
+        return self._custody_command(
+            ctx, "review_mismatch", child_id, lambda state, meta, _: state.review_mismatch(meta, guardian_id, reason)
         )
 
     def mark_absent(self, ctx: CommandContext, child_id: str, reason: str) -> dict[str, Any]:

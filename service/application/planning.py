@@ -22,6 +22,7 @@ from aggregates.staff import Role
 from aggregates.temporary_class import TemporaryClass
 from aggregates.term_applicants import TermApplicants
 from service.application.context import Actor, CommandContext
+from service.application.text import checked_day
 
 if TYPE_CHECKING:
     from service.application.handoff import Handoff
@@ -138,6 +139,7 @@ class PlanningCommands:
         self: Handoff, ctx: CommandContext, day: date, duty_leaders: Sequence[str], guards: Sequence[str]
     ) -> dict[str, Any]:
         """Open a service day with its rota: two duty leaders and two guards."""
+        checked_day(day)
 
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
             self._require_roles(ctx.school_id, duty_leaders, Role.DUTY_LEADER)
@@ -150,6 +152,7 @@ class PlanningCommands:
     def close_day(self: Handoff, ctx: CommandContext, day: date) -> dict[str, Any]:
         """Close a service day; refused, naming the children, while any child who came is still in care and not
         named in an open incident of that day (a missing child, a guardian who never came: the incident goes on)."""
+        checked_day(day)
 
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
             covered = self.children_in_open_incidents(ctx.school_id, day)

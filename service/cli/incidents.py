@@ -20,6 +20,7 @@ from aggregates.staff import Role
 from projections import outbox
 from service.application.context import Actor, CommandContext, operator_context
 from service.application.handoff import Handoff
+from service.cli.typed import Reason, Text
 from service.infra.event_log import event_log
 from service.infra.settings import Settings
 from service.processes.notifier import Notifier, adapter_from
@@ -29,6 +30,7 @@ from service.runtime import opened
 
 incident_app = typer.Typer(help="Incidents (事件): open, note, notify, escalate, link, resolve, list, show.")
 emergency_app = typer.Typer(help="Emergency mode (应急预案) and its live roll.", no_args_is_help=True)
+confirmation_app = typer.Typer(help="Mutual confirmations (互相确认): review a failed one.", no_args_is_help=True)
 
 School = Annotated[str, typer.Option("--school", help="School code")]
 As = Annotated[str | None, typer.Option("--as", help="Act as this staff member (default: the admin 'cli')")]
@@ -41,6 +43,7 @@ Day = Annotated[str | None, typer.Option(help="Service day YYYY-MM-DD (default: 
 def register(app: typer.Typer) -> None:
     app.add_typer(incident_app, name="incident")
     app.add_typer(emergency_app, name="emergency")
+    app.add_typer(confirmation_app, name="confirmation")
     app.command("headcount")(headcount)
     app.command("duty-round")(duty_round)
     app.command("messages")(messages)
@@ -83,7 +86,7 @@ def _day(handoff: Handoff, school_id: str, text: str | None) -> date:
 def incident_open(
     school: School,
     kind: Annotated[str, typer.Option(help="missing_child, injury, illness, guardian_unreachable, other, …")],
-    summary: Annotated[str, typer.Option(help="What happened, in a few words (no names)")],
+    summary: Text,
     children: Csv = "",
     staff: Csv = "",
     incident_id: Annotated[str | None, typer.Option("--id", help="Choose the id (default: a new one)")] = None,
@@ -95,9 +98,7 @@ def incident_open(
 
 
 @incident_app.command("note")
-def incident_note(
-    school: School, incident: IncidentId, note: Annotated[str, typer.Option()], as_staff: As = None
-) -> None:
+def incident_note(school: School, incident: IncidentId, note: Text, as_staff: As = None) -> None:
     """Add a note to an incident (also after it was resolved)."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
         _echo(handoff.add_incident_note(ctx(), incident, note))
@@ -123,7 +124,7 @@ def incident_escalate(
     school: School,
     incident: IncidentId,
     to: Annotated[str, typer.Option(help="duty_leader, principal, police, medical or district")],
-    reason: Annotated[str, typer.Option()],
+    reason: Reason,
     as_staff: As = None,
 ) -> None:
     """Pass the incident up."""
@@ -141,9 +142,7 @@ def incident_link(
 
 
 @incident_app.command("resolve")
-def incident_resolve(
-    school: School, incident: IncidentId, outcome: Annotated[str, typer.Option()], as_staff: As = None
-) -> None:
+def incident_resolve(school: School, incident: IncidentId, outcome: Text, as_staff: As = None) -> None:
     """Resolve the incident with its outcome (duty leaders and admins)."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
         _echo(handoff.resolve_incident(ctx(), incident, outcome))
@@ -177,7 +176,7 @@ def headcount(
 def duty_round(
     school: School,
     place: Annotated[str, typer.Option()],
-    findings: Annotated[str, typer.Option(help="What you saw (no names)")],
+    findings: Text,
     all_well: Annotated[bool, typer.Option("--all-well/--not-all-well")] = True,
     as_staff: As = None,
 ) -> None:
@@ -190,7 +189,7 @@ def duty_round(
 def emergency_enter(
     school: School,
     point: Annotated[str, typer.Option(help="The reunification point (a place code)")],
-    reason: Annotated[str, typer.Option()],
+    reason: Reason,
     as_staff: As = None,
 ) -> None:
     """Switch the school into emergency mode (duty leaders)."""
@@ -199,7 +198,7 @@ def emergency_enter(
 
 
 @emergency_app.command("leave")
-def emergency_leave(school: School, reason: Annotated[str, typer.Option()], as_staff: As = None) -> None:
+def emergency_leave(school: School, reason: Reason, as_staff: As = None) -> None:
     """Leave emergency mode: the normal flow resumes (duty leaders)."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
         _echo(handoff.leave_emergency(ctx(), reason))
@@ -243,3 +242,16 @@ def _read_side(handoff: Handoff, url: str | None) -> Iterator[ReadSide]:
         yield read
     finally:
         read.close()
+
+
+@confirmation_app.command("review")
+def confirmation_review(
+    school: School,
+    child: Annotated[str, typer.Option(help="The child's number")],
+    guardian: Annotated[str, typer.Option(help="The guardian whose confirmation with the child failed")],
+    reason: Reason,
+    as_staff: As = None,
+) -> None:
+    """A duty leader reviews a failed mutual confirmation; the guardian may then confirm again."""
+    with acting(school, as_staff) as (handoff, ctx, _, _):
+        _echo(handoff.review_mismatch(ctx(), child, guardian, reason))

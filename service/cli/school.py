@@ -19,6 +19,7 @@ from aggregates.staff import Role
 from service.application.context import Actor, CommandContext, operator_context
 from service.application.handoff import Handoff
 from service.application.roster_import import read_roster
+from service.cli.typed import Reason
 from service.infra.settings import Settings
 from service.runtime import opened
 
@@ -168,7 +169,7 @@ def day_close(school: School, day: Annotated[str, typer.Option("--date")]) -> No
         _echo(handoff.close_day(ctx(), date.fromisoformat(day)))
 
 
-def erase(school: School, child: Annotated[str, typer.Option()], reason: Annotated[str, typer.Option()]) -> None:
+def erase(school: School, child: Annotated[str, typer.Option()], reason: Reason) -> None:
     """Erase a child's personal data by destroying their key (PIPL); the erasure is recorded."""
     with school_admin(school) as (handoff, ctx):
         _echo(handoff.erase_child(ctx(), child, reason))

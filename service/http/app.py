@@ -16,6 +16,7 @@ from starlette.routing import Match
 
 from aggregates.base import DomainError
 from projections import outbox
+from service.application import text
 from service.application.handoff import ConcurrentChangeError, Handoff
 from service.http.routes.children import children
 from service.http.routes.docs import mount_docs
@@ -32,7 +33,7 @@ from service.http.routes.school import school
 from service.http.routes.ui import mount_ui
 from service.http.routes.ui_data import ui_data
 from service.http.routes.views import district_views, occupancy_feed, views
-from service.http.security import secure
+from service.http.security import secure, security_headers
 from service.infra.settings import Settings
 from service.processes.live import ViewWatcher
 from service.processes.parked import parked
@@ -81,6 +82,7 @@ def create_app(
     api.add_exception_handler(DomainError, domain_error)
     api.add_exception_handler(RequestValidationError, validation_error)
     api.add_exception_handler(HTTPException, http_error)
+    api.add_exception_handler(Exception, server_error)  # answered outside the middlewares, so it adds the headers
     api.add_api_route("/health", health, methods=["GET"], summary="Liveness, database, and projection lag")
     api.add_api_route("/metrics", metrics, methods=["GET"], summary="Prometheus metrics", include_in_schema=False)
     secure(api, (settings or Settings()).allowed_origins)
@@ -104,16 +106,24 @@ def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         {"field": ".".join(str(part) for part in error["loc"]), "problem": error["msg"]} for error in exc.errors()
     ]
     fields = ", ".join(p["field"] for p in problems)
-    return JSONResponse(
-        status_code=422,
-        content={
-            "code": "invalid_request",
-            "message": f"The request is not valid; check: {fields}.",
-            "problems": problems,
-        },
-    )
+    message = f"The request is not valid; check: {fields}."
+    content = {"code": "invalid_request", "message": message, "problems": problems}
+    refusals = [error for error in exc.errors() if error["type"] in BOUNDARY_CODES]
+    if refusals:  # a boundary rule with its own stable code (see service.application.text)
+        content |= {"code": refusals[0]["type"], "message": f"{refusals[0]['msg']} ({fields})"}
+    return JSONResponse(status_code=422, content=content)
 
 
+def server_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: the same shape and the same security headers as every other answer, and no detail for the caller."""
+    log.error("server error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    body = {"code": "server_error", "message": "Something went wrong on the server. Nothing was recorded; try again."}
+    return JSONResponse(status_code=500, content=body, headers=security_headers(request.url.path))
+
+
+BOUNDARY_CODES = frozenset(
+    error.code for error in (text.TextControlCharactersError, text.DateOutOfRangeError, text.DeviceTimeOutOfRangeError)
+)
 HTTP_ERRORS = {404: "not_found", 405: "method_not_allowed"}
 
 

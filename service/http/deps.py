@@ -13,6 +13,7 @@ from aggregates.staff import Role
 from projections.registry import READ_MODELS
 from service.application.context import Actor, CommandContext
 from service.application.handoff import Handoff
+from service.application.text import checked_device_time
 from service.http.schemas.common import IDEMPOTENCY_KEY_PATTERN, CommandRequest, Ref
 from service.processes.live import ViewWatcher
 
@@ -99,6 +100,8 @@ class CommandHeaders:
         return answer
 
     def context(self, body: CommandRequest) -> CommandContext:
+        if self.handoff is not None:
+            checked_device_time(body.device_time, self.handoff.clock())
         payload: dict[str, Any] = body.model_dump(mode="json")
         return CommandContext(
             actor=self.actor,
@@ -126,7 +129,7 @@ def command_headers(
         str | None, Header(max_length=200, description="`wait-for-views`: answer once the views show it")
     ] = None,
 ) -> CommandHeaders:
-    operation = f"{request.method} {request.scope['route'].path}"
+    operation = f"{request.method} {request.url.path}"  # the path itself: a key names one child's request only
     return CommandHeaders(
         actor=actor,
         school_id=school_id,

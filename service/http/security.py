@@ -46,6 +46,19 @@ def secure(api: FastAPI, cors_origins: Sequence[str] = ()) -> None:
     api.add_middleware(SecurityHeaders)
 
 
+def security_headers(path: str) -> dict[str, str]:
+    """The headers every answer carries, by path."""
+    headers = {
+        "content-security-policy": DOCS_POLICY if path in DOCS_PATHS else PAGE_POLICY,
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "no-referrer",
+        "x-frame-options": "DENY",
+    }
+    if path.startswith("/api/"):
+        headers["cache-control"] = "no-store"  # answers about children are never kept in a cache
+    return headers
+
+
 class QueryValuesOutOfAccessLog(logging.Filter):
     """uvicorn logs each request's path with its query string, which holds whatever a client put there (a typed
     name, say); the access log keeps the parameters' names and drops their values."""
@@ -68,15 +81,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        added = [
-            (b"content-security-policy", (DOCS_POLICY if path in DOCS_PATHS else PAGE_POLICY).encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"x-frame-options", b"DENY"),
-        ]
-        if path.startswith("/api/"):
-            added.append((b"cache-control", b"no-store"))  # answers about children are never kept in a cache
+        added = [(name.encode(), value.encode()) for name, value in security_headers(scope["path"]).items()]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

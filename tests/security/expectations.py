@@ -91,6 +91,7 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", CHILD + "/days/{day}"): allowed(*STAFF),
     ("POST", CHILD + "/days/{day}/correction"): allowed(DUTY, ADMIN, body=REASON),
     ("POST", CHILD + "/pickup-code-unlock"): allowed(DUTY, body=REASON),
+    ("POST", CHILD + "/confirmation-review"): allowed(DUTY, body={"guardian_id": "G1", **REASON}),
     # guardians, flags and erasure
     ("POST", CHILD + "/guardians"): allowed(
         ADMIN, body={"guardian_id": "G3", "relation": "aunt", "pickup_code": "4071"}

@@ -17,6 +17,7 @@ from service.http.schemas.children import (
     ConfirmationRequest,
     CorrectionRequest,
     GuardianArrivalRequest,
+    MismatchReviewRequest,
     ReleaseRequest,
     TransferRequest,
 )
@@ -101,3 +102,12 @@ def correction(
 @children.post("/pickup-code-unlock", response_model=CommandResponse, summary="Lift the pickup-code lock (duty leader)")
 def unlock_code_entry(child_id: ChildId, body: CodeUnlockRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(handoff.unlock_code_entry(command.context(body), child_id, body.reason))
+
+
+@children.post(
+    "/confirmation-review",
+    response_model=CommandResponse,
+    summary="Review a failed guardian and child confirmation (duty leader)",
+)
+def confirmation_review(child_id: ChildId, body: MismatchReviewRequest, command: Command, handoff: HandoffApp) -> dict:
+    return command.done(handoff.review_mismatch(command.context(body), child_id, body.guardian_id, body.reason))

@@ -68,6 +68,13 @@ class CodeUnlockRequest(CommandRequest):
     reason: Reason
 
 
+class MismatchReviewRequest(CommandRequest):
+    """What the duty leader found about a failed mutual confirmation of this guardian and child."""
+
+    guardian_id: Ref
+    reason: Reason
+
+
 class Refusal(BaseModel):
     code: str
     message: str

@@ -7,7 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
-from service.http.schemas.common import CommandRequest, IsoDate, Reason, Ref
+from service.http.schemas.common import CommandRequest, IsoDate, NoControlCharacters, Reason, Ref
+
+Notes = Annotated[str, NoControlCharacters, StringConstraints(max_length=500, strip_whitespace=True)]
+Remark = Annotated[str, NoControlCharacters, StringConstraints(max_length=300, strip_whitespace=True)]
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri"]
 Priority = Literal["disability", "left_behind", "migrant_worker_family", "financial_difficulty"]
@@ -21,12 +24,12 @@ class ApplicationRequest(CommandRequest):
     release_batch: Ref
     self_release_requested: StrictBool = False
     priority: Annotated[list[Priority], Field(max_length=4, description="Sensitive: seen by admins only")] = []
-    notes: Annotated[str, StringConstraints(max_length=500)] = ""
+    notes: Notes = ""
 
 
 class ReviewRequest(CommandRequest):
     approved: StrictBool
-    reason: Annotated[str, StringConstraints(max_length=300)] = ""
+    reason: Remark = ""
 
 
 class ArrangementRequest(CommandRequest):

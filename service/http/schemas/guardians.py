@@ -7,12 +7,23 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from service.http.schemas.common import CommandRequest, IsoDate, Name, NewPickupCode, Phone, Reason, Ref
+from service.http.schemas.common import (
+    CommandRequest,
+    IsoDate,
+    Name,
+    NoControlCharacters,
+    Phone,
+    NewPickupCode,
+    Reason,
+    Ref,
+)
+
+Relation = Annotated[str, NoControlCharacters, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
 
 
 class GuardianAuthorisationRequest(CommandRequest):
     guardian_id: Ref
-    relation: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    relation: Relation
     pickup_code: NewPickupCode
     valid_from: IsoDate | None = None
     valid_until: IsoDate | None = None

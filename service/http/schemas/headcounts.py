@@ -6,7 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
-from service.http.schemas.common import CommandRequest, Ref
+from service.http.schemas.common import CommandRequest, NoControlCharacters, Ref
+
+Findings = Annotated[str, NoControlCharacters, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 
 
 class HeadcountRequest(CommandRequest):
@@ -27,7 +29,7 @@ class HeadcountResponse(BaseModel):
 class DutyRoundRequest(CommandRequest):
     """One inspection on the duty leader's round: what they found (no names or phone numbers)."""
 
-    findings: Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+    findings: Findings
     all_well: StrictBool
 
 

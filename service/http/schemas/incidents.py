@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
-from service.http.schemas.common import CommandRequest, HistoryEntry, Reason, Ref
+from service.http.schemas.common import CommandRequest, HistoryEntry, NoControlCharacters, Reason, Ref
 
 Kind = Literal[
     "missing_child",
@@ -18,7 +18,7 @@ Kind = Literal[
     "guardian_unreachable",
     "other",
 ]
-FreeText = Annotated[str, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]
+FreeText = Annotated[str, NoControlCharacters, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]
 People = Annotated[list[Ref], Field(max_length=40)]
 NO_PERSONAL_DATA = "Free text: write no names, phone numbers or other personal data"
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from service.http.schemas.children import CustodyView
-from service.http.schemas.common import Request
+from service.http.schemas.common import NoControlCharacters, Request
 
 
 class PlaceCard(BaseModel):
@@ -34,7 +34,9 @@ class SchoolCard(BaseModel):
 
 
 class ChildSearch(Request):
-    q: Annotated[str, StringConstraints(max_length=40)] = Field(description="Part of a name, number or class")
+    q: Annotated[str, NoControlCharacters, StringConstraints(max_length=40)] = Field(
+        description="Part of a name, number or class"
+    )
 
 
 class ChildFound(BaseModel):
