@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.application.text import NAME_MAX, has_control_characters
+
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PHONE = re.compile(r"^(\+?[0-9][0-9 -]{5,19})?$")  # or empty
-NAME_LIMIT = 60
-"""Characters in a name, as over HTTP."""
 RELATIONS = {"parent": "parent", "guardian": "guardian", "relative": "relative"}
 SIMPLE_REQUIRED = "child_id given_name family_name home_class grade guardian1_name guardian1_relation"
 SIMPLE = (SIMPLE_REQUIRED, "sex homeroom_teacher_id guardian1_phone")  # guardian2_* columns are optional
@@ -24,6 +24,11 @@ SIMPLE_RELATIONS = RELATIONS | {"家长": "parent", "监护人": "guardian", "�
 ID_RULE = "letters, digits, _ . - (at most 64, starting with a letter or digit)"
 Rows = dict[str, tuple[int, dict[str, str]]]  # key -> (line, row), in file order
 RowCheck = Callable[[dict[str, str]], list[str]]
+NAME_COLUMNS = frozenset(
+    {"givenName", "familyName", "middleName", "given_name", "family_name"} | {f"guardian{n}_name" for n in (1, 2)}
+)
+CELL_MAX = 1000
+"""Characters in any other cell: far above any id, class title or list of ids a roster holds."""
 
 
 @dataclass(frozen=True)
@@ -117,11 +122,17 @@ def _parse(
     if missing := [column for column in required + spec[1].split() if column not in header]:
         problems.add(name, 1, "missing columns: " + ", ".join(missing))
         return None
-    for cells in reader:
-        line, end = end + 1, reader.line_num
+    try:
+        records = [(reader.line_num, cells) for cells in reader]
+    except csv.Error as error:  # e.g. a field over the csv module's limit of 128 KiB
+        problems.add(name, reader.line_num, f"not a well-formed CSV file ({error})")
+        return None
+    for physical_end, cells in records:
+        line, end = end + 1, physical_end
         row = dict(zip(header, [cell.strip() for cell in cells] + [""] * len(header), strict=False))
         if not any(row.values()) or row.get("status") == "tobedeleted":
             continue
+        _check_cells(name, line, row, problems)
         if empty := [column for column in required if not row[column]]:
             problems.add(name, line, "empty required values: " + ", ".join(empty))
         for problem in check(row) if check else ():
@@ -135,7 +146,18 @@ def _parse(
 
 def check_name(value: str) -> str | None:
     """Names are at most 60 characters, as over HTTP (the control characters are refused by the row checks)."""
-    return f"is longer than {NAME_LIMIT} characters" if len(value) > NAME_LIMIT else None
+    return f"is longer than {NAME_MAX} characters" if len(value) > NAME_MAX else None
+
+
+def _check_cells(name: str, line: int, row: dict[str, str], problems: _Problems) -> None:
+    """The same limits on text as over HTTP: names at most 60 characters and no control characters; elsewhere no
+    control characters but the line breaks a quoted CSV field may hold (an organisation's name, say)."""
+    for column, value in row.items():
+        limit = NAME_MAX if column in NAME_COLUMNS else CELL_MAX
+        if has_control_characters(value if column in NAME_COLUMNS else value.replace("\r", "").replace("\n", "")):
+            problems.add(name, line, f"{column} holds control characters (e.g. a NUL byte or a line break)")
+        elif len(value) > limit:
+            problems.add(name, line, f"{column} is longer than {limit} characters")
 
 
 def _simple_child(file: str, line: int, row: dict[str, str], problems: _Problems) -> RosterChild:

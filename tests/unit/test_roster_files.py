@@ -508,3 +508,40 @@ def test_the_simple_csv_reports_every_problem_with_its_line(tmp_path: Path) -> N
         ("r.csv", 7, "guardian1_phone '12'"),
         ("r.csv", 8, "guardian2_name is empty"),
     )
+
+
+def simple_row(given: str = "Alice", guardian: str = "Pat Example", home_class: str = "3-1") -> list[str]:
+    return ["S-0001", given, "Example", "female", home_class, "3", "T-001", guardian, "parent", "555-0101"]
+
+
+@pytest.mark.parametrize(
+    ("row", "fragment"),
+    [
+        (simple_row(given="A" * 100_000), "given_name is longer than 60 characters"),
+        (simple_row(guardian="P" * 61), "guardian1_name is longer than 60 characters"),
+        (simple_row(given="Al\x00ice"), "given_name holds control characters"),
+        (simple_row(home_class="3-1\x1b[2J"), "home_class holds control characters"),
+        (simple_row(home_class="x" * 1001), "home_class is longer than 1000 characters"),
+    ],
+)
+def test_the_simple_csv_has_the_limits_of_http(tmp_path: Path, row: list[str], fragment: str) -> None:
+    path = write_simple(tmp_path / "r.csv", SIMPLE_HEADER, row)
+    expect(problems(lambda: read_simple_csv(path, "SCH-042")), ("r.csv", 2, fragment))
+
+
+def test_a_field_over_128_kib_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = write_simple(tmp_path / "r.csv", SIMPLE_HEADER, simple_row(home_class="x" * (130 * 1024)))
+    found = problems(lambda: read_simple_csv(path, "SCH-042"))
+    assert [(p.file, "not a well-formed CSV file" in p.message) for p in found] == [("r.csv", True)]
+
+
+def test_oneroster_names_have_the_limits_of_http(tmp_path: Path) -> None:
+    files = bundle()
+    row(files, "users.csv", "usr-s1")["givenName"] = "A" * 61
+    row(files, "users.csv", "usr-p1")["familyName"] = "Ex\x00ample"
+    found = problems(lambda: read_oneroster(write_bundle(tmp_path / "b", files)))
+    expect(
+        found,
+        ("users.csv", line(files, "users.csv", "usr-s1"), "givenName is longer than 60"),
+        ("users.csv", line(files, "users.csv", "usr-p1"), "familyName holds control characters"),
+    )
