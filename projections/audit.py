@@ -31,7 +31,7 @@ audit = ReadModel(
         "CREATE TABLE {changes} (school_id text NOT NULL, service_day date NOT NULL, child_id text NOT NULL,"
         " version int NOT NULL, kind text NOT NULL, from_party text, from_place text, to_party text, to_place text,"
         " server_time timestamptz NOT NULL, device_time timestamptz NOT NULL, device_id text NOT NULL,"
-        " actor_id text NOT NULL, actor_role text NOT NULL, note text, clock_skew_seconds int,"
+        " actor_id text NOT NULL, actor_role text NOT NULL, note text, clock_skew_seconds bigint,"
         " PRIMARY KEY (school_id, service_day, child_id, version))",
         "CREATE INDEX ON {changes} (school_id, server_time)",
     ],

@@ -19,6 +19,11 @@ CATALOG_DDL = (
     " projection text NOT NULL, version int NOT NULL, position bigint NOT NULL, topic text NOT NULL,"
     " error text NOT NULL, attempts int NOT NULL DEFAULT 1, first_seen timestamptz NOT NULL DEFAULT now(),"
     " last_seen timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (projection, version, position))",
+    # one school's event that a handler can never apply is parked here, so that every other school's views go on
+    "CREATE TABLE IF NOT EXISTS projection_parked ("
+    " projection text NOT NULL, version int NOT NULL, position bigint NOT NULL, topic text NOT NULL,"
+    " school_id text, error text NOT NULL, parked_at timestamptz NOT NULL DEFAULT now(),"
+    " PRIMARY KEY (projection, version, position))",
 )
 SWITCH_CHANNEL = "handoff_projection_switch"
 DDL_LOCK = 7_316_001
@@ -99,6 +104,46 @@ def record_failure(conn: Connection[Any], projection: str, version: int, at: int
         " last_seen = now(), error = excluded.error",
         (projection, version, at, topic, error[:500]),
     )
+
+
+def attempts(conn: Connection[Any], projection: str, version: int, at: int) -> int:
+    """How often the event at this position has failed already."""
+    row = conn.execute(
+        "SELECT attempts FROM projection_failures WHERE projection = %s AND version = %s AND position = %s",
+        (projection, version, at),
+    ).fetchone()
+    return row[0] if row else 0
+
+
+def park(
+    conn: Connection[Any], projection: str, version: int, at: int, topic: str, school: str | None, error: str
+) -> None:
+    conn.execute(
+        "INSERT INTO projection_parked (projection, version, position, topic, school_id, error)"
+        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (projection, version, at, topic, school, error[:500]),
+    )
+
+
+@dataclass(frozen=True)
+class Parked:
+    """Events of the live version that were parked: how many, and the newest."""
+
+    count: int
+    position: int
+    topic: str
+    school_id: str | None
+    error: str
+    parked_at: datetime
+
+
+def parked(conn: Connection[Any]) -> dict[str, Parked]:
+    rows = conn.execute(
+        "SELECT DISTINCT ON (p.projection) p.projection, count(*) OVER (PARTITION BY p.projection), p.position,"
+        " p.topic, p.school_id, p.error, p.parked_at FROM projection_parked p JOIN projection_versions v"
+        " ON v.projection = p.projection AND v.active_version = p.version ORDER BY p.projection, p.position DESC"
+    ).fetchall()
+    return {row[0]: Parked(*row[1:]) for row in rows}
 
 
 def clear_failures(conn: Connection[Any], projection: str, version: int, upto: int) -> None:

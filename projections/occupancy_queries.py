@@ -76,7 +76,8 @@ GROUP BY x.temporary_class ORDER BY x.temporary_class
 
 CHILDREN = """
 SELECT c.child_id, r.home_class, r.grade, c.status, c.custodian_id, c.place_code, c.guardian_arrived, c.confirmed,
-  c.checked_in_at, c.released_at, c.released_to, c.changed_at
+  c.checked_in_at, c.released_at, NULLIF(c.released_to, 'self') AS released_to,
+  coalesce(c.released_to = 'self', false) AS self_released, c.changed_at
 FROM {children} c LEFT JOIN {roster} r ON r.school_id = c.school_id AND r.child_id = c.child_id
 WHERE c.school_id = %(school)s AND c.service_day = %(day)s
   AND (%(place)s::text IS NULL OR c.place_code = %(place)s)

@@ -17,12 +17,15 @@ from eventsourcing.persistence import Notification
 from projections import catalog
 from projections.base import ReadModel
 from projections.log import EventLog
+from projections.storable import storable
 
 log = logging.getLogger("handoff.projections")
 
 VIEWS_CHANNEL = "handoff_views"
 MAX_SCHOOLS_IN_NOTICE = 40
 Progress = Callable[[int, int], None]
+PARK_AFTER_ATTEMPTS = 3
+"""Failures of one event (each retried after a growing pause) before it is parked and the projection moves on."""
 
 
 class HandlerError(Exception):
@@ -96,12 +99,64 @@ class Projector:
         for notification in page:  # pin the failing event down; everything before it is applied
             try:
                 self._apply_page(conn, [notification], notification.id)
-            except HandlerError:
-                self._apply_page(conn, [], notification.id - 1)
-                raise
+            except HandlerError as error:
+                if not self._parks(conn, error):
+                    self._apply_page(conn, [], notification.id - 1)
+                    raise
+                self._park(conn, notification, error)
         return self._apply_page(conn, [], scanned)
 
+    def _parks(self, conn: psycopg.Connection[Any], error: HandlerError) -> bool:
+        """Park an event whose value can never be stored at once, any other after its last retry; never for a
+        lost connection, which is no fault of the event."""
+        if isinstance(error.error, (psycopg.OperationalError, psycopg.InterfaceError)) or conn.closed:
+            return False
+        if isinstance(error.error, psycopg.DataError):
+            return True
+        return catalog.attempts(conn, self.model.name, self.version, error.position) >= PARK_AFTER_ATTEMPTS
+
+    def _park(self, conn: psycopg.Connection[Any], notification: Notification, error: HandlerError) -> None:
+        """Record the event as parked, with the reason, and move past it in the same transaction: one school's bad
+        event never stops another school's views. Logged as an error (code projection_event_parked)."""
+        school = _school_of(self.events, notification)
+        with conn.transaction():
+            row = conn.execute(
+                "SELECT position FROM projection_positions WHERE projection = %s AND version = %s FOR UPDATE",
+                (self.model.name, self.version),
+            ).fetchone()
+            if row and row[0] >= notification.id:
+                return
+            catalog.park(conn, self.model.name, self.version, notification.id, notification.topic, school, str(error))
+            conn.execute(
+                "UPDATE projection_positions SET position = %s, updated_at = now()"
+                " WHERE projection = %s AND version = %s",
+                (notification.id, self.model.name, self.version),
+            )
+            catalog.clear_failures(conn, self.model.name, self.version, notification.id)
+            conn.execute("SELECT pg_notify(%s, %s)", (VIEWS_CHANNEL, self._notice(notification.id, set())))
+        log.error(
+            "projection_event_parked: %s v%d parked event %d (%s) of school %s: %s",
+            self.model.name,
+            self.version,
+            notification.id,
+            notification.topic,
+            school,
+            type(error.error).__name__,
+        )
+
     def _apply_page(self, conn: psycopg.Connection[Any], page: Sequence[Notification], scanned: int) -> int:
+        """Apply a page in one transaction. In pipeline mode a statement's error (a value out of a column's range,
+        say) surfaces only at the commit: it is the page's handler failure all the same, not a lost connection."""
+        try:
+            return self._apply_page_once(conn, page, scanned)
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            raise
+        except psycopg.Error as error:
+            if not page:
+                raise
+            raise HandlerError(self.model.name, page[0].id, page[0].topic, error) from error
+
+    def _apply_page_once(self, conn: psycopg.Connection[Any], page: Sequence[Notification], scanned: int) -> int:
         schools: set[str] = set()
         with conn.pipeline(), conn.transaction(), conn.cursor() as cursor:  # no round trip per statement
             cursor.execute(
@@ -125,7 +180,7 @@ class Projector:
 
     def _handle(self, cursor: psycopg.Cursor[Any], notification: Notification) -> str:
         try:
-            event = self.events.decode(notification)
+            event = storable(self.events.decode(notification))
             self.model.apply(cursor, self.tables, notification.topic, event)
         except Exception as error:  # noqa: BLE001 - any handler failure stops the projection at this event
             raise HandlerError(self.model.name, notification.id, notification.topic, error) from error
@@ -136,3 +191,10 @@ class Projector:
         return json.dumps(
             {"projection": self.model.name, "version": self.version, "position": position, "schools": listed}
         )
+
+
+def _school_of(events: EventLog, notification: Notification) -> str | None:
+    try:
+        return str(events.decode(notification).school_id)
+    except Exception:  # noqa: BLE001 - an event that does not even decode is parked all the same
+        return None

@@ -30,7 +30,7 @@ timeline = ReadModel(
         "CREATE TABLE {entries} (school_id text NOT NULL, service_day date NOT NULL, child_id text NOT NULL,"
         " version int NOT NULL, event_type text NOT NULL, server_time timestamptz NOT NULL,"
         " device_time timestamptz NOT NULL, actor_id text NOT NULL, actor_role text NOT NULL,"
-        " device_id text NOT NULL, details jsonb NOT NULL, clock_skew_seconds int,"
+        " device_id text NOT NULL, details jsonb NOT NULL, clock_skew_seconds bigint,"
         " PRIMARY KEY (school_id, service_day, child_id, version))",
     ],
 )

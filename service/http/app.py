@@ -155,9 +155,10 @@ def health(request: Request) -> JSONResponse:
     head = handoff.recorder.max_notification_id() or 0
     projections: dict[str, Any] = read.status() if read else {}
     projections.pop("head", None)
-    failing = sorted(name for name, state in projections.items() if state["state"] == "failing")
-    status = "failing" if failing else "ok"
-    body = {"status": status, "head": head, "failing": failing, "projections": projections}
+    failing = sorted(name for name, state in projections.items() if state["state"] in ("failing", "stuck"))
+    parked_views = sorted(name for name, state in projections.items() if state["parked"])
+    status = "failing" if failing else "degraded" if parked_views else "ok"
+    body = {"status": status, "head": head, "failing": failing, "parked": parked_views, "projections": projections}
     return JSONResponse(body | {"parked_reactions": parked_reactions(read)})
 
 
@@ -188,11 +189,19 @@ class ProjectionCollector:
             "handoff_projection_lag_seconds", "Age of the oldest event not yet visible", labels=["projection"]
         )
         failing = GaugeMetricFamily("handoff_projection_failing", "1 while a handler fails", labels=["projection"])
+        stuck = GaugeMetricFamily(
+            "handoff_projection_stuck", "1 while the position stands still with events waiting", labels=["projection"]
+        )
+        parked_events = GaugeMetricFamily(
+            "handoff_projection_parked_events", "Events a handler could never apply, parked", labels=["projection"]
+        )
         for name, state in status.items():
             lag_events.add_metric([name], state["lag_events"])
             lag_seconds.add_metric([name], state["lag_seconds"])
             failing.add_metric([name], 1 if state["state"] == "failing" else 0)
-        yield from (head, lag_events, lag_seconds, failing)
+            stuck.add_metric([name], 1 if state["state"] == "stuck" else 0)
+            parked_events.add_metric([name], state["parked"])
+        yield from (head, lag_events, lag_seconds, failing, stuck, parked_events)
         yield self._outbox()
         refused = GaugeMetricFamily("handoff_parked_reactions", "Reactions a policy was refused, kept for review")
         refused.add_metric([], parked(self.read, limit=0)[0])

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from projections import district, occupancy, occupancy_queries
+from projections import district, occupancy, occupancy_queries, timeline
 from projections.base import ReadModel
 from service.application.context import Actor
 from service.application.handoff import Handoff
@@ -60,6 +60,12 @@ class Views:
         on = self.service_day(school_id, day)
         items = self.read.query(model, read, school_id, on, **filters)
         return {"school_id": school_id, "service_day": on, "items": items, **_page(filters)}
+
+    def child_timeline(self, actor: Actor, school_id: str, child_id: str, day: date | None) -> dict[str, Any]:
+        """A child's day from the timeline view; an unknown child is 404, as for the child's day itself."""
+        actor.require("read_child_day", school_id)
+        self.handoff.roster_entry(school_id, child_id)
+        return self.rows(actor, "read_child_day", school_id, timeline.timeline, timeline.child_day, day, child=child_id)
 
     def district_summary(
         self, actor: Actor, district_id: str, day_from: date, day_to: date, school_id: str | None

@@ -16,6 +16,9 @@ from projections.base import ReadModel, Tables
 from projections.log import EventLog
 from projections.registry import READ_MODELS
 
+STUCK_AFTER = 30.0
+"""Seconds a view's position may stand still, with events waiting, before /health calls it stuck."""
+
 
 class ViewsNotReadyError(DomainError):
     """The read model has not been built yet."""
@@ -35,10 +38,12 @@ class ReadSide:
         clock: Callable[[], datetime],
         models: Sequence[ReadModel] = (),
         pool_size: int = 4,
+        stuck_after: float = STUCK_AFTER,
     ) -> None:
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True)
         self.events = events
         self.clock = clock
+        self.stuck_after = stuck_after
         self.models = [m.name for m in models] or list(READ_MODELS)
 
     def close(self) -> None:
@@ -62,28 +67,42 @@ class ReadSide:
         return model.tables(version)
 
     def status(self) -> dict[str, Any]:
-        """Every read model's position and lag against the store's true head, and any failing event."""
+        """Every read model's position and lag against the store's true head, any failing event, the events it
+        parked, and whether it is stuck (its position has not moved for a while although the head has)."""
         head = self.events.head()
         with self.pool.connection() as conn:
             catalog.ensure_catalog(conn)
-            positions = dict(
-                conn.execute(
-                    "SELECT p.projection, p.position FROM projection_positions p JOIN projection_versions v"
+            positions = {
+                name: (position, idle)
+                for name, position, idle in conn.execute(
+                    "SELECT p.projection, p.position, extract(epoch FROM now() - p.updated_at)::float"
+                    " FROM projection_positions p JOIN projection_versions v"
                     " ON v.projection = p.projection AND v.active_version = p.version"
                 ).fetchall()
-            )
+            }
             failing = {f.projection: f for f in catalog.failures(conn)}
-        return {name: self._model_status(head, positions.get(name), failing.get(name)) for name in self.models} | {
-            "head": head
-        }
+            parked = catalog.parked(conn)
+        return {
+            name: self._model_status(head, positions.get(name), failing.get(name), parked.get(name))
+            for name in self.models
+        } | {"head": head}
 
-    def _model_status(self, head: int, position: int | None, failure: catalog.Failure | None) -> dict[str, Any]:
-        reached = position or 0
+    def _model_status(
+        self,
+        head: int,
+        position: tuple[int, float] | None,
+        failure: catalog.Failure | None,
+        parked: catalog.Parked | None,
+    ) -> dict[str, Any]:
+        reached, idle = position or (0, 0.0)
+        lag_seconds = self._lag_seconds(reached, head)
+        stuck = reached < head and min(idle, lag_seconds) > self.stuck_after
+        state = "failing" if failure else "stuck" if stuck else "not_started" if position is None else "live"
         return {
             "position": reached,
             "lag_events": head - reached,
-            "lag_seconds": self._lag_seconds(reached, head),
-            "state": "failing" if failure else ("not_started" if position is None else "live"),
+            "lag_seconds": lag_seconds,
+            "state": state,
             "failure": None
             if failure is None
             else {
@@ -92,6 +111,16 @@ class ReadSide:
                 "error": failure.error,
                 "attempts": failure.attempts,
                 "since": failure.first_seen.isoformat(),
+            },
+            "parked": 0 if parked is None else parked.count,
+            "last_parked": None
+            if parked is None
+            else {
+                "position": parked.position,
+                "event": parked.topic.rsplit(":", 1)[-1],
+                "school_id": parked.school_id,
+                "error": parked.error,
+                "at": parked.parked_at.isoformat(),
             },
         }
 

@@ -14,6 +14,7 @@ from aggregates.staff import Role
 from service.application.context import operator_context
 from service.application.handoff import Handoff
 from service.http.app import create_app
+from service.reads.readside import ReadSide
 from tests.support import DISTRICT, OTHER_SCHOOL, SCHOOL, Clock, make_handoff, setup_school
 
 STAFF_TOKENS = {
@@ -82,8 +83,8 @@ def two_schools_with_tokens(handoff: Handoff) -> dict[str, str]:
     }
 
 
-def make_tablet(handoff: Handoff) -> Tablet:
-    return Tablet(TestClient(create_app(handoff)), handoff, two_schools_with_tokens(handoff))
+def make_tablet(handoff: Handoff, read: ReadSide | None = None) -> Tablet:
+    return Tablet(TestClient(create_app(handoff, read)), handoff, two_schools_with_tokens(handoff))
 
 
 @pytest.fixture

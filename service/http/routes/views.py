@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from sse_starlette.sse import EventSourceResponse
 
-from projections import attendance, audit, outbox, supervision, timeline
+from projections import attendance, audit, outbox, supervision
 from service.application.handoff import Handoff
 from service.http.deps import CurrentActor, CurrentToken, HandoffApp, InvalidTokenError, SchoolId
 from service.http.schemas.common import ErrorResponse, IsoDate, Ref
@@ -84,7 +84,7 @@ def occupancy_children(
 def child_timeline(
     school_id: SchoolId, child_id: Annotated[Ref, Path()], actor: CurrentActor, read: ViewsDep, day: Day = None
 ) -> dict[str, Any]:
-    return read.rows(actor, "read_child_day", school_id, timeline.timeline, timeline.child_day, day, child=child_id)
+    return read.child_timeline(actor, school_id, child_id, day)
 
 
 @views.get("/audit", response_model=RowsResponse, summary="Safety audit trail: every change of custody")

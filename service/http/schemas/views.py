@@ -58,7 +58,8 @@ class OccupancyChild(BaseModel):
     confirmed: bool
     checked_in_at: datetime | None
     released_at: datetime | None
-    released_to: str | None
+    released_to: str | None = Field(description="The guardian the child left with; null when the child left alone")
+    self_released: bool = Field(description="The child left alone, as the agreement allows")
     changed_at: datetime
 
 
