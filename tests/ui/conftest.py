@@ -86,7 +86,7 @@ class UiServer:
         return self.command(f"children/{child}/{path}", body, who, device)
 
     def command(self, path: str, body: dict[str, Any], who: str = "teacher", device: str = "tablet-other"):
-        body = {"device_id": device, "device_time": datetime.now(timezone.utc).isoformat(), **body}
+        body = {"device_id": device, "device_time": self.clock.now.isoformat(), **body}
         answer = httpx2.post(
             f"{self.url}/api/v1/schools/{SCHOOL}/{path}",
             json=body,
@@ -213,7 +213,9 @@ def _wait_for_views(server: UiServer) -> None:
 
 
 def sign_in(page: Page, server: UiServer, who: str, where: str = "gate", url: str | None = None) -> None:
-    """Sign in through the sign-in page, as a staff member would."""
+    """Sign in through the sign-in page, as a staff member would, on a tablet whose clock agrees with the server's
+    (the server refuses a device time more than a day off, and the tests' server lives on 2026-11-30)."""
+    page.clock.set_fixed_time(server.clock.now)
     page.goto(f"{url or server.url}/ui/")
     page.fill("#school", SCHOOL)
     page.fill("#token", server.tokens[who])
