@@ -233,8 +233,12 @@ class Custody:
     code_entry_locked: bool = False
     corrected: frozenset[int] = frozenset()
     """Versions of records that a later correction voided; they stay in the log."""
-    under_review: frozenset[str] = frozenset()
-    """Guardians whose mutual confirmation with the child failed and no duty leader has reviewed yet."""
+    under_review: frozenset[tuple[str, int]] = frozenset()
+    """Guardians whose mutual confirmation with the child failed and no duty leader has reviewed yet, each with the
+    version of the refusal (a correction that voids that refusal lifts it too)."""
+
+    def is_under_review(self, guardian_id: str) -> bool:
+        return any(guardian == guardian_id for guardian, _ in self.under_review)
 
     @classmethod
     def expected(cls, school_id: str, child_id: str, service_day: date) -> Custody:
@@ -320,7 +324,7 @@ class Custody:
         self._require_custodian_or_duty_leader(meta)
         if self.confirmed_guardian_id == guardian_id:
             raise AlreadyConfirmedError
-        if guardian_id in self.under_review:
+        if self.is_under_review(guardian_id):
             raise ConfirmationUnderReviewError
         if not (guardian_recognised_child and child_recognised_guardian):
             return self._refusal(meta, guardian_id, "confirmation", "confirmation_mismatch", guardians)
@@ -342,7 +346,7 @@ class Custody:
         self._require_custodian_or_duty_leader(meta)
         if self.confirmed_guardian_id != guardian_id:
             raise NotConfirmedError
-        if guardian_id in self.under_review:
+        if self.is_under_review(guardian_id):
             raise ConfirmationUnderReviewError
         if guardians.is_flagged(guardian_id):
             return self._refusal(meta, guardian_id, "release", "person_flagged", guardians)
@@ -385,7 +389,7 @@ class Custody:
         """A duty leader reviews a failed mutual confirmation; only then may that guardian confirm again."""
         if meta.actor_role != "duty_leader":
             raise OnlyDutyLeaderReviewsError
-        if guardian_id not in self.under_review:
+        if not self.is_under_review(guardian_id):
             raise NoMismatchToReviewError
         return [ConfirmationMismatchReviewed(**self._stamp(meta), guardian_id=guardian_id, reason=reason)]
 
@@ -501,9 +505,9 @@ def changes(state: Custody, event: CustodyEvent) -> dict[str, Any]:
         case ReleaseRefused() if event.reason_code == "pickup_code_wrong":
             return {"wrong_codes": state.wrong_codes + 1}
         case ReleaseRefused() if event.reason_code == "confirmation_mismatch":
-            return {"under_review": state.under_review | {event.guardian_id}}
+            return {"under_review": state.under_review | {(event.guardian_id, event.originator_version)}}
         case ConfirmationMismatchReviewed():
-            return {"under_review": state.under_review - {event.guardian_id}}
+            return {"under_review": frozenset(r for r in state.under_review if r[0] != event.guardian_id)}
         case PickupCodeEntryLocked():
             return {"code_entry_locked": True}
         case PickupCodeEntryUnlocked():
@@ -518,6 +522,7 @@ def changes(state: Custody, event: CustodyEvent) -> dict[str, Any]:
                 "released_to": event.released_to,
                 "self_released": event.self_released,
                 "corrected": state.corrected | {event.voids_version},
+                "under_review": frozenset(r for r in state.under_review if r[1] != event.voids_version),
             }
     return {}
 
