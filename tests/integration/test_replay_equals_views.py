@@ -55,8 +55,7 @@ def replayed(row: dict[str, Any]) -> tuple[Any, ...]:
     custodian = row["custodian_id"] if row["status"] == "in_care" else None
     arrived = bool(row["arrived_guardians"]) and row["status"] == "in_care"
     confirmed = row["confirmed_guardian_id"] is not None and row["status"] == "in_care"
-    released_to = "self" if row["self_released"] else row["released_to"]
-    return (row["status"], custodian, arrived, confirmed, released_to)
+    return (row["status"], custodian, arrived, confirmed, row["released_to"])
 
 
 def test_state_as_of_every_instant_equals_what_the_views_showed(
