@@ -11,9 +11,9 @@ from service.http.schemas.common import (
     CommandRequest,
     IsoDate,
     Name,
+    NewPickupCode,
     NoControlCharacters,
     Phone,
-    NewPickupCode,
     Reason,
     Ref,
 )
