@@ -124,7 +124,7 @@ def broken() -> dict[str, str]:
 
 
 def upload(tablet: Tablet, data: bytes, token: str, content_type: str = "application/x-zip-compressed") -> Response:
-    params = {"device_id": "office-pc", "device_time": "2026-08-25T09:00:00+08:00"}
+    params = {"device_id": "office-pc", "device_time": "2026-11-30T09:00:00+08:00"}
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"roster-{len(data)}"}
     headers["Content-Type"] = content_type
     return tablet.client.post(f"/api/v1/schools/{SCHOOL}/roster", params=params, content=data, headers=headers)
