@@ -6,20 +6,14 @@ one transaction. Importing the same file again records nothing new."""
 from __future__ import annotations
 
 import tempfile
-from functools import reduce
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from aggregates.base import EventMeta, InvalidCommandError
-from aggregates.guardians import Guardians
-from aggregates.guardians import evolve as guardian_evolve
-from aggregates.roster import RosterEntry
-from aggregates.roster import project as roster_project
-from service.application.context import CommandContext
-from service.application.roster_files import RosterChild, RosterFile, RosterFileError, read_oneroster, read_simple_csv
+from aggregates.base import InvalidCommandError
+from service.application.roster_files import RosterFile, RosterFileError, read_oneroster, read_simple_csv
 
 if TYPE_CHECKING:
-    from service.application.handoff import Handoff
+    pass
 
 
 class BadRosterFileError(InvalidCommandError):
@@ -64,53 +58,3 @@ def read_roster(path: Path, school_id: str) -> RosterFile:
     if found.school_id != school_id:
         raise WrongSchoolFileError(found=found.school_id, expected=school_id)
     return found
-
-
-class RosterImport:
-    """Applies a parsed roster file to the event store."""
-
-    def import_roster(self: Handoff, ctx: CommandContext, roster: RosterFile) -> dict[str, Any]:
-        """Add the children and guardians not yet known, in one transaction; returns what was added."""
-
-        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            self.school(ctx.school_id)
-            recorded: list[Any] = []
-            counts = {"children_added": 0, "guardians_added": 0, "children_unchanged": 0}
-            for child in roster.children:
-                recorded += self._import_child(meta, child, counts)
-            return recorded, counts
-
-        return self.command(ctx, "import_roster", decided)
-
-    def import_uploaded_roster(self: Handoff, ctx: CommandContext, data: bytes, content_type: str) -> dict[str, Any]:
-        """Import a file sent over HTTP; only a caller allowed to import gets it read at all."""
-        ctx.actor.require("import_roster", ctx.school_id)
-        return self.import_roster(ctx, read_uploaded_roster(data, content_type, ctx.school_id))
-
-    def _import_child(self: Handoff, meta: EventMeta, child: RosterChild, counts: dict[str, int]) -> list[Any]:
-        school_id = meta.school_id
-        entry = self._get(RosterEntry.absent(school_id, child.child_id).id, roster_project)
-        events: list[Any] = []
-        if entry is None:
-            name = f"{child.family_name}{child.given_name}"
-            sealed = self.personal.seal(school_id, child.child_id, {"name": name, "sex": child.sex})
-            events += RosterEntry.absent(school_id, child.child_id).add(
-                meta, child.home_class, child.grade, child.homeroom_teacher_id, sealed
-            )
-            counts["children_added"] += 1
-        else:
-            counts["children_unchanged"] += 1
-        guardians = self.guardians(school_id, child.child_id)
-        for guardian in child.guardians:
-            if guardian.guardian_id in guardians.authorisations or guardians.is_flagged(guardian.guardian_id):
-                continue
-            events += self._authorise_imported(meta, guardians, child.child_id, guardian)
-            guardians = reduce(guardian_evolve, events[-1:], guardians)
-            counts["guardians_added"] += 1
-        return events
-
-    def _authorise_imported(self: Handoff, meta: EventMeta, guardians: Guardians, child_id: str, guardian: Any) -> list:
-        """Imported guardians have no pickup code yet: they are checked by identity document until given one."""
-        name = f"{guardian.family_name}{guardian.given_name}"
-        sealed = self.personal.seal(meta.school_id, child_id, {"name": name, "phone": guardian.phone})
-        return guardians.authorise(meta, guardian.guardian_id, guardian.relation, "", None, None, None, sealed)

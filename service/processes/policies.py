@@ -43,7 +43,7 @@ def refusal_opens_incident(handoff: Handoff, event: ReleaseRefused) -> None:
     summary = f"Release refused at {event.stage}: {event.reason_code} (person {event.guardian_id})"
     incident_id = f"refusal-{event.originator_id.hex}-{event.originator_version}"
     kind = "unauthorised_pickup_attempt"
-    handoff.open_incident(ctx, kind, [event.child_id], [event.actor_id], summary, incident_id, source)
+    handoff.incidents.open_incident(ctx, kind, [event.child_id], [event.actor_id], summary, incident_id, source)
 
 
 def missing_children_open_incident(handoff: Handoff, event: HeadcountRecorded) -> None:
@@ -54,7 +54,7 @@ def missing_children_open_incident(handoff: Handoff, event: HeadcountRecorded) -
     ctx = _context(handoff, event.school_id, f"policy-{source}", event)
     summary = f"Headcount at {event.place_code}: {len(event.missing)} of {len(event.expected)} missing"
     incident_id = f"headcount-{event.originator_id.hex}-{event.originator_version}"
-    handoff.open_incident(ctx, "missing_child", event.missing, [event.actor_id], summary, incident_id, source)
+    handoff.incidents.open_incident(ctx, "missing_child", event.missing, [event.actor_id], summary, incident_id, source)
 
 
 LATE_GRACE = timedelta(minutes=10)
@@ -81,7 +81,7 @@ def sweep_late_pickups(handoff: Handoff, school_id: str, now: datetime) -> list[
     for child_id in late:
         incident_id = late_pickup_id(school_id, child_id, day)
         ctx = _context(handoff, school_id, f"policy-{incident_id}", None, now)
-        handoff.open_incident(
+        handoff.incidents.open_incident(
             ctx,
             "late_pickup",
             [child_id],
@@ -112,7 +112,9 @@ def release_resolves_late_pickup(handoff: Handoff, event: ChildReleased) -> None
         return
     if incident.status == "open":
         ctx = _context(handoff, event.school_id, f"policy-resolve-{incident_id}", event)
-        handoff.resolve_incident(ctx, incident_id, f"collected at {event.timestamp.isoformat(timespec='minutes')}")
+        handoff.incidents.resolve_incident(
+            ctx, incident_id, f"collected at {event.timestamp.isoformat(timespec='minutes')}"
+        )
 
 
 def announce_arrival(handoff: Handoff, event: GuardianArrived) -> None:
@@ -163,7 +165,7 @@ def _announce(
     ctx = _context(handoff, event.school_id, f"policy-message-{message_id}", event)
     child = child_id or event.child_id
     service_day = day or date.fromisoformat(event.service_day)
-    handoff.queue_message(ctx, message_id, kind, child, service_day, about, facts)
+    handoff.outbox.queue_message(ctx, message_id, kind, child, service_day, about, facts)
 
 
 POLICIES: dict[str, list[Callable[[Handoff, Any], None]]] = {

@@ -199,7 +199,7 @@ class UiReads:
         day = self._today(school_id)
         items = [
             {key: found[key] for key in ("incident_id", "kind", "summary", "children", "opened_at")}
-            for found in self.handoff.incidents_on(actor, school_id, day)
+            for found in self.handoff.incidents.incidents_on(actor, school_id, day)
             if found["status"] == "open"
         ]
         items.sort(key=lambda item: item["opened_at"], reverse=True)

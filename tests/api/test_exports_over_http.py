@@ -55,7 +55,7 @@ class Desk:
 def desk(fresh_postgres_url: str, tmp_path: Path) -> Iterator[Desk]:
     handoff = make_handoff(postgres_env(fresh_postgres_url), Clock())
     found = Desk(handoff, fresh_postgres_url, tmp_path / "key.pem")
-    handoff.check_in(ctx(), "C1", "T1", None, None)
+    handoff.care.check_in(ctx(), "C1", "T1", None, None)
     yield found
     handoff.close()
 

@@ -42,7 +42,7 @@ def test_seed_demo_creates_the_school_once_and_prints_a_token_per_role(cli_env: 
     roles = dict(re.findall(r"^\s+(\w+)\s+(hs1\.\S+)$", first, re.MULTILINE))
     assert set(roles) == {"gate", "teacher", "duty_leader", "admin", "regulator"}
     handoff = reader(cli_env)
-    assert handoff.authenticate(roles["gate"]).staff_id == "gate-1"
+    assert handoff.staff.authenticate(roles["gate"]).staff_id == "gate-1"
     children = [handoff.roster_entry("demo-school", f"C{n:04d}") for n in (1, 240)]
     assert {c.grade for c in children} == {1, 6}
     assert len([p for p in handoff.school("demo-school").places.values() if p.kind == "temporary_class"]) >= 6
@@ -60,13 +60,13 @@ def test_staff_tokens_are_issued_stored_as_hashes_and_revoked(cli_env: dict[str,
         run(cli_env, "staff", "issue", "--school", "demo-school", "--staff", "teacher-9", "--role", "teacher")
     ).group(0)
     handoff = reader(cli_env)
-    member = handoff.authenticate(token)
+    member = handoff.staff.authenticate(token)
     assert member is not None and member.role == "teacher"
     secret = token.rsplit(".", 1)[1]
     stored = b"".join(e.state for e in handoff.recorder.select_events(member.id))
     assert secret.encode() not in stored
     assert "revoked 1 token" in run(cli_env, "staff", "revoke", "--school", "demo-school", "--staff", "teacher-9")
-    assert handoff.authenticate(token) is None
+    assert handoff.staff.authenticate(token) is None
     handoff.close()
 
 
@@ -75,7 +75,7 @@ def test_a_regulator_token_is_scoped_to_a_district(cli_env: dict[str, str]) -> N
     output = run(
         cli_env, "staff", "issue", "--district", "demo-district", "--staff", "inspector-2", "--role", "regulator"
     )
-    member = reader(cli_env).authenticate(TOKEN.search(output).group(0))
+    member = reader(cli_env).staff.authenticate(TOKEN.search(output).group(0))
     assert (member.scope_id, member.role) == ("demo-district", "regulator")
 
 
@@ -174,8 +174,8 @@ def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
     run(cli_env, "seed-demo")
     handoff = Handoff(postgres_env(cli_env["HANDOFF_DATABASE_URL"]), secret_key=SECRET)
     teacher = Actor("teacher-1", Role.TEACHER, "demo-school", "demo-district")
-    handoff.check_in(ctx(teacher, school="demo-school"), "C0001", "T01", None, None)
-    handoff.open_incident(ctx(teacher, school="demo-school"), "injury", ["C0001"], [], "Fell", "inj-1")
+    handoff.care.check_in(ctx(teacher, school="demo-school"), "C0001", "T01", None, None)
+    handoff.incidents.open_incident(ctx(teacher, school="demo-school"), "injury", ["C0001"], [], "Fell", "inj-1")
     today = handoff.school("demo-school").service_day(handoff.clock()).isoformat()
     bundle = tmp_path / "bundle"
     output = run(

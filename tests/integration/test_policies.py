@@ -19,8 +19,8 @@ def incidents(handoff: Handoff) -> list[IncidentOpened]:
 def refuse_a_stranger(handoff: Handoff, who: str = "X9") -> None:
     """A person not on C1's list comes to the gate: a recorded refusal."""
     if handoff.custody("S1", "C1", handoff.clock().date()).version == 0:
-        handoff.check_in(ctx(), "C1", "T1", None, None)
-    handoff.register_arrival(ctx("gate"), "C1", who, "id_document", None)
+        handoff.care.check_in(ctx(), "C1", "T1", None, None)
+    handoff.care.register_arrival(ctx("gate"), "C1", who, "id_document", None)
 
 
 def test_every_refusal_opens_exactly_one_incident_even_across_a_crash_and_a_restart(

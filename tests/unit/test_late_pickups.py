@@ -37,7 +37,7 @@ def test_a_child_still_in_care_after_batch_and_grace_gets_one_incident_that_reso
     sweep_late_pickups(handoff, SCHOOL, at("17:41"))
     assert [(i.kind, i.children) for i in opened(handoff)] == [("late_pickup", ["C1"])]
     clock.now = at("17:50")
-    handoff.release(ctx(), "C1", "G1")
+    handoff.care.release(ctx(), "C1", "G1")
     release = handoff.mapper.to_domain_event(
         handoff.recorder.select_notifications(1, 100_000, topics=["events.custody:ChildReleased"])[-1]
     )

@@ -195,7 +195,7 @@ def messages(
 
 @views.get("/messages/{message_id}", response_model=dict[str, Any], summary="One message: tries, last error, wording")
 def message(school_id: SchoolId, message_id: MessageId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
-    return handoff.message_view(actor, school_id, message_id)
+    return handoff.outbox.message_view(actor, school_id, message_id)
 
 
 @district_views.get("/summary", response_model=DistrictSummaryResponse, summary="District summary (督导)")
