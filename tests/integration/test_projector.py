@@ -183,7 +183,7 @@ def test_a_second_projector_alongside_does_no_harm(backlog: Handoff, fresh_postg
     try:
         teacher = Actor("teacher-1", Role.TEACHER, "demo-school", "demo-district")
         for child in ("C0001", "C0002", "C0003"):
-            backlog.check_in(ctx(teacher, school="demo-school"), child, "T01", None, None)
+            backlog.care.check_in(ctx(teacher, school="demo-school"), child, "T01", None, None)
         wait_until(lambda: caught_up(fresh_postgres_url, backlog))
         with psycopg.connect(fresh_postgres_url) as conn:
             holders = conn.execute(
