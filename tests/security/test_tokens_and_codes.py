@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from service.application.staff import token_hash
 
 from service.application.context import operator_context
+from service.application.staff import token_hash
 from service.infra.settings import postgres_env
 from tests.api.conftest import Tablet, make_tablet
 from tests.security.conftest import caller_tokens
