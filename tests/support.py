@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 
 from aggregates.staff import Role
-from service.application.context import SYSTEM_ACTOR, Actor, CommandContext
+from service.application.context import Actor, CommandContext, system_actor
 from service.application.handoff import Handoff
 from service.application.personal_data import KeyStore
 
@@ -72,7 +72,7 @@ def setup_school(handoff: Handoff, school: str = SCHOOL) -> None:
     """School S1 with term 2026-27, batches B1 (17:00) and B2 (17:30), places T1, T2, GATE; staff t1, t2, g1, d1, a1,
     and the principal h1 who cannot hold custody. C1 is enrolled with guardians G1 and G2; C2 is enrolled with G5 and
     may leave alone from 17:00; C3 has only applied, so is not enrolled."""
-    system = lambda: ctx(SYSTEM_ACTOR, school=school)  # noqa: E731
+    system = lambda: ctx(system_actor(school), school=school)  # noqa: E731
     handoff.setup.register_school(system(), "Test School", DISTRICT, "Asia/Shanghai")
     for code, kind in (("T1", "temporary_class"), ("T2", "temporary_class"), ("GATE", "gate")):
         handoff.setup.add_place(system(), code, kind, code, code)

@@ -69,6 +69,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # An audit export: a school admin for their school, a regulator for the schools of their district.
     "export_audit": frozenset({Role.ADMIN, Role.REGULATOR}),
     "export_district": frozenset({Role.REGULATOR}),
+    # Setting a school up: an admin of that school (the operator's command line acts as one, see operator_context).
+    "register_school": frozenset({Role.ADMIN}),
+    "set_up_school": frozenset({Role.ADMIN}),
+    "add_child": frozenset({Role.ADMIN}),
+    "manage_staff": frozenset({Role.ADMIN}),
 }
 """Which roles may do what. Every service method checks it; routes never do."""
 
@@ -109,6 +114,10 @@ ACTION_WORDS = {
     "read_messages": "see the messages to guardians and how their delivery went",
     "export_audit": "export the audit trail",
     "export_district": "export the audit trail of a whole district",
+    "register_school": "register a school",
+    "set_up_school": "set the school up (places, terms, release batches, sessions)",
+    "add_child": "add children to the roster",
+    "manage_staff": "register staff and issue or revoke their tokens",
 }
 
 
@@ -137,7 +146,9 @@ class Actor:
             raise WrongSchoolError("You can only read your own district.")
 
 
-SYSTEM_ACTOR = Actor(staff_id="system", role=Role.ADMIN, scope_id="", district_id="")
+def system_actor(scope_id: str) -> Actor:
+    """The operator at the command line, or a policy: the system, acting as an admin of one school (or district)."""
+    return Actor(staff_id="system", role=Role.ADMIN, scope_id=scope_id, district_id="")
 
 
 @dataclass(frozen=True)
@@ -172,7 +183,7 @@ class CommandContext:
         )
 
 
-def operator_context(school_id: str, actor: Actor = SYSTEM_ACTOR) -> CommandContext:
-    """A command context for set-up work run from the command line."""
+def operator_context(school_id: str, actor: Actor | None = None) -> CommandContext:
+    """A command context for set-up work run from the command line (the system, unless an actor is given)."""
     now = datetime.now(timezone.utc)
-    return CommandContext(actor, school_id, "cli", now, f"cli-{uuid.uuid4()}", "cli", {})
+    return CommandContext(actor or system_actor(school_id), school_id, "cli", now, f"cli-{uuid.uuid4()}", "cli", {})

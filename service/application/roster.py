@@ -12,7 +12,7 @@ from aggregates.guardians import Guardians
 from aggregates.guardians import evolve as guardian_evolve
 from aggregates.roster import RosterEntry
 from aggregates.roster import project as roster_project
-from service.application.area import Area
+from service.application.area import Area, Decided
 from service.application.context import Actor, CommandContext
 from service.application.personal_data import ERASED
 from service.application.roster_files import RosterChild, RosterFile
@@ -32,13 +32,18 @@ class RosterCommands(Area):
         name: str | None = None,
         sex: str | None = None,
         homeroom_teacher_id: str | None = None,
-    ) -> None:
+    ) -> dict[str, Any]:
         """Put a child on the school roster; the name and sex are sealed with the child's own key."""
-        self.app.school(ctx.school_id)
-        entry = self.app.load(roster.roster_entry_id(ctx.school_id, child_id), roster.project)
-        entry = entry or RosterEntry.absent(ctx.school_id, child_id)
-        sealed = self.app.personal.seal(ctx.school_id, child_id, {"name": name, "sex": sex}) if name or sex else ""
-        self.app.save(*entry.add(ctx.meta(self.app.clock()), home_class, grade, homeroom_teacher_id, sealed))
+
+        def decided(meta: EventMeta) -> Decided:
+            self.app.school(ctx.school_id)
+            entry = self.app.load(roster.roster_entry_id(ctx.school_id, child_id), roster.project)
+            entry = entry or RosterEntry.absent(ctx.school_id, child_id)
+            sealed = self.app.personal.seal(ctx.school_id, child_id, {"name": name, "sex": sex}) if name or sex else ""
+            added = entry.add(meta, home_class, grade, homeroom_teacher_id, sealed)
+            return added, {"child_id": child_id, "home_class": home_class, "grade": grade}
+
+        return self.app.command(ctx, "add_child", decided)
 
     def erase_child(self, ctx: CommandContext, child_id: str, reason: str) -> dict[str, Any]:
         """Erase a child's personal data by destroying their key; the erasure itself is recorded."""

@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from aggregates import staff
+from aggregates.base import EventMeta
 from aggregates.staff import Role, StaffMember
-from service.application.area import Area
+from service.application.area import Area, Decided
 from service.application.context import CommandContext
 
 
@@ -30,26 +32,41 @@ def parse_token(token: str) -> tuple[str, str, str] | None:
 class StaffCommands(Area):
     """Staff members and their tokens."""
 
-    def register_staff(self, ctx: CommandContext, staff_id: str, role: Role, district_id: str) -> None:
+    def register_staff(self, ctx: CommandContext, staff_id: str, role: Role, district_id: str) -> dict[str, Any]:
         """Register a staff member in a school, or a regulator in a district (ctx.school_id is then the district)."""
-        member = self.app.load(staff.staff_stream_id(ctx.school_id, staff_id), staff.project)
-        member = member or StaffMember.unregistered(ctx.school_id, staff_id)
-        self.app.save(*member.register(ctx.meta(self.app.clock()), role, district_id))
 
-    def issue_token(self, ctx: CommandContext, staff_id: str, valid_for: timedelta) -> str:
-        """Issue a bearer token; the plain token is returned once and only its hash is stored."""
-        member = self.app.staff_member(ctx.school_id, staff_id)
-        token_id, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
-        now = self.app.clock()
-        self.app.save(*member.issue_token(ctx.meta(now), token_id, token_hash(secret), now + valid_for))
-        return f"hs1.{member.id.hex}.{token_id}.{secret}"
+        def decided(meta: EventMeta) -> Decided:
+            member = self.app.load(staff.staff_stream_id(ctx.school_id, staff_id), staff.project)
+            member = member or StaffMember.unregistered(ctx.school_id, staff_id)
+            return member.register(meta, role, district_id), {"staff_id": staff_id, "role": role.value}
 
-    def revoke_tokens(self, ctx: CommandContext, staff_id: str, reason: str, token_id: str | None) -> int:
-        """Revoke one token or all of a staff member's tokens; returns how many were revoked."""
-        member = self.app.staff_member(ctx.school_id, staff_id)
-        recorded = member.revoke_tokens(ctx.meta(self.app.clock()), reason, token_id)
-        self.app.save(*recorded)
-        return len(recorded)
+        return self.app.command(ctx, "manage_staff", decided)
+
+    def issue_token(self, ctx: CommandContext, staff_id: str, valid_for: timedelta) -> dict[str, Any]:
+        """Issue a bearer token. The plain token is in the first answer only ("token"): the log keeps its hash, and
+        a retry of the same request gets the stored answer with "token": null (revoke it and issue another)."""
+        secret = secrets.token_urlsafe(32)
+
+        def decided(meta: EventMeta) -> Decided:
+            member = self.app.staff_member(ctx.school_id, staff_id)
+            token_id, expires_at = secrets.token_hex(4), meta.timestamp + valid_for
+            issued = member.issue_token(meta, token_id, token_hash(secret), expires_at)
+            return issued, {"staff_id": staff_id, "token_id": token_id, "expires_at": expires_at.isoformat()}
+
+        answer = self.app.command(ctx, "manage_staff", decided)
+        if answer["replayed"]:
+            return {**answer, "token": None}
+        stream = staff.staff_stream_id(ctx.school_id, staff_id)
+        return {**answer, "token": f"hs1.{stream.hex}.{answer['token_id']}.{secret}"}
+
+    def revoke_tokens(self, ctx: CommandContext, staff_id: str, reason: str, token_id: str | None) -> dict[str, Any]:
+        """Revoke one token or all of a staff member's tokens; the answer says how many were revoked."""
+
+        def decided(meta: EventMeta) -> Decided:
+            revoked = self.app.staff_member(ctx.school_id, staff_id).revoke_tokens(meta, reason, token_id)
+            return revoked, {"staff_id": staff_id, "revoked": len(revoked)}
+
+        return self.app.command(ctx, "manage_staff", decided)
 
     def authenticate(self, token: str) -> StaffMember | None:
         """The staff member a bearer token belongs to, if it is live; None otherwise."""

@@ -173,10 +173,10 @@ def _add_child(handoff: Handoff, admin: Actor, child_id: str, home_class: str, g
 
 def _issue_tokens(handoff: Handoff) -> dict[str, str]:
     tokens = {
-        role.value: handoff.staff.issue_token(operator_context(DEMO_SCHOOL), ids[0], TOKEN_LIFETIME)
+        role.value: handoff.staff.issue_token(operator_context(DEMO_SCHOOL), ids[0], TOKEN_LIFETIME)["token"]
         for role, ids in DEMO_STAFF.items()
     }
     tokens[Role.REGULATOR.value] = handoff.staff.issue_token(
         operator_context(DEMO_DISTRICT), "inspector-1", TOKEN_LIFETIME
-    )
+    )["token"]
     return tokens

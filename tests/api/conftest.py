@@ -77,7 +77,7 @@ def two_schools_with_tokens(handoff: Handoff) -> dict[str, str]:
     setup_school(handoff, OTHER_SCHOOL)
     handoff.staff.register_staff(operator_context(DISTRICT), "r1", Role.REGULATOR, DISTRICT)
     return {
-        who: handoff.staff.issue_token(operator_context(scope), staff, timedelta(days=1))
+        who: handoff.staff.issue_token(operator_context(scope), staff, timedelta(days=1))["token"]
         for who, (scope, staff) in STAFF_TOKENS.items()
     }
 

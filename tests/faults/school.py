@@ -66,5 +66,5 @@ def seed_school(handoff: Handoff, children: int) -> School:
         handoff.enrolments.review_by_school(admin(), child, TERM, True, "")
         handoff.enrolments.arrange(admin(), child, TERM, "P1")
         handoff.enrolments.sign_agreement(admin(), child, TERM, guardian, [guardian], None, starts, ends)
-    tokens = {staff_id: handoff.staff.issue_token(system(), staff_id, timedelta(days=1)) for staff_id in STAFF}
+    tokens = {staff_id: handoff.staff.issue_token(system(), staff_id, timedelta(days=1))["token"] for staff_id in STAFF}
     return School(ids, tokens)

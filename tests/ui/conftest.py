@@ -185,7 +185,7 @@ def ui_server(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
     clock = Clock()
     handoff = make_handoff(postgres_env(url), clock)
     tokens = two_schools_with_tokens(handoff)
-    tokens["teacher2"] = handoff.staff.issue_token(operator_context(SCHOOL), "t2", timedelta(days=1))
+    tokens["teacher2"] = handoff.staff.issue_token(operator_context(SCHOOL), "t2", timedelta(days=1))["token"]
     add_named_children(handoff)
     folder = tmp_path_factory.mktemp("ui-server")
     settings = Settings(signing_key_file=folder / "key.pem", checkpoint_interval=60.0)
