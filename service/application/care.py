@@ -11,7 +11,7 @@ from typing import Any
 
 from aggregates import custody
 from aggregates.base import EventMeta
-from aggregates.custody import REFUSAL_MESSAGES, Custody, Status
+from aggregates.custody import REFUSAL_MESSAGES, Custody
 from aggregates.school import School
 from events.custody import CustodyEvent, ReleaseRefused
 from replay.state import entry as event_view
@@ -34,10 +34,9 @@ class CareCommands(Area):
         def decide(state: Custody, meta: EventMeta, sch: School) -> list[CustodyEvent]:
             sch.require_place(place_code)
             self.app.staff_member(ctx.school_id, keeper).require_custodian()
-            if state.status is not Status.IN_CARE:
-                term = sch.term_on(state.service_day)
-                self.app.enrolment(ctx.school_id, child_id, term.term_id).require_in_care_on(state.service_day)
-            return state.check_in(meta, keeper, place_code, handed_over_by, self.app.guardians(ctx.school_id, child_id))
+            enrolment = self.app.enrolment(ctx.school_id, child_id, sch.term_on(state.service_day).term_id)
+            guardians = self.app.guardians(ctx.school_id, child_id)
+            return state.check_in(meta, keeper, place_code, handed_over_by, guardians, enrolment)
 
         return self._custody_command(ctx, "check_in", child_id, decide)
 

@@ -11,35 +11,11 @@ from functools import reduce
 from typing import Any
 
 from aggregates import enrolment as rules
-from aggregates.base import EventMeta, InvalidCommandError
+from aggregates.base import EventMeta
 from aggregates.enrolment import Enrolment
 from aggregates.staff import Role
 from service.application.area import Area
 from service.application.context import Actor, CommandContext
-
-PRIORITY_CATEGORIES = ("disability", "left_behind", "migrant_worker_family", "financial_difficulty")
-"""残疾儿童、留守儿童、随迁子女、家庭经济困难学生: sensitive, shown to admins only."""
-
-
-class UnknownPriorityCategoryError(InvalidCommandError):
-    """Priority categories are the four the policy names."""
-
-    code = "unknown_priority_category"
-    message = "Priority categories are: disability, left_behind, migrant_worker_family, financial_difficulty."
-
-
-class GuardianNotOnListError(InvalidCommandError):
-    """An agreement names only guardians already on the child's list."""
-
-    code = "guardian_not_on_list"
-    message = "Add {guardian_id} to the child's guardians before naming them in the agreement."
-
-
-class NotAClassError(InvalidCommandError):
-    """Children are arranged into temporary classes, not other places."""
-
-    code = "not_a_temporary_class"
-    message = "{place} is not a temporary class."
 
 
 class EnrolmentCommands(Area):
@@ -58,15 +34,13 @@ class EnrolmentCommands(Area):
         notes: str,
     ) -> dict[str, Any]:
         """Record a guardian's written application (voluntary: nothing else ever enrols a child)."""
-        if set(priority) - set(PRIORITY_CATEGORIES):
-            raise UnknownPriorityCategoryError
 
         def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
             self.app.school(ctx.school_id).require_batch(release_batch)
             sealed = self.app.personal.seal(
                 ctx.school_id, child_id, {"priority": ",".join(sorted(priority)), "notes": notes}
             )
-            applied = state.apply(meta, guardian_id, days, release_batch, self_release, sealed)
+            applied = state.apply(meta, guardian_id, days, release_batch, self_release, sealed, priority)
             return [*applied, *self.app.term_applicants(ctx.school_id, term_id).list_applicant(meta, child_id)]
 
         return self._enrolment_command(ctx, "apply_for_care", child_id, term_id, decide)
@@ -97,9 +71,7 @@ class EnrolmentCommands(Area):
         """Arrange the child into a temporary class (统筹安排)."""
 
         def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
-            place = self.app.school(ctx.school_id).require_place(temporary_class)
-            if place.kind != "temporary_class":
-                raise NotAClassError(place=temporary_class)
+            self.app.school(ctx.school_id).require_temporary_class(temporary_class)
             return state.arrange(meta, temporary_class)
 
         return self._enrolment_command(ctx, "arrange", child_id, term_id, decide)
@@ -119,9 +91,7 @@ class EnrolmentCommands(Area):
 
         def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
             listed = self.app.guardians(ctx.school_id, child_id)
-            for guardian_id in {signed_by, *guardians}:
-                if guardian_id not in listed.authorisations:
-                    raise GuardianNotOnListError(guardian_id=guardian_id)
+            listed.require_all_listed([signed_by, *guardians])
             signed = state.sign_agreement(meta, signed_by, guardians, leave_alone_from, starts_on, ends_on)
             alone = listed.allow_self_release(meta, leave_alone_from) if leave_alone_from else []
             return [*signed, *alone]

@@ -16,7 +16,6 @@ from uuid import uuid4
 from aggregates import incidents as rules
 from aggregates.base import EventMeta
 from aggregates.custody import custody_id
-from aggregates.guardians import GuardianNotFoundError
 from aggregates.incidents import Incident, IncidentNotFoundError
 from events.envelope import HandoffEvent
 from events.incidents import IncidentEvent
@@ -67,8 +66,7 @@ class IncidentCommands(Area):
 
         def decide(state: Incident, meta: EventMeta) -> list[IncidentEvent]:
             notified = state.record_notification(meta, child_id, guardian_id, channel, reached)
-            if guardian_id not in self.app.guardians(ctx.school_id, child_id).authorisations:
-                raise GuardianNotFoundError
+            self.app.guardians(ctx.school_id, child_id).require_listed(guardian_id)
             return notified
 
         return self._incident_command(ctx, "manage_incidents", incident_id, decide)

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
@@ -57,10 +57,6 @@ def missing_children_open_incident(handoff: Handoff, event: HeadcountRecorded) -
     handoff.incidents.open_incident(ctx, "missing_child", event.missing, [event.actor_id], summary, incident_id, source)
 
 
-LATE_GRACE = timedelta(minutes=10)
-"""How long after a child's release batch ends before a late-pickup incident opens."""
-
-
 def late_pickup_id(school_id: str, child_id: str, day: date) -> str:
     return f"late-{school_id}-{child_id}-{day.isoformat()}"
 
@@ -94,13 +90,8 @@ def sweep_late_pickups(handoff: Handoff, school_id: str, now: datetime) -> list[
 
 
 def _past_batch(handoff: Handoff, school: Any, child_id: str, term_id: str, now: datetime) -> bool:
-    """Whether the child's release batch ended more than the grace period ago."""
-    day = school.service_day(now)
-    batch = school.batches.get(handoff.enrolment(school.school_id, child_id, term_id).release_batch)
-    if batch is None:
-        return False
-    ends = datetime.combine(day, batch.ends_at, tzinfo=school.zone) + LATE_GRACE
-    return now >= ends
+    """Whether the child's release batch ended more than the grace period ago (the school's rule)."""
+    return school.is_late_pickup(handoff.enrolment(school.school_id, child_id, term_id).release_batch, now)
 
 
 def release_resolves_late_pickup(handoff: Handoff, event: ChildReleased) -> None:

@@ -80,3 +80,13 @@ def test_a_retried_token_request_never_shows_the_secret_again_and_the_log_never_
     secret = first["token"].rsplit(".", 1)[1]
     stored = handoff.recorder.select_notifications(1, recorded(handoff))
     assert not any(secret.encode() in row.state for row in stored)
+
+
+def test_the_role_is_checked_before_the_priority_categories(handoff: Handoff) -> None:
+    with pytest.raises(WrongRoleError):
+        handoff.enrolments.apply_for_care(ctx("gate"), "C3", "2026-27", "G1", ["mon"], "B1", False, ["rich"], "")
+
+
+def test_the_role_is_checked_before_the_teachers_and_venues_are(handoff: Handoff) -> None:
+    with pytest.raises(WrongRoleError):
+        handoff.planning.form_classes(ctx("teacher"), "2026-27", [], [])
