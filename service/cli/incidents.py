@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from aggregates.base import DomainError
+from aggregates.incidents import KINDS
 from aggregates.staff import Role
 from projections import outbox
 from service.application.context import Actor, CommandContext, operator_context
@@ -82,7 +83,7 @@ def _day(handoff: Handoff, school_id: str, text: str | None) -> date:
 @incident_app.command("open")
 def incident_open(
     school: School,
-    kind: Annotated[str, typer.Option(help="missing_child, injury, illness, guardian_unreachable, other, …")],
+    kind: Annotated[str, typer.Option(help=f"One of: {', '.join(KINDS)}")],
     summary: Annotated[str, typer.Option(help="What happened, in a few words (no names)")],
     children: Csv = "",
     staff: Csv = "",

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 import psycopg
+from eventsourcing.utils import get_topic
 
 from aggregates.base import DomainError
 from aggregates.staff import Role
@@ -28,12 +29,12 @@ log = logging.getLogger("handoff.policies")
 
 POLICY_LOCK = 7_316_003
 DDL = "CREATE TABLE IF NOT EXISTS policy_positions (policy text PRIMARY KEY, position bigint NOT NULL)"
-REFUSAL_TOPIC = "events.custody:ReleaseRefused"
-HEADCOUNT_TOPIC = "events.incidents:HeadcountRecorded"
-RELEASE_TOPIC = "events.custody:ChildReleased"
-ARRIVAL_TOPIC = "events.custody:GuardianArrived"
-INCIDENT_TOPIC = "events.incidents:IncidentOpened"
-EMERGENCY_TOPIC = "events.planning:EmergencyModeEntered"
+REFUSAL_TOPIC = get_topic(ReleaseRefused)
+HEADCOUNT_TOPIC = get_topic(HeadcountRecorded)
+RELEASE_TOPIC = get_topic(ChildReleased)
+ARRIVAL_TOPIC = get_topic(GuardianArrived)
+INCIDENT_TOPIC = get_topic(IncidentOpened)
+EMERGENCY_TOPIC = get_topic(EmergencyModeEntered)
 
 
 def refusal_opens_incident(handoff: Handoff, event: ReleaseRefused) -> None:

@@ -12,6 +12,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from eventsourcing.utils import get_topic
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
@@ -47,7 +48,7 @@ class Desk:
         return self.client.post(path, json={**BODY, **body}, headers=headers)
 
     def disclosures(self) -> list[AuditExportMade]:
-        rows = self.handoff.recorder.select_notifications(1, 10_000, topics=["events.audit:AuditExportMade"])
+        rows = self.handoff.recorder.select_notifications(1, 10_000, topics=[get_topic(AuditExportMade)])
         return [self.handoff.mapper.to_domain_event(row) for row in rows]
 
 

@@ -4,7 +4,9 @@ across a restart of the process."""
 from __future__ import annotations
 
 import psycopg
+from eventsourcing.utils import get_topic
 
+from events.custody import ReleaseRefused
 from events.incidents import IncidentOpened
 from service.application.handoff import Handoff
 from service.processes.policies import PolicyFollower, refusal_opens_incident
@@ -12,7 +14,7 @@ from tests.support import ctx
 
 
 def incidents(handoff: Handoff) -> list[IncidentOpened]:
-    rows = handoff.recorder.select_notifications(1, 100_000, topics=["events.incidents:IncidentOpened"])
+    rows = handoff.recorder.select_notifications(1, 100_000, topics=[get_topic(IncidentOpened)])
     return [handoff.mapper.to_domain_event(row) for row in rows]
 
 
@@ -36,7 +38,7 @@ def test_every_refusal_opens_exactly_one_incident_even_across_a_crash_and_a_rest
     assert opened[0].source.startswith("ReleaseRefused:")
     refuse_a_stranger(postgres_handoff, "X8")
     refusal = postgres_handoff.mapper.to_domain_event(
-        postgres_handoff.recorder.select_notifications(1, 100_000, topics=["events.custody:ReleaseRefused"])[-1]
+        postgres_handoff.recorder.select_notifications(1, 100_000, topics=[get_topic(ReleaseRefused)])[-1]
     )
     refusal_opens_incident(postgres_handoff, refusal)  # the reaction happened, then the process died
     restarted = PolicyFollower(postgres_handoff, fresh_postgres_url)  # before saving its position

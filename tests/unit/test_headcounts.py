@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from eventsourcing.utils import get_topic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,10 +50,10 @@ def test_every_mismatch_yields_exactly_one_incident_naming_exactly_the_missing(
         return
     answer = handoff.headcounts.record_headcount(ctx(), "T1", sorted(counted))
     assert (answer["missing"], answer["extra"]) == (sorted(expected - counted), sorted(counted - expected))
-    (count,) = recorded(handoff, "events.incidents:HeadcountRecorded")
+    (count,) = recorded(handoff, get_topic(HeadcountRecorded))
     for _ in range(2):  # a follower that sees the event again after a restart
         missing_children_open_incident(handoff, count)
-    opened = recorded(handoff, "events.incidents:IncidentOpened")
+    opened = recorded(handoff, get_topic(IncidentOpened))
     if expected - counted:
         assert [(i.kind, sorted(i.children)) for i in opened] == [("missing_child", sorted(expected - counted))]
     else:
@@ -68,4 +69,4 @@ def test_a_headcount_is_refused_for_a_gate_guard_and_where_nobody_is(actor: str,
     with pytest.raises(DomainError) as refused:
         handoff.headcounts.record_headcount(ctx(actor), "T1", present)
     assert refused.value.code == code
-    assert recorded(handoff, "events.incidents:HeadcountRecorded") == []
+    assert recorded(handoff, get_topic(HeadcountRecorded)) == []
