@@ -199,7 +199,8 @@ def test_the_bundle_verifies_and_a_changed_byte_does_not(world: World, tmp_path:
     assert (bundle / "verify.py").read_bytes() == VERIFIER.read_bytes()
     newest = max(world.checkpoints, key=lambda c: c.tree_size)
     assert summary.tree_sizes == {SCHOOL: newest.tree_size} and summary.roots == {SCHOOL: newest.root_hex}
-    assert len(school_leaves(world.log)) == newest.tree_size + 1  # C4 came after the checkpoint
+    # C4 and its stored answer (set-up commands take the one command path) came after the checkpoint
+    assert len(school_leaves(world.log)) == newest.tree_size + 2
     assert [line["index"] for line in lines(bundle)] == list(range(newest.tree_size))
     assert "C4" not in {stored(line).get("child_id") for line in lines(bundle)}
     result = verify(bundle)
