@@ -6,8 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, stream_id
+from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, Stamp, stamp, stream_id
 from events.roster import ChildAddedToRoster, ChildErased, RosterEvent
+
+
+class ChildStamp(Stamp):
+    """The fields every event of this stream carries."""
+
+    child_id: str
 
 
 class ChildNotFoundError(NotFoundError):
@@ -72,13 +78,8 @@ class RosterEntry:
             raise ChildAlreadyErasedError
         return [ChildErased(**self._stamp(meta), reason=reason)]
 
-    def _stamp(self, meta: EventMeta) -> dict[str, object]:
-        return {
-            **meta.fields(),
-            "originator_id": self.id,
-            "originator_version": self.version + 1,
-            "child_id": self.child_id,
-        }
+    def _stamp(self, meta: EventMeta) -> ChildStamp:
+        return {**stamp(self.id, self.version, meta), "child_id": self.child_id}
 
 
 def evolve(state: RosterEntry, event: RosterEvent) -> RosterEntry:

@@ -6,11 +6,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-from aggregates.base import EventMeta, RuleBrokenError, stamp, stream_id
+from aggregates.base import EventMeta, RuleBrokenError, Stamp, stamp, stream_id
 from events.envelope import HandoffEvent
 from events.planning import ChildMovedIntoClass, ChildMovedOutOfClass, ClassTeacherAssigned, TemporaryClassFormed
 
 CLASS_LIMIT = 40
+
+
+class ClassStamp(Stamp):
+    """The fields every event of this stream carries."""
+
+    term_id: str
+    class_code: str
 
 
 class ClassFullError(RuleBrokenError):
@@ -51,7 +58,7 @@ class TemporaryClass:
     def of(cls, school_id: str, term_id: str, class_code: str) -> TemporaryClass:
         return cls(stream_id("temporary-class", school_id, term_id, class_code), 0, term_id, class_code)
 
-    def form(self, meta: EventMeta, teacher_id: str, venue: str, children: Sequence[str], how: str) -> list:
+    def form(self, meta: EventMeta, teacher_id: str, venue: str, children: Sequence[str], how: str) -> list[HandoffEvent]:
         if self.version:
             raise ClassAlreadyFormedError(class_code=self.class_code)
         if len(set(children)) > CLASS_LIMIT:
@@ -75,7 +82,7 @@ class TemporaryClass:
     def assign_teacher(self, meta: EventMeta, teacher_id: str) -> list[HandoffEvent]:
         return [ClassTeacherAssigned(**self._stamp(meta), teacher_id=teacher_id)]
 
-    def _stamp(self, meta: EventMeta) -> dict[str, object]:
+    def _stamp(self, meta: EventMeta) -> ClassStamp:
         return {**stamp(self.id, self.version, meta), "term_id": self.term_id, "class_code": self.class_code}
 
 

@@ -193,7 +193,7 @@ def _write_manifest(out: Path, summary: ExportSummary, days: tuple[date, date], 
     files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir()) if p.is_file()}
     trees = {s: {"tree_size": n, "root_hex": summary.roots[s]} for s, n in summary.tree_sizes.items()}
     counts = {"events": summary.events, "events_in_range": summary.events_in_range, **summary.counts}
-    manifest = {"format": "handoff-export v1", "created_at": created_at.isoformat(), "schools": trees}
+    manifest: dict[str, Any] = {"format": "handoff-export v1", "created_at": created_at.isoformat(), "schools": trees}
     manifest |= {"days": {"from": days[0].isoformat(), "to": days[1].isoformat()}, "counts": counts}
     manifest |= {"pseudonymised": summary.pseudonymised, "files_sha256": files, "notes": NOTES}
     write_json(out / "manifest.json", manifest)

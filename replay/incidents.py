@@ -42,9 +42,9 @@ def incident_window(
         return None
     opened: IncidentOpened = own[0][1]
     children = list(opened.children)
-    for _, event in own:
-        if isinstance(event, IncidentLinked):
-            children += [child for child in event.children if child not in children]
+    for _, own_event in own:
+        if isinstance(own_event, IncidentLinked):
+            children += [child for child in own_event.children if child not in children]
     resolved = next((e for _, e in own if isinstance(e, IncidentResolved)), None)
     start = opened.timestamp - timedelta(minutes=before)
     end = (resolved or own[-1][1]).timestamp + timedelta(minutes=after)

@@ -13,10 +13,14 @@ from uuid import UUID
 
 
 class StoredRow(Protocol):
-    originator_id: UUID | str
-    originator_version: int
-    topic: str
-    state: bytes
+    @property
+    def originator_id(self) -> UUID | str: ...
+    @property
+    def originator_version(self) -> int: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def state(self) -> bytes: ...
 
 
 def leaf_bytes(row: StoredRow) -> bytes:

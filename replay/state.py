@@ -13,13 +13,14 @@ import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from eventsourcing.utils import get_topic
 
 from aggregates.custody import Custody, changes, custody_id
 from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyEvent
+from events.envelope import HandoffEvent
 from projections.log import EventLog
 
 CUSTODY_TOPICS = tuple(sorted(get_topic(kind) for kind in CustodyEvent.__subclasses__()))
@@ -50,7 +51,7 @@ def custody_as_of(events: EventLog, school_id: str, at: datetime, time_zone: str
 def child_day(events: EventLog, school_id: str, child_id: str, day: date) -> list[dict[str, Any]]:
     """A child's custody events of one service day, in order, read from the child's own stream."""
     stored = events.recorder.select_events(custody_id(school_id, child_id, day))
-    return [entry(events.mapper.to_domain_event(row)) for row in stored]
+    return [entry(cast(CustodyEvent, events.mapper.to_domain_event(row))) for row in stored]
 
 
 def window(
@@ -126,7 +127,7 @@ def position_before(events: EventLog, start: datetime, head: int) -> int:
     return low
 
 
-def entry(event: CustodyEvent) -> dict[str, Any]:
+def entry(event: HandoffEvent) -> dict[str, Any]:
     """One event as investigators read it: what happened, who did it, on which device, by both clocks."""
     return {
         "type": type(event).__name__,
@@ -166,7 +167,8 @@ def fold(folded: Folded, event: CustodyEvent) -> None:
         state = found[0]
         if event.originator_version != state.version + 1:
             return
-    vars(state).update(changes(state, event), version=event.originator_version)
+    copy = cast(Custody, state)  # a mutable copy of Custody, with its fields: `changes` reads nothing else
+    vars(state).update(changes(copy, event), version=event.originator_version)
     folded[event.child_id] = (state, event.timestamp)
 
 

@@ -44,7 +44,8 @@ class Checkpointer:
         """Carry the trees to the head of the log and sign a checkpoint of every tree that grew."""
         opened = nullcontext(on) if on is not None else psycopg.connect(self.conninfo, autocommit=True)
         with opened as conn, conn.transaction():
-            position, states = conn.execute("SELECT position, states FROM tree_progress FOR UPDATE").fetchone()
+            progress = conn.execute("SELECT position, states FROM tree_progress FOR UPDATE").fetchone()
+            position, states = progress or (0, {})  # the row exists: the constructor made it
             trees = SchoolTrees.resume(position, states)
             grew = trees.advance(self.events)
             made_at = self.clock().isoformat()

@@ -66,7 +66,7 @@ class ReadSide:
         head = self.events.head()
         with self.pool.connection() as conn:
             catalog.ensure_catalog(conn)
-            positions = dict(
+            positions: dict[str, int] = dict(
                 conn.execute(
                     "SELECT p.projection, p.position FROM projection_positions p JOIN projection_versions v"
                     " ON v.projection = p.projection AND v.active_version = p.version"
