@@ -58,7 +58,9 @@ class TemporaryClass:
     def of(cls, school_id: str, term_id: str, class_code: str) -> TemporaryClass:
         return cls(stream_id("temporary-class", school_id, term_id, class_code), 0, term_id, class_code)
 
-    def form(self, meta: EventMeta, teacher_id: str, venue: str, children: Sequence[str], how: str) -> list[HandoffEvent]:
+    def form(
+        self, meta: EventMeta, teacher_id: str, venue: str, children: Sequence[str], how: str
+    ) -> list[HandoffEvent]:
         if self.version:
             raise ClassAlreadyFormedError(class_code=self.class_code)
         if len(set(children)) > CLASS_LIMIT:

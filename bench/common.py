@@ -184,6 +184,7 @@ def answer(event: Any) -> CommandAnswered:
         request_fingerprint="bench",
         status_code=200,
         response={"outcome": "recorded"},
+        response_version=1,
     )
 
 

@@ -26,7 +26,9 @@ from events.custody import CustodyEvent, ReleaseRefused
 from events.envelope import HandoffEvent
 from events.idempotency import CommandAnswered
 from replay.state import entry as event_view
+from service.application import answers
 from service.application.administration import AdministrationCommands
+from service.application.answers import ANSWER_VERSION
 from service.application.context import Actor, CommandContext
 from service.application.enrolment import EnrolmentCommands
 from service.application.incidents import IncidentCommands
@@ -314,6 +316,7 @@ class Handoff(
             request_fingerprint=ctx.fingerprint,
             status_code=200,
             response=response,
+            response_version=ANSWER_VERSION,
         )
         try:
             self.save(*recorded, answer)
@@ -330,7 +333,7 @@ class Handoff(
         for answer in stored:
             if answer.request_fingerprint != ctx.fingerprint:
                 raise IdempotencyKeyReusedError
-            return {**answer.response, "replayed": True}
+            return {**answers.current(answer.response, answer.response_version), "replayed": True}
         return None
 
 
