@@ -18,7 +18,7 @@ from aggregates.custody import Custody
 from events.custody import CustodyCorrected
 from events.incidents import IncidentEvent, IncidentLinked, IncidentOpened, IncidentResolved
 from projections.log import EventLog
-from replay.state import Folded, chain, entry, fold, school_custody_events, school_events, state_row
+from replay.state import CustodyRow, Folded, chain, entry, fold, school_custody_events, school_events, state_row
 
 INCIDENT_TOPICS = tuple(sorted(get_topic(kind) for kind in IncidentEvent.__subclasses__()))
 
@@ -88,7 +88,7 @@ def incident_window(
     }
 
 
-def _at_opening(folded: Folded, school_id: str, child_id: str, day: str) -> dict[str, Any]:
+def _at_opening(folded: Folded, school_id: str, child_id: str, day: str) -> CustodyRow:
     """The child's custody when the incident opened; 'expected' (never seen that day) if nothing was recorded."""
     if child_id in folded:
         return state_row(*folded[child_id])

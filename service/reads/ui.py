@@ -7,7 +7,7 @@ and never logged."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from psycopg import Connection
@@ -21,6 +21,8 @@ from service.application.handoff import Handoff
 from service.application.personal_data import ERASED
 from service.application.views import custody_view
 from service.reads.readside import ReadSide, ViewsNotReadyError
+
+NEVER = datetime.min.replace(tzinfo=timezone.utc)
 
 SEARCH_LIMIT = 20
 
@@ -197,10 +199,11 @@ class UiReads:
     def open_incidents(self, actor: Actor, school_id: str) -> dict[str, Any]:
         """Today's incidents still open, newest first."""
         day = self._today(school_id)
+        still_open = [found for found in self.handoff.incidents_on(actor, school_id, day) if found["status"] == "open"]
+        still_open.sort(key=lambda found: found["opened_at"] or NEVER, reverse=True)  # an open one has its time
         items = [
-            {key: found[key] for key in ("incident_id", "kind", "summary", "children", "opened_at")}
-            for found in self.handoff.incidents_on(actor, school_id, day)
-            if found["status"] == "open"
+            {"incident_id": f["incident_id"], "kind": f["kind"], "summary": f["summary"], "children": f["children"]}
+            | {"opened_at": f["opened_at"]}
+            for f in still_open
         ]
-        items.sort(key=lambda item: item["opened_at"], reverse=True)
         return {"service_day": day, "items": items}
