@@ -147,8 +147,10 @@ class PickupCodeLockedError(RuleBrokenError):
     """After three wrong pickup codes for a child, code entry is locked until a duty leader lifts it."""
 
     code = "pickup_code_locked"
-    message = "Pickup-code entry for this child is locked after repeated wrong codes. Check the guardian's identity "
-    "document, or ask the duty leader to lift the lock."
+    message = (
+        "Pickup-code entry for this child is locked after repeated wrong codes. Check the guardian's identity "
+        "document, or ask the duty leader to lift the lock."
+    )
 
 
 class OnlyDutyLeaderUnlocksError(ForbiddenError):

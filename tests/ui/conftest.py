@@ -47,6 +47,7 @@ NAMED_CHILDREN = {
     "C20": ("吴敏", "5-1", ("吴倩", "吴昊")),
     "C21": ("徐磊", "5-2", ("徐燕", "徐超")),
     "C22": ("孙丽", "5-2", ("孙悦", "孙浩")),
+    "C23": ("郭敏", "6-1", ("郭红", "郭亮")),
 }
 """Children with names (sealed like any roster name); guardians <child>A (code 1234) and <child>B (5678)."""
 
@@ -98,6 +99,15 @@ class UiServer:
         )
         assert answer.status_code == 200, answer.text
         return answer.json()
+
+    def history(self, child: str) -> list[dict[str, Any]]:
+        """The child's records of the day, as an investigator reads them."""
+        answer = httpx2.get(
+            f"{self.url}/api/v1/schools/{SCHOOL}/children/{child}/days/2026-11-30",
+            headers={"Authorization": f"Bearer {self.tokens['duty_leader']}"},
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["history"]
 
     def hand_to_guardian(self, child: str, who: str = "teacher") -> None:
         """Check in, register guardian <child>A with the right code, confirm both ways (another tablet)."""

@@ -33,7 +33,7 @@ const state = {
   lastResult: null,
 };
 const cards = new Map(); // children seen this session, in memory only: a child can still be chosen offline
-const queue = new ActionQueue(current.school, renderQueue);
+const queue = new ActionQueue(current.school, current.staff_id, renderQueue);
 queue.onAnswered = explainRejection;
 
 const RELATIONS_ZH = {
@@ -502,7 +502,7 @@ async function explainRejection(item) {
 function renderQueue(items) {
   const list = document.getElementById("queue");
   list.replaceChildren();
-  const pending = items.filter((item) => item.state === "pending").length;
+  const pending = queue.pending().length;
   const count = document.getElementById("pending-count");
   count.hidden = pending === 0;
   count.textContent = t("pending.count", { n: pending });
@@ -512,7 +512,8 @@ function renderQueue(items) {
   }
   for (const item of [...items].reverse()) {
     const when = timeOf(item.queued_at, state.card?.time_zone);
-    const stateWords = t(`queue.${item.state}`);
+    const shown = item.state === "pending" && !queue.mine(item) ? "held" : item.state;
+    const stateWords = shown === "held" ? t("queue.held", { staff: item.staff_id ?? "?" }) : t(`queue.${item.state}`);
     let detail = null;
     if (item.state === "rejected") {
       detail = el("span", { class: "detail" }, rejectionText(item));
@@ -522,7 +523,7 @@ function renderQueue(items) {
     list.append(
       el(
         "li",
-        { class: `queued ${item.state}`, "data-key": item.key, "data-state": item.state },
+        { class: `queued ${shown}`, "data-key": item.key, "data-state": shown },
         el("span", { class: "what" }, `${t(`kind.${item.kind}`)} · ${item.child_id} · ${when}`),
         el("span", { class: "state" }, stateWords),
         detail,
@@ -554,7 +555,7 @@ setInterval(() => {
 }, RETRY_MS);
 
 async function start() {
-  setUpHeader(current, rerender);
+  setUpHeader(current, rerender, () => queue.pending().length);
   keepPagesOffline();
   renderQueue(queue.items);
   try {

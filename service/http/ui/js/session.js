@@ -29,7 +29,11 @@ export function saveSession(value) {
   localStorage.setItem(SESSION, JSON.stringify(value));
 }
 
-export function signOut() {
+/** Sign out; with actions of this person still waiting, ask first (they stay held on the tablet for them). */
+export function signOut(waiting = 0) {
+  if (waiting && !confirm(t("signout.pending", { n: waiting }))) {
+    return;
+  }
   localStorage.removeItem(SESSION);
   localStorage.removeItem(SCHOOL_CARD);
   location.assign("/ui/");
@@ -151,7 +155,7 @@ export function el(tag, attributes = {}, ...children) {
 }
 
 /** The header: who is signed in, the network state, the language switch and sign-out. */
-export function setUpHeader(current, rerender) {
+export function setUpHeader(current, rerender, waiting = () => 0) {
   const who = document.getElementById("who");
   if (who) {
     who.textContent = `${current.school} · ${current.staff_id}`;
@@ -162,7 +166,7 @@ export function setUpHeader(current, rerender) {
     showNetwork();
     rerender();
   });
-  document.getElementById("signout")?.addEventListener("click", signOut);
+  document.getElementById("signout")?.addEventListener("click", () => signOut(waiting()));
   addEventListener("online", showNetwork);
   addEventListener("offline", showNetwork);
   translatePage();
