@@ -30,6 +30,7 @@ from events.idempotency import CommandAnswered
 from replay.state import entry as event_view
 from service.application.administration import AdministrationCommands
 from service.application.context import Actor, CommandContext
+from service.application.dismissal import DismissalCommands
 from service.application.enrolment import EnrolmentCommands
 from service.application.incidents import IncidentCommands
 from service.application.index import Index, LogIndex
@@ -69,6 +70,7 @@ def utc_now() -> datetime:
 
 class Handoff(
     AdministrationCommands,
+    DismissalCommands,
     EnrolmentCommands,
     IncidentCommands,
     OnboardingCommands,

@@ -87,6 +87,7 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
         body={"guardian_id": "G1", "guardian_recognised_child": True, "child_recognised_guardian": True},
     ),
     ("POST", CHILD + "/release"): allowed(GATE, TEACHER, DUTY, body={"guardian_id": "G1"}),
+    ("POST", SCHOOL + "/pickups"): allowed(GATE, TEACHER, DUTY, body={"pickup_code": "1234"}),
     ("POST", CHILD + "/absence"): allowed(TEACHER, DUTY, ADMIN, body={"reason": "ill"}),
     ("GET", CHILD + "/days/{day}"): allowed(*STAFF),
     ("POST", CHILD + "/days/{day}/correction"): allowed(DUTY, ADMIN, body=REASON),

@@ -1,0 +1,96 @@
+"""Dismissal at the gate: a pickup code alone names one guardian, who is registered at once for every one of their
+children in care today (siblings go together). The identity-document path stays on the child's own card."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aggregates import custody
+from aggregates.base import EventMeta, NotFoundError, RuleBrokenError
+from aggregates.custody import Custody, PickupCodeLockedError
+from aggregates.guardians import Guardians
+from service.application.context import CommandContext
+from service.application.views import custody_view
+
+if TYPE_CHECKING:
+    from service.application.handoff import Handoff
+
+
+class PickupCodeUnknownError(NotFoundError):
+    """A pickup code alone must belong to a guardian of a child in care today."""
+
+    code = "pickup_code_unknown"
+    message = (
+        "No guardian of a child in care today has this pickup code. Check the code with the guardian, or find the "
+        "child and check the guardian's identity document."
+    )
+
+
+class PickupCodeSharedError(RuleBrokenError):
+    """A code held by more than one guardian names nobody: the gate must choose the child and the guardian."""
+
+    code = "pickup_code_shared"
+    message = (
+        "More than one guardian has this pickup code. Find the child and choose the guardian instead; the school "
+        "admin should give this guardian a code of their own."
+    )
+
+
+Match = tuple[Custody, Guardians, str, str]
+
+
+class DismissalCommands:
+    """The code-only guardian registration."""
+
+    def register_arrival_by_code(self: Handoff, ctx: CommandContext, pickup_code: str) -> dict[str, Any]:
+        """Register the one guardian whose pickup code this is, for every child of theirs in care today."""
+
+        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
+            day = self.school(ctx.school_id).service_day(meta.timestamp)
+            matches = self._code_holders(ctx.school_id, self.in_care(ctx.school_id, day), pickup_code)
+            holders = {guardian_id for _, _, guardian_id, _ in matches}
+            if not holders:
+                raise PickupCodeUnknownError
+            if len(holders) > 1:
+                raise PickupCodeSharedError
+            recorded, children = [], []
+            for state, found, guardian_id, code_hash in matches:
+                events, result = self._arrival_of(meta, state, found, guardian_id, code_hash)
+                recorded += events
+                after = custody_view(_folded(state, events))
+                children.append({"child_id": state.child_id, "result": result, "custody": after})
+            response = {"outcome": "recorded", "guardian_id": holders.pop(), "children": children}
+            return recorded, response
+
+        return self.command(ctx, "register_arrival", decided)
+
+    def _code_holders(self: Handoff, school_id: str, states: list[Custody], code: str) -> list[Match]:
+        """Every (child, guardian) pair of the children in care whose pickup code this is."""
+        found: list[Match] = []
+        for state in states:
+            guardians = self.guardians(school_id, state.child_id)
+            for guardian_id in sorted(guardians.authorisations):
+                code_hash = self.pickup_code_hash(school_id, state.child_id, guardian_id, code)
+                if guardians.pickup_code_matches(guardian_id, code_hash):
+                    found.append((state, guardians, guardian_id, code_hash))
+        return found
+
+    @staticmethod
+    def _arrival_of(
+        meta: EventMeta, state: Custody, found: Guardians, guardian_id: str, code_hash: str
+    ) -> tuple[list[Any], str]:
+        """One child's arrival record, and what happened: arrived, already there, locked, or refused."""
+        if guardian_id in state.arrived_guardians:
+            return [], "already_arrived"
+        try:
+            events = state.register_arrival(meta, guardian_id, found, "pickup_code", code_hash)
+        except PickupCodeLockedError:  # that child's lock stands: the gate checks the identity document for them
+            return [], "pickup_code_locked"
+        refused = any(type(e).__name__ == "ReleaseRefused" for e in events)
+        return events, "refused" if refused else "arrived"
+
+
+def _folded(state: Custody, events: list[Any]) -> Custody:
+    for event in events:
+        state = custody.evolve(state, event)
+    return state
