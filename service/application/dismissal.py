@@ -3,12 +3,14 @@ children in care today (siblings go together). The identity-document path stays 
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from aggregates import custody
 from aggregates.base import EventMeta, NotFoundError, RuleBrokenError
 from aggregates.custody import Custody, PickupCodeLockedError
 from aggregates.guardians import Guardians
+from aggregates.staff import CUSTODIAN_ROLES
 from service.application.context import CommandContext
 from service.application.views import custody_view
 
@@ -37,6 +39,7 @@ class PickupCodeSharedError(RuleBrokenError):
 
 
 Match = tuple[Custody, Guardians, str, str]
+STAFF_REGISTERED = "events.staff:StaffMemberRegistered"
 
 
 class DismissalCommands:
@@ -63,6 +66,17 @@ class DismissalCommands:
             return recorded, response
 
         return self.command(ctx, "register_arrival", decided)
+
+    def custodians_of(self: Handoff, school_id: str) -> list[str]:
+        """The school's staff who may hold a child (gate, teachers, duty leaders), read from the log, sorted."""
+        roles, position = {}, 0
+        while page := self.recorder.select_notifications(position + 1, 1000, topics=[STAFF_REGISTERED]):
+            for row in page:
+                found = json.loads(row.state)
+                if found["school_id"] == school_id:
+                    roles[found["staff_id"]] = found["role"]
+            position = page[-1].id
+        return sorted(staff_id for staff_id, role in roles.items() if role in {r.value for r in CUSTODIAN_ROLES})
 
     def _code_holders(self: Handoff, school_id: str, states: list[Custody], code: str) -> list[Match]:
         """Every (child, guardian) pair of the children in care whose pickup code this is."""

@@ -14,6 +14,7 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 
 from aggregates.base import DomainError
+from aggregates.custody import WRONG_CODES_BEFORE_LOCK
 from projections import occupancy
 from projections.base import Tables
 from service.application.context import Actor
@@ -23,6 +24,7 @@ from service.application.views import custody_view
 from service.reads.readside import ReadSide, ViewsNotReadyError
 
 SEARCH_LIMIT = 20
+"""At most this many children per search; the answer says when there were more (`more`)."""
 
 ROSTER = """
 SELECT DISTINCT ON (r.child_id) r.child_id, r.home_class, r.grade, e.temporary_class,
@@ -101,7 +103,9 @@ class UiReads:
             "service_day": day,
             "server_time": now,
             "places": [vars(p) for p in sorted(school.places.values(), key=lambda p: p.code)],
-            "adults": sorted({actor.staff_id, *mode.duty_leaders, *self._class_teachers(school, day)}),
+            "adults": sorted(
+                {*mode.duty_leaders, *self._class_teachers(school, day), *self.handoff.custodians_of(school_id)}
+            ),
             "emergency": mode.emergency,
             "reunification_point": mode.reunification_point,
             "staff_id": actor.staff_id,
@@ -131,9 +135,9 @@ class UiReads:
             keys = (row["child_id"], row["home_class"] or "", row["temporary_class"] or "", name or "")
             if any(wanted in key.casefold() for key in keys):
                 found.append({**row, "name": name})
-            if len(found) == SEARCH_LIMIT:
+            if len(found) > SEARCH_LIMIT:
                 break
-        return {"items": found}
+        return {"items": found[:SEARCH_LIMIT], "more": len(found) > SEARCH_LIMIT}
 
     def gate_card(self, actor: Actor, school_id: str, child_id: str) -> dict[str, Any]:
         """One child at the gate: today's custody, who may collect them today, and whether they may leave alone."""
@@ -154,15 +158,26 @@ class UiReads:
                 }
             )
         alone = guardians.self_release_not_before
+        state = self.handoff.custody(school_id, child_id, day)
         return {
             "child_id": child_id,
             "name": self.name_of(school_id, child_id),
             "home_class": entry.home_class,
             "grade": entry.grade,
-            "custody": custody_view(self.handoff.custody(school_id, child_id, day)),
+            "custody": custody_view(state),
+            "temporary_class": self._temporary_class(school_id, child_id, day),
+            "pickup_code_attempts_left": 0 if state.code_entry_locked else WRONG_CODES_BEFORE_LOCK - state.wrong_codes,
             "guardians": cards,
             "self_release_not_before": alone.isoformat(timespec="minutes") if alone else None,
         }
+
+    def _temporary_class(self, school_id: str, child_id: str, day: date) -> str | None:
+        """The child's temporary class this term, where a check-in normally takes them; None if not arranged."""
+        try:
+            term = self.handoff.school(school_id).term_on(day)
+        except DomainError:
+            return None
+        return self.handoff.enrolment(school_id, child_id, term.term_id).temporary_class
 
     def awaiting_pickup(self, actor: Actor, school_id: str) -> dict[str, Any]:
         """Every child still in care today, late ones first, then those whose guardian is at the gate."""

@@ -14,22 +14,23 @@ from service.http.schemas.ui_data import (
     AwaitingPickup,
     ChildrenFound,
     ChildSearch,
+    DismissalQueue,
     GateCard,
     OnSiteSeries,
     OpenIncidents,
     SchoolCard,
 )
-from service.reads.ui import UiReads
+from service.reads.dismissal import DismissalReads
 
 ERRORS = {status: {"model": ErrorResponse} for status in (401, 403, 404, 422, 503)}
 ui_data = APIRouter(prefix="/api/v1/schools/{school_id}/ui", responses=ERRORS, tags=["gate and board"])
 
 
-def get_ui_reads(request: HttpRequest) -> UiReads:
-    return UiReads(request.app.state.handoff, request.app.state.read)
+def get_ui_reads(request: HttpRequest) -> DismissalReads:
+    return DismissalReads(request.app.state.handoff, request.app.state.read)
 
 
-Reads = Annotated[UiReads, Depends(get_ui_reads)]
+Reads = Annotated[DismissalReads, Depends(get_ui_reads)]
 
 
 @ui_data.get("/school", response_model=SchoolCard, summary="The school card: places, time zone, today's mode")
@@ -61,3 +62,8 @@ def on_site(school_id: SchoolId, actor: CurrentActor, reads: Reads) -> dict[str,
 @ui_data.get("/incidents", response_model=OpenIncidents, summary="Today's open incidents")
 def open_incidents(school_id: SchoolId, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
     return reads.open_incidents(actor, school_id)
+
+
+@ui_data.get("/dismissal", response_model=DismissalQueue, summary="Children whose guardian is at the gate (放学队列)")
+def dismissal_queue(school_id: SchoolId, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
+    return reads.dismissal_queue(actor, school_id)

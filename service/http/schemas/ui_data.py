@@ -52,6 +52,7 @@ class ChildFound(BaseModel):
 
 class ChildrenFound(BaseModel):
     items: list[ChildFound]
+    more: bool = Field(default=False, description="More children matched than the 20 shown: type more of the name")
 
 
 class GuardianCard(BaseModel):
@@ -68,6 +69,8 @@ class GateCard(BaseModel):
     home_class: str
     grade: int
     custody: CustodyView
+    temporary_class: str | None = Field(description="The child's temporary class this term (check-in default)")
+    pickup_code_attempts_left: int = Field(description="Wrong pickup codes left before code entry locks; 0 locked")
     guardians: list[GuardianCard]
     self_release_not_before: str | None
 
@@ -113,3 +116,22 @@ class OpenIncident(BaseModel):
 class OpenIncidents(BaseModel):
     service_day: date
     items: list[OpenIncident]
+
+
+class WaitingChild(BaseModel):
+    child_id: str
+    name: str | None
+    custodian_id: str | None
+    place_code: str | None
+    guardian_id: str
+    guardian_name: str | None
+    relation: str | None
+    confirmed: bool
+    arrived_at: datetime | None
+
+
+class DismissalQueue(BaseModel):
+    service_day: date
+    release_points: list[str] = Field(description="The school's gate places, where children are released")
+    release_adults: list[str] = Field(description="Adults with children at a release point now, most children first")
+    items: list[WaitingChild] = Field(description="One per child and guardian at the gate, oldest arrival first")
