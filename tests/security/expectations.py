@@ -184,6 +184,7 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", SCHOOL + "/ui/awaiting-pickup"): view(*STAFF),
     ("GET", SCHOOL + "/ui/on-site"): view(*STAFF),
     ("GET", SCHOOL + "/ui/dismissal"): view(*STAFF),
+    ("GET", SCHOOL + "/ui/classes/{class_code}/roll"): view(*STAFF),
     ("GET", SCHOOL + "/ui/incidents"): view(TEACHER, DUTY, ADMIN),
     # open to anyone
     ("GET", "/health"): Expect(PUBLIC, public=True),

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +18,14 @@ import httpx2
 import pytest
 from playwright.sync_api import Page, expect
 
-from service.application.context import operator_context
+from service.application.context import Actor, operator_context
 from service.application.handoff import Handoff
 from service.http.app import create_app
 from service.infra.embedded_postgres import create_database, drop_database
 from service.infra.settings import Settings, postgres_env
 from service.runtime import read_stack
 from tests.api.conftest import two_schools_with_tokens
-from tests.support import SCHOOL, Clock, ctx, enrol, make_handoff, serve
+from tests.support import SCHOOL, TERM, Clock, ctx, enrol, make_handoff, serve
 
 CHROMIUM = Path(os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,6 +181,16 @@ def _close(connection: socket.socket) -> None:
     except OSError:
         pass
     connection.close()
+
+
+def enrol_in(server: UiServer, admin: Actor, child: str, guardian: str, class_code: str) -> None:
+    """The four steps and a signed agreement, in the given temporary class (T1 is full of the first tests' children)."""
+    handoff, act = server.handoff, lambda: ctx(admin)
+    handoff.apply_for_care(act(), child, TERM, guardian, ["mon", "tue", "wed", "thu", "fri"], "B2", False, [], "")
+    handoff.review_by_class(act(), child, TERM, True, "")
+    handoff.review_by_school(act(), child, TERM, True, "")
+    handoff.arrange(act(), child, TERM, class_code)
+    handoff.sign_agreement(act(), child, TERM, guardian, [guardian], None, date(2026, 9, 1), date(2027, 6, 30))
 
 
 def add_named_children(handoff: Handoff) -> None:

@@ -7,15 +7,15 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from aggregates.staff import Role
 from service.application.context import Actor
-from tests.support import AFTERNOON, DISTRICT, SCHOOL, TERM, ctx
-from tests.ui.conftest import ARTIFACTS, TABLET, UiServer, _wait_for_views, shoot, sign_in
+from tests.support import AFTERNOON, DISTRICT, SCHOOL, ctx
+from tests.ui.conftest import ARTIFACTS, TABLET, UiServer, _wait_for_views, enrol_in, shoot, sign_in
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -50,20 +50,10 @@ def thirty_children(server: UiServer) -> list[Family]:
         handoff.add_child(ctx(admin), child, "2-1", 2, name=f"{surname}小{'一二三四五六七八九十'[n % 10]}")
         guardian = family.guardian_id
         handoff.authorise_guardian(ctx(admin), child, guardian, "mother", family.code, name=family.guardian_name)
-        enrol_in_t2(server, admin, child, guardian)
+        enrol_in(server, admin, child, guardian, "T2")
         server.post(child, "check-in", {"place_code": "T2"}, who="teacher2")
     _wait_for_views(server)
     return families
-
-
-def enrol_in_t2(server: UiServer, admin: Actor, child: str, guardian: str) -> None:
-    """The four steps and a signed agreement, in temporary class T2 (T1 is full of the other tests' children)."""
-    handoff, act = server.handoff, lambda: ctx(admin)
-    handoff.apply_for_care(act(), child, TERM, guardian, ["mon", "tue", "wed", "thu", "fri"], "B2", False, [], "")
-    handoff.review_by_class(act(), child, TERM, True, "")
-    handoff.review_by_school(act(), child, TERM, True, "")
-    handoff.arrange(act(), child, TERM, "T2")
-    handoff.sign_agreement(act(), child, TERM, guardian, [guardian], None, date(2026, 9, 1), date(2027, 6, 30))
 
 
 class Human:

@@ -135,3 +135,17 @@ class DismissalQueue(BaseModel):
     release_points: list[str] = Field(description="The school's gate places, where children are released")
     release_adults: list[str] = Field(description="Adults with children at a release point now, most children first")
     items: list[WaitingChild] = Field(description="One per child and guardian at the gate, oldest arrival first")
+
+
+class RollChild(BaseModel):
+    child_id: str
+    name: str | None
+    status: str = Field(description="expected, in_care, released or absent today")
+    custodian_id: str | None
+    place_code: str | None
+
+
+class ClassRoll(BaseModel):
+    service_day: date
+    class_code: str
+    items: list[RollChild]

@@ -8,6 +8,7 @@ const SHELL = [
   "/ui/gate.html",
   "/ui/board.html",
   "/ui/dismissal.html",
+  "/ui/roll.html",
   "/ui/css/app.css",
   "/ui/js/i18n.js",
   "/ui/js/session.js",
@@ -16,6 +17,7 @@ const SHELL = [
   "/ui/js/gate.js",
   "/ui/js/board.js",
   "/ui/js/dismissal.js",
+  "/ui/js/roll.js",
   "/ui/js/live.js",
   "/ui/js/chart.js",
 ];
