@@ -147,11 +147,26 @@ def test_the_board_shows_an_action_on_another_tablet_within_a_second(browser: Br
     board.click("#emergency-box summary")
     board.select_option("#emergency-point", "GATE")
     board.fill("#emergency-reason", "消防演练 fire drill")
+    asked: list[str] = []
+    board.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    board.click("#emergency-enter")
+    board.wait_for_timeout(300)
+    expect(board.locator("#emergency-banner")).to_be_hidden()  # said no: nothing happened
+    board.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     board.click("#emergency-enter")
     expect(board.locator("#emergency-banner")).to_be_visible()
     expect(board.locator("#emergency-banner")).to_contain_text("应急模式")
+    board.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     board.click("#emergency-leave")
     expect(board.locator("#emergency-banner")).to_be_hidden()
+    assert asked[0].startswith("确定进入应急模式吗") and asked[2] == "确定结束应急模式吗？"
+    board.click("#lang")
+    expect(board.locator("#result")).to_have_text("Emergency mode ended")  # the result line follows the language
+    board.click("#lang")
+    summary = "document.querySelector('#incident-form-box summary')"
+    marker = board.evaluate(f"getComputedStyle({summary}, '::before').content")
+    assert marker == '"▸"', "a collapsed section shows that it opens"
+    assert board.get_attribute("#awaiting", "tabindex") == "0", "the scrollable list is reached by keyboard"
     board.context.close()
     gate.context.close()
 

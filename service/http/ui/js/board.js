@@ -31,14 +31,16 @@ function path(suffix) {
   return schoolPath(current.school, suffix);
 }
 
-function showResult(kind, text) {
+/** The result line; `words` is a function, so that it is said again in the other language after a switch. */
+function showResult(kind, words) {
+  state.result = { kind, words };
   const banner = document.getElementById("result");
   banner.className = `message ${kind}`;
-  banner.textContent = text;
+  banner.textContent = words();
 }
 
 function failed(error) {
-  showResult("error", error instanceof ApiError ? refusalText(error.code, error.message) : t("error.network"));
+  showResult("error", () => (error instanceof ApiError ? refusalText(error.code, error.message) : t("error.network")));
 }
 
 async function command(suffix, body) {
@@ -185,6 +187,9 @@ function renderAll() {
   renderChart();
   renderLiveState();
   renderForms();
+  if (state.result) {
+    showResult(state.result.kind, state.result.words);
+  }
 }
 
 let extrasTimer = null;
@@ -241,7 +246,7 @@ document.getElementById("incident-form").addEventListener("submit", async (event
       summary: document.getElementById("incident-summary").value.trim(),
     });
     event.target.reset();
-    showResult("ok", t("result.recorded", { kind: t("kind.incident"), child: children.join(", ") }));
+    showResult("ok", () => t("result.recorded", { kind: t("kind.incident"), child: children.join(", ") }));
     await refreshExtras();
   } catch (error) {
     failed(error);
@@ -273,7 +278,8 @@ document.getElementById("headcount-form").addEventListener("submit", async (even
   try {
     const answer = await command(`places/${encodeURIComponent(place)}/headcounts`, { present });
     const missing = answer.missing.length ? answer.missing.join(", ") : "0";
-    showResult(answer.missing.length ? "error" : "ok", t("board.headcount.result", { place: placeLabel(state.card, place), expected: answer.expected.length, missing }));
+    const words = () => t("board.headcount.result", { place: placeLabel(state.card, place), expected: answer.expected.length, missing });
+    showResult(answer.missing.length ? "error" : "ok", words);
     await refreshExtras();
     if (answer.missing.length) {
       setTimeout(refreshExtras, POLICY_DELAY_MS); // the missing-child incident is opened by the policy process
@@ -285,12 +291,15 @@ document.getElementById("headcount-form").addEventListener("submit", async (even
 
 document.getElementById("emergency-form").addEventListener("submit", async (event) => {
   event.preventDefault();
+  if (!confirm(t("board.emergency.confirm_enter"))) {
+    return;
+  }
   try {
     await command("emergency", {
       reunification_point: document.getElementById("emergency-point").value,
       reason: document.getElementById("emergency-reason").value.trim(),
     });
-    showResult("error", t("kind.emergency"));
+    showResult("error", () => t("kind.emergency"));
     await refreshMode();
   } catch (error) {
     failed(error);
@@ -298,9 +307,12 @@ document.getElementById("emergency-form").addEventListener("submit", async (even
 });
 
 document.getElementById("emergency-leave").addEventListener("click", async () => {
+  if (!confirm(t("board.emergency.confirm_leave"))) {
+    return;
+  }
   try {
     await command("emergency/end", { reason: document.getElementById("emergency-reason").value.trim() || "-" });
-    showResult("ok", t("kind.emergency_end"));
+    showResult("ok", () => t("kind.emergency_end"));
     await refreshMode();
   } catch (error) {
     failed(error);
