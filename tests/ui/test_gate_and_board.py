@@ -12,10 +12,10 @@ from playwright.sync_api import Browser, Page, expect
 from tests.ui.conftest import TABLET, UiServer, at_shanghai, choose_child, shoot, sign_in
 
 WAIT_FOR_SERVICE_WORKER = """async () => {
-  const deadline = Date.now() + 15000;
+  const deadline = Date.now() + 45000;
   while (!navigator.serviceWorker.controller) {
     if (Date.now() > deadline) {
-      throw new Error("the page is not served by its service worker after 15 s");
+      throw new Error("the page is not served by its service worker after 45 s (a loaded machine installs it slowly)");
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

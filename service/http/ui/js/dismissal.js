@@ -17,12 +17,16 @@ import {
   randomKey,
   requireSession,
   schoolPath,
+  repeatResult,
   setUpHeader,
+  showEmergency,
+  showPending,
+  showResult,
 } from "./session.js";
 
 const current = requireSession();
 const state = { card: null, items: [], answers: new Map(), error: null };
-const queue = new ActionQueue(current.school, current.staff_id, renderPending);
+const queue = new ActionQueue(current.school, current.staff_id, () => showPending(queue));
 
 /** Children waiting, one group per guardian, in order of arrival. */
 function groups(items) {
@@ -54,7 +58,7 @@ async function refresh() {
 function render() {
   renderWaiting();
   renderRelease();
-  showEmergency();
+  showEmergency(state.card);
 }
 
 function renderWaiting() {
@@ -197,11 +201,11 @@ function settle(group, outcomes, done) {
   const wrong = outcomes.find((item) => item.state === "rejected" || item.state === "refused");
   if (wrong) {
     const refusal = wrong.state === "refused" ? wrong.answer.refusal : wrong.error;
-    showResult("error", refusalText(refusal.code, refusal.message));
+    showResult("error", () => refusalText(refusal.code, refusal.message));
   } else if (outcomes.some((item) => item.state === "pending")) {
-    showResult("warn", t("dismissal.queued"));
+    showResult("warn", () => t("dismissal.queued"));
   } else {
-    showResult("ok", t(done, { guardian: group.guardian_name || group.guardian_id }));
+    showResult("ok", () => t(done, { guardian: group.guardian_name || group.guardian_id }));
   }
   const released = new Set(group.children.map((c) => c.child_id));
   state.items = state.items.filter((item) => !(released.has(item.child_id) && item.guardian_id === group.guardian_id));
@@ -221,11 +225,11 @@ async function registerCode(event) {
   if (item.state === "done") {
     const names = item.answer.children.map((c) => c.child_id);
     const locked = item.answer.children.filter((c) => c.result === "pickup_code_locked").map((c) => c.child_id);
-    showResult(locked.length ? "warn" : "ok", locked.length ? t("dismissal.locked", { children: locked.join("、") }) : t("dismissal.arrived", { children: names.join("、") }));
+    showResult(locked.length ? "warn" : "ok", () => locked.length ? t("dismissal.locked", { children: locked.join("、") }) : t("dismissal.arrived", { children: names.join("、") }));
   } else if (item.state === "pending") {
-    showResult("warn", t("dismissal.queued"));
+    showResult("warn", () => t("dismissal.queued"));
   } else {
-    showResult("error", refusalText(item.error.code, item.error.message));
+    showResult("error", () => refusalText(item.error.code, item.error.message));
   }
   input.focus();
   await refresh();
@@ -235,39 +239,27 @@ function messageOf(error) {
   return error instanceof ApiError ? refusalText(error.code, error.message) : t("error.network");
 }
 
-function showResult(kind, text) {
-  const banner = document.getElementById("result");
-  banner.className = `message ${kind}`;
-  banner.textContent = text;
-  banner.setAttribute("role", kind === "error" ? "alert" : "status");
-}
 
-function showEmergency() {
-  const banner = document.getElementById("emergency-banner");
-  const on = Boolean(state.card?.emergency);
-  banner.hidden = !on;
-  document.body.classList.toggle("in-emergency", on);
-  banner.textContent = on ? t("board.emergency", { point: placeLabel(state.card, state.card.reunification_point) }) : "";
-}
 
-function renderPending() {
-  const count = document.getElementById("pending-count");
-  const pending = queue.pending().length;
-  count.hidden = pending === 0;
-  count.textContent = t("pending.count", { n: pending });
-}
 
 const REFRESH_MS = 2000;
 
 async function start() {
-  setUpHeader(current, render, () => queue.pending().length);
+  setUpHeader(
+    current,
+    () => {
+      render();
+      repeatResult();
+    },
+    () => queue.pending().length,
+  );
   keepPagesOffline();
   document.getElementById("code-form").addEventListener("submit", registerCode);
-  renderPending();
+  showPending(queue);
   try {
     state.card = await loadSchoolCard(current);
   } catch (error) {
-    showResult("error", messageOf(error));
+    showResult("error", () => messageOf(error));
   }
   await refresh();
   document.getElementById("code").focus();

@@ -16,6 +16,7 @@ import {
   requireSession,
   schoolPath,
   setUpHeader,
+  showEmergency,
   timeOf,
 } from "./session.js";
 
@@ -555,7 +556,7 @@ function messageOf(error) {
 
 function showResult(kind, text) {
   const banner = document.getElementById("result");
-  banner.className = `message ${kind}`;
+  banner.className = `message toast ${kind}`;
   banner.textContent = text;
   banner.setAttribute("role", kind === "error" ? "alert" : "status");
 }
@@ -657,16 +658,9 @@ function renderQueue(items) {
   }
 }
 
-function showEmergency() {
-  const banner = document.getElementById("emergency-banner");
-  const on = Boolean(state.card?.emergency);
-  banner.hidden = !on;
-  document.body.classList.toggle("in-emergency", on);
-  banner.textContent = on ? t("board.emergency", { point: placeLabel(state.card, state.card.reunification_point) }) : "";
-}
 
 function rerender() {
-  showEmergency();
+  showEmergency(state.card);
   renderMyQueue();
   renderResults();
   renderChild();
@@ -688,7 +682,7 @@ setInterval(() => {
   loadSchoolCard(current)
     .then((card) => {
       state.card = card;
-      showEmergency();
+      showEmergency(state.card);
     })
     .catch(() => {});
 }, RETRY_MS);

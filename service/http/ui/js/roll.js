@@ -15,12 +15,16 @@ import {
   randomKey,
   requireSession,
   schoolPath,
+  repeatResult,
   setUpHeader,
+  showEmergency,
+  showPending,
+  showResult,
 } from "./session.js";
 
 const current = requireSession();
 const state = { card: null, roll: [], ticked: new Set() };
-const queue = new ActionQueue(current.school, current.staff_id, renderPending);
+const queue = new ActionQueue(current.school, current.staff_id, () => showPending(queue));
 const CLASS = "handoff.roll-class"; // a class code, not personal data
 
 function classCode() {
@@ -36,7 +40,7 @@ async function loadRoll() {
     }
     state.roll = answer.items;
   } catch (error) {
-    showResult("error", error instanceof ApiError ? refusalText(error.code, error.message) : t("error.network"));
+    showResult("error", () => error instanceof ApiError ? refusalText(error.code, error.message) : t("error.network"));
   }
   render();
 }
@@ -116,29 +120,17 @@ async function submit(event) {
   const wrong = sent.filter((item) => item.state === "rejected");
   const waiting = sent.filter((item) => item.state === "pending");
   if (wrong.length) {
-    showResult("error", t("roll.some_rejected", { n: wrong.length, message: refusalText(wrong[0].error.code, wrong[0].error.message) }));
+    showResult("error", () => t("roll.some_rejected", { n: wrong.length, message: refusalText(wrong[0].error.code, wrong[0].error.message) }));
   } else if (waiting.length) {
-    showResult("warn", t("roll.queued", { n: waiting.length }));
+    showResult("warn", () => t("roll.queued", { n: waiting.length }));
   } else {
-    showResult("ok", t("roll.done", { in: checkIns.length, absent: absences.length, place: placeLabel(state.card, place) }));
+    showResult("ok", () => t("roll.done", { in: checkIns.length, absent: absences.length, place: placeLabel(state.card, place) }));
   }
   state.ticked.clear();
   await loadRoll();
 }
 
-function showResult(kind, text) {
-  const banner = document.getElementById("result");
-  banner.className = `message toast ${kind}`;
-  banner.textContent = text;
-  banner.setAttribute("role", kind === "error" ? "alert" : "status");
-}
 
-function renderPending() {
-  const count = document.getElementById("pending-count");
-  const pending = queue.pending().length;
-  count.hidden = pending === 0;
-  count.textContent = t("pending.count", { n: pending });
-}
 
 function renderClasses() {
   const select = document.getElementById("roll-class");
@@ -148,13 +140,19 @@ function renderClasses() {
 }
 
 async function start() {
-  setUpHeader(current, () => {
-    renderClasses();
-    render();
-  }, () => queue.pending().length);
+  setUpHeader(
+    current,
+    () => {
+      renderClasses();
+      render();
+      repeatResult();
+    },
+    () => queue.pending().length,
+  );
   keepPagesOffline();
-  renderPending();
+  showPending(queue);
   state.card = await loadSchoolCard(current).catch(() => null);
+  showEmergency(state.card);
   renderClasses();
   document.getElementById("roll-class").addEventListener("change", () => {
     localStorage.setItem(CLASS, classCode());

@@ -187,3 +187,38 @@ export function keepPagesOffline() {
     navigator.serviceWorker.register("/ui/sw.js", { scope: "/ui/" }).catch(() => {});
   }
 }
+
+let lastResult = null;
+
+/** The result line at the bottom of the screen; `words` is a function, so that it is said again in the other
+ * language after a switch (`repeatResult`). */
+export function showResult(kind, words) {
+  lastResult = { kind, words };
+  const banner = document.getElementById("result");
+  banner.className = `message toast ${kind}`;
+  banner.textContent = words();
+  banner.setAttribute("role", kind === "error" ? "alert" : "status");
+}
+
+export function repeatResult() {
+  if (lastResult) {
+    showResult(lastResult.kind, lastResult.words);
+  }
+}
+
+/** The red emergency banner of the gate pages, from the school card. */
+export function showEmergency(card) {
+  const banner = document.getElementById("emergency-banner");
+  const on = Boolean(card?.emergency);
+  banner.hidden = !on;
+  document.body.classList.toggle("in-emergency", on);
+  banner.textContent = on ? t("board.emergency", { point: placeLabel(card, card.reunification_point) }) : "";
+}
+
+/** The header's count of this person's actions waiting to be sent. */
+export function showPending(queue) {
+  const count = document.getElementById("pending-count");
+  const pending = queue.pending().length;
+  count.hidden = pending === 0;
+  count.textContent = t("pending.count", { n: pending });
+}
