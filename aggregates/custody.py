@@ -15,7 +15,10 @@ from typing import Any
 from uuid import UUID
 
 from aggregates.base import EventMeta, ForbiddenError, InvalidCommandError, RuleBrokenError, stream_id
+from aggregates.enrolment import Enrolment
 from aggregates.guardians import Guardians
+from aggregates.permissions import may
+from aggregates.staff import Role
 from events.custody import (
     ChildCheckedIn,
     ChildMarkedAbsent,
@@ -253,9 +256,14 @@ class Custody:
         place_code: str,
         handed_over_by: str | None,
         guardians: Guardians,
+        enrolment: Enrolment,
         day_closed: bool = False,
     ) -> list[CustodyEvent]:
-        """Take the child into care, with a named adult at a named place (never once the day has closed)."""
+        """Take the child into care, with a named adult at a named place, never once the day has closed. A child not
+        in care yet must be enrolled for today (approved, agreement signed and covering today); that is checked
+        before the day's own state."""
+        if self.status is not Status.IN_CARE:
+            enrolment.require_in_care_on(self.service_day)
         self._refuse_unless_checkin_possible()
         if day_closed:
             raise DayClosedError
@@ -379,7 +387,7 @@ class Custody:
 
     def unlock_code_entry(self, meta: EventMeta, reason: str) -> list[CustodyEvent]:
         """A duty leader lifts the pickup-code lock."""
-        if meta.actor_role != "duty_leader":
+        if not may(meta.actor_role, "unlock_code_entry"):
             raise OnlyDutyLeaderUnlocksError
         if not self.code_entry_locked:
             raise CodeEntryNotLockedError
@@ -438,7 +446,7 @@ class Custody:
             raise ChildNotInCareError
 
     def _require_custodian_or_duty_leader(self, meta: EventMeta) -> None:
-        if meta.actor_id != self.custodian_id and meta.actor_role != "duty_leader":
+        if meta.actor_id != self.custodian_id and meta.actor_role != Role.DUTY_LEADER:
             raise NotCurrentCustodianError
 
     def _released(

@@ -8,6 +8,7 @@ from datetime import date
 from uuid import UUID
 
 from aggregates.base import EventMeta, ForbiddenError, stamp, stream_id
+from aggregates.permissions import may
 from events.duty_rounds import DutyRoundRecorded
 from events.envelope import HandoffEvent
 
@@ -41,7 +42,7 @@ class DutyRounds:
     ) -> list[HandoffEvent]:
         """Record one inspection; `rota` is the day's duty leaders (any duty leader if the day was not opened)."""
         leaders = set(rota)
-        if meta.actor_role != "duty_leader" or (leaders and meta.actor_id not in leaders):
+        if not may(meta.actor_role, "record_duty_round") or (leaders and meta.actor_id not in leaders):
             raise NotOnDutyError
         return [
             DutyRoundRecorded(

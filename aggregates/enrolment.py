@@ -22,6 +22,8 @@ from events.enrolment import (
 )
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+PRIORITY_CATEGORIES = ("disability", "left_behind", "migrant_worker_family", "financial_difficulty")
+"""残疾儿童、留守儿童、随迁子女、家庭经济困难学生: sensitive, shown to admins only (the event holds them sealed)."""
 
 
 class Stage(StrEnum):
@@ -70,6 +72,13 @@ class BadAgreementError(InvalidCommandError):
     message = (
         "The agreement must name who collects the child (or let the child leave alone) and not end before it starts."
     )
+
+
+class UnknownPriorityCategoryError(InvalidCommandError):
+    """Priority categories are the four the policy names."""
+
+    code = "unknown_priority_category"
+    message = "Priority categories are: disability, left_behind, migrant_worker_family, financial_difficulty."
 
 
 class NotEnrolledError(RuleBrokenError):
@@ -147,7 +156,11 @@ class Enrolment:
         release_batch: str,
         self_release: bool,
         sealed: str,
+        priority: Iterable[str] = (),
     ) -> list[EnrolmentEvent]:
+        """A guardian's application; `priority` is checked here and recorded only inside `sealed`."""
+        if set(priority) - set(PRIORITY_CATEGORIES):
+            raise UnknownPriorityCategoryError
         if self.stage is not Stage.NOT_APPLIED:
             raise AlreadyAppliedError
         asked = set(days)

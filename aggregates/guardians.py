@@ -36,6 +36,13 @@ class GuardianNotFoundError(NotFoundError):
     message = "This guardian is not on the child's list of authorised guardians."
 
 
+class GuardianNotOnListError(InvalidCommandError):
+    """An agreement names only guardians already on the child's list."""
+
+    code = "guardian_not_on_list"
+    message = "Add {guardian_id} to the child's guardians before naming them in the agreement."
+
+
 class PersonIsFlaggedError(RuleBrokenError):
     """A flagged person cannot be authorised, nor flagged twice."""
 
@@ -100,6 +107,17 @@ class Guardians:
         """Whether this person may collect the child on the given service day (never a flagged person)."""
         found = self.authorisations.get(guardian_id)
         return guardian_id not in self.flagged and found is not None and found.holds_on(day)
+
+    def require_listed(self, guardian_id: str) -> None:
+        """Refuse a person who is not on the child's list (e.g. told about an incident)."""
+        if guardian_id not in self.authorisations:
+            raise GuardianNotFoundError
+
+    def require_all_listed(self, guardian_ids: Iterable[str]) -> None:
+        """Refuse an agreement that names anyone not yet on the child's list."""
+        for guardian_id in sorted(set(guardian_ids)):
+            if guardian_id not in self.authorisations:
+                raise GuardianNotOnListError(guardian_id=guardian_id)
 
     def is_flagged(self, person_id: str) -> bool:
         return person_id in self.flagged

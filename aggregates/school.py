@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -63,6 +63,13 @@ class PlaceAlreadyExistsError(RuleBrokenError):
     message = "A place with code {place_code} already exists at this school."
 
 
+class NotATemporaryClassError(InvalidCommandError):
+    """Children are arranged into temporary classes, not other places."""
+
+    code = "not_a_temporary_class"
+    message = "{place} is not a temporary class."
+
+
 class NoTermError(RuleBrokenError):
     """After-school service runs only within a term."""
 
@@ -92,6 +99,8 @@ class BadPlanError(InvalidCommandError):
 
 
 SEASONS = ("summer_autumn", "winter_spring")
+LATE_PICKUP_GRACE = timedelta(minutes=10)
+"""How long after a child's release batch ends before the child counts as picked up late."""
 
 
 def school_id_for(school_code: str) -> UUID:
@@ -187,6 +196,21 @@ class School:
             return self.places[place_code]
         except KeyError:
             raise PlaceNotFoundError(place_code=place_code) from None
+
+    def require_temporary_class(self, place_code: str) -> Place:
+        """The place, if it is one of the school's temporary classes (children are arranged only into those)."""
+        place = self.require_place(place_code)
+        if place.kind != "temporary_class":
+            raise NotATemporaryClassError(place=place_code)
+        return place
+
+    def is_late_pickup(self, batch_code: str, now: datetime) -> bool:
+        """Whether a child of that release batch, still in care at the server instant `now`, is picked up late:
+        the batch ended today more than the grace period ago. A batch the school does not know is never late."""
+        batch = self.batches.get(batch_code)
+        if batch is None:
+            return False
+        return now >= datetime.combine(self.service_day(now), batch.ends_at, tzinfo=self.zone) + LATE_PICKUP_GRACE
 
     # Decisions
 

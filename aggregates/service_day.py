@@ -3,12 +3,14 @@ child who came has been released or is covered by an open incident."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
 
 from aggregates.base import EventMeta, ForbiddenError, InvalidCommandError, RuleBrokenError, stamp, stream_id
+from aggregates.permissions import may
+from aggregates.staff import Role
 from events.envelope import HandoffEvent
 from events.planning import EmergencyModeEntered, EmergencyModeLeft, ServiceDayClosed, ServiceDayOpened
 
@@ -18,6 +20,13 @@ class BadRotaError(InvalidCommandError):
 
     code = "bad_duty_rota"
     message = "A service day needs two different duty leaders and two different guards."
+
+
+class WrongRoleForDutyError(InvalidCommandError):
+    """Duty leaders and guards on the rota hold those roles."""
+
+    code = "wrong_role_for_duty"
+    message = "{staff_id} is not a {role}."
 
 
 class DayAlreadyOpenError(RuleBrokenError):
@@ -79,7 +88,14 @@ class ServiceDay:
     def of(cls, school_id: str, day: date) -> ServiceDay:
         return cls(stream_id("service-day", school_id, day.isoformat()), 0, day)
 
-    def open(self, meta: EventMeta, duty_leaders: Sequence[str], guards: Sequence[str]) -> list[HandoffEvent]:
+    def open(
+        self, meta: EventMeta, duty_leaders: Sequence[str], guards: Sequence[str], roles: Mapping[str, Role]
+    ) -> list[HandoffEvent]:
+        """Open the day with its rota; `roles` holds the registered role of everyone named on it."""
+        for staff_ids, role in ((duty_leaders, Role.DUTY_LEADER), (guards, Role.GATE)):
+            for staff_id in staff_ids:
+                if roles[staff_id] is not role:
+                    raise WrongRoleForDutyError(staff_id=staff_id, role=role.value.replace("_", " "))
         if self.state != "not_open":
             raise DayAlreadyOpenError(state=self.state)
         if not (_two_different(duty_leaders) and _two_different(guards)):
@@ -95,7 +111,7 @@ class ServiceDay:
 
     def enter_emergency(self, meta: EventMeta, reunification_point: str, reason: str) -> list[HandoffEvent]:
         """Switch to emergency mode: every child is reunited with an authorised guardian at one point."""
-        if meta.actor_role != "duty_leader":
+        if not may(meta.actor_role, "manage_emergency"):
             raise OnlyDutyLeaderError
         if self.emergency:
             raise AlreadyInEmergencyError
@@ -110,7 +126,7 @@ class ServiceDay:
 
     def leave_emergency(self, meta: EventMeta, reason: str) -> list[HandoffEvent]:
         """Leave emergency mode: the normal flow resumes."""
-        if meta.actor_role != "duty_leader":
+        if not may(meta.actor_role, "manage_emergency"):
             raise OnlyDutyLeaderError
         if not self.emergency:
             raise NotInEmergencyError

@@ -6,11 +6,48 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-from aggregates.base import EventMeta, RuleBrokenError, stamp, stream_id
+from aggregates.base import EventMeta, InvalidCommandError, RuleBrokenError, stamp, stream_id
+from aggregates.class_forming import FormedClass
 from events.envelope import HandoffEvent
 from events.planning import ChildMovedIntoClass, ChildMovedOutOfClass, ClassTeacherAssigned, TemporaryClassFormed
 
 CLASS_LIMIT = 40
+
+
+class NoStaffGivenError(InvalidCommandError):
+    """Forming classes needs at least one teacher and one venue."""
+
+    code = "no_teachers_or_venues"
+    message = "Give at least one temporary-class teacher and one venue."
+
+
+@dataclass(frozen=True)
+class ClassPlan:
+    """A formed class with its term code (T01, T02, …), labels, teacher and venue."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    teacher_id: str
+    venue: str
+    formed: FormedClass
+
+
+def plan_classes(formed: Sequence[FormedClass], teachers: Sequence[str], venues: Sequence[str]) -> list[ClassPlan]:
+    """Number the formed classes T01, T02, … and give them teachers and venues in turn (round robin)."""
+    if not teachers or not venues:
+        raise NoStaffGivenError
+    return [
+        ClassPlan(
+            f"T{n + 1:02d}",
+            f"临时{n + 1}班",
+            f"Temporary class {n + 1}",
+            teachers[n % len(teachers)],
+            venues[n % len(venues)],
+            group,
+        )
+        for n, group in enumerate(formed)
+    ]
 
 
 class ClassFullError(RuleBrokenError):

@@ -104,13 +104,13 @@ def command_latencies(url: str, day: datetime, children: list[str]) -> list[floa
 
 def afternoon_step(handoff: Handoff, step: int, child: str, guardian: str, ctx: CommandContext) -> None:
     if step == 0:
-        handoff.check_in(ctx, child, "T01", None, None)
+        handoff.care.check_in(ctx, child, "T01", None, None)
     elif step == 1:
-        handoff.register_arrival(ctx, child, guardian, "pickup_code", "1234")
+        handoff.care.register_arrival(ctx, child, guardian, "pickup_code", "1234")
     elif step == 2:
-        handoff.confirm(ctx, child, guardian, True, True)
+        handoff.care.confirm(ctx, child, guardian, True, True)
     else:
-        handoff.release(ctx, child, guardian)
+        handoff.care.release(ctx, child, guardian)
 
 
 def head(url: str) -> int:

@@ -11,8 +11,8 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
 from functools import reduce
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from psycopg import sql
 
 from aggregates.base import EventMeta
 from aggregates.custody import Custody, evolve
+from aggregates.enrolment import Agreement, Enrolment, Stage
 from aggregates.guardians import Guardians
 from aggregates.guardians import evolve as guardian_evolve
 from events.idempotency import CommandAnswered
@@ -156,6 +157,14 @@ def afternoon(school: str, child: str, day: datetime) -> list[list[Any]]:
     return saves
 
 
+ENROLLED = replace(
+    Enrolment.none("bench", "C", "bench"),
+    stage=Stage.ARRANGED,
+    agreement=Agreement("G", ("G",), None, date(2000, 1, 1), date(2100, 12, 31)),
+)
+"""An enrolment covering every day, for deciding check-ins without the command path's reads."""
+
+
 def decide(state: Custody, command: int, school: str, child: str, now: datetime) -> list[Any]:
     """The events of one step of a child's afternoon (0 check-in, 1 arrival, 2 confirmation, 3 release), decided by
     the Custody aggregate itself but without the command path's reads."""
@@ -165,7 +174,7 @@ def decide(state: Custody, command: int, school: str, child: str, now: datetime)
     guardians = Guardians.empty(school, child)
     guardians = reduce(guardian_evolve, guardians.authorise(meta, guardian, "mother", "-"), guardians)
     if command == 0:
-        return state.check_in(meta, "teacher-1", "T01", None, guardians)
+        return state.check_in(meta, "teacher-1", "T01", None, guardians, ENROLLED)
     if command == 1:
         return state.register_arrival(meta, guardian, guardians, "id_document", None)
     if command == 2:

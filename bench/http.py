@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from eventsourcing.utils import get_topic
 
 from bench.common import ROOT, SECRET, database, percentile
 from bench.http_app import set_clock
+from events.custody import ChildCheckedIn, ChildReleased, GuardianAndChildConfirmed, GuardianArrived
 from service.application.handoff import Handoff
 from service.demo.seed import DEMO_SCHOOL, seed_demo
 from service.infra.settings import postgres_env
@@ -250,10 +252,10 @@ def _dismissal_run_in(
 
 
 TOPICS = {
-    "check-in": "events.custody:ChildCheckedIn",
-    "guardian-arrival": "events.custody:GuardianArrived",
-    "confirmation": "events.custody:GuardianAndChildConfirmed",
-    "release": "events.custody:ChildReleased",
+    "check-in": get_topic(ChildCheckedIn),
+    "guardian-arrival": get_topic(GuardianArrived),
+    "confirmation": get_topic(GuardianAndChildConfirmed),
+    "release": get_topic(ChildReleased),
 }
 
 

@@ -21,8 +21,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 
 from service.infra.embedded_postgres import EmbeddedPostgres, create_database, drop_database
+
+# Property tests check values, not speed: on a shared two-core machine one example can take longer than hypothesis's
+# default 200 ms deadline, and data generation can trip its "too slow" check. Speed has its own benchmarks.
+settings.register_profile("handoff", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("handoff")
 
 DATABASE_FIXTURES = {"postgres_server_url", "postgres_url", "fresh_postgres_url"}
 

@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 
 from aggregates.staff import Role
-from service.application.context import SYSTEM_ACTOR, Actor, CommandContext
+from service.application.context import Actor, CommandContext, system_actor
 from service.application.handoff import Handoff
 from service.application.personal_data import KeyStore
 from service.http.server import server_config
@@ -73,10 +73,10 @@ def setup_school(handoff: Handoff, school: str = SCHOOL) -> None:
     """School S1 with term 2026-27, batches B1 (17:00) and B2 (17:30), places T1, T2, GATE; staff t1, t2, g1, d1, a1,
     and the principal h1 who cannot hold custody. C1 is enrolled with guardians G1 and G2; C2 is enrolled with G5 and
     may leave alone from 17:00; C3 has only applied, so is not enrolled."""
-    system = lambda: ctx(SYSTEM_ACTOR, school=school)  # noqa: E731
-    handoff.register_school(system(), "Test School", DISTRICT, "Asia/Shanghai")
+    system = lambda: ctx(system_actor(school), school=school)  # noqa: E731
+    handoff.setup.register_school(system(), "Test School", DISTRICT, "Asia/Shanghai")
     for code, kind in (("T1", "temporary_class"), ("T2", "temporary_class"), ("GATE", "gate")):
-        handoff.add_place(system(), code, kind, code, code)
+        handoff.setup.add_place(system(), code, kind, code, code)
     for staff_id, role in (
         ("t1", Role.TEACHER),
         ("t2", Role.TEACHER),
@@ -85,37 +85,39 @@ def setup_school(handoff: Handoff, school: str = SCHOOL) -> None:
         ("a1", Role.ADMIN),
         ("h1", Role.ADMIN),
     ):
-        handoff.register_staff(system(), staff_id, role, DISTRICT)
-    handoff.schedule_term(system(), TERM, date(2026, 9, 1), date(2027, 6, 30), 100)
-    handoff.add_release_batch(system(), "B1", "第一批", "First batch", time(17, 0))
-    handoff.add_release_batch(system(), "B2", "第二批", "Second batch", time(17, 30))
+        handoff.staff.register_staff(system(), staff_id, role, DISTRICT)
+    handoff.setup.schedule_term(system(), TERM, date(2026, 9, 1), date(2027, 6, 30), 100)
+    handoff.setup.add_release_batch(system(), "B1", "第一批", "First batch", time(17, 0))
+    handoff.setup.add_release_batch(system(), "B2", "第二批", "Second batch", time(17, 30))
     for child in ("C1", "C2", "C3"):
-        handoff.add_child(system(), child, "3-1", 3)
+        handoff.roster.add_child(system(), child, "3-1", 3)
     admin = Actor("a1", Role.ADMIN, school, DISTRICT)
     for guardian, code in CODES.items():
-        handoff.authorise_guardian(ctx(admin, school=school), "C1", guardian, "parent", code)
-    handoff.authorise_guardian(ctx(admin, school=school), "C2", "G5", "grandmother", "4444")
+        handoff.guardian_list.authorise_guardian(ctx(admin, school=school), "C1", guardian, "parent", code)
+    handoff.guardian_list.authorise_guardian(ctx(admin, school=school), "C2", "G5", "grandmother", "4444")
     enrol(handoff, admin, school, "C1", ["G1", "G2"], None)
     enrol(handoff, admin, school, "C2", ["G5"], time(17, 0))
-    handoff.apply_for_care(ctx(admin, school=school), "C3", TERM, "G9", ["mon"], "B2", False, [], "")
+    handoff.enrolments.apply_for_care(ctx(admin, school=school), "C3", TERM, "G9", ["mon"], "B2", False, [], "")
 
 
 def enrol(handoff: Handoff, admin: Actor, school: str, child: str, guardians: list[str], alone: time | None) -> None:
     """The four steps and a signed agreement, for the whole term."""
     act = lambda: ctx(admin, school=school)  # noqa: E731
     days = ["mon", "tue", "wed", "thu", "fri"]
-    handoff.apply_for_care(act(), child, TERM, guardians[0], days, "B2", alone is not None, [], "")
-    handoff.review_by_class(act(), child, TERM, True, "")
-    handoff.review_by_school(act(), child, TERM, True, "")
-    handoff.arrange(act(), child, TERM, "T1")
-    handoff.sign_agreement(act(), child, TERM, guardians[0], guardians, alone, date(2026, 9, 1), date(2027, 6, 30))
+    handoff.enrolments.apply_for_care(act(), child, TERM, guardians[0], days, "B2", alone is not None, [], "")
+    handoff.enrolments.review_by_class(act(), child, TERM, True, "")
+    handoff.enrolments.review_by_school(act(), child, TERM, True, "")
+    handoff.enrolments.arrange(act(), child, TERM, "T1")
+    handoff.enrolments.sign_agreement(
+        act(), child, TERM, guardians[0], guardians, alone, date(2026, 9, 1), date(2027, 6, 30)
+    )
 
 
 def handed_to_guardian(handoff: Handoff, child: str = "C1", guardian: str = "G1") -> None:
     """Check the child in with t1, register the guardian with the right code, and confirm both ways."""
-    handoff.check_in(ctx(), child, "T1", None, None)
-    handoff.register_arrival(ctx("gate"), child, guardian, "pickup_code", CODES[guardian])
-    handoff.confirm(ctx(), child, guardian, True, True)
+    handoff.care.check_in(ctx(), child, "T1", None, None)
+    handoff.care.register_arrival(ctx("gate"), child, guardian, "pickup_code", CODES[guardian])
+    handoff.care.confirm(ctx(), child, guardian, True, True)
 
 
 def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:

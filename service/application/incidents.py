@@ -1,7 +1,7 @@
 """Incident commands: open, notes, guardian notifications, escalation, links and resolution; the incident and its
 timeline, joined with the custody records of its children on its service day.
 
-Mixed into the Handoff application. Gate staff may open incidents and work on them (an unauthorised pickup attempt
+Gate staff may open incidents and work on them (an unauthorised pickup attempt
 starts at the gate); only duty leaders and admins resolve them, and gate staff do not read them back."""
 
 from __future__ import annotations
@@ -10,34 +10,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date
 from functools import reduce
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import uuid4
 
-from aggregates import duty_rounds as duty_rules
-from aggregates import headcounts as headcount_rules
 from aggregates import incidents as rules
 from aggregates.base import EventMeta
 from aggregates.custody import custody_id
-from aggregates.duty_rounds import DutyRounds, duty_rounds_id
-from aggregates.guardians import GuardianNotFoundError
-from aggregates.headcounts import Headcounts, headcounts_id
 from aggregates.incidents import Incident, IncidentNotFoundError
 from events.envelope import HandoffEvent
 from events.incidents import IncidentEvent
 from replay.state import entry as event_view
+from service.application.area import Area
 from service.application.context import Actor, CommandContext
-
-if TYPE_CHECKING:
-    from service.application.handoff import Handoff
 
 Decide = Callable[[Incident, EventMeta], list[IncidentEvent]]
 
 
-class IncidentCommands:
+class IncidentCommands(Area):
     """The incident record of a school, and its timeline."""
 
     def open_incident(
-        self: Handoff,
+        self,
         ctx: CommandContext,
         kind: str,
         children: Sequence[str],
@@ -49,18 +42,18 @@ class IncidentCommands:
         """Open an incident on today's service day; its id is a new uuid4 hex unless the device chose one."""
 
         def decide(state: Incident, meta: EventMeta) -> list[IncidentEvent]:
-            self._require_people(ctx.school_id, children, staff)
-            day = self.school(ctx.school_id).service_day(meta.timestamp)
+            self.app.require_people(ctx.school_id, children, staff)
+            day = self.app.school(ctx.school_id).service_day(meta.timestamp)
             return state.open(meta, kind, day, children, staff, summary, source)
 
         return self._incident_command(ctx, "manage_incidents", incident_id or uuid4().hex, decide)
 
-    def add_incident_note(self: Handoff, ctx: CommandContext, incident_id: str, note: str) -> dict[str, Any]:
+    def add_incident_note(self, ctx: CommandContext, incident_id: str, note: str) -> dict[str, Any]:
         """Add a note (free text, no personal data); also after resolution."""
         return self._incident_command(ctx, "manage_incidents", incident_id, lambda s, m: s.add_note(m, note))
 
     def record_notification(
-        self: Handoff,
+        self,
         ctx: CommandContext,
         incident_id: str,
         child_id: str,
@@ -72,56 +65,51 @@ class IncidentCommands:
 
         def decide(state: Incident, meta: EventMeta) -> list[IncidentEvent]:
             notified = state.record_notification(meta, child_id, guardian_id, channel, reached)
-            if guardian_id not in self.guardians(ctx.school_id, child_id).authorisations:
-                raise GuardianNotFoundError
+            self.app.guardians(ctx.school_id, child_id).require_listed(guardian_id)
             return notified
 
         return self._incident_command(ctx, "manage_incidents", incident_id, decide)
 
-    def escalate_incident(self: Handoff, ctx: CommandContext, incident_id: str, to: str, reason: str) -> dict[str, Any]:
+    def escalate_incident(self, ctx: CommandContext, incident_id: str, to: str, reason: str) -> dict[str, Any]:
         """Pass the incident up to a role or body (duty leader, principal, police, medical, district)."""
         return self._incident_command(ctx, "manage_incidents", incident_id, lambda s, m: s.escalate(m, to, reason))
 
     def link_to_incident(
-        self: Handoff, ctx: CommandContext, incident_id: str, children: Sequence[str], staff: Sequence[str]
+        self, ctx: CommandContext, incident_id: str, children: Sequence[str], staff: Sequence[str]
     ) -> dict[str, Any]:
         """Link more children (on the roster) or staff to the incident."""
 
         def decide(state: Incident, meta: EventMeta) -> list[IncidentEvent]:
-            self._require_people(ctx.school_id, children, staff)
+            self.app.require_people(ctx.school_id, children, staff)
             return state.link(meta, children, staff)
 
         return self._incident_command(ctx, "manage_incidents", incident_id, decide)
 
-    def resolve_incident(self: Handoff, ctx: CommandContext, incident_id: str, outcome: str) -> dict[str, Any]:
+    def resolve_incident(self, ctx: CommandContext, incident_id: str, outcome: str) -> dict[str, Any]:
         """Resolve the incident with its outcome (duty leaders and admins); afterwards only notes may be added."""
         return self._incident_command(ctx, "resolve_incident", incident_id, lambda s, m: s.resolve(m, outcome))
 
-    def incident_view(self: Handoff, actor: Actor, school_id: str, incident_id: str) -> dict[str, Any]:
+    def incident_view(self, actor: Actor, school_id: str, incident_id: str) -> dict[str, Any]:
         """Where the incident stands: who is involved, who was told, where it went, how it ended."""
         actor.require("read_incidents", school_id)
         return incident_view(self._opened_incident(school_id, incident_id))
 
-    def incident_timeline(self: Handoff, actor: Actor, school_id: str, incident_id: str) -> dict[str, Any]:
+    def incident_timeline(self, actor: Actor, school_id: str, incident_id: str) -> dict[str, Any]:
         """The incident's events and its children's custody events of its service day, in server-time order."""
         actor.require("read_incidents", school_id)
         state = self._opened_incident(school_id, incident_id)
-        recorded: list[HandoffEvent] = list(self.events.get(state.id))
+        recorded: list[HandoffEvent] = list(self.app.events.get(state.id))
         for child_id in state.children:
-            recorded += self.events.get(custody_id(school_id, child_id, state.service_day))
+            recorded += self.app.events.get(custody_id(school_id, child_id, state.service_day))
         recorded.sort(key=lambda event: event.timestamp)
         return {"incident": incident_view(state), "timeline": [timeline_entry(e) for e in recorded]}
 
-    def incident(self: Handoff, school_id: str, incident_id: str) -> Incident:
-        found = self._get(rules.incident_stream_id(school_id, incident_id), rules.project)
-        return found or Incident.of(school_id, incident_id)
-
-    def incidents_on(self: Handoff, actor: Actor, school_id: str, day: date) -> list[dict[str, Any]]:
+    def incidents_on(self, actor: Actor, school_id: str, day: date) -> list[dict[str, Any]]:
         """The school's incidents of one service day, open or not, in the order they were opened."""
         actor.require("read_incidents", school_id)
         return [incident_view(state) for state in self._incidents_of_day(school_id, day)]
 
-    def children_in_open_incidents(self: Handoff, school_id: str, day: date) -> dict[str, list[str]]:
+    def children_in_open_incidents(self, school_id: str, day: date) -> dict[str, list[str]]:
         """The children named in the school's incidents of that day that are still open, with those incidents."""
         covered: dict[str, list[str]] = {}
         for state in self._incidents_of_day(school_id, day):
@@ -130,72 +118,24 @@ class IncidentCommands:
                     covered.setdefault(child_id, []).append(state.incident_id)
         return covered
 
-    def _incidents_of_day(self: Handoff, school_id: str, day: date) -> list[Incident]:
+    def _incidents_of_day(self, school_id: str, day: date) -> list[Incident]:
         """The school's incidents of that day as they stand now, each from its own stream, found through the index."""
-        return [self.incident(school_id, incident_id) for incident_id in self.index.incident_ids(school_id, day)]
+        return [
+            self.app.incident(school_id, incident_id) for incident_id in self.app.index.incident_ids(school_id, day)
+        ]
 
-    def _opened_incident(self: Handoff, school_id: str, incident_id: str) -> Any:
-        return self._load(rules.incident_stream_id(school_id, incident_id), rules.project, IncidentNotFoundError)
+    def _opened_incident(self, school_id: str, incident_id: str) -> Any:
+        return self.app.load_existing(
+            rules.incident_stream_id(school_id, incident_id), rules.project, IncidentNotFoundError
+        )
 
-    def record_headcount(self: Handoff, ctx: CommandContext, place_code: str, present: Sequence[str]) -> dict[str, Any]:
-        """Count the children at a place against those in care there; a missing child opens an incident (policy)."""
-
-        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            school = self.school(ctx.school_id)
-            school.require_place(place_code)
-            self._require_people(ctx.school_id, present, [])
-            day = school.service_day(meta.timestamp)
-            expected = [c.child_id for c in self.in_care(ctx.school_id, day) if c.place_code == place_code]
-            recorded = self.headcounts(ctx.school_id, day, place_code).record(meta, expected, present)
-            counted = recorded[0]
-            return recorded, {
-                "place_code": place_code,
-                "service_day": day.isoformat(),
-                "expected": counted.expected,
-                "missing": counted.missing,
-                "extra": counted.extra,
-            }
-
-        return self.command(ctx, "record_headcount", decided)
-
-    def record_duty_round(
-        self: Handoff, ctx: CommandContext, place_code: str, findings: str, all_well: bool
-    ) -> dict[str, Any]:
-        """A duty leader on today's rota records the inspection of a place and what they found."""
-
-        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            school = self.school(ctx.school_id)
-            school.require_place(place_code)
-            day = school.service_day(meta.timestamp)
-            rota = self.service_day_state(ctx.school_id, day).duty_leaders
-            rounds = self._get(duty_rounds_id(ctx.school_id, day), duty_rules.project) or DutyRounds.of(
-                ctx.school_id, day
-            )
-            recorded = rounds.record(meta, place_code, findings, all_well, rota)
-            inspected = [*rounds.inspected, place_code]
-            return recorded, {"service_day": day.isoformat(), "inspected": inspected}
-
-        return self.command(ctx, "record_duty_round", decided)
-
-    def headcounts(self: Handoff, school_id: str, day: date, place_code: str) -> Headcounts:
-        found = self._get(headcounts_id(school_id, day, place_code), headcount_rules.project)
-        return found or Headcounts.at(school_id, day, place_code)
-
-    def _require_people(self: Handoff, school_id: str, children: Sequence[str], staff: Sequence[str]) -> None:
-        for child_id in children:
-            self.roster_entry(school_id, child_id)
-        for staff_id in staff:
-            self.staff_member(school_id, staff_id)
-
-    def _incident_command(
-        self: Handoff, ctx: CommandContext, action: str, incident_id: str, decide: Decide
-    ) -> dict[str, Any]:
+    def _incident_command(self, ctx: CommandContext, action: str, incident_id: str, decide: Decide) -> dict[str, Any]:
         def decided(meta: EventMeta) -> tuple[list[IncidentEvent], dict[str, Any]]:
-            state = self.incident(ctx.school_id, incident_id)
+            state = self.app.incident(ctx.school_id, incident_id)
             recorded = decide(state, meta)
             return recorded, incident_view(reduce(rules.evolve, recorded, state))
 
-        return self.command(ctx, action, decided)
+        return self.app.command(ctx, action, decided)
 
 
 def incident_view(state: Incident) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Guardian notifications, the outbox side: queue a message, record its delivery or a failed try, and word it.
 
-Mixed into the Handoff application. Messages are queued by policies reacting to arrivals, releases and incidents
+Messages are queued by policies reacting to arrivals, releases and incidents
 (service/processes/policies.py) and delivered by the notifier (service/processes/notifier.py); both act as the
 system, never as a member of staff. The wording uses references and times only, in Chinese and English: the
 school's messaging gateway, which holds the guardians' phone numbers, sends it on."""
@@ -10,16 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import reduce
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aggregates import outbox as rules
 from aggregates.base import EventMeta
 from aggregates.outbox import GuardianMessage, MessageNotFoundError
 from events.notifications import GuardianMessageEvent
-
-if TYPE_CHECKING:
-    from service.application.context import Actor, CommandContext
-    from service.application.handoff import Handoff
+from service.application.area import Area
+from service.application.context import Actor, CommandContext
 
 Decide = Callable[[GuardianMessage, EventMeta], list[GuardianMessageEvent]]
 
@@ -49,11 +47,11 @@ TEXT = {
 }
 
 
-class OutboxCommands:
+class OutboxCommands(Area):
     """The outbox of a school: messages to guardians, and how their delivery went."""
 
     def queue_message(
-        self: Handoff,
+        self,
         ctx: CommandContext,
         message_id: str,
         kind: str,
@@ -65,25 +63,23 @@ class OutboxCommands:
         """Queue a message to the guardians authorised to collect the child on that day (once per message id)."""
 
         def decide(state: GuardianMessage, meta: EventMeta) -> list[GuardianMessageEvent]:
-            found = self.guardians(ctx.school_id, child_id)
+            found = self.app.guardians(ctx.school_id, child_id)
             recipients = [g for g in found.authorisations if found.is_authorised(g, day)]
             return state.queue(meta, kind, child_id, recipients, day, about, facts)
 
         return self._message_command(ctx, "queue_messages", message_id, decide)
 
-    def record_delivery(self: Handoff, ctx: CommandContext, message_id: str, channel: str) -> dict[str, Any]:
+    def record_delivery(self, ctx: CommandContext, message_id: str, channel: str) -> dict[str, Any]:
         return self._message_command(ctx, "deliver_messages", message_id, lambda s, m: s.delivered(m, channel))
 
-    def record_delivery_failure(
-        self: Handoff, ctx: CommandContext, message_id: str, channel: str, error: str
-    ) -> dict[str, Any]:
+    def record_delivery_failure(self, ctx: CommandContext, message_id: str, channel: str, error: str) -> dict[str, Any]:
         return self._message_command(ctx, "deliver_messages", message_id, lambda s, m: s.failed(m, channel, error))
 
-    def guardian_message(self: Handoff, school_id: str, message_id: str) -> GuardianMessage:
-        found = self._get(rules.message_stream_id(school_id, message_id), rules.project)
+    def guardian_message(self, school_id: str, message_id: str) -> GuardianMessage:
+        found = self.app.load(rules.message_stream_id(school_id, message_id), rules.project)
         return found or GuardianMessage.of(school_id, message_id)
 
-    def message_view(self: Handoff, actor: Actor, school_id: str, message_id: str) -> dict[str, Any]:
+    def message_view(self, actor: Actor, school_id: str, message_id: str) -> dict[str, Any]:
         """Where one message stands: recipients, tries, the last error, and its wording."""
         actor.require("read_messages", school_id)
         state = self.guardian_message(school_id, message_id)
@@ -91,9 +87,9 @@ class OutboxCommands:
             raise MessageNotFoundError
         return {**message_view(state), "text": self.message_text(state)}
 
-    def message_text(self: Handoff, state: GuardianMessage) -> dict[str, str]:
+    def message_text(self, state: GuardianMessage) -> dict[str, str]:
         """The message in Chinese and English, with the school's local time; references, no names."""
-        school = self.school(state.school_id)
+        school = self.app.school(state.school_id)
         facts = dict(state.facts or {})
         at = facts.get("at")
         local = school.local_now(datetime.fromisoformat(at)).strftime("%H:%M") if at else ""
@@ -110,13 +106,13 @@ class OutboxCommands:
         }
         return {language: text.format(**words) for language, text in TEXT[template].items()}
 
-    def _message_command(self: Handoff, ctx: CommandContext, action: str, message_id: str, decide: Decide) -> Any:
+    def _message_command(self, ctx: CommandContext, action: str, message_id: str, decide: Decide) -> Any:
         def decided(meta: EventMeta) -> tuple[list[GuardianMessageEvent], dict[str, Any]]:
             state = self.guardian_message(ctx.school_id, message_id)
             recorded = decide(state, meta)
             return recorded, message_view(reduce(rules.evolve, recorded, state))
 
-        return self.command(ctx, action, decided)
+        return self.app.command(ctx, action, decided)
 
 
 def message_view(state: GuardianMessage) -> dict[str, Any]:

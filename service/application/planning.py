@@ -4,229 +4,117 @@ class), the service day's opening with its duty rota and its closing, and the co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from functools import reduce
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from aggregates import custody
 from aggregates import school as school_rules
-from aggregates import service_day as day_rules
-from aggregates import temporary_class as class_rules
-from aggregates import term_applicants as term_rules
 from aggregates.base import EventMeta, InvalidCommandError
 from aggregates.class_forming import Applicant, ClassFormingError, form_temporary_classes
-from aggregates.custody import Custody, Status
 from aggregates.enrolment import Stage
-from aggregates.service_day import ServiceDay
-from aggregates.staff import Role
-from aggregates.temporary_class import TemporaryClass
-from aggregates.term_applicants import TermApplicants
+from aggregates.temporary_class import plan_classes
+from service.application.area import Area
 from service.application.context import Actor, CommandContext
 from service.application.text import checked_day
 
-if TYPE_CHECKING:
-    from service.application.handoff import Handoff
 
-
-class NoStaffGivenError(InvalidCommandError):
-    """Forming classes needs at least one teacher and one venue."""
-
-    code = "no_teachers_or_venues"
-    message = "Give at least one temporary-class teacher and one venue."
-
-
-class WrongRoleForDutyError(InvalidCommandError):
-    """Duty leaders and guards on the rota hold those roles."""
-
-    code = "wrong_role_for_duty"
-    message = "{staff_id} is not a {role}."
-
-
-class PlanningCommands:
-    """Temporary classes, the service day, and the coverage report."""
-
-    def term_applicants(self: Handoff, school_id: str, term_id: str) -> TermApplicants:
-        found = self._get(TermApplicants.of(school_id, term_id).id, term_rules.project)
-        return found or TermApplicants.of(school_id, term_id)
-
-    def temporary_class(self: Handoff, school_id: str, term_id: str, class_code: str) -> TemporaryClass:
-        found = self._get(TemporaryClass.of(school_id, term_id, class_code).id, class_rules.project)
-        return found or TemporaryClass.of(school_id, term_id, class_code)
-
-    def service_day_state(self: Handoff, school_id: str, day: date) -> ServiceDay:
-        return self._get(ServiceDay.of(school_id, day).id, day_rules.project) or ServiceDay.of(school_id, day)
-
-    def in_care(self: Handoff, school_id: str, day: date, at: datetime | None = None) -> list[Custody]:
-        """Every child in care on that service day, now or as it stood at the server instant `at`, from the custody
-        streams of the term's applicants."""
-        term = self.school(school_id).term_on(day)
-        children = self.term_applicants(school_id, term.term_id).applicants
-        if at is None:
-            states = [self.custody(school_id, child, day) for child in children]
-        else:
-            states = [self._custody_as_of(school_id, child, day, at) for child in children]
-        return [state for state in states if state.status is Status.IN_CARE]
-
-    def _custody_as_of(self: Handoff, school_id: str, child_id: str, day: date, at: datetime) -> Custody:
-        recorded = self.events.get(custody.custody_id(school_id, child_id, day))
-        folded = [event for event in recorded if event.timestamp <= at]
-        return reduce(custody.evolve, folded, Custody.expected(school_id, child_id, day))
+class PlanningCommands(Area):
+    """Temporary classes, the service day's opening and closing, and the coverage report."""
 
     def form_classes(
-        self: Handoff, ctx: CommandContext, term_id: str, teachers: Sequence[str], venues: Sequence[str]
+        self, ctx: CommandContext, term_id: str, teachers: Sequence[str], venues: Sequence[str]
     ) -> dict[str, Any]:
         """Form the term's temporary classes from the approved children by the schools' rule, and arrange them."""
-        if not teachers or not venues:
-            raise NoStaffGivenError
 
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            school = self.school(ctx.school_id)
+            school = self.app.school(ctx.school_id)
             school.require_term(term_id)
             for venue in venues:
                 school.require_place(venue)
             recorded: list[Any] = []
-            formed = self._formed(ctx.school_id, term_id)
-            for n, group in enumerate(formed):
-                code = f"T{n + 1:02d}"
-                if code not in school.places:
-                    added = school.add_place(
-                        meta, code, "temporary_class", f"临时{n + 1}班", f"Temporary class {n + 1}"
-                    )
+            planned = plan_classes(self._formed(ctx.school_id, term_id), teachers, venues)
+            for plan in planned:
+                if plan.code not in school.places:
+                    added = school.add_place(meta, plan.code, "temporary_class", plan.label_zh, plan.label_en)
                     school = reduce(school_rules.evolve, added, school)
                     recorded += added
-                cls = self.temporary_class(ctx.school_id, term_id, code)
-                teacher = teachers[n % len(teachers)]
-                self.staff_member(ctx.school_id, teacher).require_custodian()
-                recorded += cls.form(meta, teacher, venues[n % len(venues)], group.children, group.how)
-                for child_id in group.children:
-                    recorded += self.enrolment(ctx.school_id, child_id, term_id).arrange(meta, code)
-            return recorded, {
-                "term_id": term_id,
-                "classes": [_class_view(f"T{n + 1:02d}", g) for n, g in enumerate(formed)],
-            }
+                self.app.staff_member(ctx.school_id, plan.teacher_id).require_custodian()
+                cls = self.app.temporary_class(ctx.school_id, term_id, plan.code)
+                recorded += cls.form(meta, plan.teacher_id, plan.venue, plan.formed.children, plan.formed.how)
+                for child_id in plan.formed.children:
+                    recorded += self.app.enrolment(ctx.school_id, child_id, term_id).arrange(meta, plan.code)
+            return recorded, {"term_id": term_id, "classes": [_class_view(plan.code, plan.formed) for plan in planned]}
 
-        return self.command(ctx, "arrange", decided)
+        return self.app.command(ctx, "arrange", decided)
 
-    def _formed(self: Handoff, school_id: str, term_id: str) -> list[Any]:
+    def _formed(self, school_id: str, term_id: str) -> list[Any]:
         applicants = []
-        for child_id in sorted(self.term_applicants(school_id, term_id).placed):
-            if self.enrolment(school_id, child_id, term_id).stage is Stage.WITHDRAWN:
+        for child_id in sorted(self.app.term_applicants(school_id, term_id).placed):
+            if self.app.enrolment(school_id, child_id, term_id).stage is Stage.WITHDRAWN:
                 continue
-            entry = self.roster_entry(school_id, child_id)
+            entry = self.app.roster_entry(school_id, child_id)
             applicants.append(Applicant(child_id, entry.home_class, entry.grade))
         try:
             return form_temporary_classes(applicants)
         except ClassFormingError as error:
             raise InvalidCommandError(str(error)) from None
 
-    def move_child(self: Handoff, ctx: CommandContext, term_id: str, child_id: str, to_class: str) -> dict[str, Any]:
+    def move_child(self, ctx: CommandContext, term_id: str, child_id: str, to_class: str) -> dict[str, Any]:
         """Move a child by hand into another temporary class of the term; a class never exceeds 40."""
 
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            enrolment = self.enrolment(ctx.school_id, child_id, term_id)
+            enrolment = self.app.enrolment(ctx.school_id, child_id, term_id)
             recorded: list[Any] = []
             if enrolment.temporary_class:
-                recorded += self.temporary_class(ctx.school_id, term_id, enrolment.temporary_class).move_out(
+                recorded += self.app.temporary_class(ctx.school_id, term_id, enrolment.temporary_class).move_out(
                     meta, child_id
                 )
-            recorded += self.temporary_class(ctx.school_id, term_id, to_class).move_in(meta, child_id)
+            recorded += self.app.temporary_class(ctx.school_id, term_id, to_class).move_in(meta, child_id)
             recorded += enrolment.arrange(meta, to_class)
             return recorded, {"child_id": child_id, "term_id": term_id, "temporary_class": to_class}
 
-        return self.command(ctx, "arrange", decided)
+        return self.app.command(ctx, "arrange", decided)
 
     def open_day(
-        self: Handoff, ctx: CommandContext, day: date, duty_leaders: Sequence[str], guards: Sequence[str]
+        self, ctx: CommandContext, day: date, duty_leaders: Sequence[str], guards: Sequence[str]
     ) -> dict[str, Any]:
         """Open a service day with its rota: two duty leaders and two guards."""
         checked_day(day)
 
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            self._require_roles(ctx.school_id, duty_leaders, Role.DUTY_LEADER)
-            self._require_roles(ctx.school_id, guards, Role.GATE)
-            recorded = self.service_day_state(ctx.school_id, day).open(meta, duty_leaders, guards)
+            roles = {
+                staff_id: self.app.staff_member(ctx.school_id, staff_id).role for staff_id in {*duty_leaders, *guards}
+            }
+            recorded = self.app.service_day_state(ctx.school_id, day).open(meta, duty_leaders, guards, roles)
             return recorded, {"service_day": day.isoformat(), "state": "open"}
 
-        return self.command(ctx, "plan_day", decided)
+        return self.app.command(ctx, "plan_day", decided)
 
-    def close_day(self: Handoff, ctx: CommandContext, day: date) -> dict[str, Any]:
+    def close_day(self, ctx: CommandContext, day: date) -> dict[str, Any]:
         """Close a service day; refused, naming the children, while any child who came is still in care and not
         named in an open incident of that day (a missing child, a guardian who never came: the incident goes on)."""
         checked_day(day)
 
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            covered = self.children_in_open_incidents(ctx.school_id, day)
-            in_care = [state.child_id for state in self.in_care(ctx.school_id, day)]
-            recorded = self.service_day_state(ctx.school_id, day).close(meta, in_care, covered)
+            covered = self.app.incidents.children_in_open_incidents(ctx.school_id, day)
+            in_care = [state.child_id for state in self.app.in_care(ctx.school_id, day)]
+            recorded = self.app.service_day_state(ctx.school_id, day).close(meta, in_care, covered)
             still_open = {child_id: covered[child_id] for child_id in in_care}
             return recorded, {"service_day": day.isoformat(), "state": "closed", "in_open_incidents": still_open}
 
-        return self.command(ctx, "plan_day", decided)
+        return self.app.command(ctx, "plan_day", decided)
 
-    def enter_emergency(self: Handoff, ctx: CommandContext, reunification_point: str, reason: str) -> dict[str, Any]:
-        """Switch the school into emergency mode for today, with its reunification point."""
-
-        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            school = self.school(ctx.school_id)
-            school.require_place(reunification_point)
-            day = self.service_day_state(ctx.school_id, school.service_day(meta.timestamp))
-            recorded = day.enter_emergency(meta, reunification_point, reason)
-            return recorded, {
-                "service_day": day.service_day.isoformat(),
-                "emergency": True,
-                "reunification_point": reunification_point,
-            }
-
-        return self.command(ctx, "manage_emergency", decided)
-
-    def leave_emergency(self: Handoff, ctx: CommandContext, reason: str) -> dict[str, Any]:
-        """Leave emergency mode: the normal flow resumes."""
-
-        def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            day = self.service_day_state(ctx.school_id, self.school(ctx.school_id).service_day(meta.timestamp))
-            recorded = day.leave_emergency(meta, reason)
-            return recorded, {
-                "service_day": day.service_day.isoformat(),
-                "emergency": False,
-                "reunification_point": None,
-            }
-
-        return self.command(ctx, "manage_emergency", decided)
-
-    def emergency_roll(self: Handoff, actor: Actor, school_id: str) -> dict[str, Any]:
-        """The live roll: every child on site now and who has them, with the school's mode (from the streams)."""
-        actor.require("read_occupancy", school_id)
-        school = self.school(school_id)
-        day = school.service_day(self.clock())
-        mode = self.service_day_state(school_id, day)
-        on_site = [
-            {
-                "child_id": s.child_id,
-                "custodian_id": s.custodian_id,
-                "place_code": s.place_code,
-                "guardian_arrived": bool(s.arrived_guardians),
-                "confirmed": s.confirmed_guardian_id is not None,
-            }
-            for s in self.in_care(school_id, day)
-        ]
-        return {
-            "service_day": day.isoformat(),
-            "emergency": mode.emergency,
-            "reunification_point": mode.reunification_point,
-            "on_site": on_site,
-        }
-
-    def coverage_report(self: Handoff, actor: Actor, school_id: str, term_id: str) -> dict[str, Any]:
+    def coverage_report(self, actor: Actor, school_id: str, term_id: str) -> dict[str, Any]:
         """Applications against children served (愿留尽留), and whether priority children came first."""
         actor.require("read_coverage", school_id)
-        term = self.school(school_id).require_term(term_id)
+        term = self.app.school(school_id).require_term(term_id)
         stages: dict[str, int] = {}
         priority = {"applied": 0, "approved": 0, "not_approved": 0}
         others = dict(priority)
-        for child_id in self.term_applicants(school_id, term_id).applicants:
-            enrolment = self.enrolment(school_id, child_id, term_id)
+        for child_id in self.app.term_applicants(school_id, term_id).applicants:
+            enrolment = self.app.enrolment(school_id, child_id, term_id)
             stages[enrolment.stage.value] = stages.get(enrolment.stage.value, 0) + 1
-            opened = self.personal.open(school_id, child_id, enrolment.sealed) if enrolment.sealed else None
+            opened = self.app.personal.open(school_id, child_id, enrolment.sealed) if enrolment.sealed else None
             bucket = priority if opened and opened.get("priority") else others
             bucket["applied"] += 1
             bucket["approved" if enrolment.approved else "not_approved"] += 1
@@ -241,11 +129,6 @@ class PlanningCommands:
             "everyone_who_applied_is_served": stages.get("class_rejected", 0) + stages.get("school_rejected", 0) == 0,
             "priority_first": not (priority["not_approved"] and others["approved"] and places_short),
         }
-
-    def _require_roles(self: Handoff, school_id: str, staff_ids: Sequence[str], role: Role) -> None:
-        for staff_id in staff_ids:
-            if self.staff_member(school_id, staff_id).role is not role:
-                raise WrongRoleForDutyError(staff_id=staff_id, role=role.value.replace("_", " "))
 
 
 def _class_view(code: str, group: Any) -> dict[str, Any]:

@@ -7,15 +7,10 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from aggregates.base import InvalidCommandError
-from service.application.context import CommandContext
 from service.application.oneroster_bundle import read_oneroster
 from service.application.roster_files import RosterFile, RosterFileError, read_simple_csv
-
-if TYPE_CHECKING:
-    from service.application.handoff import Handoff
 
 
 class BadRosterFileError(InvalidCommandError):
@@ -68,18 +63,3 @@ def read_roster(path: Path, school_id: str) -> RosterFile:
     if found.school_id != school_id:
         raise WrongSchoolFileError(found=found.school_id, expected=school_id)
     return found
-
-
-class RosterImport:
-    """Applies a parsed roster file to the event store (see roster_sync for what a re-import changes)."""
-
-    def import_roster(self: Handoff, ctx: CommandContext, roster: RosterFile, dry_run: bool = False) -> dict[str, Any]:
-        """Apply the file in one transaction (or, with dry_run, only list its changes); returns a line per change."""
-        return self.sync_roster(ctx, roster, dry_run)
-
-    def import_uploaded_roster(
-        self: Handoff, ctx: CommandContext, data: bytes, content_type: str, dry_run: bool = False
-    ) -> dict[str, Any]:
-        """Import a file sent over HTTP; only a caller allowed to import gets it read at all."""
-        ctx.actor.require("import_roster", ctx.school_id)
-        return self.import_roster(ctx, read_uploaded_roster(data, content_type, ctx.school_id), dry_run)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import reduce
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aggregates import staff
 from aggregates.base import EventMeta
@@ -25,10 +25,8 @@ from aggregates.school import School
 from aggregates.staff import Role, StaffMember
 from aggregates.term_applicants import evolve as term_evolve
 from replay.leaves import school_of
+from service.application.area import Area
 from service.application.roster_files import RosterChild, RosterFile, RosterGuardian, RosterStaff
-
-if TYPE_CHECKING:
-    from service.application.handoff import Handoff
 
 REMOVED = "no longer in the school's records (roster sync)"
 LEFT = "left the school, by its records (roster sync)"
@@ -55,14 +53,14 @@ class Changes:
         self.counts[kind] += 1
 
 
-class RosterSync:
+class RosterSync(Area):
     """The differences between a roster file and the roster, applied as events."""
 
-    def sync_roster(self: Handoff, ctx: Any, roster: RosterFile, dry_run: bool = False) -> dict[str, Any]:
+    def sync_roster(self, ctx: Any, roster: RosterFile, dry_run: bool = False) -> dict[str, Any]:
         """Apply a roster file whole (one transaction), or with dry_run only say what it would change."""
 
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            sch, recorded, changes = self.school(ctx.school_id), [], Changes()
+            sch, recorded, changes = self.app.school(ctx.school_id), [], Changes()
             for person in roster.staff:
                 recorded += self._sync_staff(meta, sch, person, changes)
             for child in roster.children:
@@ -74,45 +72,45 @@ class RosterSync:
             return recorded, counts | {"changes": changes.lines, "ignored": list(roster.ignored), "dry_run": dry_run}
 
         if not dry_run:
-            return self.command(ctx, "import_roster", decided)
+            return self.app.command(ctx, "import_roster", decided)
         ctx.actor.require("import_roster", ctx.school_id)
-        return {**decided(ctx.meta(self.clock()))[1], "replayed": False}
+        return {**decided(ctx.meta(self.app.clock()))[1], "replayed": False}
 
-    def roster_children(self: Handoff, school_id: str) -> set[str]:
+    def roster_children(self, school_id: str) -> set[str]:
         """The children on the school's roster now (neither left nor erased), read from the log."""
         found, position = set(), 0
-        while page := self.recorder.select_notifications(position + 1, 1000, topics=[ROSTER_ADDED]):
-            found |= {self.mapper.to_domain_event(row).child_id for row in page if school_of(row) == school_id}
+        while page := self.app.recorder.select_notifications(position + 1, 1000, topics=[ROSTER_ADDED]):
+            found |= {self.app.mapper.to_domain_event(row).child_id for row in page if school_of(row) == school_id}
             position = page[-1].id
-        return {child for child in found if self.roster_entry(school_id, child).on_roster}
+        return {child for child in found if self.app.roster_entry(school_id, child).on_roster}
 
-    def _sync_staff(self: Handoff, meta: EventMeta, sch: School, person: RosterStaff, changes: Changes) -> list:
-        if self._get(staff.staff_stream_id(sch.school_id, person.staff_id), staff.project) is not None:
+    def _sync_staff(self, meta: EventMeta, sch: School, person: RosterStaff, changes: Changes) -> list:
+        if self.app.load(staff.staff_stream_id(sch.school_id, person.staff_id), staff.project) is not None:
             return []
         changes.add("staff_added", f"{person.staff_id}: staff member added as {person.role}")
         member = StaffMember.unregistered(sch.school_id, person.staff_id)
         return member.register(meta, Role(person.role), sch.district_id)
 
-    def _sync_child(self: Handoff, meta: EventMeta, child: RosterChild, changes: Changes, dry_run: bool) -> list:
-        seal = (lambda *_: "") if dry_run else self.personal.seal  # a dry run leaves even the key store alone
+    def _sync_child(self, meta: EventMeta, child: RosterChild, changes: Changes, dry_run: bool) -> list:
+        seal = (lambda *_: "") if dry_run else self.app.personal.seal  # a dry run leaves even the key store alone
         school_id, home = meta.school_id, (child.home_class, child.grade, child.homeroom_teacher_id)
-        found = self._get(RosterEntry.absent(school_id, child.child_id).id, roster_project)
+        found = self.app.load(RosterEntry.absent(school_id, child.child_id).id, roster_project)
         if found is None:
             changes.add("children_added", f"{child.child_id}: added to the roster")
             sealed = seal(school_id, child.child_id, personal(child))
             events = RosterEntry.absent(school_id, child.child_id).add(meta, *home, sealed)
         else:
             events = self._corrected(meta, found, child, changes, seal)
-        events += self._sync_guardians(meta, self.guardians(school_id, child.child_id), child, changes, seal)
+        events += self._sync_guardians(meta, self.app.guardians(school_id, child.child_id), child, changes, seal)
         if not events:
             changes.counts["children_unchanged"] += 1
         return events
 
     def _corrected(
-        self: Handoff, meta: EventMeta, entry: RosterEntry, child: RosterChild, changes: Changes, seal: Any
+        self, meta: EventMeta, entry: RosterEntry, child: RosterChild, changes: Changes, seal: Any
     ) -> list:
         home = (child.home_class, child.grade, child.homeroom_teacher_id)
-        opened = (self.personal.open(meta.school_id, child.child_id, entry.sealed) if entry.sealed else None) or {}
+        opened = (self.app.personal.open(meta.school_id, child.child_id, entry.sealed) if entry.sealed else None) or {}
         now = {k: v for k, v in personal(child).items() if v}
         before = {k: v for k, v in opened.items() if v}
         retitled = now.pop("home_class_name", None) != before.pop("home_class_name", None)
@@ -131,7 +129,7 @@ class RosterSync:
         return entry.change(meta, *home, sealed)
 
     def _sync_guardians(
-        self: Handoff, meta: EventMeta, state: Guardians, child: RosterChild, changes: Changes, seal: Any
+        self, meta: EventMeta, state: Guardians, child: RosterChild, changes: Changes, seal: Any
     ) -> list:
         events: list[Any] = []
         listed = {guardian.guardian_id: guardian for guardian in child.guardians}
@@ -151,20 +149,20 @@ class RosterSync:
             state = reduce(guardian_evolve, events[-1:], state)
         return events
 
-    def _children_left(self: Handoff, meta: EventMeta, sch: School, children: list[str], changes: Changes) -> list:
+    def _children_left(self, meta: EventMeta, sch: School, children: list[str], changes: Changes) -> list:
         """Off the roster, and every enrolment withdrawn (its place in the term given up): no longer expected."""
         events: list[Any] = []
         for term_id in sorted(sch.terms):
-            applicants = self.term_applicants(sch.school_id, term_id)
+            applicants = self.app.term_applicants(sch.school_id, term_id)
             for child_id in children:
-                state = self.enrolment(sch.school_id, child_id, term_id)
+                state = self.app.enrolment(sch.school_id, child_id, term_id)
                 if state.stage not in (Stage.NOT_APPLIED, Stage.WITHDRAWN):
                     withdrawn = [*state.withdraw(meta, LEFT), *applicants.give_up_place(meta, child_id)]
                     applicants = reduce(term_evolve, withdrawn[1:], applicants)
                     events += withdrawn
         for child_id in children:
             changes.add("children_left", f"{child_id}: left the school, no longer expected")
-            events += self.roster_entry(sch.school_id, child_id).leave(meta, LEFT)
+            events += self.app.roster_entry(sch.school_id, child_id).leave(meta, LEFT)
         return events
 
 

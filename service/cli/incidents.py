@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from aggregates.base import DomainError
+from aggregates.incidents import KINDS
 from aggregates.staff import Role
 from projections import outbox
 from service.application.context import Actor, CommandContext, operator_context
@@ -85,7 +86,7 @@ def _day(handoff: Handoff, school_id: str, text: str | None) -> date:
 @incident_app.command("open")
 def incident_open(
     school: School,
-    kind: Annotated[str, typer.Option(help="missing_child, injury, illness, guardian_unreachable, other, …")],
+    kind: Annotated[str, typer.Option(help=f"One of: {', '.join(KINDS)}")],
     summary: Text,
     children: Csv = "",
     staff: Csv = "",
@@ -94,14 +95,14 @@ def incident_open(
 ) -> None:
     """Open an incident on today's service day, naming the children and staff involved."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
-        _echo(handoff.open_incident(ctx(), kind, _refs(children), _refs(staff), summary, incident_id))
+        _echo(handoff.incidents.open_incident(ctx(), kind, _refs(children), _refs(staff), summary, incident_id))
 
 
 @incident_app.command("note")
 def incident_note(school: School, incident: IncidentId, note: Text, as_staff: As = None) -> None:
     """Add a note to an incident (also after it was resolved)."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
-        _echo(handoff.add_incident_note(ctx(), incident, note))
+        _echo(handoff.incidents.add_incident_note(ctx(), incident, note))
 
 
 @incident_app.command("notified")
@@ -116,7 +117,7 @@ def incident_notified(
 ) -> None:
     """Record that a linked child's guardian was told, or could not be reached."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
-        _echo(handoff.record_notification(ctx(), incident, child, guardian, channel, reached))
+        _echo(handoff.incidents.record_notification(ctx(), incident, child, guardian, channel, reached))
 
 
 @incident_app.command("escalate")
@@ -129,7 +130,7 @@ def incident_escalate(
 ) -> None:
     """Pass the incident up."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
-        _echo(handoff.escalate_incident(ctx(), incident, to, reason))
+        _echo(handoff.incidents.escalate_incident(ctx(), incident, to, reason))
 
 
 @incident_app.command("link")
@@ -138,28 +139,28 @@ def incident_link(
 ) -> None:
     """Link more children or staff to the incident."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
-        _echo(handoff.link_to_incident(ctx(), incident, _refs(children), _refs(staff)))
+        _echo(handoff.incidents.link_to_incident(ctx(), incident, _refs(children), _refs(staff)))
 
 
 @incident_app.command("resolve")
 def incident_resolve(school: School, incident: IncidentId, outcome: Text, as_staff: As = None) -> None:
     """Resolve the incident with its outcome (duty leaders and admins)."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
-        _echo(handoff.resolve_incident(ctx(), incident, outcome))
+        _echo(handoff.incidents.resolve_incident(ctx(), incident, outcome))
 
 
 @incident_app.command("list")
 def incident_list(school: School, day: Day = None, as_staff: As = None) -> None:
     """The day's incidents, open and resolved."""
     with acting(school, as_staff) as (handoff, _, actor, _):
-        _echo(handoff.incidents_on(actor, school, _day(handoff, school, day)))
+        _echo(handoff.incidents.incidents_on(actor, school, _day(handoff, school, day)))
 
 
 @incident_app.command("show")
 def incident_show(school: School, incident: IncidentId, as_staff: As = None) -> None:
     """The incident with its timeline, joined with its children's custody records of the day."""
     with acting(school, as_staff) as (handoff, _, actor, _):
-        _echo(handoff.incident_timeline(actor, school, incident))
+        _echo(handoff.incidents.incident_timeline(actor, school, incident))
 
 
 def headcount(
@@ -170,7 +171,7 @@ def headcount(
 ) -> None:
     """Record a headcount (清点人数); a missing child opens an incident."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
-        _echo(handoff.record_headcount(ctx(), place, _refs(present)))
+        _echo(handoff.headcounts.record_headcount(ctx(), place, _refs(present)))
 
 
 def duty_round(
@@ -182,7 +183,7 @@ def duty_round(
 ) -> None:
     """Record an inspection round (值班巡查) by a duty leader on today's rota."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
-        _echo(handoff.record_duty_round(ctx(), place, findings, all_well))
+        _echo(handoff.headcounts.record_duty_round(ctx(), place, findings, all_well))
 
 
 @emergency_app.command("enter")
@@ -194,21 +195,21 @@ def emergency_enter(
 ) -> None:
     """Switch the school into emergency mode (duty leaders)."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
-        _echo(handoff.enter_emergency(ctx(), point, reason))
+        _echo(handoff.emergency.enter_emergency(ctx(), point, reason))
 
 
 @emergency_app.command("leave")
 def emergency_leave(school: School, reason: Reason, as_staff: As = None) -> None:
     """Leave emergency mode: the normal flow resumes (duty leaders)."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
-        _echo(handoff.leave_emergency(ctx(), reason))
+        _echo(handoff.emergency.leave_emergency(ctx(), reason))
 
 
 @emergency_app.command("roll")
 def emergency_roll(school: School, as_staff: As = None) -> None:
     """Every child on site and their custodian, now."""
     with acting(school, as_staff) as (handoff, _, actor, _):
-        _echo(handoff.emergency_roll(actor, school))
+        _echo(handoff.emergency.emergency_roll(actor, school))
 
 
 def messages(
@@ -254,4 +255,4 @@ def confirmation_review(
 ) -> None:
     """A duty leader reviews a failed mutual confirmation; the guardian may then confirm again."""
     with acting(school, as_staff) as (handoff, ctx, _, _):
-        _echo(handoff.review_mismatch(ctx(), child, guardian, reason))
+        _echo(handoff.care.review_mismatch(ctx(), child, guardian, reason))

@@ -119,8 +119,8 @@ def staff_issue(
     with opened(settings) as (handoff, url), refusals():
         district_id = district or handoff.school(scope).district_id
         if not _is_registered(handoff, scope, staff_id):
-            handoff.register_staff(operator_context(scope), staff_id, Role(role.value), district_id)
-        typer.echo(handoff.issue_token(operator_context(scope), staff_id, timedelta(days=days)))
+            handoff.staff.register_staff(operator_context(scope), staff_id, Role(role.value), district_id)
+        typer.echo(handoff.staff.issue_token(operator_context(scope), staff_id, timedelta(days=days))["token"])
 
 
 @staff_app.command("revoke")
@@ -137,7 +137,7 @@ def staff_revoke(
         raise typer.BadParameter("give --school or --district")
     settings = Settings()
     with opened(settings) as (handoff, url), refusals():
-        count = handoff.revoke_tokens(operator_context(scope), staff_id, reason, token_id)
+        count = handoff.staff.revoke_tokens(operator_context(scope), staff_id, reason, token_id)["revoked"]
         typer.echo(f"revoked {count} token(s) of {staff_id}")
 
 

@@ -62,7 +62,9 @@ def school_register(
 ) -> None:
     """Register a school (operators only: no role registers schools over HTTP); then `staff issue` its first admin."""
     with school_admin(school) as (handoff, _):
-        handoff.register_school(operator_context(school), name, district, time_zone, time.fromisoformat(service_ends))
+        handoff.setup.register_school(
+            operator_context(school), name, district, time_zone, time.fromisoformat(service_ends)
+        )
         typer.echo(f"school {school} registered in district {district} ({time_zone})")
 
 
@@ -76,7 +78,7 @@ def school_place(
 ) -> None:
     """Add a classroom, a venue, the gate or a release point to the school."""
     with school_admin(school) as (handoff, ctx):
-        _echo(handoff.set_up_place(ctx(), code, kind, zh, en))
+        _echo(handoff.setup.add_place(ctx(), code, kind, zh, en))
 
 
 @plan_app.command("term")
@@ -89,7 +91,7 @@ def plan_term(
 ) -> None:
     """Schedule a term and how many children it can take."""
     with school_admin(school) as (handoff, ctx):
-        handoff.schedule_term(ctx(), term, date.fromisoformat(starts), date.fromisoformat(ends), places)
+        handoff.setup.schedule_term(ctx(), term, date.fromisoformat(starts), date.fromisoformat(ends), places)
         typer.echo(f"term {term} scheduled")
 
 
@@ -103,7 +105,7 @@ def plan_batch(
 ) -> None:
     """Add a release batch (弹性离校) and its end time."""
     with school_admin(school) as (handoff, ctx):
-        handoff.add_release_batch(ctx(), code, zh, en, time.fromisoformat(ends))
+        handoff.setup.add_release_batch(ctx(), code, zh, en, time.fromisoformat(ends))
         typer.echo(f"release batch {code} added")
 
 
@@ -118,7 +120,7 @@ def plan_session(
 ) -> None:
     """Schedule a session of the service day for a season (两时段)."""
     with school_admin(school) as (handoff, ctx):
-        handoff.schedule_session(
+        handoff.setup.schedule_session(
             ctx(), season, name, days.split(","), time.fromisoformat(starts), time.fromisoformat(ends)
         )
         typer.echo(f"session {name} scheduled")
@@ -133,14 +135,14 @@ def roster_import(
     """Import a OneRoster 1.1 CSV bundle (folder or .zip) or a simple .csv; a file with any bad row imports nothing.
     Importing again applies the school's records as they are now, a line per change."""
     with school_admin(school) as (handoff, ctx):
-        _echo(handoff.import_roster(ctx(), read_roster(path, school), dry_run))
+        _echo(handoff.roster.import_roster(ctx(), read_roster(path, school), dry_run))
 
 
 @classes_app.command("form")
 def classes_form(school: School, term: Annotated[str, typer.Option()], teachers: Csv, venues: Csv) -> None:
     """Form the term's temporary classes from the approved children by the schools' rule."""
     with school_admin(school) as (handoff, ctx):
-        _echo(handoff.form_classes(ctx(), term, teachers.split(","), venues.split(",")))
+        _echo(handoff.planning.form_classes(ctx(), term, teachers.split(","), venues.split(",")))
 
 
 @classes_app.command("move")
@@ -152,33 +154,33 @@ def classes_move(
 ) -> None:
     """Move a child by hand into another temporary class (at most 40 a class)."""
     with school_admin(school) as (handoff, ctx):
-        _echo(handoff.move_child(ctx(), term, child, to))
+        _echo(handoff.planning.move_child(ctx(), term, child, to))
 
 
 @day_app.command("open")
 def day_open(school: School, day: Annotated[str, typer.Option("--date")], duty_leaders: Csv, guards: Csv) -> None:
     """Open the service day with its duty rota: two duty leaders and two guards."""
     with school_admin(school) as (handoff, ctx):
-        _echo(handoff.open_day(ctx(), date.fromisoformat(day), duty_leaders.split(","), guards.split(",")))
+        _echo(handoff.planning.open_day(ctx(), date.fromisoformat(day), duty_leaders.split(","), guards.split(",")))
 
 
 @day_app.command("close")
 def day_close(school: School, day: Annotated[str, typer.Option("--date")]) -> None:
     """Close the service day; refused, naming the children, while any is still in care."""
     with school_admin(school) as (handoff, ctx):
-        _echo(handoff.close_day(ctx(), date.fromisoformat(day)))
+        _echo(handoff.planning.close_day(ctx(), date.fromisoformat(day)))
 
 
 def erase(school: School, child: Annotated[str, typer.Option()], reason: Reason) -> None:
     """Erase a child's personal data by destroying their key (PIPL); the erasure is recorded."""
     with school_admin(school) as (handoff, ctx):
-        _echo(handoff.erase_child(ctx(), child, reason))
+        _echo(handoff.roster.erase_child(ctx(), child, reason))
 
 
 def coverage(school: School, term: Annotated[str, typer.Option()]) -> None:
     """The coverage report (愿留尽留): applications against children served, and priority children first."""
     with school_admin(school) as (handoff, _):
-        _echo(handoff.coverage_report(Actor("cli", Role.ADMIN, school, ""), school, term))
+        _echo(handoff.planning.coverage_report(Actor("cli", Role.ADMIN, school, ""), school, term))
 
 
 def register(app: typer.Typer) -> None:

@@ -85,14 +85,14 @@ def seed_demo(handoff: Handoff, token_file: Path) -> DemoSeed:
 
 
 def _create_school(handoff: Handoff) -> None:
-    handoff.register_school(
+    handoff.setup.register_school(
         operator_context(DEMO_SCHOOL), "示范小学 Demo Primary School", DEMO_DISTRICT, "Asia/Shanghai"
     )
     _plan(handoff)
     for role, staff_ids in DEMO_STAFF.items():
         for staff_id in staff_ids:
-            handoff.register_staff(operator_context(DEMO_SCHOOL), staff_id, role, DEMO_DISTRICT)
-    handoff.register_staff(operator_context(DEMO_DISTRICT), "inspector-1", Role.REGULATOR, DEMO_DISTRICT)
+            handoff.staff.register_staff(operator_context(DEMO_SCHOOL), staff_id, role, DEMO_DISTRICT)
+    handoff.staff.register_staff(operator_context(DEMO_DISTRICT), "inspector-1", Role.REGULATOR, DEMO_DISTRICT)
     admin = Actor("admin-1", Role.ADMIN, DEMO_SCHOOL, DEMO_DISTRICT)
     applicants = []
     for number, (home_class, grade) in enumerate(_home_classes(), start=1):
@@ -107,15 +107,15 @@ def _create_school(handoff: Handoff) -> None:
 def _plan(handoff: Handoff) -> None:
     """A term around today, three release batches, the autumn sessions, and the venues."""
     today = datetime.now(timezone.utc).date()
-    handoff.schedule_term(
+    handoff.setup.schedule_term(
         operator_context(DEMO_SCHOOL), DEMO_TERM, today - timedelta(days=90), today + timedelta(days=270), 300
     )
     for code, zh, en, ends in BATCHES:
-        handoff.add_release_batch(operator_context(DEMO_SCHOOL), code, zh, en, ends)
-    handoff.schedule_session(
+        handoff.setup.add_release_batch(operator_context(DEMO_SCHOOL), code, zh, en, ends)
+    handoff.setup.schedule_session(
         operator_context(DEMO_SCHOOL), "summer_autumn", "作业辅导 homework", list(WEEKDAYS), time(15, 40), time(16, 40)
     )
-    handoff.schedule_session(
+    handoff.setup.schedule_session(
         operator_context(DEMO_SCHOOL),
         "summer_autumn",
         "社团活动 clubs and sport",
@@ -124,14 +124,14 @@ def _plan(handoff: Handoff) -> None:
         time(17, 30),
     )
     for code, kind, zh, en in VENUES:
-        handoff.add_place(operator_context(DEMO_SCHOOL), code, kind, zh, en)
+        handoff.setup.add_place(operator_context(DEMO_SCHOOL), code, kind, zh, en)
 
 
 def _apply(handoff: Handoff, admin: Actor, child_id: str, grade: int) -> None:
     """The guardian's written application, and both reviews."""
     leaves_alone = grade >= 5 and int(child_id[1:]) % 4 == 0
     batch = BATCHES[min((grade - 1) // 2, 2)][0]
-    handoff.apply_for_care(
+    handoff.enrolments.apply_for_care(
         operator_context(DEMO_SCHOOL, admin),
         child_id,
         DEMO_TERM,
@@ -142,20 +142,20 @@ def _apply(handoff: Handoff, admin: Actor, child_id: str, grade: int) -> None:
         [],
         "",
     )
-    handoff.review_by_class(operator_context(DEMO_SCHOOL, admin), child_id, DEMO_TERM, True, "")
-    handoff.review_by_school(operator_context(DEMO_SCHOOL, admin), child_id, DEMO_TERM, True, "")
+    handoff.enrolments.review_by_class(operator_context(DEMO_SCHOOL, admin), child_id, DEMO_TERM, True, "")
+    handoff.enrolments.review_by_school(operator_context(DEMO_SCHOOL, admin), child_id, DEMO_TERM, True, "")
 
 
 def _arrange(handoff: Handoff, admin: Actor, applicants: list[str]) -> None:
     """The temporary classes, formed by the schools' rule, then every arranged child's signed agreement."""
     teachers = DEMO_STAFF[Role.TEACHER]
     rooms = [code for code, kind, _, _ in VENUES if kind == "classroom"]
-    handoff.form_classes(operator_context(DEMO_SCHOOL, admin), DEMO_TERM, teachers, rooms)
+    handoff.planning.form_classes(operator_context(DEMO_SCHOOL, admin), DEMO_TERM, teachers, rooms)
     term = handoff.school(DEMO_SCHOOL).terms[DEMO_TERM]
     for child_id in applicants:
         alone = time(17, 0) if handoff.enrolment(DEMO_SCHOOL, child_id, DEMO_TERM).self_release_requested else None
         guardians = [f"G{child_id[1:]}A", f"G{child_id[1:]}B"]
-        handoff.sign_agreement(
+        handoff.enrolments.sign_agreement(
             operator_context(DEMO_SCHOOL, admin),
             child_id,
             DEMO_TERM,
@@ -180,20 +180,20 @@ def _add_child(handoff: Handoff, admin: Actor, child_id: str, home_class: str, g
     number = int(child_id[1:])
     family, given = child_name(number)
     sex = "female" if number % 2 else "male"
-    handoff.add_child(operator_context(DEMO_SCHOOL), child_id, home_class, grade, name=family + given, sex=sex)
+    handoff.roster.add_child(operator_context(DEMO_SCHOOL), child_id, home_class, grade, name=family + given, sex=sex)
     mother, father = guardian_names(number)
     for suffix, relation, code, name in (
         ("A", "mother", DEMO_CODES[0], mother),
         ("B", "father", DEMO_CODES[1], father),
     ):
-        handoff.authorise_guardian(
+        handoff.guardian_list.authorise_guardian(
             operator_context(DEMO_SCHOOL, admin), child_id, f"G{child_id[1:]}{suffix}", relation, code, name=name
         )
 
 
 def _live(handoff: Handoff, token: str) -> bool:
     """Valid for at least another week."""
-    member = handoff.authenticate(token)
+    member = handoff.staff.authenticate(token)
     if member is None:
         return False
     token_id = token.split(".")[2]
@@ -202,4 +202,4 @@ def _live(handoff: Handoff, token: str) -> bool:
 
 def _issue(handoff: Handoff, role: str) -> str:
     scope = DEMO_DISTRICT if role == Role.REGULATOR.value else DEMO_SCHOOL
-    return handoff.issue_token(operator_context(scope), TOKEN_HOLDERS[role], TOKEN_LIFETIME)
+    return handoff.staff.issue_token(operator_context(scope), TOKEN_HOLDERS[role], TOKEN_LIFETIME)["token"]

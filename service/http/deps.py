@@ -49,7 +49,7 @@ def current_actor(
     """The staff member whose live token came with the request."""
     if credentials is None:
         raise NotAuthenticatedError
-    member = handoff.authenticate(credentials.credentials)
+    member = handoff.staff.authenticate(credentials.credentials)
     if member is None or member.role is None:
         raise InvalidTokenError
     return Actor(

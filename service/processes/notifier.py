@@ -66,7 +66,7 @@ class OutgoingMessage:
             "guardians": view["guardians"],
             "service_day": view["service_day"],
             "facts": dict(state.facts or {}),
-            "text": handoff.message_text(state),
+            "text": handoff.outbox.message_text(state),
         }
         return cls(state.school_id, state.message_id, body)
 
@@ -158,7 +158,7 @@ class Notifier(Follower):
 
     def deliver(self, school_id: str, message_id: str) -> str:
         """Send one message if its own stream says it is due; record the delivery or the failed try."""
-        state = self.handoff.guardian_message(school_id, message_id)
+        state = self.handoff.outbox.guardian_message(school_id, message_id)
         if not state.is_due(self.handoff.clock()):
             return "skipped"  # delivered or not yet due; the view has not caught up
         try:
@@ -174,9 +174,9 @@ class Notifier(Follower):
         ctx = self._context(state.school_id, f"notifier-{state.message_id}-{attempt}-{outcome}")
         try:
             if outcome == "delivered":
-                self.handoff.record_delivery(ctx, state.message_id, self.adapter.channel)
+                self.handoff.outbox.record_delivery(ctx, state.message_id, self.adapter.channel)
             else:
-                self.handoff.record_delivery_failure(ctx, state.message_id, self.adapter.channel, error)
+                self.handoff.outbox.record_delivery_failure(ctx, state.message_id, self.adapter.channel, error)
                 log.warning("message %s: try %d failed: %s", state.message_id, attempt, error)
         except DomainError as refusal:  # another notifier recorded this try first
             log.info("message %s: %s", state.message_id, refusal.code)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
+from eventsourcing.utils import get_topic
 
 from aggregates.base import DomainError
 from aggregates.staff import Role
@@ -30,12 +31,12 @@ Connection = psycopg.Connection[Any]
 
 POLICY_LOCK = 7_316_003
 DDL = "CREATE TABLE IF NOT EXISTS policy_positions (policy text PRIMARY KEY, position bigint NOT NULL)"
-REFUSAL_TOPIC = "events.custody:ReleaseRefused"
-HEADCOUNT_TOPIC = "events.incidents:HeadcountRecorded"
-RELEASE_TOPIC = "events.custody:ChildReleased"
-ARRIVAL_TOPIC = "events.custody:GuardianArrived"
-INCIDENT_TOPIC = "events.incidents:IncidentOpened"
-EMERGENCY_TOPIC = "events.planning:EmergencyModeEntered"
+REFUSAL_TOPIC = get_topic(ReleaseRefused)
+HEADCOUNT_TOPIC = get_topic(HeadcountRecorded)
+RELEASE_TOPIC = get_topic(ChildReleased)
+ARRIVAL_TOPIC = get_topic(GuardianArrived)
+INCIDENT_TOPIC = get_topic(IncidentOpened)
+EMERGENCY_TOPIC = get_topic(EmergencyModeEntered)
 
 
 def refusal_opens_incident(handoff: Handoff, event: ReleaseRefused) -> None:
@@ -45,7 +46,7 @@ def refusal_opens_incident(handoff: Handoff, event: ReleaseRefused) -> None:
     summary = f"Release refused at {event.stage}: {event.reason_code}"  # no person's id in free text: exports copy it
     incident_id = f"refusal-{event.originator_id.hex}-{event.originator_version}"
     kind = "unauthorised_pickup_attempt"
-    handoff.open_incident(ctx, kind, [event.child_id], [event.actor_id], summary, incident_id, source)
+    handoff.incidents.open_incident(ctx, kind, [event.child_id], [event.actor_id], summary, incident_id, source)
 
 
 def missing_children_open_incident(handoff: Handoff, event: HeadcountRecorded) -> None:
@@ -56,11 +57,7 @@ def missing_children_open_incident(handoff: Handoff, event: HeadcountRecorded) -
     ctx = _context(handoff, event.school_id, f"policy-{source}", event)
     summary = f"Headcount at {event.place_code}: {len(event.missing)} of {len(event.expected)} missing"
     incident_id = f"headcount-{event.originator_id.hex}-{event.originator_version}"
-    handoff.open_incident(ctx, "missing_child", event.missing, [event.actor_id], summary, incident_id, source)
-
-
-LATE_GRACE = timedelta(minutes=10)
-"""How long after a child's release batch ends before a late-pickup incident opens."""
+    handoff.incidents.open_incident(ctx, "missing_child", event.missing, [event.actor_id], summary, incident_id, source)
 
 
 def late_pickup_id(school_id: str, child_id: str, day: date) -> str:
@@ -83,7 +80,7 @@ def sweep_late_pickups(handoff: Handoff, school_id: str, now: datetime) -> list[
     for child_id in late:
         incident_id = late_pickup_id(school_id, child_id, day)
         ctx = _context(handoff, school_id, f"policy-{incident_id}", None, now)
-        handoff.open_incident(
+        handoff.incidents.open_incident(
             ctx,
             "late_pickup",
             [child_id],
@@ -96,13 +93,8 @@ def sweep_late_pickups(handoff: Handoff, school_id: str, now: datetime) -> list[
 
 
 def _past_batch(handoff: Handoff, school: Any, child_id: str, term_id: str, now: datetime) -> bool:
-    """Whether the child's release batch ended more than the grace period ago."""
-    day = school.service_day(now)
-    batch = school.batches.get(handoff.enrolment(school.school_id, child_id, term_id).release_batch)
-    if batch is None:
-        return False
-    ends = datetime.combine(day, batch.ends_at, tzinfo=school.zone) + LATE_GRACE
-    return now >= ends
+    """Whether the child's release batch ended more than the grace period ago (the school's rule)."""
+    return school.is_late_pickup(handoff.enrolment(school.school_id, child_id, term_id).release_batch, now)
 
 
 def release_resolves_late_pickup(handoff: Handoff, event: ChildReleased) -> None:
@@ -114,7 +106,9 @@ def release_resolves_late_pickup(handoff: Handoff, event: ChildReleased) -> None
         return
     if incident.status == "open":
         ctx = _context(handoff, event.school_id, f"policy-resolve-{incident_id}", event)
-        handoff.resolve_incident(ctx, incident_id, f"collected at {event.timestamp.isoformat(timespec='minutes')}")
+        handoff.incidents.resolve_incident(
+            ctx, incident_id, f"collected at {event.timestamp.isoformat(timespec='minutes')}"
+        )
 
 
 def announce_arrival(handoff: Handoff, event: GuardianArrived) -> None:
@@ -165,7 +159,7 @@ def _announce(
     ctx = _context(handoff, event.school_id, f"policy-message-{message_id}", event)
     child = child_id or event.child_id
     service_day = day or date.fromisoformat(event.service_day)
-    handoff.queue_message(ctx, message_id, kind, child, service_day, about, facts)
+    handoff.outbox.queue_message(ctx, message_id, kind, child, service_day, about, facts)
 
 
 POLICIES: dict[str, list[Callable[[Handoff, Any], None]]] = {

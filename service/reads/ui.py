@@ -14,6 +14,7 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 
 from aggregates.base import DomainError
+from aggregates.incidents import KINDS
 from projections import occupancy
 from projections.base import Tables
 from service.application.context import Actor
@@ -106,6 +107,7 @@ class UiReads:
             "reunification_point": mode.reunification_point,
             "staff_id": actor.staff_id,
             "role": actor.role.value,
+            "incident_kinds": list(KINDS),
         }
 
     def _class_teachers(self, school: Any, day: date) -> list[str]:
@@ -199,7 +201,7 @@ class UiReads:
         day = self._today(school_id)
         items = [
             {key: found[key] for key in ("incident_id", "kind", "summary", "children", "opened_at")}
-            for found in self.handoff.incidents_on(actor, school_id, day)
+            for found in self.handoff.incidents.incidents_on(actor, school_id, day)
             if found["status"] == "open"
         ]
         items.sort(key=lambda item: item["opened_at"], reverse=True)

@@ -76,9 +76,9 @@ def two_schools_with_tokens(handoff: Handoff) -> dict[str, str]:
     """Schools S1 and S2 of district D1, its regulator r1, and a token for each kind of caller."""
     setup_school(handoff)
     setup_school(handoff, OTHER_SCHOOL)
-    handoff.register_staff(operator_context(DISTRICT), "r1", Role.REGULATOR, DISTRICT)
+    handoff.staff.register_staff(operator_context(DISTRICT), "r1", Role.REGULATOR, DISTRICT)
     return {
-        who: handoff.issue_token(operator_context(scope), staff, timedelta(days=1))
+        who: handoff.staff.issue_token(operator_context(scope), staff, timedelta(days=1))["token"]
         for who, (scope, staff) in STAFF_TOKENS.items()
     }
 

@@ -31,7 +31,7 @@ def test_a_made_up_token_is_401(tablet: Tablet, token: str) -> None:
 
 def test_a_revoked_token_is_401_from_the_next_request(tablet: Tablet) -> None:
     assert tablet.day().status_code == 200
-    tablet.handoff.revoke_tokens(operator_context(SCHOOL), "t1", "lost tablet", None)
+    tablet.handoff.staff.revoke_tokens(operator_context(SCHOOL), "t1", "lost tablet", None)
     assert tablet.day().status_code == 401
 
 

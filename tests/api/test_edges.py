@@ -38,8 +38,8 @@ def test_a_key_reused_on_another_childs_absence_is_refused_and_records_nothing(t
 
 
 def open_day(tablet: Tablet, day: str) -> None:
-    tablet.handoff.register_staff(operator_context("S1"), "d2", Role.DUTY_LEADER, "D1")
-    tablet.handoff.register_staff(operator_context("S1"), "g2", Role.GATE, "D1")
+    tablet.handoff.staff.register_staff(operator_context("S1"), "d2", Role.DUTY_LEADER, "D1")
+    tablet.handoff.staff.register_staff(operator_context("S1"), "g2", Role.GATE, "D1")
     rota = {"duty_leaders": ["d1", "d2"], "guards": ["g1", "g2"]}
     assert tablet.post_school(f"days/{day}/opening", rota).status_code == 200
 
@@ -167,7 +167,7 @@ def test_a_server_error_carries_the_security_headers(tablet: Tablet) -> None:
     def broken(*_: Any) -> None:
         raise RuntimeError("a bug")
 
-    tablet.handoff.child_day = broken  # type: ignore[method-assign]
+    tablet.handoff.care.child_day = broken  # type: ignore[method-assign]
     client = TestClient(create_app(tablet.handoff), raise_server_exceptions=False)
     answer = client.get("/api/v1/schools/S1/children/C1/days/2026-11-30", headers=tablet.headers("teacher"))
     assert answer.status_code == 500

@@ -25,7 +25,7 @@ def refused_check_in(tablet: Tablet, child: str) -> dict:
 
 
 def test_check_in_needs_an_approved_application_and_a_signed_agreement(tablet: Tablet) -> None:
-    tablet.handoff.add_child(tablet_ctx(), "C8", "3-1", 3)
+    tablet.handoff.roster.add_child(tablet_ctx(), "C8", "3-1", 3)
     assert refused_check_in(tablet, "C8")["message"].endswith("no application for after-school care this term.")
     apply(tablet, "C8")
     assert "not approved" in refused_check_in(tablet, "C8")["message"]
@@ -40,7 +40,7 @@ def test_check_in_needs_an_approved_application_and_a_signed_agreement(tablet: T
 
 
 def test_each_step_is_refused_out_of_order_and_a_teacher_cannot_approve_for_the_school(tablet: Tablet) -> None:
-    tablet.handoff.add_child(tablet_ctx(), "C8", "3-1", 3)
+    tablet.handoff.roster.add_child(tablet_ctx(), "C8", "3-1", 3)
     apply(tablet, "C8")
     early = tablet.post(f"{ENROLMENT}/school-review", {"approved": True}, who="admin", child="C8")
     assert (early.status_code, early.json()["code"]) == (409, "wrong_enrolment_step")
@@ -49,7 +49,7 @@ def test_each_step_is_refused_out_of_order_and_a_teacher_cannot_approve_for_the_
 
 
 def test_priority_categories_are_seen_by_admins_only(tablet: Tablet) -> None:
-    tablet.handoff.add_child(tablet_ctx(), "C8", "3-1", 3)
+    tablet.handoff.roster.add_child(tablet_ctx(), "C8", "3-1", 3)
     apply(tablet, "C8", priority=["left_behind"])
     url = f"/api/v1/schools/S1/children/C8/{ENROLMENT}"
     assert tablet.client.get(url, headers=tablet.headers("admin")).json()["priority"]["priority"] == "left_behind"
@@ -98,8 +98,8 @@ DEVICE = {"device_id": "tablet-7", "device_time": "2026-11-30T16:30:00+08:00"}
 def test_the_day_closes_only_when_every_child_who_came_has_left(tablet: Tablet, clock: Clock) -> None:
     day = clock.now.date().isoformat()
     rota = {"duty_leaders": ["d1", "d2"], "guards": ["g1", "g2"]}
-    tablet.handoff.register_staff(tablet_ctx(), "d2", tablet.handoff.staff_member("S1", "d1").role, "D1")
-    tablet.handoff.register_staff(tablet_ctx(), "g2", tablet.handoff.staff_member("S1", "g1").role, "D1")
+    tablet.handoff.staff.register_staff(tablet_ctx(), "d2", tablet.handoff.staff_member("S1", "d1").role, "D1")
+    tablet.handoff.staff.register_staff(tablet_ctx(), "g2", tablet.handoff.staff_member("S1", "g1").role, "D1")
     assert tablet.post_school(f"days/{day}/opening", rota).status_code == 200
     confirmed_with(tablet, "G1", "1234")
     closing = tablet.post_school(f"days/{day}/closing", {}, who="duty_leader")
@@ -113,8 +113,8 @@ def test_a_child_in_an_open_incident_does_not_hold_the_day_open(tablet: Tablet, 
     """A child whose guardian never came stays in care; the open incident carries the case past the day's close."""
     day = clock.now.date().isoformat()
     rota = {"duty_leaders": ["d1", "d2"], "guards": ["g1", "g2"]}
-    tablet.handoff.register_staff(tablet_ctx(), "d2", tablet.handoff.staff_member("S1", "d1").role, "D1")
-    tablet.handoff.register_staff(tablet_ctx(), "g2", tablet.handoff.staff_member("S1", "g1").role, "D1")
+    tablet.handoff.staff.register_staff(tablet_ctx(), "d2", tablet.handoff.staff_member("S1", "d1").role, "D1")
+    tablet.handoff.staff.register_staff(tablet_ctx(), "g2", tablet.handoff.staff_member("S1", "g1").role, "D1")
     assert tablet.post_school(f"days/{day}/opening", rota).status_code == 200
     assert tablet.post("check-in", {"place_code": "T1"}).status_code == 200
     opened = tablet.client.post(

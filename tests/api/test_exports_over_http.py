@@ -13,6 +13,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from eventsourcing.utils import get_topic
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
@@ -50,7 +51,7 @@ class Desk:
         return self.client.post(path, json={**BODY, **body}, headers=headers)
 
     def disclosures(self) -> list[AuditExportMade]:
-        rows = self.handoff.recorder.select_notifications(1, 10_000, topics=["events.audit:AuditExportMade"])
+        rows = self.handoff.recorder.select_notifications(1, 10_000, topics=[get_topic(AuditExportMade)])
         return [self.handoff.mapper.to_domain_event(row) for row in rows]
 
 
@@ -58,7 +59,7 @@ class Desk:
 def desk(fresh_postgres_url: str, tmp_path: Path) -> Iterator[Desk]:
     handoff = make_handoff(postgres_env(fresh_postgres_url), Clock())
     found = Desk(handoff, fresh_postgres_url, tmp_path / "key.pem")
-    handoff.check_in(ctx(), "C1", "T1", None, None)
+    handoff.care.check_in(ctx(), "C1", "T1", None, None)
     yield found
     handoff.close()
 

@@ -211,9 +211,9 @@ def test_duty_leaders_on_the_rota_record_inspection_rounds(tablet: Tablet, clock
     teacher = tablet.post_school("places/T1/duty-rounds", {"findings": "x", "all_well": True}, who="teacher")
     assert (teacher.status_code, teacher.json()["code"]) == (403, "role_not_allowed")
     day = clock.now.date().isoformat()
-    tablet.handoff.register_staff(operator_context("S1"), "d2", Role.DUTY_LEADER, "D1")
-    tablet.handoff.register_staff(operator_context("S1"), "d3", Role.DUTY_LEADER, "D1")
-    tablet.handoff.register_staff(operator_context("S1"), "g2", Role.GATE, "D1")
+    tablet.handoff.staff.register_staff(operator_context("S1"), "d2", Role.DUTY_LEADER, "D1")
+    tablet.handoff.staff.register_staff(operator_context("S1"), "d3", Role.DUTY_LEADER, "D1")
+    tablet.handoff.staff.register_staff(operator_context("S1"), "g2", Role.GATE, "D1")
     rota = {"duty_leaders": ["d2", "d3"], "guards": ["g1", "g2"]}
     assert tablet.post_school(f"days/{day}/opening", rota).status_code == 200
     off_rota = tablet.post_school("places/T1/duty-rounds", {"findings": "x", "all_well": True}, who="duty_leader")

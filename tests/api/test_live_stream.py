@@ -64,7 +64,7 @@ class Listener:
 def test_a_live_stream_ends_within_seconds_of_its_tokens_revocation(running: Server) -> None:  # noqa: F811
     listener = Listener(running)
     assert listener.wait(lambda s: bool(s.snapshots)), "the stream sends a snapshot at once"
-    running.handoff.revoke_tokens(operator_context("S1"), "d1", "lost the tablet", None)
+    running.handoff.staff.revoke_tokens(operator_context("S1"), "d1", "lost the tablet", None)
     revoked = time.monotonic()
     assert listener.wait(lambda s: s.ended_at is not None, WITHIN + 5), "the stream outlived its revoked token"
     assert listener.ended_at is not None and listener.ended_at - revoked < WITHIN
@@ -108,7 +108,7 @@ def test_the_streams_of_a_school_share_one_query_per_change(running: Server) -> 
     )
 
     for staff in ("d1", "t1", "g1", "a1"):  # and they all end with their tokens, so the server stops at once
-        running.handoff.revoke_tokens(operator_context("S1"), staff, "end of the test", None)
+        running.handoff.staff.revoke_tokens(operator_context("S1"), staff, "end of the test", None)
     for listener in listeners:
         assert listener.wait(lambda s: s.ended_at is not None, WITHIN + 5)
 

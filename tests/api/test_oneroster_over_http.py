@@ -132,8 +132,8 @@ def upload(tablet: Tablet, data: bytes, token: str, content_type: str = "applica
 
 def admin_token(tablet: Tablet) -> str:
     setup_school(tablet.handoff, SCHOOL)
-    tablet.handoff.register_staff(operator_context(SCHOOL), "admin-9", Role.ADMIN, "D1")
-    return tablet.handoff.issue_token(operator_context(SCHOOL), "admin-9", timedelta(days=1))
+    tablet.handoff.staff.register_staff(operator_context(SCHOOL), "admin-9", Role.ADMIN, "D1")
+    return tablet.handoff.staff.issue_token(operator_context(SCHOOL), "admin-9", timedelta(days=1))
 
 
 def test_a_bundle_with_one_error_of_each_kind_reports_them_all_and_imports_nothing(tablet: Tablet) -> None:
@@ -154,4 +154,4 @@ def test_the_clean_bundle_imports_from_a_folder_in_the_zip_sent_as_octet_stream(
     assert answer.status_code == 200, answer.text
     assert (answer.json()["children_added"], answer.json()["guardians_added"]) == (2, 3)
     admin = Actor("admin-9", Role.ADMIN, SCHOOL, "D1")
-    assert tablet.handoff.child_card(admin, SCHOOL, "S-30202")["name"] == "欧阳雪"
+    assert tablet.handoff.roster.child_card(admin, SCHOOL, "S-30202")["name"] == "欧阳雪"

@@ -52,14 +52,14 @@ def version_3() -> dict[str, str]:
 def school_with_staff(tablet: Tablet) -> dict[str, str]:
     """The school, a term, a batch, a temporary class and its teacher, a guard and an admin, with tokens."""
     handoff, system = tablet.handoff, lambda: operator_context(SCHOOL)
-    handoff.register_school(system(), "城南实验小学", "D-CN", "Asia/Shanghai")
-    handoff.add_place(system(), "T01", "temporary_class", "临时1班", "Temporary class 1")
-    handoff.schedule_term(system(), TERM, date(2026, 9, 1), date(2027, 1, 20), 100)
-    handoff.add_release_batch(system(), "B1", "第一批", "First batch", time(17, 30))
+    handoff.setup.register_school(system(), "城南实验小学", "D-CN", "Asia/Shanghai")
+    handoff.setup.add_place(system(), "T01", "temporary_class", "临时1班", "Temporary class 1")
+    handoff.setup.schedule_term(system(), TERM, date(2026, 9, 1), date(2027, 1, 20), 100)
+    handoff.setup.add_release_batch(system(), "B1", "第一批", "First batch", time(17, 30))
     tokens = {}
     for staff_id, role in (("T-101", Role.TEACHER), ("G-1", Role.GATE), ("A-001", Role.ADMIN)):
         if staff_id != "T-101":  # the teacher comes with the roster
-            handoff.register_staff(system(), staff_id, role, "D-CN")
+            handoff.staff.register_staff(system(), staff_id, role, "D-CN")
         tokens[role.value] = staff_id
     return tokens
 
@@ -88,18 +88,22 @@ def test_three_versions_of_a_roster_sync_as_events_and_a_removed_guardian_is_ref
 ) -> None:
     handoff = tablet.handoff
     staff = school_with_staff(tablet)
-    admin = handoff.issue_token(operator_context(SCHOOL), staff["admin"], timedelta(days=1))
+    admin = handoff.staff.issue_token(operator_context(SCHOOL), staff["admin"], timedelta(days=1))
 
     first = sync(tablet, CLEAN, admin)
     assert (first["children_added"], first["guardians_added"], first["staff_added"]) == (2, 3, 1)
-    teacher = handoff.issue_token(operator_context(SCHOOL), "T-101", timedelta(days=1))
-    gate = handoff.issue_token(operator_context(SCHOOL), "G-1", timedelta(days=1))
+    teacher = handoff.staff.issue_token(operator_context(SCHOOL), "T-101", timedelta(days=1))
+    gate = handoff.staff.issue_token(operator_context(SCHOOL), "G-1", timedelta(days=1))
     act = lambda: ctx(ADMIN, school=SCHOOL)  # noqa: E731
-    handoff.apply_for_care(act(), "S-30201", TERM, "u-p1", ["mon", "tue", "wed", "thu", "fri"], "B1", False, [], "")
-    handoff.review_by_class(act(), "S-30201", TERM, True, "")
-    handoff.review_by_school(act(), "S-30201", TERM, True, "")
-    handoff.arrange(act(), "S-30201", TERM, "T01")
-    handoff.sign_agreement(act(), "S-30201", TERM, "u-p1", ["u-p1", "u-p2"], None, date(2026, 9, 1), date(2027, 1, 20))
+    handoff.enrolments.apply_for_care(
+        act(), "S-30201", TERM, "u-p1", ["mon", "tue", "wed", "thu", "fri"], "B1", False, [], ""
+    )
+    handoff.enrolments.review_by_class(act(), "S-30201", TERM, True, "")
+    handoff.enrolments.review_by_school(act(), "S-30201", TERM, True, "")
+    handoff.enrolments.arrange(act(), "S-30201", TERM, "T01")
+    handoff.enrolments.sign_agreement(
+        act(), "S-30201", TERM, "u-p1", ["u-p1", "u-p2"], None, date(2026, 9, 1), date(2027, 1, 20)
+    )
 
     before = tablet.event_count()
     preview = sync(tablet, version_2(), admin, dry_run=True)
@@ -115,7 +119,7 @@ def test_three_versions_of_a_roster_sync_as_events_and_a_removed_guardian_is_ref
     second = sync(tablet, version_2(), admin)
     assert sorted(second["changes"]) == sorted(expected_lines) and tablet.event_count() > before
     assert "u-p2" not in handoff.guardians(SCHOOL, "S-30201").authorisations
-    card = handoff.child_card(ADMIN, SCHOOL, "S-30202")
+    card = handoff.roster.child_card(ADMIN, SCHOOL, "S-30202")
     assert (card["home_class"], card["name"]) == ("303", "欧阳雪儿")
 
     gate_command(tablet, teacher, "check-in", {"place_code": "T01"})

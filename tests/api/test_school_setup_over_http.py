@@ -25,7 +25,7 @@ def test_a_token_is_shown_once_works_and_is_stored_only_as_a_hash(tablet: Tablet
     headers = tablet.headers("admin", "token-for-g7-1")
     body = {"device_id": "office-pc", "device_time": "2026-11-30T16:30:00+08:00", "days": 7}
     issued = tablet.client.post("/api/v1/schools/S1/staff/g7/tokens", json=body, headers=headers).json()
-    member = tablet.handoff.authenticate(issued["token"])
+    member = tablet.handoff.staff.authenticate(issued["token"])
     assert member is not None and member.staff_id == "g7"
     retried = tablet.client.post("/api/v1/schools/S1/staff/g7/tokens", json=body, headers=headers).json()
     assert retried["replayed"] is True and retried["token"] is None and retried["token_id"] == issued["token_id"]

@@ -47,24 +47,24 @@ def seed_school(handoff: Handoff, children: int) -> School:
     children enrolled for a term around today, each with guardian G<n> (pickup code 2468)."""
     today = datetime.now(timezone.utc).date()
     system = lambda: operator_context(SCHOOL)  # noqa: E731
-    handoff.register_school(system(), "故障测试小学 Fault School", DISTRICT, "Asia/Shanghai", LATE)
+    handoff.setup.register_school(system(), "故障测试小学 Fault School", DISTRICT, "Asia/Shanghai", LATE)
     for code, kind in (("P1", "temporary_class"), ("P2", "temporary_class"), ("GATE", "gate")):
-        handoff.add_place(system(), code, kind, code, code)
+        handoff.setup.add_place(system(), code, kind, code, code)
     for staff_id, role in STAFF.items():
-        handoff.register_staff(system(), staff_id, role, DISTRICT)
+        handoff.staff.register_staff(system(), staff_id, role, DISTRICT)
     starts, ends = today - timedelta(days=30), today + timedelta(days=30)
-    handoff.schedule_term(system(), TERM, starts, ends, children + 10)
-    handoff.add_release_batch(system(), "B1", "第一批", "First batch", LATE)
+    handoff.setup.schedule_term(system(), TERM, starts, ends, children + 10)
+    handoff.setup.add_release_batch(system(), "B1", "第一批", "First batch", LATE)
     admin = lambda: operator_context(SCHOOL, ADMIN)  # noqa: E731 - a fresh idempotency key for every command
     ids = [f"K{n:03d}" for n in range(1, children + 1)]
     for child in ids:
         guardian = f"G{child[1:]}"
-        handoff.add_child(system(), child, "1-1", 1)
-        handoff.authorise_guardian(admin(), child, guardian, "mother", PICKUP_CODE)
-        handoff.apply_for_care(admin(), child, TERM, guardian, list(WEEKDAYS), "B1", False, [], "")
-        handoff.review_by_class(admin(), child, TERM, True, "")
-        handoff.review_by_school(admin(), child, TERM, True, "")
-        handoff.arrange(admin(), child, TERM, "P1")
-        handoff.sign_agreement(admin(), child, TERM, guardian, [guardian], None, starts, ends)
-    tokens = {staff_id: handoff.issue_token(system(), staff_id, timedelta(days=1)) for staff_id in STAFF}
+        handoff.roster.add_child(system(), child, "1-1", 1)
+        handoff.guardian_list.authorise_guardian(admin(), child, guardian, "mother", PICKUP_CODE)
+        handoff.enrolments.apply_for_care(admin(), child, TERM, guardian, list(WEEKDAYS), "B1", False, [], "")
+        handoff.enrolments.review_by_class(admin(), child, TERM, True, "")
+        handoff.enrolments.review_by_school(admin(), child, TERM, True, "")
+        handoff.enrolments.arrange(admin(), child, TERM, "P1")
+        handoff.enrolments.sign_agreement(admin(), child, TERM, guardian, [guardian], None, starts, ends)
+    tokens = {staff_id: handoff.staff.issue_token(system(), staff_id, timedelta(days=1))["token"] for staff_id in STAFF}
     return School(ids, tokens)

@@ -15,11 +15,11 @@ from tests.faults.school import DISTRICT, SCHOOL, STAFF, seed_school
 from tests.support import SECRET
 
 CALLS = {
-    "check-in": lambda h, c, b: h.check_in(c, "K001", b["place_code"], None, None),
-    "transfer": lambda h, c, b: h.transfer(c, "K001", b["to_custodian_id"], b["to_place_code"]),
-    "guardian-arrival": lambda h, c, b: h.register_arrival(c, "K001", b["guardian_id"], "pickup_code", "2468"),
-    "confirmation": lambda h, c, b: h.confirm(c, "K001", b["guardian_id"], True, True),
-    "release": lambda h, c, b: h.release(c, "K001", b["guardian_id"]),
+    "check-in": lambda h, c, b: h.care.check_in(c, "K001", b["place_code"], None, None),
+    "transfer": lambda h, c, b: h.care.transfer(c, "K001", b["to_custodian_id"], b["to_place_code"]),
+    "guardian-arrival": lambda h, c, b: h.care.register_arrival(c, "K001", b["guardian_id"], "pickup_code", "2468"),
+    "confirmation": lambda h, c, b: h.care.confirm(c, "K001", b["guardian_id"], True, True),
+    "release": lambda h, c, b: h.care.release(c, "K001", b["guardian_id"]),
 }
 
 

@@ -86,7 +86,7 @@ def test_events_stored_before_the_skew_was_kept_load_with_none() -> None:
     handoff = make_handoff()
     try:
         setup_school(handoff)
-        handoff.check_in(ctx(), "C1", "T1", None, None)
+        handoff.care.check_in(ctx(), "C1", "T1", None, None)
         stored = handoff.recorder.select_notifications(1, 100_000)[-2]  # the check-in, before its answer
         state = json.loads(stored.state)
         assert "clock_skew_seconds" in state

@@ -41,7 +41,7 @@ def test_the_projector_recovers_quickly_from_every_outage_not_just_the_first(
             time.sleep(0.2)  # the workers notice, and back off
             began = time.monotonic()
             teacher = context_for(Actor(TEACHERS[0], Role.TEACHER, SCHOOL, DISTRICT), school=SCHOOL)
-            handoff.check_in(teacher, child, "P1", None, None)
+            handoff.care.check_in(teacher, child, "P1", None, None)
             wait_until(lambda: caught_up(seeded.url, handoff), timeout=60)
             recoveries.append(round(time.monotonic() - began, 1))
             tally.faults = outage + 1

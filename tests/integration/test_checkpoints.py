@@ -29,7 +29,7 @@ def test_checkpoints_are_signed_match_the_trees_and_stay_consistent(
     assert first[SCHOOL].root_hex == tree_hash(leaves_of(postgres_handoff, SCHOOL)).hex()
     assert checkpointer.run_once() == [], "nothing new, nothing signed"
     handed_to_guardian(postgres_handoff)
-    postgres_handoff.release(ctx(), "C1", "G1")
+    postgres_handoff.care.release(ctx(), "C1", "G1")
     second = {c.school_id: c for c in checkpointer.run_once()}
     assert set(second) == {SCHOOL}
     leaves = leaves_of(postgres_handoff, SCHOOL)

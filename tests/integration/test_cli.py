@@ -43,7 +43,7 @@ def test_seed_demo_creates_the_school_once_and_prints_a_token_per_role(cli_env: 
     roles = dict(re.findall(r"^\s+(\w+)\s+[\w-]+\s+(hs1\.\S+)$", first, re.MULTILINE))
     assert set(roles) == {"gate", "teacher", "duty_leader", "admin", "regulator"}
     handoff = reader(cli_env)
-    assert handoff.authenticate(roles["gate"]).staff_id == "gate-1"
+    assert handoff.staff.authenticate(roles["gate"]).staff_id == "gate-1"
     children = [handoff.roster_entry("demo-school", f"C{n:04d}") for n in (1, 240)]
     assert {c.grade for c in children} == {1, 6}
     assert len([p for p in handoff.school("demo-school").places.values() if p.kind == "temporary_class"]) >= 6
@@ -61,13 +61,13 @@ def test_staff_tokens_are_issued_stored_as_hashes_and_revoked(cli_env: dict[str,
         run(cli_env, "staff", "issue", "--school", "demo-school", "--staff", "teacher-9", "--role", "teacher")
     ).group(0)
     handoff = reader(cli_env)
-    member = handoff.authenticate(token)
+    member = handoff.staff.authenticate(token)
     assert member is not None and member.role == "teacher"
     secret = token.rsplit(".", 1)[1]
     stored = b"".join(e.state for e in handoff.recorder.select_events(member.id))
     assert secret.encode() not in stored
     assert "revoked 1 token" in run(cli_env, "staff", "revoke", "--school", "demo-school", "--staff", "teacher-9")
-    assert handoff.authenticate(token) is None
+    assert handoff.staff.authenticate(token) is None
     handoff.close()
 
 
@@ -76,7 +76,7 @@ def test_a_regulator_token_is_scoped_to_a_district(cli_env: dict[str, str]) -> N
     output = run(
         cli_env, "staff", "issue", "--district", "demo-district", "--staff", "inspector-2", "--role", "regulator"
     )
-    member = reader(cli_env).authenticate(TOKEN.search(output).group(0))
+    member = reader(cli_env).staff.authenticate(TOKEN.search(output).group(0))
     assert (member.scope_id, member.role) == ("demo-district", "regulator")
 
 
@@ -175,8 +175,8 @@ def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
     run(cli_env, "seed-demo")
     handoff = Handoff(postgres_env(cli_env["HANDOFF_DATABASE_URL"]), secret_key=SECRET)
     teacher = Actor("teacher-1", Role.TEACHER, "demo-school", "demo-district")
-    handoff.check_in(ctx(teacher, school="demo-school"), "C0001", "T01", None, None)
-    handoff.open_incident(ctx(teacher, school="demo-school"), "injury", ["C0001"], [], "Fell", "inj-1")
+    handoff.care.check_in(ctx(teacher, school="demo-school"), "C0001", "T01", None, None)
+    handoff.incidents.open_incident(ctx(teacher, school="demo-school"), "injury", ["C0001"], [], "Fell", "inj-1")
     today = handoff.school("demo-school").service_day(handoff.clock()).isoformat()
     bundle = tmp_path / "bundle"
     output = run(
@@ -270,7 +270,7 @@ def test_the_demo_shows_fictitious_chinese_names_sealed_like_real_ones(cli_env: 
         keys=PostgresKeyStore(cli_env["HANDOFF_DATABASE_URL"], SECRET.encode()),
     )
     admin = Actor("admin-1", Role.ADMIN, "demo-school", "demo-district")
-    names = {n: handoff.child_card(admin, "demo-school", f"C{n:04d}")["name"] for n in range(1, 241)}
+    names = {n: handoff.roster.child_card(admin, "demo-school", f"C{n:04d}")["name"] for n in range(1, 241)}
     assert all(names.values()) and len(set(names.values())) > 100
     assert any(name.startswith(("欧阳", "司马", "上官", "诸葛")) for name in names.values()), "compound surnames"
     assert any("·" in name and len(name) >= 8 for name in names.values()), "long minority names"
@@ -292,6 +292,6 @@ def test_demo_tokens_are_renewed_at_start_and_printed_with_their_staff_member(cl
     again = dict(re.findall(r"^\s+(\w+)\s+[\w-]+\s+(hs1\.\S+)$", run(cli_env, "seed-demo"), re.MULTILINE))
     assert again["gate"] != kept["gate"] and again["teacher"] == kept["teacher"]
     handoff = reader(cli_env)
-    assert handoff.authenticate(again["gate"]).staff_id == "gate-1"
+    assert handoff.staff.authenticate(again["gate"]).staff_id == "gate-1"
     assert json.loads(token_file.read_text()) == again
     handoff.close()

@@ -67,11 +67,11 @@ def test_a_check_in_for_the_wrong_child_is_corrected(
 ) -> None:
     h = postgres_handoff
     clock.now = at("16:30")
-    h.check_in(ctx(), "C2", "T1", None, None)  # meant for C1
+    h.care.check_in(ctx(), "C2", "T1", None, None)  # meant for C1
     clock.now = at("16:32")
-    h.correct(ctx("duty_leader"), "C2", DAY, "checked in the wrong child")
+    h.care.correct(ctx("duty_leader"), "C2", DAY, "checked in the wrong child")
     clock.now = at("16:33")
-    h.check_in(ctx(), "C1", "T1", None, None)
+    h.care.check_in(ctx(), "C1", "T1", None, None)
     project(h, fresh_postgres_url, 1)
 
     with psycopg.connect(fresh_postgres_url) as conn:
@@ -133,13 +133,13 @@ def test_a_late_check_in_after_an_absence_is_corrected(
     """Voiding the check-in of a child marked absent makes the child absent again, then served when checked in."""
     h = postgres_handoff
     clock.now = at("16:30")
-    h.mark_absent(ctx(), "C1", "sick")
-    h.mark_absent(ctx(), "C2", "dentist")
+    h.care.mark_absent(ctx(), "C1", "sick")
+    h.care.mark_absent(ctx(), "C2", "dentist")
     clock.now = at("16:40")
-    h.check_in(ctx(), "C1", "T1", None, None)  # meant for C2
-    h.correct(ctx("admin"), "C1", DAY, "wrong child")
+    h.care.check_in(ctx(), "C1", "T1", None, None)  # meant for C2
+    h.care.correct(ctx("admin"), "C1", DAY, "wrong child")
     clock.now = at("16:45")
-    h.check_in(ctx(), "C2", "T1", None, None)
+    h.care.check_in(ctx(), "C2", "T1", None, None)
     project(h, fresh_postgres_url, 1)
 
     with psycopg.connect(fresh_postgres_url) as conn:
@@ -169,14 +169,14 @@ def test_a_release_recorded_by_mistake_is_corrected(
 ) -> None:
     h = postgres_handoff
     clock.now = at("16:30")
-    h.check_in(ctx(), "C2", "T2", None, None)
+    h.care.check_in(ctx(), "C2", "T2", None, None)
     clock.now = at("17:40")  # after the end of service at 17:30: both releases are late
-    h.release(ctx(), "C2", None)
+    h.care.release(ctx(), "C2", None)
     handed_to_guardian(h)
     clock.now = at("17:45")
-    h.release(ctx(), "C1", "G1")  # tapped too early: the guardian is still at the gate
+    h.care.release(ctx(), "C1", "G1")  # tapped too early: the guardian is still at the gate
     clock.now = at("17:46")
-    h.correct(ctx("duty_leader"), "C1", DAY, "released by mistake")
+    h.care.correct(ctx("duty_leader"), "C1", DAY, "released by mistake")
     project(h, fresh_postgres_url, 1)
 
     with psycopg.connect(fresh_postgres_url) as conn:
@@ -225,8 +225,8 @@ def test_a_single_mistaken_release_leaves_no_release_counted(
     h = postgres_handoff
     clock.now = at("16:30")
     handed_to_guardian(h)
-    h.release(ctx(), "C1", "G1")
-    h.correct(ctx("duty_leader"), "C1", DAY, "released by mistake")
+    h.care.release(ctx(), "C1", "G1")
+    h.care.correct(ctx("duty_leader"), "C1", DAY, "released by mistake")
     project(h, fresh_postgres_url, 1)
 
     with psycopg.connect(fresh_postgres_url) as conn:

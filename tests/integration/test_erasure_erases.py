@@ -38,12 +38,12 @@ def test_the_erased_childs_old_wrapped_key_is_gone_from_the_tables_files(fresh_p
         postgres_env(fresh_postgres_url), Clock(), PostgresKeyStore(fresh_postgres_url, SECRET.encode())
     )
     setup_school(handoff)
-    handoff.add_child(ctx("admin"), "C9", "3-1", 3, name="王小明", sex="male")
-    handoff.add_child(ctx("admin"), "C8", "3-1", 3, name="李小红", sex="female")
+    handoff.roster.add_child(ctx("admin"), "C9", "3-1", 3, name="王小明", sex="male")
+    handoff.roster.add_child(ctx("admin"), "C8", "3-1", 3, name="李小红", sex="female")
     old, kept = wrapped_key(fresh_postgres_url, "C9"), wrapped_key(fresh_postgres_url, "C8")
     assert old is not None and kept is not None
     assert old in key_table_files(fresh_postgres_url)  # the scan sees the keys where they are kept
-    handoff.erase_child(ctx("admin"), "C9", "guardian asked under PIPL")
+    handoff.roster.erase_child(ctx("admin"), "C9", "guardian asked under PIPL")
     files = key_table_files(fresh_postgres_url)
     assert old not in files, "the erased child's old wrapped key is still in the table's files"
     assert kept in files and wrapped_key(fresh_postgres_url, "C8") == kept
@@ -54,10 +54,10 @@ def test_the_erasure_is_recorded_before_the_key_is_destroyed_and_a_retry_finishe
     keys = PostgresKeyStore(fresh_postgres_url, SECRET.encode())
     handoff = make_handoff(postgres_env(fresh_postgres_url), Clock(), keys)
     setup_school(handoff)
-    handoff.add_child(ctx("admin"), "C9", "3-1", 3, name="王小明", sex="male")
+    handoff.roster.add_child(ctx("admin"), "C9", "3-1", 3, name="王小明", sex="male")
     keys.pool.close()  # the key store fails between the record and the destruction
     with pytest.raises(PoolClosed):
-        handoff.erase_child(ctx("admin", key="erase-C9-once"), "C9", "guardian asked under PIPL")
+        handoff.roster.erase_child(ctx("admin", key="erase-C9-once"), "C9", "guardian asked under PIPL")
     assert handoff.roster_entry("S1", "C9").erased, "the erasure was not recorded before the key was touched"
     assert wrapped_key(fresh_postgres_url, "C9") is not None
     handoff.close()
@@ -65,11 +65,11 @@ def test_the_erasure_is_recorded_before_the_key_is_destroyed_and_a_retry_finishe
     restarted = make_handoff(
         postgres_env(fresh_postgres_url), Clock(), PostgresKeyStore(fresh_postgres_url, SECRET.encode())
     )
-    answer = restarted.erase_child(ctx("admin", key="erase-C9-once"), "C9", "guardian asked under PIPL")
+    answer = restarted.roster.erase_child(ctx("admin", key="erase-C9-once"), "C9", "guardian asked under PIPL")
     assert answer["replayed"] is True
     assert wrapped_key(fresh_postgres_url, "C9") is None
     with pytest.raises(ChildAlreadyErasedError):
-        restarted.erase_child(ctx("admin"), "C9", "again")
+        restarted.roster.erase_child(ctx("admin"), "C9", "again")
     restarted.close()
 
 
@@ -77,15 +77,15 @@ def test_a_new_request_also_finishes_a_half_done_erasure(fresh_postgres_url: str
     keys = PostgresKeyStore(fresh_postgres_url, SECRET.encode())
     handoff = make_handoff(postgres_env(fresh_postgres_url), Clock(), keys)
     setup_school(handoff)
-    handoff.add_child(ctx("admin"), "C9", "3-1", 3, name="王小明", sex="male")
+    handoff.roster.add_child(ctx("admin"), "C9", "3-1", 3, name="王小明", sex="male")
     keys.pool.close()
     with pytest.raises(PoolClosed):
-        handoff.erase_child(ctx("admin"), "C9", "guardian asked under PIPL")
+        handoff.roster.erase_child(ctx("admin"), "C9", "guardian asked under PIPL")
     handoff.close()
     restarted = make_handoff(
         postgres_env(fresh_postgres_url), Clock(), PostgresKeyStore(fresh_postgres_url, SECRET.encode())
     )
     with pytest.raises(ChildAlreadyErasedError):
-        restarted.erase_child(ctx("admin"), "C9", "asked again")
+        restarted.roster.erase_child(ctx("admin"), "C9", "asked again")
     assert wrapped_key(fresh_postgres_url, "C9") is None
     restarted.close()

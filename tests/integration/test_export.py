@@ -74,30 +74,38 @@ def afternoons(h: Handoff) -> dict[date, list[tuple[str, Callable[[], Any]]]]:
     corrected, then marked absent; C1 goes with G2 (a refusal and a confirmation entered too early are corrected)."""
     return {
         DAY1: [
-            ("16:30", lambda: h.check_in(ctx(), "C1", "T1", None, "h1")),
-            ("16:32", lambda: h.check_in(ctx("teacher2"), "C2", "T2", None, None)),
-            ("16:45", lambda: h.register_arrival(ctx("gate"), "C1", "X9", "id_document", None)),
-            ("16:46", lambda: h.open_incident(ctx("gate"), "unauthorised_pickup_attempt", ["C1"], [], "X", "x-1")),
-            ("16:47", lambda: h.link_to_incident(ctx("duty_leader"), "x-1", ["C2"], [])),
-            ("16:50", lambda: h.register_arrival(ctx("gate"), "C1", "G1", "pickup_code", "1234")),
-            ("16:52", lambda: h.confirm(ctx(), "C1", "G1", True, True)),
-            ("16:55", lambda: h.release(ctx(), "C1", "G1")),
-            ("17:00", lambda: h.resolve_incident(ctx("duty_leader"), "x-1", "Stranger left")),
-            ("17:05", lambda: h.release(ctx("teacher2"), "C2", None)),
-            ("17:06", lambda: h.open_incident(ctx("teacher2"), "other", [], [], "Lights out in T2", "late-S1-C2-d1")),
+            ("16:30", lambda: h.care.check_in(ctx(), "C1", "T1", None, "h1")),
+            ("16:32", lambda: h.care.check_in(ctx("teacher2"), "C2", "T2", None, None)),
+            ("16:45", lambda: h.care.register_arrival(ctx("gate"), "C1", "X9", "id_document", None)),
+            (
+                "16:46",
+                lambda: h.incidents.open_incident(ctx("gate"), "unauthorised_pickup_attempt", ["C1"], [], "X", "x-1"),
+            ),
+            ("16:47", lambda: h.incidents.link_to_incident(ctx("duty_leader"), "x-1", ["C2"], [])),
+            ("16:50", lambda: h.care.register_arrival(ctx("gate"), "C1", "G1", "pickup_code", "1234")),
+            ("16:52", lambda: h.care.confirm(ctx(), "C1", "G1", True, True)),
+            ("16:55", lambda: h.care.release(ctx(), "C1", "G1")),
+            ("17:00", lambda: h.incidents.resolve_incident(ctx("duty_leader"), "x-1", "Stranger left")),
+            ("17:05", lambda: h.care.release(ctx("teacher2"), "C2", None)),
+            (
+                "17:06",
+                lambda: h.incidents.open_incident(
+                    ctx("teacher2"), "other", [], [], "Lights out in T2", "late-S1-C2-d1"
+                ),
+            ),
         ],
         DAY2: [
-            ("16:29", lambda: h.check_in(ctx(), "C2", "T1", None, None)),
-            ("16:30", lambda: h.correct(ctx("duty_leader"), "C2", DAY2, "wrong child")),
-            ("16:30", lambda: h.check_in(ctx(), "C1", "T1", None, None)),
-            ("16:31", lambda: h.mark_absent(ctx(), "C2", "sick")),
-            ("17:10", lambda: h.register_arrival(ctx("gate"), "C1", "X9", "id_document", None)),
-            ("17:11", lambda: h.correct(ctx("duty_leader"), "C1", DAY2, "entered for the wrong child")),
-            ("17:20", lambda: h.register_arrival(ctx("gate"), "C1", "G2", "pickup_code", "5678")),
-            ("17:21", lambda: h.confirm(ctx(), "C1", "G2", True, False)),
-            ("17:21", lambda: h.correct(ctx("duty_leader"), "C1", DAY2, "the child had not answered yet")),
-            ("17:22", lambda: h.confirm(ctx(), "C1", "G2", True, True)),
-            ("17:25", lambda: h.release(ctx(), "C1", "G2")),
+            ("16:29", lambda: h.care.check_in(ctx(), "C2", "T1", None, None)),
+            ("16:30", lambda: h.care.correct(ctx("duty_leader"), "C2", DAY2, "wrong child")),
+            ("16:30", lambda: h.care.check_in(ctx(), "C1", "T1", None, None)),
+            ("16:31", lambda: h.care.mark_absent(ctx(), "C2", "sick")),
+            ("17:10", lambda: h.care.register_arrival(ctx("gate"), "C1", "X9", "id_document", None)),
+            ("17:11", lambda: h.care.correct(ctx("duty_leader"), "C1", DAY2, "entered for the wrong child")),
+            ("17:20", lambda: h.care.register_arrival(ctx("gate"), "C1", "G2", "pickup_code", "5678")),
+            ("17:21", lambda: h.care.confirm(ctx(), "C1", "G2", True, False)),
+            ("17:21", lambda: h.care.correct(ctx("duty_leader"), "C1", DAY2, "the child had not answered yet")),
+            ("17:22", lambda: h.care.confirm(ctx(), "C1", "G2", True, True)),
+            ("17:25", lambda: h.care.release(ctx(), "C1", "G2")),
         ],
     }
 
@@ -144,7 +152,7 @@ def world(fresh_postgres_url: str, tmp_path: Path) -> Iterator[World]:
                 clock.now = datetime.combine(day, time.fromisoformat(hhmm), SHANGHAI)
                 step()
             made.append(checkpoint(log, key, clock.now))
-        h.add_child(ctx("admin"), "C4", "3-2", 3)  # after the newest checkpoint: must stay out of every bundle
+        h.roster.add_child(ctx("admin"), "C4", "3-2", 3)  # after the newest checkpoint: must stay out of every bundle
         yield World(h, log, key, made[::-1])
     finally:
         h.close()
@@ -196,7 +204,8 @@ def test_the_bundle_verifies_and_a_changed_byte_does_not(world: World, tmp_path:
     assert (bundle / "verify.py").read_bytes() == VERIFIER.read_bytes()
     newest = max(world.checkpoints, key=lambda c: c.tree_size)
     assert summary.tree_sizes == {SCHOOL: newest.tree_size} and summary.roots == {SCHOOL: newest.root_hex}
-    assert len(school_leaves(world.log)) == newest.tree_size + 1  # C4 came after the checkpoint
+    # C4 and its stored answer (set-up commands take the one command path) came after the checkpoint
+    assert len(school_leaves(world.log)) == newest.tree_size + 2
     covered = [line["index"] for line in lines(bundle)], [2 ** line.get("subtree", [0])[0] for line in lines(bundle)]
     assert sum(covered[1]) == newest.tree_size and sorted(covered[0]) == covered[0] and not covered[0][0]
     result = verify(bundle, world.fingerprint())

@@ -81,8 +81,10 @@ def everything_in(bundle: Path) -> Iterator[tuple[str, str]]:
 def add_named_child(world: World) -> None:  # noqa: F811
     """C5 with a name, and guardian G6 with a name and a phone, on day 1; then a checkpoint covers them."""
     world.handoff.clock.now = datetime.combine(DAY1, time(18, 0), SHANGHAI)  # type: ignore[attr-defined]
-    world.handoff.add_child(ctx("admin"), "C5", "3-1", 3, name="Zhang Xiaoming")
-    world.handoff.authorise_guardian(ctx("admin"), "C5", "G6", "parent", "2580", name="Li Hua", phone="13800000042")
+    world.handoff.roster.add_child(ctx("admin"), "C5", "3-1", 3, name="Zhang Xiaoming")
+    world.handoff.guardian_list.authorise_guardian(
+        ctx("admin"), "C5", "G6", "parent", "2580", name="Li Hua", phone="13800000042"
+    )
     world.checkpoints.append(checkpoint(world.log, world.key, world.handoff.clock()))
 
 
@@ -108,7 +110,7 @@ def test_an_erased_childs_export_verifies_before_and_after_the_erasure(world: Wo
     assert verify_bundle(before, [world.fingerprint()]).ok
     assert "Zhang Xiaoming" in (before / "events.jsonl").read_text(encoding="utf-8")
     world.handoff.clock.now = datetime.combine(DAY2, time(19, 0), SHANGHAI)  # type: ignore[attr-defined]
-    world.handoff.erase_child(ctx("admin"), "C5", "left the school; parents asked")
+    world.handoff.roster.erase_child(ctx("admin"), "C5", "left the school; parents asked")
     assert verify_bundle(before, [world.fingerprint()]).ok
     world.checkpoints.append(checkpoint(world.log, world.key, world.handoff.clock()))
     after = tmp_path / "after"

@@ -194,7 +194,7 @@ def test_the_same_command_sent_by_sixteen_threads_at_once_is_recorded_once(postg
 
     def send() -> None:
         barrier.wait()
-        answers.append(postgres_handoff.check_in(command, "C1", "T1", None, None))
+        answers.append(postgres_handoff.care.check_in(command, "C1", "T1", None, None))
 
     threads = [threading.Thread(target=send) for _ in range(16)]
     for thread in threads:
@@ -235,7 +235,7 @@ def check_in_share(url: str, share: list[str], process: int, results: Any) -> No
             )
             for _ in range(2):  # the second send is a retry of the same request
                 try:
-                    answer = handoff.check_in(command, child, "T01", None, None)
+                    answer = handoff.care.check_in(command, child, "T01", None, None)
                     outcome = "replayed" if answer["replayed"] else "recorded"
                 except DomainError as error:
                     outcome = error.code

@@ -46,7 +46,7 @@ def read(postgres_handoff: Handoff, fresh_postgres_url: str) -> Iterator[ReadSid
 
 def open_incident(h: Handoff, incident_id: str, school: str = SCHOOL) -> None:
     actor = "duty_leader" if school == SCHOOL else ACTORS["other_teacher"]
-    h.open_incident(ctx(actor, school=school), "other", ["C1"], [], "a note", incident_id)
+    h.incidents.open_incident(ctx(actor, school=school), "other", ["C1"], [], "a note", incident_id)
 
 
 def test_the_views_answer_and_only_the_tail_of_the_log_is_read(
@@ -61,7 +61,7 @@ def test_the_views_answer_and_only_the_tail_of_the_log_is_read(
     rebuild(district, fresh_postgres_url, event_log(h))
     built_at = h.recorder.max_notification_id()
     open_incident(h, "just-now")  # the views have not seen it yet
-    h.register_school(ctx("admin", school="S3"), "Third", "D1", "Asia/Shanghai")
+    h.setup.register_school(ctx("admin", school="S3"), "Third", "D1", "Asia/Shanghai")
     index = ViewIndex(read)
     assert index.incident_ids(SCHOOL, DAY) == ["first", "second", "just-now"]
     assert index.incident_ids(OTHER_SCHOOL, DAY) == ["elsewhere"]
@@ -85,8 +85,8 @@ def test_the_day_closing_and_the_incident_list_go_through_the_index(
     open_incident(h, "first")
     rebuild(incidents, fresh_postgres_url, event_log(h))
     h.index = ViewIndex(read)
-    assert h.children_in_open_incidents(SCHOOL, DAY) == {"C1": ["first"]}
-    h.resolve_incident(ctx("duty_leader"), "first", "found in the library")
-    assert h.children_in_open_incidents(SCHOOL, DAY) == {}
-    listed = h.incidents_on(ACTORS["duty_leader"], SCHOOL, DAY)
+    assert h.incidents.children_in_open_incidents(SCHOOL, DAY) == {"C1": ["first"]}
+    h.incidents.resolve_incident(ctx("duty_leader"), "first", "found in the library")
+    assert h.incidents.children_in_open_incidents(SCHOOL, DAY) == {}
+    listed = h.incidents.incidents_on(ACTORS["duty_leader"], SCHOOL, DAY)
     assert [(i["incident_id"], i["status"]) for i in listed] == [("first", "resolved")]

@@ -102,8 +102,8 @@ def project_outbox(handoff: Handoff, url: str) -> None:
 def an_afternoon(handoff: Handoff) -> None:
     """C1 collected by G1; an injury of C2 (guardian G5) recorded by a teacher."""
     handed_to_guardian(handoff)
-    handoff.release(ctx(), "C1", "G1")
-    handoff.open_incident(ctx(), "injury", ["C2"], ["t1"], "Grazed knee in the playground", "inj-1")
+    handoff.care.release(ctx(), "C1", "G1")
+    handoff.incidents.open_incident(ctx(), "injury", ["C2"], ["t1"], "Grazed knee in the playground", "inj-1")
 
 
 def test_arrivals_releases_and_incidents_queue_one_message_each_across_restarts(
@@ -142,9 +142,9 @@ def test_a_gateway_outage_delays_messages_but_loses_none(
         assert notifier.deliver_due() == {"delivered": 0, "failed": 0, "skipped": 0}  # next try not due yet
 
         clock.now += timedelta(minutes=35)  # 17:05: C2 may leave alone; the release does not wait for the gateway
-        h.check_in(ctx(), "C2", "T1", None, None)
+        h.care.check_in(ctx(), "C2", "T1", None, None)
         started = time.monotonic()
-        assert h.release(ctx(), "C2", None)["outcome"] == "recorded"
+        assert h.care.release(ctx(), "C2", None)["outcome"] == "recorded"
         assert time.monotonic() - started < 1.0
         react(h, url)
         project_outbox(h, url)
@@ -181,7 +181,7 @@ def test_a_gateway_outage_delays_messages_but_loses_none(
     assert len(stored(h, GuardianMessageDeliveryFailed)) == 7
     assert sorted(d.attempts for d in stored(h, GuardianMessageDelivered)) == [2, 3, 3, 3]
     c1_release = next(m for m in stored(h, GuardianMessageQueued) if (m.kind, m.child_id) == ("child_released", "C1"))
-    release = h.message_view(ACTORS["admin"], "S1", c1_release.message_id)
+    release = h.outbox.message_view(ACTORS["admin"], "S1", c1_release.message_id)
     assert release["status"] == "delivered" and "16:30" in release["text"]["zh-CN"]
 
 
@@ -206,16 +206,16 @@ def test_emergency_mode_tells_the_guardians_of_every_child_in_care_at_that_momen
     postgres_handoff: Handoff, fresh_postgres_url: str, clock: Clock
 ) -> None:
     h, url = postgres_handoff, fresh_postgres_url
-    h.check_in(ctx(), "C2", "T1", None, None)
+    h.care.check_in(ctx(), "C2", "T1", None, None)
     clock.now += timedelta(minutes=1)
     handed_to_guardian(h)  # C1 checked in, G1 at the gate, confirmed
     clock.now += timedelta(minutes=1)
-    h.enter_emergency(ctx("duty_leader"), "GATE", "fire alarm")
+    h.emergency.enter_emergency(ctx("duty_leader"), "GATE", "fire alarm")
     clock.now += timedelta(minutes=1)
-    h.release(ctx(), "C1", "G1")  # released before the policy runs: it was in care when the mode began
+    h.care.release(ctx(), "C1", "G1")  # released before the policy runs: it was in care when the mode began
     react(h, url)
     react(h, url)
     emergency = [m for m in stored(h, GuardianMessageQueued) if m.kind == "emergency"]
     assert sorted((m.child_id, tuple(m.guardians)) for m in emergency) == [("C1", ("G1", "G2")), ("C2", ("G5",))]
-    text = h.message_text(h.guardian_message("S1", emergency[0].message_id))
+    text = h.outbox.message_text(h.outbox.guardian_message("S1", emergency[0].message_id))
     assert "GATE" in text["zh-CN"] and "emergency mode at 16:32" in text["en"]

@@ -4,8 +4,10 @@ across a restart of the process."""
 from __future__ import annotations
 
 import psycopg
+from eventsourcing.utils import get_topic
 from fastapi.testclient import TestClient
 
+from events.custody import ReleaseRefused
 from events.incidents import IncidentOpened
 from service.application.handoff import Handoff
 from service.http.app import create_app
@@ -16,15 +18,15 @@ from tests.support import ctx
 
 
 def incidents(handoff: Handoff) -> list[IncidentOpened]:
-    rows = handoff.recorder.select_notifications(1, 100_000, topics=["events.incidents:IncidentOpened"])
+    rows = handoff.recorder.select_notifications(1, 100_000, topics=[get_topic(IncidentOpened)])
     return [handoff.mapper.to_domain_event(row) for row in rows]
 
 
 def refuse_a_stranger(handoff: Handoff, who: str = "X9") -> None:
     """A person not on C1's list comes to the gate: a recorded refusal."""
     if handoff.custody("S1", "C1", handoff.clock().date()).version == 0:
-        handoff.check_in(ctx(), "C1", "T1", None, None)
-    handoff.register_arrival(ctx("gate"), "C1", who, "id_document", None)
+        handoff.care.check_in(ctx(), "C1", "T1", None, None)
+    handoff.care.register_arrival(ctx("gate"), "C1", who, "id_document", None)
 
 
 def test_every_refusal_opens_exactly_one_incident_even_across_a_crash_and_a_restart(
@@ -41,7 +43,7 @@ def test_every_refusal_opens_exactly_one_incident_even_across_a_crash_and_a_rest
     assert "X9" not in opened[0].summary, "free text is copied into exports: it names no person"
     refuse_a_stranger(postgres_handoff, "X8")
     refusal = postgres_handoff.mapper.to_domain_event(
-        postgres_handoff.recorder.select_notifications(1, 100_000, topics=["events.custody:ReleaseRefused"])[-1]
+        postgres_handoff.recorder.select_notifications(1, 100_000, topics=[get_topic(ReleaseRefused)])[-1]
     )
     refusal_opens_incident(postgres_handoff, refusal)  # the reaction happened, then the process died
     restarted = PolicyFollower(postgres_handoff, fresh_postgres_url)  # before saving its position
@@ -56,14 +58,14 @@ def test_a_refused_missing_child_reaction_is_parked_and_shown_on_health_and_metr
     """The reaction is refused (its incident id was taken by hand first): it leaves a parked entry, not a log line,
     and the reactions after it still run."""
     h = postgres_handoff
-    h.check_in(ctx(), "C1", "T1", None, None)
-    h.record_headcount(ctx("duty_leader"), "T1", [])
+    h.care.check_in(ctx(), "C1", "T1", None, None)
+    h.headcounts.record_headcount(ctx("duty_leader"), "T1", [])
     (counted,) = [
         h.mapper.to_domain_event(row)
         for row in h.recorder.select_notifications(1, 1000, topics=["events.incidents:HeadcountRecorded"])
     ]
     taken = f"headcount-{counted.originator_id.hex}-{counted.originator_version}"
-    h.open_incident(ctx("duty_leader"), "other", ["C1"], [], "opened by hand", taken)
+    h.incidents.open_incident(ctx("duty_leader"), "other", ["C1"], [], "opened by hand", taken)
     refuse_a_stranger(h)
     follower = PolicyFollower(h, fresh_postgres_url)
     with psycopg.connect(fresh_postgres_url, autocommit=True) as conn:

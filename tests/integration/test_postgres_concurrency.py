@@ -30,7 +30,7 @@ def race_release(handoff: Handoff) -> Counter[str]:
         actor = "duty_leader" if n % 2 else "teacher"
         barrier.wait()
         try:
-            result = handoff.release(ctx(actor), "C1", "G1")["outcome"]
+            result = handoff.care.release(ctx(actor), "C1", "G1")["outcome"]
         except DomainError as error:
             result = error.code
         with lock:
@@ -61,9 +61,9 @@ def test_eight_tablets_racing_to_release_one_child_release_it_exactly_once(
 
 def test_a_retried_command_records_nothing_on_postgres(postgres_handoff: Handoff) -> None:
     command = ctx(key="tablet-retry-0001")
-    first = postgres_handoff.check_in(command, "C1", "T1", None, None)
+    first = postgres_handoff.care.check_in(command, "C1", "T1", None, None)
     before = postgres_handoff.recorder.max_notification_id()
-    again = postgres_handoff.check_in(command, "C1", "T1", None, None)
+    again = postgres_handoff.care.check_in(command, "C1", "T1", None, None)
     assert again == {**first, "replayed": True}
     assert postgres_handoff.recorder.max_notification_id() == before
 
@@ -87,7 +87,7 @@ class LosesTheAcknowledgementOnce(PostgresApplicationRecorder):
 def test_an_ambiguous_commit_is_answered_as_success_not_409(postgres_handoff: Handoff) -> None:
     postgres_handoff.recorder.__class__ = LosesTheAcknowledgementOnce
     postgres_handoff.recorder.lose_next = True  # type: ignore[attr-defined]
-    answer = postgres_handoff.check_in(ctx(key="ambiguous-0001"), "C1", "T1", None, None)
+    answer = postgres_handoff.care.check_in(ctx(key="ambiguous-0001"), "C1", "T1", None, None)
     assert answer["outcome"] == "recorded"
     assert answer["custody"]["status"] == "in_care"
     assert answer["replayed"] is True, "the answer comes from re-reading the stored command"

@@ -103,7 +103,7 @@ def test_the_projector_catches_up_then_follows_live_writes(
 ) -> None:
     wait_until(lambda: caught_up(fresh_postgres_url, postgres_handoff))
     handed_to_guardian(postgres_handoff)
-    postgres_handoff.release(ctx(), "C1", "G1")
+    postgres_handoff.care.release(ctx(), "C1", "G1")
     wait_until(lambda: caught_up(fresh_postgres_url, postgres_handoff), timeout=5)
     assert_views_equal_rebuild(fresh_postgres_url, postgres_handoff)
 
@@ -112,9 +112,9 @@ def test_a_failing_handler_is_shown_retried_and_never_skipped(
     postgres_handoff: Handoff, fresh_postgres_url: str
 ) -> None:
     handed_to_guardian(postgres_handoff)
-    postgres_handoff.release(ctx(), "C1", "G1")
+    postgres_handoff.care.release(ctx(), "C1", "G1")
     released_at = postgres_handoff.recorder.max_notification_id() - 1  # the release, before its answer
-    postgres_handoff.check_in(ctx(), "C2", "T1", None, None)
+    postgres_handoff.care.check_in(ctx(), "C2", "T1", None, None)
     supervisor = Supervisor([broken], fresh_postgres_url, event_log(postgres_handoff), "handoff_events")
     read = ReadSide(fresh_postgres_url, event_log(postgres_handoff), postgres_handoff.clock, models=[broken])
     supervisor.start()
@@ -183,7 +183,7 @@ def test_a_second_projector_alongside_does_no_harm(backlog: Handoff, fresh_postg
     try:
         teacher = Actor("teacher-1", Role.TEACHER, "demo-school", "demo-district")
         for child in ("C0001", "C0002", "C0003"):
-            backlog.check_in(ctx(teacher, school="demo-school"), child, "T01", None, None)
+            backlog.care.check_in(ctx(teacher, school="demo-school"), child, "T01", None, None)
         wait_until(lambda: caught_up(fresh_postgres_url, backlog))
         with psycopg.connect(fresh_postgres_url) as conn:
             holders = conn.execute(
@@ -250,12 +250,12 @@ def project_once(url: str, handoff: Handoff) -> None:
 
 def run(handoff: Handoff, clock: Clock, command: str, child: str, actor: str) -> None:
     calls = {
-        "check_in": lambda: handoff.check_in(ctx(actor), child, "T1", None, None),
-        "transfer": lambda: handoff.transfer(ctx(actor), child, "t2", "T2"),
-        "arrive": lambda: handoff.register_arrival(ctx("gate"), child, "G1", "pickup_code", "1234"),
-        "confirm": lambda: handoff.confirm(ctx(actor), child, "G1", True, True),
-        "release": lambda: handoff.release(ctx(actor), child, "G1" if child == "C1" else None),
-        "absent": lambda: handoff.mark_absent(ctx(actor), child, "ill"),
+        "check_in": lambda: handoff.care.check_in(ctx(actor), child, "T1", None, None),
+        "transfer": lambda: handoff.care.transfer(ctx(actor), child, "t2", "T2"),
+        "arrive": lambda: handoff.care.register_arrival(ctx("gate"), child, "G1", "pickup_code", "1234"),
+        "confirm": lambda: handoff.care.confirm(ctx(actor), child, "G1", True, True),
+        "release": lambda: handoff.care.release(ctx(actor), child, "G1" if child == "C1" else None),
+        "absent": lambda: handoff.care.mark_absent(ctx(actor), child, "ill"),
     }
     if command == "next_day":
         clock.now += timedelta(days=1, hours=1)
@@ -277,7 +277,7 @@ def test_the_projector_resumes_after_its_database_connections_are_cut(
         ).fetchone()
     assert cut and cut[0] >= len(READ_MODELS), "every projector connection was cut"
     handed_to_guardian(postgres_handoff)
-    postgres_handoff.release(ctx(), "C1", "G1")
+    postgres_handoff.care.release(ctx(), "C1", "G1")
     wait_until(lambda: caught_up(fresh_postgres_url, postgres_handoff), timeout=30)
     assert_views_equal_rebuild(fresh_postgres_url, postgres_handoff)
 

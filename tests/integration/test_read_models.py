@@ -30,31 +30,37 @@ def afternoon(h: Handoff, clock: Clock) -> None:
     """Seven children: C1 handed to G1 after a stranger is refused, C2 leaves alone, C3 is absent, C4 is picked up
     late, C5 is still in care, C6 is marked absent and then turns up, C7 is never seen."""
     for child in ("C4", "C5", "C6", "C7"):
-        h.add_child(ctx("admin"), child, "3-2", 3)
+        h.roster.add_child(ctx("admin"), child, "3-2", 3)
     for child, guardian in (("C4", "G4"), ("C5", "G5"), ("C6", "G6")):
-        h.authorise_guardian(ctx("admin"), child, guardian, "parent", "4444")
+        h.guardian_list.authorise_guardian(ctx("admin"), child, guardian, "parent", "4444")
         enrol(h, ACTORS["admin"], SCHOOL, child, [guardian], None)
     steps = [
-        ("16:30", lambda: h.check_in(ctx(), "C1", "T1", None, "h1")),
-        ("16:31", lambda: h.mark_absent(ctx(), "C3", "sick")),
-        ("16:31", lambda: h.mark_absent(ctx(), "C6", "dentist")),
-        ("16:32", lambda: h.check_in(ctx("teacher2"), "C2", "T2", None, None)),
-        ("16:33", lambda: h.check_in(ctx(), "C4", "T1", None, None)),
-        ("16:35", lambda: h.check_in(ctx("teacher2"), "C5", "T2", None, None)),
-        ("16:40", lambda: h.transfer(ctx(), "C1", "t2", "T2")),
-        ("16:45", lambda: h.register_arrival(ctx("gate"), "C1", "X9", "id_document", None)),
-        ("16:46", lambda: h.open_incident(ctx("gate"), "unauthorised_pickup_attempt", ["C1"], [], "X9", "i1")),
-        ("16:48", lambda: h.check_in(ctx(), "C6", "T1", None, None)),
-        ("16:50", lambda: h.register_arrival(ctx("gate"), "C1", "G1", "pickup_code", "1234")),
-        ("16:52", lambda: h.confirm(ctx("teacher2"), "C1", "G1", True, True)),
-        ("16:55", lambda: h.release(ctx("teacher2"), "C1", "G1")),
-        ("17:05", lambda: h.release(ctx("teacher2"), "C2", None)),
-        ("17:40", lambda: h.register_arrival(ctx("gate"), "C4", "G4", "pickup_code", "4444")),
-        ("17:42", lambda: h.confirm(ctx(), "C4", "G4", True, True)),
-        ("17:45", lambda: h.release(ctx(), "C4", "G4")),
-        ("17:50", lambda: h.open_incident(ctx("duty_leader"), "missing_child", ["C5"], [], "Not at T2", "i2")),
-        ("17:52", lambda: h.open_incident(ctx("duty_leader"), "injury", ["C4"], [], "Grazed knee", "i3")),
-        ("17:55", lambda: h.resolve_incident(ctx("duty_leader"), "i2", "Found in the library")),
+        ("16:30", lambda: h.care.check_in(ctx(), "C1", "T1", None, "h1")),
+        ("16:31", lambda: h.care.mark_absent(ctx(), "C3", "sick")),
+        ("16:31", lambda: h.care.mark_absent(ctx(), "C6", "dentist")),
+        ("16:32", lambda: h.care.check_in(ctx("teacher2"), "C2", "T2", None, None)),
+        ("16:33", lambda: h.care.check_in(ctx(), "C4", "T1", None, None)),
+        ("16:35", lambda: h.care.check_in(ctx("teacher2"), "C5", "T2", None, None)),
+        ("16:40", lambda: h.care.transfer(ctx(), "C1", "t2", "T2")),
+        ("16:45", lambda: h.care.register_arrival(ctx("gate"), "C1", "X9", "id_document", None)),
+        (
+            "16:46",
+            lambda: h.incidents.open_incident(ctx("gate"), "unauthorised_pickup_attempt", ["C1"], [], "X9", "i1"),
+        ),
+        ("16:48", lambda: h.care.check_in(ctx(), "C6", "T1", None, None)),
+        ("16:50", lambda: h.care.register_arrival(ctx("gate"), "C1", "G1", "pickup_code", "1234")),
+        ("16:52", lambda: h.care.confirm(ctx("teacher2"), "C1", "G1", True, True)),
+        ("16:55", lambda: h.care.release(ctx("teacher2"), "C1", "G1")),
+        ("17:05", lambda: h.care.release(ctx("teacher2"), "C2", None)),
+        ("17:40", lambda: h.care.register_arrival(ctx("gate"), "C4", "G4", "pickup_code", "4444")),
+        ("17:42", lambda: h.care.confirm(ctx(), "C4", "G4", True, True)),
+        ("17:45", lambda: h.care.release(ctx(), "C4", "G4")),
+        (
+            "17:50",
+            lambda: h.incidents.open_incident(ctx("duty_leader"), "missing_child", ["C5"], [], "Not at T2", "i2"),
+        ),
+        ("17:52", lambda: h.incidents.open_incident(ctx("duty_leader"), "injury", ["C4"], [], "Grazed knee", "i3")),
+        ("17:55", lambda: h.incidents.resolve_incident(ctx("duty_leader"), "i2", "Found in the library")),
     ]
     for hhmm, step in steps:
         clock.now = at(hhmm)

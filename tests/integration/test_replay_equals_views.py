@@ -25,21 +25,21 @@ def steps(h: Handoff) -> list[tuple[str, Any]]:
     """Checks-in, transfers, an arrival refused and one accepted, confirmations, releases, an absence, a late
     check-in after it, and a correction of a mistaken transfer."""
     return [
-        ("16:30", lambda: h.check_in(ctx(), "C1", "T1", None, "h1")),
-        ("16:31", lambda: h.mark_absent(ctx(), "C4", "sick")),
-        ("16:32", lambda: h.check_in(ctx("teacher2"), "C2", "T2", None, None)),
-        ("16:33", lambda: h.check_in(ctx(), "C5", "T1", None, None)),
-        ("16:40", lambda: h.transfer(ctx(), "C1", "t2", "T2")),
-        ("16:41", lambda: h.transfer(ctx(), "C5", "t2", "T2")),
-        ("16:42", lambda: h.correct(ctx("duty_leader"), "C5", DAY, "moved the wrong child")),
-        ("16:45", lambda: h.register_arrival(ctx("gate"), "C1", "X9", "id_document", None)),
-        ("16:48", lambda: h.check_in(ctx(), "C4", "T1", None, None)),
-        ("16:50", lambda: h.register_arrival(ctx("gate"), "C1", "G1", "pickup_code", "1234")),
-        ("16:52", lambda: h.confirm(ctx("teacher2"), "C1", "G1", True, True)),
-        ("16:55", lambda: h.release(ctx("teacher2"), "C1", "G1")),
-        ("17:05", lambda: h.release(ctx("teacher2"), "C2", None)),
-        ("17:40", lambda: h.register_arrival(ctx("gate"), "C4", "G4", "pickup_code", "4444")),
-        ("17:42", lambda: h.confirm(ctx(), "C4", "G4", True, True)),
+        ("16:30", lambda: h.care.check_in(ctx(), "C1", "T1", None, "h1")),
+        ("16:31", lambda: h.care.mark_absent(ctx(), "C4", "sick")),
+        ("16:32", lambda: h.care.check_in(ctx("teacher2"), "C2", "T2", None, None)),
+        ("16:33", lambda: h.care.check_in(ctx(), "C5", "T1", None, None)),
+        ("16:40", lambda: h.care.transfer(ctx(), "C1", "t2", "T2")),
+        ("16:41", lambda: h.care.transfer(ctx(), "C5", "t2", "T2")),
+        ("16:42", lambda: h.care.correct(ctx("duty_leader"), "C5", DAY, "moved the wrong child")),
+        ("16:45", lambda: h.care.register_arrival(ctx("gate"), "C1", "X9", "id_document", None)),
+        ("16:48", lambda: h.care.check_in(ctx(), "C4", "T1", None, None)),
+        ("16:50", lambda: h.care.register_arrival(ctx("gate"), "C1", "G1", "pickup_code", "1234")),
+        ("16:52", lambda: h.care.confirm(ctx("teacher2"), "C1", "G1", True, True)),
+        ("16:55", lambda: h.care.release(ctx("teacher2"), "C1", "G1")),
+        ("17:05", lambda: h.care.release(ctx("teacher2"), "C2", None)),
+        ("17:40", lambda: h.care.register_arrival(ctx("gate"), "C4", "G4", "pickup_code", "4444")),
+        ("17:42", lambda: h.care.confirm(ctx(), "C4", "G4", True, True)),
     ]
 
 
@@ -63,8 +63,8 @@ def test_state_as_of_every_instant_equals_what_the_views_showed(
 ) -> None:
     h, url = postgres_handoff, fresh_postgres_url
     for child, guardian in (("C4", "G4"), ("C5", "G5")):
-        h.add_child(ctx("admin"), child, "3-2", 3)
-        h.authorise_guardian(ctx("admin"), child, guardian, "parent", "4444")
+        h.roster.add_child(ctx("admin"), child, "3-2", 3)
+        h.guardian_list.authorise_guardian(ctx("admin"), child, guardian, "parent", "4444")
         enrol(h, ACTORS["admin"], SCHOOL, child, [guardian], None)
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_catalog(conn)

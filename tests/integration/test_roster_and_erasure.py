@@ -47,17 +47,17 @@ def test_a_oneroster_bundle_is_imported_once_with_names_only_sealed(
     school = EXPECTED.school_id
     roster = read_roster(write_bundle(tmp_path / "bundle", bundle()), school)
     admin = Actor("a1", Role.ADMIN, school, "D1")
-    added = keyed_handoff.import_roster(ctx(admin, school=school), roster)
+    added = keyed_handoff.roster.import_roster(ctx(admin, school=school), roster)
     assert added["children_added"] == len(EXPECTED.children)
     teacher = ACTORS["teacher"].__class__("t1", ACTORS["teacher"].role, school, "D1")
-    card = keyed_handoff.child_card(teacher, school, "S-0001")
+    card = keyed_handoff.roster.child_card(teacher, school, "S-0001")
     assert (card["name"], card["home_class"], card["homeroom_teacher_id"]) == ("ExampleAlice", "3-1", "T-001")
     assert "usr-p2" in keyed_handoff.guardians(school, "S-0001").authorisations
     # sealed values are long base64url runs, in which a short name such as "Ray" turns up by chance: leave them out
     stored = re.sub(rb"v1\.[A-Za-z0-9_-]{24,}", b"", raw_event_bytes(fresh_postgres_url))
     assert not [name for name in NAMES if name.encode() in stored], "no plaintext name in the event store"
     head = keyed_handoff.recorder.max_notification_id()
-    again = keyed_handoff.import_roster(ctx(admin, school=school), roster)
+    again = keyed_handoff.roster.import_roster(ctx(admin, school=school), roster)
     assert again["children_added"] == again["guardians_added"] == 0
     assert keyed_handoff.recorder.max_notification_id() == head
 
@@ -80,21 +80,21 @@ def test_an_erased_child_still_loads_everywhere_and_shows_as_erased(
         postgres_env(fresh_postgres_url), Clock(), PostgresKeyStore(fresh_postgres_url, SECRET.encode())
     )
     setup_school(handoff)
-    handoff.add_child(ctx("admin"), "C9", "3-1", 3, name="王小明", sex="male")
+    handoff.roster.add_child(ctx("admin"), "C9", "3-1", 3, name="王小明", sex="male")
     handed_to_guardian(handoff)
-    assert handoff.child_card(ACTORS["teacher"], "S1", "C9")["name"] == "王小明"
-    handoff.erase_child(ctx("admin"), "C9", "guardian asked under PIPL")
-    card = handoff.child_card(ACTORS["teacher"], "S1", "C9")
+    assert handoff.roster.child_card(ACTORS["teacher"], "S1", "C9")["name"] == "王小明"
+    handoff.roster.erase_child(ctx("admin"), "C9", "guardian asked under PIPL")
+    card = handoff.roster.child_card(ACTORS["teacher"], "S1", "C9")
     assert (card["name"], card["erased"]) == (ERASED, True)
     assert "王小明".encode() not in raw_event_bytes(fresh_postgres_url)
     with psycopg.connect(fresh_postgres_url) as conn:
         assert conn.execute("SELECT wrapped_key FROM child_keys WHERE child_id = 'C9'").fetchone() == (None,)
     with pytest.raises(ChildAlreadyErasedError):
-        handoff.erase_child(ctx("admin"), "C9", "again")
-    handoff.erase_child(ctx("admin"), "C1", "moved away")
-    day = handoff.child_day(ACTORS["teacher"], "S1", "C1", AFTERNOON.date())
+        handoff.roster.erase_child(ctx("admin"), "C9", "again")
+    handoff.roster.erase_child(ctx("admin"), "C1", "moved away")
+    day = handoff.care.child_day(ACTORS["teacher"], "S1", "C1", AFTERNOON.date())
     assert [h["type"] for h in day["history"]][:1] == ["ChildCheckedIn"]
-    assert handoff.enrolment_view(ACTORS["admin"], "S1", "C1", "2026-27")["priority"] == {"erased": True}
+    assert handoff.enrolments.enrolment_view(ACTORS["admin"], "S1", "C1", "2026-27")["priority"] == {"erased": True}
     catalog_ready(fresh_postgres_url)
     for model in READ_MODELS.values():
         projector = Projector(model, fresh_postgres_url, EventLog(handoff.recorder, handoff.mapper), version=1)

@@ -69,7 +69,7 @@ def test_a_bundle_signed_after_a_rotation_verifies_against_the_old_fingerprint(
     new = rotate(path, NOW)
     key, history = load_keys(path)
     world.handoff.clock.now = datetime.combine(DAY2, time(18, 0), SHANGHAI)  # type: ignore[attr-defined]
-    world.handoff.add_child(ctx("admin"), "C9", "3-2", 3)
+    world.handoff.roster.add_child(ctx("admin"), "C9", "3-2", 3)
     world.checkpoints.append(checkpoint(world.log, new, world.handoff.clock()))
     world.export(tmp_path / "bundle", signer=history.signer(key))
     old_fingerprint = world.fingerprint()

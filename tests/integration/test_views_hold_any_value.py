@@ -46,12 +46,12 @@ def test_every_view_stores_extreme_instants_and_nul_bytes_and_equals_a_rebuild(
     both_schools: Handoff, fresh_postgres_url: str
 ) -> None:
     handoff = both_schools
-    handoff.mark_absent(at(datetime(9999, 12, 31, 23, 59, 59, tzinfo=FAR)), "C1", "ill\x00ness")
-    handoff.check_in(at(datetime(2100, 1, 1, tzinfo=timezone.utc)), "C2", "T1", None, None)
-    handoff.check_in(
+    handoff.care.mark_absent(at(datetime(9999, 12, 31, 23, 59, 59, tzinfo=FAR)), "C1", "ill\x00ness")
+    handoff.care.check_in(at(datetime(2100, 1, 1, tzinfo=timezone.utc)), "C2", "T1", None, None)
+    handoff.care.check_in(
         at(datetime(1, 1, 1, tzinfo=FAR), actor="other_teacher", school=OTHER_SCHOOL), "C1", "T1", None, None
     )
-    handoff.mark_absent(
+    handoff.care.mark_absent(
         at(datetime(9999, 12, 31, 23, 59, 59, tzinfo=BEHIND), actor="other_teacher", school=OTHER_SCHOOL), "C2", "\x00"
     )
     supervisor = projector_supervisor(handoff, fresh_postgres_url)
@@ -94,8 +94,8 @@ def test_one_schools_bad_event_is_parked_and_shown_and_the_other_schools_view_go
     both_schools: Handoff, fresh_postgres_url: str, fragile_projector: Supervisor
 ) -> None:
     handoff = both_schools
-    handoff.mark_absent(ctx("other_teacher", school=OTHER_SCHOOL), "C1", "a reason far too long for this view")
-    handoff.mark_absent(ctx(), "C1", "ill")
+    handoff.care.mark_absent(ctx("other_teacher", school=OTHER_SCHOOL), "C1", "a reason far too long for this view")
+    handoff.care.mark_absent(ctx(), "C1", "ill")
     bad = handoff.recorder.max_notification_id() - 3  # S2's absence, before its answer, S1's absence and answer
     read = ReadSide(fresh_postgres_url, event_log(handoff), handoff.clock, models=[fragile])
     client = TestClient(create_app(handoff, read))
@@ -126,7 +126,7 @@ def test_health_calls_a_view_stuck_when_its_position_stands_still_while_the_head
     try:
         wait_until(lambda: read.status()["fragile"]["lag_events"] == 0)
         supervisor.close()  # the projector stops; the head moves on
-        handoff.mark_absent(ctx(), "C1", "ill")
+        handoff.care.mark_absent(ctx(), "C1", "ill")
         wait_until(lambda: read.status()["fragile"]["state"] == "stuck", timeout=10)
         health = TestClient(create_app(handoff, read)).get("/health").json()
         assert (health["status"], health["failing"]) == ("failing", ["fragile"])

@@ -56,24 +56,28 @@ def caller_tokens(handoff: Handoff) -> Callers:
     """Schools S1 and S2 of district D1, the regulators r1 (D1) and r2 (D2), and their tokens (valid for a day)."""
     setup_school(handoff)
     setup_school(handoff, OTHER_SCHOOL)
-    handoff.register_staff(operator_context(DISTRICT), "r1", Role.REGULATOR, DISTRICT)
-    handoff.register_staff(operator_context(OTHER_DISTRICT), "r2", Role.REGULATOR, OTHER_DISTRICT)
+    handoff.staff.register_staff(operator_context(DISTRICT), "r1", Role.REGULATOR, DISTRICT)
+    handoff.staff.register_staff(operator_context(OTHER_DISTRICT), "r2", Role.REGULATOR, OTHER_DISTRICT)
     callers = Callers()
     for role, staff in STAFF_IDS.items():
-        callers.own[role] = handoff.issue_token(operator_context(SCHOOL), staff, timedelta(days=1))
-        callers.other[role] = handoff.issue_token(operator_context(OTHER_SCHOOL), staff, timedelta(days=1))
+        callers.own[role] = handoff.staff.issue_token(operator_context(SCHOOL), staff, timedelta(days=1))["token"]
+        callers.other[role] = handoff.staff.issue_token(operator_context(OTHER_SCHOOL), staff, timedelta(days=1))[
+            "token"
+        ]
         callers.revoked[role] = revoked_token(handoff, SCHOOL, staff)
-    callers.own["regulator"] = handoff.issue_token(operator_context(DISTRICT), "r1", timedelta(days=1))
-    callers.other["regulator"] = handoff.issue_token(operator_context(OTHER_DISTRICT), "r2", timedelta(days=1))
+    callers.own["regulator"] = handoff.staff.issue_token(operator_context(DISTRICT), "r1", timedelta(days=1))["token"]
+    callers.other["regulator"] = handoff.staff.issue_token(operator_context(OTHER_DISTRICT), "r2", timedelta(days=1))[
+        "token"
+    ]
     callers.revoked["regulator"] = revoked_token(handoff, DISTRICT, "r1")
     return callers
 
 
 def revoked_token(handoff: Handoff, scope: str, staff: str) -> str:
     """A token that was issued and then revoked by its id (the staff member's other tokens stay live)."""
-    token = handoff.issue_token(operator_context(scope), staff, timedelta(days=1))
+    token = handoff.staff.issue_token(operator_context(scope), staff, timedelta(days=1))["token"]
     token_id = token.split(".")[2]
-    assert handoff.revoke_tokens(operator_context(scope), staff, "tablet lost", token_id) == 1
+    assert handoff.staff.revoke_tokens(operator_context(scope), staff, "tablet lost", token_id)["revoked"] == 1
     return token
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from service.application.administration import token_hash
 from service.application.context import operator_context
+from service.application.staff import token_hash
 from service.infra.settings import postgres_env
 from tests.api.conftest import Tablet, make_tablet
 from tests.security.conftest import caller_tokens
@@ -54,10 +54,10 @@ def tablet() -> Iterator[Tablet]:
 
 
 def test_revoking_a_staff_members_tokens_refuses_them_from_the_next_request(tablet: Tablet) -> None:
-    second = tablet.handoff.issue_token(operator_context(SCHOOL), "t1", timedelta(days=1))
+    second = tablet.handoff.staff.issue_token(operator_context(SCHOOL), "t1", timedelta(days=1))["token"]
     assert tablet.day("teacher").status_code == 200
     assert tablet.day(second).status_code == 200
-    assert tablet.handoff.revoke_tokens(operator_context(SCHOOL), "t1", "left the school", None) == 2
+    assert tablet.handoff.staff.revoke_tokens(operator_context(SCHOOL), "t1", "left the school", None)["revoked"] == 2
     for token in ("teacher", second):
         response = tablet.day(token)
         assert (response.status_code, response.json()["code"]) == (401, "invalid_token")

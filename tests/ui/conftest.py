@@ -172,9 +172,9 @@ def _close(connection: socket.socket) -> None:
 def add_named_children(handoff: Handoff) -> None:
     admin = ctx("admin").actor
     for child, (name, home_class, (first, second)) in NAMED_CHILDREN.items():
-        handoff.add_child(ctx(admin), child, home_class, int(home_class[0]), name=name)
-        handoff.authorise_guardian(ctx(admin), child, f"{child}A", "mother", "1234", name=first)
-        handoff.authorise_guardian(ctx(admin), child, f"{child}B", "father", "5678", name=second)
+        handoff.roster.add_child(ctx(admin), child, home_class, int(home_class[0]), name=name)
+        handoff.guardian_list.authorise_guardian(ctx(admin), child, f"{child}A", "mother", "1234", name=first)
+        handoff.guardian_list.authorise_guardian(ctx(admin), child, f"{child}B", "father", "5678", name=second)
         enrol(handoff, admin, SCHOOL, child, [f"{child}A", f"{child}B"], None)
 
 
@@ -185,7 +185,7 @@ def ui_server(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
     clock = Clock()
     handoff = make_handoff(postgres_env(url), clock)
     tokens = two_schools_with_tokens(handoff)
-    tokens["teacher2"] = handoff.issue_token(operator_context(SCHOOL), "t2", timedelta(days=1))
+    tokens["teacher2"] = handoff.staff.issue_token(operator_context(SCHOOL), "t2", timedelta(days=1))["token"]
     add_named_children(handoff)
     folder = tmp_path_factory.mktemp("ui-server")
     settings = Settings(signing_key_file=folder / "key.pem", checkpoint_interval=60.0)

@@ -10,6 +10,7 @@ from aggregates.custody import Custody, NothingToCorrectError, Status, evolve
 from aggregates.guardians import Guardians
 from aggregates.guardians import evolve as guardian_evolve
 from events.custody import CustodyCorrected
+from tests.unit.enrolled import ENROLLED
 from tests.unit.refusals import assert_refused
 
 DAY = date(2026, 12, 1)
@@ -27,13 +28,13 @@ def guardians() -> Guardians:
 
 def checked_in() -> tuple[Custody, Custody]:
     before = Custody.expected("S1", "C1", DAY)
-    events = before.check_in(meta(), "t1", "T1", None, guardians())
+    events = before.check_in(meta(), "t1", "T1", None, guardians(), ENROLLED)
     return before, reduce(evolve, events, before)
 
 
 def test_a_check_in_for_the_wrong_child_is_voided_and_the_child_is_expected_again() -> None:
     before, state = checked_in()
-    mistaken = before.check_in(meta(), "t1", "T1", None, guardians())[0]
+    mistaken = before.check_in(meta(), "t1", "T1", None, guardians(), ENROLLED)[0]
     events = state.correct(meta("d1", "duty_leader"), mistaken, "wrong child", before)
     assert [type(e) for e in events] == [CustodyCorrected]
     assert (events[0].voids_version, events[0].voids_type, events[0].reason) == (1, "ChildCheckedIn", "wrong child")
@@ -43,7 +44,7 @@ def test_a_check_in_for_the_wrong_child_is_voided_and_the_child_is_expected_agai
 
 def test_only_the_latest_record_can_be_corrected() -> None:
     before, state = checked_in()
-    first = before.check_in(meta(), "t1", "T1", None, guardians())[0]
+    first = before.check_in(meta(), "t1", "T1", None, guardians(), ENROLLED)[0]
     moved = reduce(evolve, state.transfer(meta(), "t2", "T2"), state)
     assert_refused(
         moved,
@@ -55,7 +56,7 @@ def test_only_the_latest_record_can_be_corrected() -> None:
 
 def test_a_correction_is_not_corrected_again() -> None:
     before, state = checked_in()
-    mistaken = before.check_in(meta(), "t1", "T1", None, guardians())[0]
+    mistaken = before.check_in(meta(), "t1", "T1", None, guardians(), ENROLLED)[0]
     correction = state.correct(meta("d1", "duty_leader"), mistaken, "wrong child", before)[0]
     after = evolve(state, correction)
     assert_refused(
@@ -69,7 +70,7 @@ def test_a_correction_is_not_corrected_again() -> None:
 def test_nothing_recorded_yet_cannot_be_corrected() -> None:
     empty = Custody.expected("S1", "C1", DAY)
     _, state = checked_in()
-    mistaken = Custody.expected("S1", "C1", DAY).check_in(meta(), "t1", "T1", None, guardians())[0]
+    mistaken = Custody.expected("S1", "C1", DAY).check_in(meta(), "t1", "T1", None, guardians(), ENROLLED)[0]
     assert_refused(
         empty, lambda s: s.correct(meta(), mistaken, "?", empty), NothingToCorrectError, "nothing_to_correct"
     )

@@ -190,18 +190,18 @@ class HandoffMachine(RuleBasedStateMachine):
     def _call(self, command_ctx, child_id: str, command: str, args: tuple) -> dict:
         h = self.handoff
         if command == "check_in":
-            return h.check_in(command_ctx, child_id, args[0], args[1], None)
+            return h.care.check_in(command_ctx, child_id, args[0], args[1], None)
         if command == "transfer":
-            return h.transfer(command_ctx, child_id, *args)
+            return h.care.transfer(command_ctx, child_id, *args)
         if command == "arrival":
             guardian, code_ok = args
             code = CODES.get(guardian, "0000") if code_ok else "9999"
-            return h.register_arrival(command_ctx, child_id, guardian, "pickup_code", code)
+            return h.care.register_arrival(command_ctx, child_id, guardian, "pickup_code", code)
         if command == "confirm":
-            return h.confirm(command_ctx, child_id, args[0], args[1], args[1])
+            return h.care.confirm(command_ctx, child_id, args[0], args[1], args[1])
         if command == "release":
-            return h.release(command_ctx, child_id, args[0])
-        return h.mark_absent(command_ctx, child_id, "sick")
+            return h.care.release(command_ctx, child_id, args[0])
+        return h.care.mark_absent(command_ctx, child_id, "sick")
 
     # Rules
 
@@ -245,7 +245,7 @@ class HandoffMachine(RuleBasedStateMachine):
             expected = "recorded"
             model.wrong_codes = 0
         try:
-            outcome = self.handoff.unlock_code_entry(ctx(STAFF[actor]), child, "checked the ID card")["outcome"]
+            outcome = self.handoff.care.unlock_code_entry(ctx(STAFF[actor]), child, "checked the ID card")["outcome"]
         except DomainError as error:
             outcome = f"error:{error.code}"
         assert outcome == expected, ("unlock", actor, child)
@@ -253,10 +253,10 @@ class HandoffMachine(RuleBasedStateMachine):
     @rule(guardian=st.sampled_from(sorted(CODES)))
     def revoke_or_reauthorise(self, guardian: str) -> None:
         if guardian in self.authorised["C1"]:
-            self.handoff.revoke_guardian(ctx("admin"), "C1", guardian, "court order")
+            self.handoff.guardian_list.revoke_guardian(ctx("admin"), "C1", guardian, "court order")
             self.authorised["C1"].discard(guardian)
         else:
-            self.handoff.authorise_guardian(ctx("admin"), "C1", guardian, "parent", CODES[guardian])
+            self.handoff.guardian_list.authorise_guardian(ctx("admin"), "C1", guardian, "parent", CODES[guardian])
             self.authorised["C1"].add(guardian)
 
     @rule()

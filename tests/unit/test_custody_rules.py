@@ -43,6 +43,7 @@ from events.custody import (
     GuardianArrived,
     ReleaseRefused,
 )
+from tests.unit.enrolled import ENROLLED
 from tests.unit.refusals import assert_refused
 
 SCHOOL = "S1"
@@ -112,7 +113,7 @@ def expected() -> Custody:
 
 def in_care(guardians: Guardians = PARENTS, custodian: str = "t1", place: str = "T1") -> Custody:
     state = expected()
-    return applied(state, state.check_in(meta("t1"), custodian, place, "h1", guardians))
+    return applied(state, state.check_in(meta("t1"), custodian, place, "h1", guardians, ENROLLED))
 
 
 def arrived(guardian: str = "G1", guardians: Guardians = PARENTS) -> Custody:
@@ -146,7 +147,7 @@ def only_refusal(events: list[CustodyEvent]) -> ReleaseRefused:
 
 def test_check_in_takes_the_child_into_care_with_the_named_adult_and_place():
     state = expected()
-    events = state.check_in(meta("t1"), "t2", "T2", "h1", PARENTS)
+    events = state.check_in(meta("t1"), "t2", "T2", "h1", PARENTS, ENROLLED)
     assert [type(e) for e in events] == [ChildCheckedIn]
     assert (events[0].custodian_id, events[0].place_code, events[0].handed_over_by) == ("t2", "T2", "h1")
     after = applied(state, events)
@@ -154,14 +155,14 @@ def test_check_in_takes_the_child_into_care_with_the_named_adult_and_place():
 
 
 def test_check_in_without_a_known_handing_teacher_is_allowed():
-    events = expected().check_in(meta("t1"), "t1", "T1", None, PARENTS)
+    events = expected().check_in(meta("t1"), "t1", "T1", None, PARENTS, ENROLLED)
     assert events[0].handed_over_by is None
 
 
 def test_check_in_twice_is_refused():
     assert_refused(
         in_care(),
-        lambda s: s.check_in(meta("t1"), "t1", "T1", None, PARENTS),
+        lambda s: s.check_in(meta("t1"), "t1", "T1", None, PARENTS, ENROLLED),
         ChildAlreadyInCareError,
         "child_already_in_care",
     )
@@ -170,7 +171,7 @@ def test_check_in_twice_is_refused():
 def test_check_in_after_release_is_refused_no_readmission_the_same_day():
     assert_refused(
         released(),
-        lambda s: s.check_in(meta("t1"), "t1", "T1", None, PARENTS),
+        lambda s: s.check_in(meta("t1"), "t1", "T1", None, PARENTS, ENROLLED),
         ChildAlreadyReleasedError,
         "child_already_released",
     )
@@ -178,21 +179,21 @@ def test_check_in_after_release_is_refused_no_readmission_the_same_day():
 
 def test_check_in_after_absence_is_allowed_for_a_late_arrival():
     state = absent()
-    after = applied(state, state.check_in(meta("t1"), "t1", "T1", None, PARENTS))
+    after = applied(state, state.check_in(meta("t1"), "t1", "T1", None, PARENTS, ENROLLED))
     assert after.status is Status.IN_CARE
 
 
 def test_check_in_without_any_pickup_arrangement_is_refused():
     assert_refused(
         expected(),
-        lambda s: s.check_in(meta("t1"), "t1", "T1", None, NOBODY),
+        lambda s: s.check_in(meta("t1"), "t1", "T1", None, NOBODY, ENROLLED),
         NoPickupArrangementError,
         "no_pickup_arrangement",
     )
 
 
 def test_check_in_is_allowed_when_the_child_may_only_leave_alone():
-    events = expected().check_in(meta("t1"), "t1", "T1", None, leaves_alone_from(time(17, 0)))
+    events = expected().check_in(meta("t1"), "t1", "T1", None, leaves_alone_from(time(17, 0)), ENROLLED)
     assert [type(e) for e in events] == [ChildCheckedIn]
 
 
@@ -200,7 +201,7 @@ def test_check_in_is_refused_when_every_authorisation_ended_before_the_service_d
     ended = authorised("G1", valid_until=DAY - timedelta(days=1))
     assert_refused(
         expected(),
-        lambda s: s.check_in(meta("t1"), "t1", "T1", None, ended),
+        lambda s: s.check_in(meta("t1"), "t1", "T1", None, ended, ENROLLED),
         NoPickupArrangementError,
         "no_pickup_arrangement",
     )
@@ -210,7 +211,7 @@ def test_check_in_is_refused_when_every_authorisation_starts_after_the_service_d
     not_yet = authorised("G1", valid_from=DAY + timedelta(days=1))
     assert_refused(
         expected(),
-        lambda s: s.check_in(meta("t1"), "t1", "T1", None, not_yet),
+        lambda s: s.check_in(meta("t1"), "t1", "T1", None, not_yet, ENROLLED),
         NoPickupArrangementError,
         "no_pickup_arrangement",
     )
@@ -218,13 +219,15 @@ def test_check_in_is_refused_when_every_authorisation_starts_after_the_service_d
 
 def test_check_in_is_allowed_on_the_first_and_last_day_of_an_authorisation():
     only_today = authorised("G1", valid_from=DAY, valid_until=DAY)
-    assert [type(e) for e in expected().check_in(meta("t1"), "t1", "T1", None, only_today)] == [ChildCheckedIn]
+    assert [type(e) for e in expected().check_in(meta("t1"), "t1", "T1", None, only_today, ENROLLED)] == [
+        ChildCheckedIn
+    ]
 
 
 def test_check_in_is_refused_when_the_only_guardian_was_revoked():
     assert_refused(
         expected(),
-        lambda s: s.check_in(meta("t1"), "t1", "T1", None, revoked(authorised("G1"), "G1")),
+        lambda s: s.check_in(meta("t1"), "t1", "T1", None, revoked(authorised("G1"), "G1"), ENROLLED),
         NoPickupArrangementError,
         "no_pickup_arrangement",
     )
@@ -622,7 +625,7 @@ def test_self_release_of_a_child_not_in_care_is_refused():
 
 
 AFTER_RELEASE = {
-    "check_in": lambda s: s.check_in(meta("t1"), "t1", "T1", None, PARENTS),
+    "check_in": lambda s: s.check_in(meta("t1"), "t1", "T1", None, PARENTS, ENROLLED),
     "transfer": lambda s: s.transfer(meta("d1"), "t2", "T2"),
     "arrival": lambda s: s.register_arrival(meta("g1"), "G2", PARENTS, "pickup_code", code_hash("G2")),
     "confirmation": lambda s: s.confirm(meta("d1"), "G1", True, True, PARENTS),
@@ -693,7 +696,7 @@ def test_an_absent_child_cannot_be_handed_to_a_guardian():
 def full_day() -> list[CustodyEvent]:
     """Check-in by t1, transfer to t2, arrival at the gate, confirmation and release by t2: five commands."""
     steps = [
-        lambda s: s.check_in(meta("t1", "k1"), "t1", "T1", "h1", PARENTS),
+        lambda s: s.check_in(meta("t1", "k1"), "t1", "T1", "h1", PARENTS, ENROLLED),
         lambda s: s.transfer(meta("t1", "k2"), "t2", "T2"),
         lambda s: s.register_arrival(meta("g1", "k3"), "G1", PARENTS, "pickup_code", code_hash("G1")),
         lambda s: s.confirm(meta("t2", "k4"), "G1", True, True, PARENTS),

@@ -68,7 +68,7 @@ def test_a_headcount_stored_in_its_first_shape_is_read_with_what_it_lacked(hando
     (read,) = handoff.events.get(headcounts_id(SCHOOL, DAY, "T1"))
     assert isinstance(read, HeadcountRecorded)
     assert (read.missing, read.extra) == (["C1", "C3"], ["C4"])
-    assert handoff.headcounts(SCHOOL, DAY, "T1").last_missing == ("C1", "C3")
+    assert handoff.headcounts.headcounts(SCHOOL, DAY, "T1").last_missing == ("C1", "C3")
 
 
 def test_a_headcount_stored_before_class_versions_keeps_its_lists(handoff: Handoff) -> None:

@@ -14,6 +14,7 @@ from aggregates.base import EventMeta
 from events.custody import ChildReleased, ReleaseRefused
 from events.guardians import PersonFlagged, PersonFlagLifted
 from events.roster import ChildErased
+from tests.unit.enrolled import ENROLLED
 from tests.unit.refusals import assert_refused
 
 SCHOOL, CHILD, DAY = "S1", "C1", date(2026, 12, 1)
@@ -111,7 +112,7 @@ PARENTS = parents("G1", "G2")
 
 def in_care() -> cu.Custody:
     start = cu.Custody.expected(SCHOOL, CHILD, DAY)
-    return run(cu, start, lambda s: s.check_in(meta("t1"), "t1", "T1", None, PARENTS))[0]
+    return run(cu, start, lambda s: s.check_in(meta("t1"), "t1", "T1", None, PARENTS, ENROLLED))[0]
 
 
 def confirmed(guardian: str) -> cu.Custody:

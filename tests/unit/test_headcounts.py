@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from eventsourcing.utils import get_topic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,8 +21,8 @@ def school_with_seven_enrolled() -> Handoff:
     handoff = make_handoff()
     setup_school(handoff)
     for child in EXTRA:
-        handoff.add_child(ctx("admin"), child, "3-1", 3)
-        handoff.authorise_guardian(ctx("admin"), child, f"G{child}", "parent", "4444")
+        handoff.roster.add_child(ctx("admin"), child, "3-1", 3)
+        handoff.guardian_list.authorise_guardian(ctx("admin"), child, f"G{child}", "parent", "4444")
         enrol(handoff, ACTORS["admin"], SCHOOL, child, [f"G{child}"], None)
     return handoff
 
@@ -43,16 +44,16 @@ def test_every_mismatch_yields_exactly_one_incident_naming_exactly_the_missing(
 ) -> None:
     handoff = school_with_seven_enrolled()
     for child in sorted(in_care):
-        handoff.check_in(ctx(), child, "T2" if child in at_t2 else "T1", None, None)
+        handoff.care.check_in(ctx(), child, "T2" if child in at_t2 else "T1", None, None)
     expected = {c for c in in_care if c not in at_t2}
     if not expected and not counted:
         return
-    answer = handoff.record_headcount(ctx(), "T1", sorted(counted))
+    answer = handoff.headcounts.record_headcount(ctx(), "T1", sorted(counted))
     assert (answer["missing"], answer["extra"]) == (sorted(expected - counted), sorted(counted - expected))
-    (count,) = recorded(handoff, "events.incidents:HeadcountRecorded")
+    (count,) = recorded(handoff, get_topic(HeadcountRecorded))
     for _ in range(2):  # a follower that sees the event again after a restart
         missing_children_open_incident(handoff, count)
-    opened = recorded(handoff, "events.incidents:IncidentOpened")
+    opened = recorded(handoff, get_topic(IncidentOpened))
     if expected - counted:
         assert [(i.kind, sorted(i.children)) for i in opened] == [("missing_child", sorted(expected - counted))]
     else:
@@ -66,6 +67,6 @@ def test_every_mismatch_yields_exactly_one_incident_naming_exactly_the_missing(
 def test_a_headcount_is_refused_for_a_gate_guard_and_where_nobody_is(actor: str, present: list[str], code: str) -> None:
     handoff = school_with_seven_enrolled()
     with pytest.raises(DomainError) as refused:
-        handoff.record_headcount(ctx(actor), "T1", present)
+        handoff.headcounts.record_headcount(ctx(actor), "T1", present)
     assert refused.value.code == code
-    assert recorded(handoff, "events.incidents:HeadcountRecorded") == []
+    assert recorded(handoff, get_topic(HeadcountRecorded)) == []

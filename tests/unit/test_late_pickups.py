@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from eventsourcing.utils import get_topic
+
 from events.custody import ChildReleased
 from events.incidents import IncidentOpened
 from service.application.handoff import Handoff
@@ -21,7 +23,7 @@ def at(hhmm: str) -> datetime:
 
 
 def opened(handoff: Handoff) -> list[IncidentOpened]:
-    rows = handoff.recorder.select_notifications(1, 100_000, topics=["events.incidents:IncidentOpened"])
+    rows = handoff.recorder.select_notifications(1, 100_000, topics=[get_topic(IncidentOpened)])
     return [handoff.mapper.to_domain_event(row) for row in rows]
 
 
@@ -37,9 +39,9 @@ def test_a_child_still_in_care_after_batch_and_grace_gets_one_incident_that_reso
     sweep_late_pickups(handoff, SCHOOL, at("17:41"))
     assert [(i.kind, i.children) for i in opened(handoff)] == [("late_pickup", ["C1"])]
     clock.now = at("17:50")
-    handoff.release(ctx(), "C1", "G1")
+    handoff.care.release(ctx(), "C1", "G1")
     release = handoff.mapper.to_domain_event(
-        handoff.recorder.select_notifications(1, 100_000, topics=["events.custody:ChildReleased"])[-1]
+        handoff.recorder.select_notifications(1, 100_000, topics=[get_topic(ChildReleased)])[-1]
     )
     assert isinstance(release, ChildReleased)
     for _ in range(2):  # seen again after a restart: resolved once

@@ -12,7 +12,7 @@ from tests.support import AFTERNOON, SCHOOL, ctx, make_handoff, setup_school
 
 
 def arrive(handoff: Handoff, code: str, verification: str = "pickup_code") -> dict:
-    return handoff.register_arrival(
+    return handoff.care.register_arrival(
         ctx("gate"), "C1", "G1", verification, code if verification == "pickup_code" else None
     )
 
@@ -24,7 +24,7 @@ def stored(handoff: Handoff) -> list:
 def test_three_wrong_codes_lock_code_entry_until_a_duty_leader_lifts_it() -> None:
     handoff = make_handoff()
     setup_school(handoff)
-    handoff.check_in(ctx(), "C1", "T1", None, None)
+    handoff.care.check_in(ctx(), "C1", "T1", None, None)
     for _ in range(3):
         assert arrive(handoff, "0000")["refusal"]["code"] == "pickup_code_wrong"
     assert isinstance(stored(handoff)[-1], PickupCodeEntryLocked)
@@ -38,9 +38,9 @@ def test_three_wrong_codes_lock_code_entry_until_a_duty_leader_lifts_it() -> Non
     )
     assert stored(handoff) == before  # the child's day is unchanged
     with pytest.raises(DomainError) as teacher:
-        handoff.unlock_code_entry(ctx("teacher"), "C1", "checked")
+        handoff.care.unlock_code_entry(ctx("teacher"), "C1", "checked")
     assert teacher.value.code == "role_not_allowed"
-    answer = handoff.unlock_code_entry(ctx("duty_leader"), "C1", "checked the identity card")
+    answer = handoff.care.unlock_code_entry(ctx("duty_leader"), "C1", "checked the identity card")
     assert isinstance(stored(handoff)[-1], PickupCodeEntryUnlocked) and not answer["custody"]["code_entry_locked"]
     assert arrive(handoff, "1234")["outcome"] == "recorded"
 
@@ -48,7 +48,7 @@ def test_three_wrong_codes_lock_code_entry_until_a_duty_leader_lifts_it() -> Non
 def test_an_identity_document_still_works_while_code_entry_is_locked() -> None:
     handoff = make_handoff()
     setup_school(handoff)
-    handoff.check_in(ctx(), "C1", "T1", None, None)
+    handoff.care.check_in(ctx(), "C1", "T1", None, None)
     for _ in range(3):
         arrive(handoff, "0000")
     assert arrive(handoff, "", verification="id_document")["outcome"] == "recorded"

@@ -11,6 +11,7 @@ from aggregates import service_day as sd
 from aggregates import temporary_class as tc
 from aggregates import term_applicants as ta
 from aggregates.base import EventMeta, stream_id
+from aggregates.staff import Role
 from events import planning as ev
 from tests.unit.refusals import assert_refused
 
@@ -156,6 +157,7 @@ def test_assigning_a_teacher_replaces_the_class_teacher():
 # ServiceDay: rota, open, close
 
 LEADERS, GUARDS = ["d2", "d1"], ["g2", "g1"]
+ROLES = {"d1": Role.DUTY_LEADER, "d2": Role.DUTY_LEADER, "d3": Role.DUTY_LEADER, "g1": Role.GATE, "g2": Role.GATE}
 
 
 def new_day() -> sd.ServiceDay:
@@ -163,7 +165,7 @@ def new_day() -> sd.ServiceDay:
 
 
 def opened() -> sd.ServiceDay:
-    return run(sd, new_day(), lambda s: s.open(meta(), LEADERS, GUARDS))[0]
+    return run(sd, new_day(), lambda s: s.open(meta(), LEADERS, GUARDS, ROLES))[0]
 
 
 def closed() -> sd.ServiceDay:
@@ -171,7 +173,7 @@ def closed() -> sd.ServiceDay:
 
 
 def test_open_records_the_rota_and_opens_the_day():
-    state, events = run(sd, new_day(), lambda s: s.open(meta(), LEADERS, GUARDS))
+    state, events = run(sd, new_day(), lambda s: s.open(meta(), LEADERS, GUARDS, ROLES))
     (event,) = events
     assert type(event) is ev.ServiceDayOpened
     assert (event.service_day, event.duty_leaders, event.guards) == ("2026-12-01", ["d1", "d2"], ["g1", "g2"])
@@ -191,20 +193,22 @@ def test_open_records_the_rota_and_opens_the_day():
     ids=["one_leader", "same_leader_twice", "three_leaders", "one_guard", "same_guard_twice"],
 )
 def test_open_without_two_different_leaders_and_two_different_guards_is_refused(leaders, guards):
-    assert_refused(new_day(), lambda s: s.open(meta(), leaders, guards), sd.BadRotaError, "bad_duty_rota")
+    assert_refused(new_day(), lambda s: s.open(meta(), leaders, guards, ROLES), sd.BadRotaError, "bad_duty_rota")
 
 
 def test_open_with_a_leader_listed_twice_beside_another_is_refused():
     assert_refused(
         new_day(),
-        lambda s: s.open(meta(), ["d1", "d1", "d2"], GUARDS),
+        lambda s: s.open(meta(), ["d1", "d1", "d2"], GUARDS, ROLES),
         sd.BadRotaError,
         "bad_duty_rota",
     )
 
 
 def test_a_day_opens_once():
-    assert_refused(opened(), lambda s: s.open(meta(), LEADERS, GUARDS), sd.DayAlreadyOpenError, "day_already_open")
+    assert_refused(
+        opened(), lambda s: s.open(meta(), LEADERS, GUARDS, ROLES), sd.DayAlreadyOpenError, "day_already_open"
+    )
 
 
 def test_closing_a_day_that_was_never_opened_is_refused():

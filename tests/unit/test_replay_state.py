@@ -73,13 +73,13 @@ def afternoon(request: pytest.FixtureRequest) -> Iterator[Afternoon]:
     setup_school(handoff)
     setup_school(handoff, OTHER_SCHOOL)
     day = Afternoon(handoff, clock)
-    day.at(1, "checked_in", lambda: handoff.check_in(ctx(), "C1", "T1", None, None))
-    day.at(2, "c2", lambda: handoff.check_in(ctx(), "C2", "T1", None, None))
-    day.at(3, "other", lambda: handoff.check_in(ctx("other_teacher", school=OTHER_SCHOOL), "C1", "T1", None, None))
-    day.at(10, "transferred", lambda: handoff.transfer(ctx(), "C1", "t2", "T2"))
-    day.at(20, "arrived", lambda: handoff.register_arrival(ctx("gate"), "C1", "G1", "pickup_code", CODES["G1"]))
-    day.at(21, "confirmed", lambda: handoff.confirm(ctx("teacher2"), "C1", "G1", True, True))
-    day.at(25, "released", lambda: handoff.release(ctx("teacher2"), "C1", "G1"))
+    day.at(1, "checked_in", lambda: handoff.care.check_in(ctx(), "C1", "T1", None, None))
+    day.at(2, "c2", lambda: handoff.care.check_in(ctx(), "C2", "T1", None, None))
+    day.at(3, "other", lambda: handoff.care.check_in(ctx("other_teacher", school=OTHER_SCHOOL), "C1", "T1", None, None))
+    day.at(10, "transferred", lambda: handoff.care.transfer(ctx(), "C1", "t2", "T2"))
+    day.at(20, "arrived", lambda: handoff.care.register_arrival(ctx("gate"), "C1", "G1", "pickup_code", CODES["G1"]))
+    day.at(21, "confirmed", lambda: handoff.care.confirm(ctx("teacher2"), "C1", "G1", True, True))
+    day.at(25, "released", lambda: handoff.care.release(ctx("teacher2"), "C1", "G1"))
     yield day
     handoff.close()
 
@@ -132,9 +132,9 @@ def test_a_stream_is_folded_only_as_a_prefix_when_server_clocks_disagree(afterno
     """A worker whose clock is behind stamps C2's second transfer (+28) earlier than the first (+30). At +29 C2 is
     still as checked in: folding the second transfer without the first would give t1 in T2, a state C2 never had."""
     afternoon.clock.now = minute(30)
-    afternoon.handoff.transfer(ctx(), "C2", "t2", "T2")
+    afternoon.handoff.care.transfer(ctx(), "C2", "t2", "T2")
     afternoon.clock.now = minute(28)
-    afternoon.handoff.transfer(ctx("teacher2"), "C2", "t1", "T2")
+    afternoon.handoff.care.transfer(ctx("teacher2"), "C2", "t1", "T2")
     c2 = state_of(afternoon, minute(29), "C2")
     assert c2 is not None
     assert (c2["custodian_id"], c2["place_code"], c2["version"]) == ("t1", "T1", 1)
@@ -148,7 +148,7 @@ def test_a_naive_instant_is_refused(afternoon: Afternoon) -> None:
 
 
 def test_child_day_from_the_stream_equals_the_live_history(afternoon: Afternoon) -> None:
-    live = afternoon.handoff.child_day(ACTORS["duty_leader"], SCHOOL, "C1", DAY)["history"]
+    live = afternoon.handoff.care.child_day(ACTORS["duty_leader"], SCHOOL, "C1", DAY)["history"]
     replayed = replay.child_day(afternoon.log, SCHOOL, "C1", DAY)
     assert replayed == live
     assert [e["type"] for e in replayed] == [
@@ -191,11 +191,11 @@ def test_the_window_around_an_incident_has_its_records_the_custody_at_opening_an
     """A missing-child incident for C1 at +12 (with t2 in T2 since +10), C2 linked at +15, resolved at +22."""
     h, clock = afternoon.handoff, afternoon.clock
     clock.now = minute(12)
-    h.open_incident(ctx("teacher2"), "missing_child", ["C1"], ["t2"], "Not at T2", "m-1")
+    h.incidents.open_incident(ctx("teacher2"), "missing_child", ["C1"], ["t2"], "Not at T2", "m-1")
     clock.now = minute(15)
-    h.link_to_incident(ctx("duty_leader"), "m-1", ["C2"], [])
+    h.incidents.link_to_incident(ctx("duty_leader"), "m-1", ["C2"], [])
     clock.now = minute(22)
-    h.resolve_incident(ctx("duty_leader"), "m-1", "Found at the gate with G1")
+    h.incidents.resolve_incident(ctx("duty_leader"), "m-1", "Found at the gate with G1")
     window = incident_window(afternoon.log, SCHOOL, "m-1", before=5, after=1)
     assert window is not None
     assert (window["from"], window["to"]) == (minute(7), minute(23))
@@ -228,9 +228,9 @@ def test_a_later_day_is_replayed_from_its_own_part_of_the_log(afternoon: Afterno
     h, clock = afternoon.handoff, afternoon.clock
     first_day_head = afternoon.log.head()
     clock.now = minute(24 * 60)  # the next afternoon
-    h.check_in(ctx(), "C1", "T1", None, None)
+    h.care.check_in(ctx(), "C1", "T1", None, None)
     clock.now = minute(24 * 60 + 5)
-    h.transfer(ctx(), "C1", "t2", "T2")
+    h.care.transfer(ctx(), "C1", "t2", "T2")
     midnight = datetime.combine(DAY + timedelta(days=1), datetime.min.time(), AFTERNOON.tzinfo)
     start = replay.position_before(afternoon.log, midnight, afternoon.log.head())
     assert 0 < start <= first_day_head  # the first afternoon (08:30 UTC) is more than the margin before midnight

@@ -30,7 +30,7 @@ children = APIRouter(prefix="/api/v1/schools/{school_id}/children/{child_id}", r
 @children.post("/check-in", response_model=CommandResponse, summary="Check a child in to after-school care (签到)")
 def check_in(child_id: ChildId, body: CheckInRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(
-        handoff.check_in(command.context(body), child_id, body.place_code, body.custodian_id, body.handed_over_by)
+        handoff.care.check_in(command.context(body), child_id, body.place_code, body.custodian_id, body.handed_over_by)
     )
 
 
@@ -38,7 +38,9 @@ def check_in(child_id: ChildId, body: CheckInRequest, command: Command, handoff:
     "/transfer", response_model=CommandResponse, summary="Hand a child over to another adult and place (交接)"
 )
 def transfer(child_id: ChildId, body: TransferRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.transfer(command.context(body), child_id, body.to_custodian_id, body.to_place_code))
+    return command.done(
+        handoff.care.transfer(command.context(body), child_id, body.to_custodian_id, body.to_place_code)
+    )
 
 
 @children.post(
@@ -46,7 +48,9 @@ def transfer(child_id: ChildId, body: TransferRequest, command: Command, handoff
 )
 def guardian_arrival(child_id: ChildId, body: GuardianArrivalRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(
-        handoff.register_arrival(command.context(body), child_id, body.guardian_id, body.verification, body.pickup_code)
+        handoff.care.register_arrival(
+            command.context(body), child_id, body.guardian_id, body.verification, body.pickup_code
+        )
     )
 
 
@@ -55,7 +59,7 @@ def guardian_arrival(child_id: ChildId, body: GuardianArrivalRequest, command: C
 )
 def confirmation(child_id: ChildId, body: ConfirmationRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(
-        handoff.confirm(
+        handoff.care.confirm(
             command.context(body),
             child_id,
             body.guardian_id,
@@ -67,12 +71,12 @@ def confirmation(child_id: ChildId, body: ConfirmationRequest, command: Command,
 
 @children.post("/release", response_model=CommandResponse, summary="Release a child (离校)")
 def release(child_id: ChildId, body: ReleaseRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.release(command.context(body), child_id, body.guardian_id))
+    return command.done(handoff.care.release(command.context(body), child_id, body.guardian_id))
 
 
 @children.post("/absence", response_model=CommandResponse, summary="Mark a child absent today (缺勤)")
 def absence(child_id: ChildId, body: AbsenceRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.mark_absent(command.context(body), child_id, body.reason))
+    return command.done(handoff.care.mark_absent(command.context(body), child_id, body.reason))
 
 
 @children.get("/days/{day}", response_model=ChildDayResponse, summary="A child's day: status, custodian, history")
@@ -83,7 +87,7 @@ def child_day(
     actor: CurrentActor,
     handoff: HandoffApp,
 ) -> dict:
-    return handoff.child_day(actor, school_id, child_id, day)
+    return handoff.care.child_day(actor, school_id, child_id, day)
 
 
 @children.post(
@@ -96,12 +100,12 @@ def correction(
     command: Command,
     handoff: HandoffApp,
 ) -> dict:
-    return command.done(handoff.correct(command.context(body), child_id, day, body.reason))
+    return command.done(handoff.care.correct(command.context(body), child_id, day, body.reason))
 
 
 @children.post("/pickup-code-unlock", response_model=CommandResponse, summary="Lift the pickup-code lock (duty leader)")
 def unlock_code_entry(child_id: ChildId, body: CodeUnlockRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.unlock_code_entry(command.context(body), child_id, body.reason))
+    return command.done(handoff.care.unlock_code_entry(command.context(body), child_id, body.reason))
 
 
 @children.post(
@@ -110,4 +114,4 @@ def unlock_code_entry(child_id: ChildId, body: CodeUnlockRequest, command: Comma
     summary="Review a failed guardian and child confirmation (duty leader)",
 )
 def confirmation_review(child_id: ChildId, body: MismatchReviewRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.review_mismatch(command.context(body), child_id, body.guardian_id, body.reason))
+    return command.done(handoff.care.review_mismatch(command.context(body), child_id, body.guardian_id, body.reason))

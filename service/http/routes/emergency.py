@@ -16,14 +16,14 @@ emergency = APIRouter(prefix="/api/v1/schools/{school_id}", responses=ERRORS)
 
 @emergency.post("/emergency", response_model=PlainAnswer, summary="Enter emergency mode (应急预案), duty leader")
 def enter_emergency(body: EmergencyRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.enter_emergency(command.context(body), body.reunification_point, body.reason))
+    return command.done(handoff.emergency.enter_emergency(command.context(body), body.reunification_point, body.reason))
 
 
 @emergency.post("/emergency/end", response_model=PlainAnswer, summary="Leave emergency mode, duty leader")
 def leave_emergency(body: EmergencyEndRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.leave_emergency(command.context(body), body.reason))
+    return command.done(handoff.emergency.leave_emergency(command.context(body), body.reason))
 
 
 @emergency.get("/emergency/roll", response_model=dict[str, Any], summary="Live roll: every child on site and custodian")
 def emergency_roll(school_id: SchoolId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
-    return handoff.emergency_roll(actor, school_id)
+    return handoff.emergency.emergency_roll(actor, school_id)

@@ -26,13 +26,13 @@ enrolment = APIRouter(prefix="/api/v1/schools/{school_id}/children/{child_id}", 
 def enrolment_view(
     school_id: SchoolId, child_id: ChildId, term_id: TermId, actor: CurrentActor, handoff: HandoffApp
 ) -> dict[str, Any]:
-    return handoff.enrolment_view(actor, school_id, child_id, term_id)
+    return handoff.enrolments.enrolment_view(actor, school_id, child_id, term_id)
 
 
 @enrolment.post("/enrolments/{term_id}/application", response_model=EnrolmentResponse, summary="家长申请")
 def apply(child_id: ChildId, term_id: TermId, body: ApplicationRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(
-        handoff.apply_for_care(
+        handoff.enrolments.apply_for_care(
             command.context(body),
             child_id,
             term_id,
@@ -50,21 +50,25 @@ def apply(child_id: ChildId, term_id: TermId, body: ApplicationRequest, command:
 def class_review(
     child_id: ChildId, term_id: TermId, body: ReviewRequest, command: Command, handoff: HandoffApp
 ) -> dict:
-    return command.done(handoff.review_by_class(command.context(body), child_id, term_id, body.approved, body.reason))
+    return command.done(
+        handoff.enrolments.review_by_class(command.context(body), child_id, term_id, body.approved, body.reason)
+    )
 
 
 @enrolment.post("/enrolments/{term_id}/school-review", response_model=EnrolmentResponse, summary="学校复核")
 def school_review(
     child_id: ChildId, term_id: TermId, body: ReviewRequest, command: Command, handoff: HandoffApp
 ) -> dict:
-    return command.done(handoff.review_by_school(command.context(body), child_id, term_id, body.approved, body.reason))
+    return command.done(
+        handoff.enrolments.review_by_school(command.context(body), child_id, term_id, body.approved, body.reason)
+    )
 
 
 @enrolment.post("/enrolments/{term_id}/arrangement", response_model=EnrolmentResponse, summary="统筹安排")
 def arrangement(
     child_id: ChildId, term_id: TermId, body: ArrangementRequest, command: Command, handoff: HandoffApp
 ) -> dict:
-    return command.done(handoff.arrange(command.context(body), child_id, term_id, body.temporary_class))
+    return command.done(handoff.enrolments.arrange(command.context(body), child_id, term_id, body.temporary_class))
 
 
 @enrolment.post("/enrolments/{term_id}/agreement", response_model=EnrolmentResponse, summary="安全责任书")
@@ -72,7 +76,7 @@ def agreement(
     child_id: ChildId, term_id: TermId, body: AgreementRequest, command: Command, handoff: HandoffApp
 ) -> dict:
     return command.done(
-        handoff.sign_agreement(
+        handoff.enrolments.sign_agreement(
             command.context(body),
             child_id,
             term_id,
@@ -89,4 +93,4 @@ def agreement(
 def withdrawal(
     child_id: ChildId, term_id: TermId, body: WithdrawalRequest, command: Command, handoff: HandoffApp
 ) -> dict:
-    return command.done(handoff.withdraw(command.context(body), child_id, term_id, body.reason))
+    return command.done(handoff.enrolments.withdraw(command.context(body), child_id, term_id, body.reason))

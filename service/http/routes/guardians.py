@@ -27,7 +27,7 @@ def authorise_guardian(
     child_id: ChildId, body: GuardianAuthorisationRequest, command: Command, handoff: HandoffApp
 ) -> dict:
     return command.done(
-        handoff.authorise_guardian(
+        handoff.guardian_list.authorise_guardian(
             command.context(body),
             child_id,
             body.guardian_id,
@@ -50,12 +50,14 @@ def revoke_guardian(
     command: Command,
     handoff: HandoffApp,
 ) -> dict:
-    return command.done(handoff.revoke_guardian(command.context(body), child_id, guardian_id, body.reason))
+    return command.done(
+        handoff.guardian_list.revoke_guardian(command.context(body), child_id, guardian_id, body.reason)
+    )
 
 
 @guardians.put("/self-release", response_model=GuardiansResponse, summary="Allow or withdraw leaving alone")
 def self_release(child_id: ChildId, body: SelfReleaseRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.allow_self_release(command.context(body), child_id, body.not_before))
+    return command.done(handoff.guardian_list.allow_self_release(command.context(body), child_id, body.not_before))
 
 
 @guardians.put(
@@ -68,12 +70,16 @@ def pickup_code(
     command: Command,
     handoff: HandoffApp,
 ) -> dict:
-    return command.done(handoff.change_pickup_code(command.context(body), child_id, guardian_id, body.pickup_code))
+    return command.done(
+        handoff.guardian_list.change_pickup_code(command.context(body), child_id, guardian_id, body.pickup_code)
+    )
 
 
 @guardians.post("/flags", response_model=GuardiansResponse, summary="Flag a person who must never collect the child")
 def flag(child_id: ChildId, body: FlagRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.flag_person(command.context(body), child_id, body.person_id, body.reason, body.name))
+    return command.done(
+        handoff.guardian_list.flag_person(command.context(body), child_id, body.person_id, body.reason, body.name)
+    )
 
 
 @guardians.post("/flags/{person_id}/lift", response_model=GuardiansResponse, summary="Lift a flag")
@@ -84,4 +90,4 @@ def lift_flag(
     command: Command,
     handoff: HandoffApp,
 ) -> dict:
-    return command.done(handoff.lift_flag(command.context(body), child_id, person_id, body.reason))
+    return command.done(handoff.guardian_list.lift_flag(command.context(body), child_id, person_id, body.reason))

@@ -18,11 +18,13 @@ headcounts = APIRouter(prefix="/api/v1/schools/{school_id}/places/{place_code}",
 def headcount(
     place_code: Annotated[Ref, Path()], body: HeadcountRequest, command: Command, handoff: HandoffApp
 ) -> dict:
-    return command.done(handoff.record_headcount(command.context(body), place_code, body.present))
+    return command.done(handoff.headcounts.record_headcount(command.context(body), place_code, body.present))
 
 
 @headcounts.post("/duty-rounds", response_model=DutyRoundResponse, summary="Record an inspection round (值班巡查)")
 def duty_round(
     place_code: Annotated[Ref, Path()], body: DutyRoundRequest, command: Command, handoff: HandoffApp
 ) -> dict:
-    return command.done(handoff.record_duty_round(command.context(body), place_code, body.findings, body.all_well))
+    return command.done(
+        handoff.headcounts.record_duty_round(command.context(body), place_code, body.findings, body.all_well)
+    )

@@ -29,7 +29,7 @@ incidents = APIRouter(prefix="/api/v1/schools/{school_id}/incidents", responses=
 @incidents.post("", response_model=IncidentResponse, summary="Open an incident")
 def open_incident(body: IncidentOpeningRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(
-        handoff.open_incident(
+        handoff.incidents.open_incident(
             command.context(body), body.kind, body.children, body.staff, body.summary, body.incident_id
         )
     )
@@ -37,13 +37,13 @@ def open_incident(body: IncidentOpeningRequest, command: Command, handoff: Hando
 
 @incidents.post("/{incident_id}/notes", response_model=IncidentResponse, summary="Add a note")
 def add_note(incident_id: IncidentId, body: IncidentNoteRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.add_incident_note(command.context(body), incident_id, body.note))
+    return command.done(handoff.incidents.add_incident_note(command.context(body), incident_id, body.note))
 
 
 @incidents.post("/{incident_id}/notifications", response_model=IncidentResponse, summary="Record a guardian told")
 def notification(incident_id: IncidentId, body: NotificationRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(
-        handoff.record_notification(
+        handoff.incidents.record_notification(
             command.context(body), incident_id, body.child_id, body.guardian_id, body.channel, body.reached
         )
     )
@@ -51,17 +51,19 @@ def notification(incident_id: IncidentId, body: NotificationRequest, command: Co
 
 @incidents.post("/{incident_id}/escalation", response_model=IncidentResponse, summary="Escalate the incident")
 def escalation(incident_id: IncidentId, body: EscalationRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.escalate_incident(command.context(body), incident_id, body.to, body.reason))
+    return command.done(handoff.incidents.escalate_incident(command.context(body), incident_id, body.to, body.reason))
 
 
 @incidents.post("/{incident_id}/links", response_model=IncidentResponse, summary="Link more children or staff")
 def links(incident_id: IncidentId, body: LinkRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.link_to_incident(command.context(body), incident_id, body.children, body.staff))
+    return command.done(
+        handoff.incidents.link_to_incident(command.context(body), incident_id, body.children, body.staff)
+    )
 
 
 @incidents.post("/{incident_id}/resolution", response_model=IncidentResponse, summary="Resolve with an outcome")
 def resolution(incident_id: IncidentId, body: ResolutionRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.resolve_incident(command.context(body), incident_id, body.outcome))
+    return command.done(handoff.incidents.resolve_incident(command.context(body), incident_id, body.outcome))
 
 
 @incidents.get("", response_model=IncidentListResponse, summary="The day's incidents (事件), open and resolved")
@@ -72,16 +74,16 @@ def incident_list(
     day: Annotated[IsoDate | None, Query(description="Service day; today in the school's time zone if omitted")] = None,
 ) -> dict[str, Any]:
     on = day or handoff.school(school_id).service_day(handoff.clock())
-    return {"school_id": school_id, "service_day": on, "items": handoff.incidents_on(actor, school_id, on)}
+    return {"school_id": school_id, "service_day": on, "items": handoff.incidents.incidents_on(actor, school_id, on)}
 
 
 @incidents.get("/{incident_id}", response_model=IncidentResponse, summary="Where the incident stands")
 def incident(school_id: SchoolId, incident_id: IncidentId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
-    return handoff.incident_view(actor, school_id, incident_id)
+    return handoff.incidents.incident_view(actor, school_id, incident_id)
 
 
 @incidents.get(
     "/{incident_id}/timeline", response_model=IncidentTimelineResponse, summary="The incident with its custody records"
 )
 def timeline(school_id: SchoolId, incident_id: IncidentId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
-    return handoff.incident_timeline(actor, school_id, incident_id)
+    return handoff.incidents.incident_timeline(actor, school_id, incident_id)

@@ -18,7 +18,7 @@ planning = APIRouter(prefix="/api/v1/schools/{school_id}", responses=ERRORS)
 
 @planning.post("/terms/{term_id}/classes", response_model=PlainAnswer, summary="Form the temporary classes (临时班)")
 def form_classes(term_id: TermId, body: FormClassesRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.form_classes(command.context(body), term_id, body.teachers, body.venues))
+    return command.done(handoff.planning.form_classes(command.context(body), term_id, body.teachers, body.venues))
 
 
 @planning.post("/terms/{term_id}/classes/{class_code}/children", response_model=PlainAnswer, summary="Move a child")
@@ -29,19 +29,19 @@ def move_child(
     command: Command,
     handoff: HandoffApp,
 ) -> dict:
-    return command.done(handoff.move_child(command.context(body), term_id, body.child_id, class_code))
+    return command.done(handoff.planning.move_child(command.context(body), term_id, body.child_id, class_code))
 
 
 @planning.get("/terms/{term_id}/coverage", response_model=dict[str, Any], summary="Coverage report (愿留尽留)")
 def coverage(school_id: SchoolId, term_id: TermId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
-    return handoff.coverage_report(actor, school_id, term_id)
+    return handoff.planning.coverage_report(actor, school_id, term_id)
 
 
 @planning.post("/days/{day}/opening", response_model=PlainAnswer, summary="Open the service day with its duty rota")
 def open_day(day: Annotated[IsoDate, Path()], body: DayOpeningRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.open_day(command.context(body), day, body.duty_leaders, body.guards))
+    return command.done(handoff.planning.open_day(command.context(body), day, body.duty_leaders, body.guards))
 
 
 @planning.post("/days/{day}/closing", response_model=PlainAnswer, summary="Close the service day")
 def close_day(day: Annotated[IsoDate, Path()], body: CommandRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.close_day(command.context(body), day))
+    return command.done(handoff.planning.close_day(command.context(body), day))

@@ -20,14 +20,14 @@ roster = APIRouter(prefix="/api/v1/schools/{school_id}", responses=ERRORS)
     summary="The child's roster entry (名册), name for school staff",
 )
 def child_card(school_id: SchoolId, child_id: ChildId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
-    return handoff.child_card(actor, school_id, child_id)
+    return handoff.roster.child_card(actor, school_id, child_id)
 
 
 @roster.post(
     "/children/{child_id}/erasure", response_model=PlainAnswer, summary="Erase the child's personal data (PIPL)"
 )
 def erasure(child_id: ChildId, body: ErasureRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.erase_child(command.context(body), child_id, body.reason))
+    return command.done(handoff.roster.erase_child(command.context(body), child_id, body.reason))
 
 
 async def uploaded(request: Request) -> bytes:
@@ -64,4 +64,4 @@ def import_roster(
     dry_run: Annotated[bool, Query(description="List the changes the file would make; record nothing")] = False,
 ) -> dict:
     context = command.context(device.with_file(data))
-    return command.done(handoff.import_uploaded_roster(context, data, content_type, dry_run))
+    return command.done(handoff.roster.import_uploaded_roster(context, data, content_type, dry_run))

@@ -20,15 +20,15 @@ school = APIRouter(prefix="/api/v1/schools/{school_id}", responses=ERRORS)
 @school.post("/places", response_model=PlainAnswer, summary="Add a classroom, venue, the gate or a release point")
 def add_place(body: PlaceRequest, command: Command, handoff: HandoffApp) -> dict:
     return command.done(
-        handoff.set_up_place(command.context(body), body.place_code, body.kind, body.label_zh, body.label_en)
+        handoff.setup.add_place(command.context(body), body.place_code, body.kind, body.label_zh, body.label_en)
     )
 
 
 @school.post("/staff", response_model=PlainAnswer, summary="Register a member of the school's staff")
 def add_staff(body: StaffRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.set_up_staff(command.context(body), body.staff_id, Role(body.role)))
+    return command.done(handoff.staff.set_up_staff(command.context(body), body.staff_id, Role(body.role)))
 
 
 @school.post("/staff/{staff_id}/tokens", response_model=TokenAnswer, summary="Issue a staff token (shown once)")
 def issue_token(staff_id: Annotated[Ref, Path()], body: TokenRequest, command: Command, handoff: HandoffApp) -> dict:
-    return command.done(handoff.issue_staff_token(command.context(body), staff_id, timedelta(days=body.days)))
+    return command.done(handoff.staff.issue_token(command.context(body), staff_id, timedelta(days=body.days)))

@@ -197,7 +197,7 @@ def messages(
 
 @views.get("/messages/{message_id}", response_model=dict[str, Any], summary="One message: tries, last error, wording")
 def message(school_id: SchoolId, message_id: MessageId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
-    return handoff.message_view(actor, school_id, message_id)
+    return handoff.outbox.message_view(actor, school_id, message_id)
 
 
 @district_views.get("/summary", response_model=DistrictSummaryResponse, summary="District summary (督导)")
@@ -241,7 +241,7 @@ async def occupancy_stream(
     feed: LiveFeed, handoff: Handoff, school_id: str, day: date | None, token: str
 ) -> AsyncIterator[dict[str, str]]:
     """A snapshot now, then the school's shared one after every change, until the token is revoked or expires."""
-    async for snapshot in feed.stream(school_id, day, token, lambda t: handoff.authenticate(t) is not None):
+    async for snapshot in feed.stream(school_id, day, token, lambda t: handoff.staff.authenticate(t) is not None):
         if snapshot is None:
             yield {"event": "closed", "data": json.dumps(jsonable_encoder(TOKEN_ENDED))}
             return

@@ -7,7 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, StrictBool, model_validator
 
+from aggregates.custody import Status
 from service.http.schemas.common import CommandRequest, HistoryEntry, PickupCode, Reason, Ref
+
+STATUSES = tuple(status.value for status in Status)
+"""expected, in_care, released, absent: the custody aggregate's own list."""
 
 
 class CheckInRequest(CommandRequest):
@@ -80,11 +84,11 @@ class Refusal(BaseModel):
     message: str
 
 
-class CustodyView(BaseModel):
-    school_id: str
+class CustodyFields(BaseModel):
+    """A child's custody as people read it (replay.state.custody_fields): the command answers and replay share it."""
+
     child_id: str
-    service_day: date
-    status: Literal["expected", "in_care", "released", "absent"]
+    status: Literal[STATUSES]  # type: ignore[valid-type]
     custodian_id: str | None
     place_code: str | None
     arrived_guardians: list[str]
@@ -92,6 +96,11 @@ class CustodyView(BaseModel):
     released_to: str | None
     self_released: bool
     version: int
+
+
+class CustodyView(CustodyFields):
+    school_id: str
+    service_day: date
     corrected: list[int] = Field(default=[], description="Versions of records voided by a correction")
     code_entry_locked: bool = Field(default=False, description="Pickup-code entry locked after repeated wrong codes")
 

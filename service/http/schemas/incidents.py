@@ -7,17 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
+from aggregates.incidents import KINDS
 from service.http.schemas.common import CommandRequest, HistoryEntry, NoControlCharacters, Reason, Ref
 
-Kind = Literal[
-    "missing_child",
-    "unauthorised_pickup_attempt",
-    "late_pickup",
-    "injury",
-    "illness",
-    "guardian_unreachable",
-    "other",
-]
+Kind = Literal[KINDS]  # type: ignore[valid-type]  # the aggregate's kinds, in its order
 FreeText = Annotated[str, NoControlCharacters, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]
 People = Annotated[list[Ref], Field(max_length=40)]
 NO_PERSONAL_DATA = "Free text: write no names, phone numbers or other personal data"

@@ -7,19 +7,11 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from service.http.schemas.children import CustodyFields
 from service.http.schemas.common import HistoryEntry
 
 
-class ReplayedCustody(BaseModel):
-    child_id: str
-    status: str
-    custodian_id: str | None
-    place_code: str | None
-    arrived_guardians: list[str]
-    confirmed_guardian_id: str | None
-    released_to: str | None
-    self_released: bool
-    version: int
+class ReplayedCustody(CustodyFields):
     last_change: str | None = Field(description="Server time of the last event folded in; null if none was")
 
 

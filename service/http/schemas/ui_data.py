@@ -31,6 +31,7 @@ class SchoolCard(BaseModel):
     reunification_point: str | None
     staff_id: str
     role: str
+    incident_kinds: list[str] = Field(description="The kinds of incident the school records, in order")
 
 
 class ChildSearch(Request):

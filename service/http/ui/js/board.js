@@ -20,7 +20,6 @@ import {
 } from "./session.js";
 
 const current = requireSession();
-const INCIDENT_KINDS = ["missing_child", "injury", "illness", "guardian_unreachable", "late_pickup", "other"];
 const TOTALS = ["expected", "in_care", "guardian_arrived", "confirmed", "released", "absent", "expected_not_seen", "waiting_after_batch"];
 const EMERGENCY_POLL_MS = 3000;
 const POLICY_DELAY_MS = 1500;
@@ -173,7 +172,7 @@ function renderForms() {
   }
   const kinds = document.getElementById("incident-kind");
   const kind = kinds.value;
-  kinds.replaceChildren(...INCIDENT_KINDS.map((k) => el("option", { value: k, selected: k === kind }, t(`incident.${k}`))));
+  kinds.replaceChildren(...(state.card?.incident_kinds ?? []).map((k) => el("option", { value: k, selected: k === kind }, t(`incident.${k}`))));
 }
 
 function renderAll() {

@@ -1,6 +1,6 @@
 """Enrolment commands (家长申请 → 班级审核 → 学校复核 → 统筹安排, 安全责任书, withdrawal) and the school's service plan.
 
-Mixed into the Handoff application. Priority categories and notes are sealed with the child's key; only admins
+Priority categories and notes are sealed with the child's key; only admins
 see them opened."""
 
 from __future__ import annotations
@@ -8,47 +8,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, time
 from functools import reduce
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aggregates import enrolment as rules
-from aggregates.base import EventMeta, InvalidCommandError
+from aggregates.base import EventMeta
 from aggregates.enrolment import Enrolment
 from aggregates.staff import Role
+from service.application.area import Area
 from service.application.context import Actor, CommandContext
 
-if TYPE_CHECKING:
-    from service.application.handoff import Handoff
 
-PRIORITY_CATEGORIES = ("disability", "left_behind", "migrant_worker_family", "financial_difficulty")
-"""残疾儿童、留守儿童、随迁子女、家庭经济困难学生: sensitive, shown to admins only."""
-
-
-class UnknownPriorityCategoryError(InvalidCommandError):
-    """Priority categories are the four the policy names."""
-
-    code = "unknown_priority_category"
-    message = "Priority categories are: disability, left_behind, migrant_worker_family, financial_difficulty."
-
-
-class GuardianNotOnListError(InvalidCommandError):
-    """An agreement names only guardians already on the child's list."""
-
-    code = "guardian_not_on_list"
-    message = "Add {guardian_id} to the child's guardians before naming them in the agreement."
-
-
-class NotAClassError(InvalidCommandError):
-    """Children are arranged into temporary classes, not other places."""
-
-    code = "not_a_temporary_class"
-    message = "{place} is not a temporary class."
-
-
-class EnrolmentCommands:
-    """The four steps of enrolment, the safety agreement, withdrawal, and the school's term and batches."""
+class EnrolmentCommands(Area):
+    """The four steps of enrolment, the safety agreement and withdrawal."""
 
     def apply_for_care(
-        self: Handoff,
+        self,
         ctx: CommandContext,
         child_id: str,
         term_id: str,
@@ -60,21 +34,19 @@ class EnrolmentCommands:
         notes: str,
     ) -> dict[str, Any]:
         """Record a guardian's written application (voluntary: nothing else ever enrols a child)."""
-        if set(priority) - set(PRIORITY_CATEGORIES):
-            raise UnknownPriorityCategoryError
 
         def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
-            self.school(ctx.school_id).require_batch(release_batch)
-            sealed = self.personal.seal(
+            self.app.school(ctx.school_id).require_batch(release_batch)
+            sealed = self.app.personal.seal(
                 ctx.school_id, child_id, {"priority": ",".join(sorted(priority)), "notes": notes}
             )
-            applied = state.apply(meta, guardian_id, days, release_batch, self_release, sealed)
-            return [*applied, *self.term_applicants(ctx.school_id, term_id).list_applicant(meta, child_id)]
+            applied = state.apply(meta, guardian_id, days, release_batch, self_release, sealed, priority)
+            return [*applied, *self.app.term_applicants(ctx.school_id, term_id).list_applicant(meta, child_id)]
 
         return self._enrolment_command(ctx, "apply_for_care", child_id, term_id, decide)
 
     def review_by_class(
-        self: Handoff, ctx: CommandContext, child_id: str, term_id: str, approved: bool, reason: str
+        self, ctx: CommandContext, child_id: str, term_id: str, approved: bool, reason: str
     ) -> dict[str, Any]:
         """The homeroom teacher's review (班级审核)."""
         return self._enrolment_command(
@@ -82,7 +54,7 @@ class EnrolmentCommands:
         )
 
     def review_by_school(
-        self: Handoff, ctx: CommandContext, child_id: str, term_id: str, approved: bool, reason: str
+        self, ctx: CommandContext, child_id: str, term_id: str, approved: bool, reason: str
     ) -> dict[str, Any]:
         """The school's review (学校复核); an approved child takes one of the term's places."""
 
@@ -90,26 +62,22 @@ class EnrolmentCommands:
             reviewed = state.review_by_school(meta, approved, reason)
             if not approved:
                 return reviewed
-            places = self.school(ctx.school_id).require_term(term_id).places
-            return [*reviewed, *self.term_applicants(ctx.school_id, term_id).take_place(meta, child_id, places)]
+            places = self.app.school(ctx.school_id).require_term(term_id).places
+            return [*reviewed, *self.app.term_applicants(ctx.school_id, term_id).take_place(meta, child_id, places)]
 
         return self._enrolment_command(ctx, "review_by_school", child_id, term_id, decide)
 
-    def arrange(
-        self: Handoff, ctx: CommandContext, child_id: str, term_id: str, temporary_class: str
-    ) -> dict[str, Any]:
+    def arrange(self, ctx: CommandContext, child_id: str, term_id: str, temporary_class: str) -> dict[str, Any]:
         """Arrange the child into a temporary class (统筹安排)."""
 
         def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
-            place = self.school(ctx.school_id).require_place(temporary_class)
-            if place.kind != "temporary_class":
-                raise NotAClassError(place=temporary_class)
+            self.app.school(ctx.school_id).require_temporary_class(temporary_class)
             return state.arrange(meta, temporary_class)
 
         return self._enrolment_command(ctx, "arrange", child_id, term_id, decide)
 
     def sign_agreement(
-        self: Handoff,
+        self,
         ctx: CommandContext,
         child_id: str,
         term_id: str,
@@ -122,49 +90,47 @@ class EnrolmentCommands:
         """Record the signed safety agreement; a leave-alone time also becomes the child's self-release permission."""
 
         def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
-            listed = self.guardians(ctx.school_id, child_id)
-            for guardian_id in {signed_by, *guardians}:
-                if guardian_id not in listed.authorisations:
-                    raise GuardianNotOnListError(guardian_id=guardian_id)
+            listed = self.app.guardians(ctx.school_id, child_id)
+            listed.require_all_listed([signed_by, *guardians])
             signed = state.sign_agreement(meta, signed_by, guardians, leave_alone_from, starts_on, ends_on)
             alone = listed.allow_self_release(meta, leave_alone_from) if leave_alone_from else []
             return [*signed, *alone]
 
         return self._enrolment_command(ctx, "sign_agreement", child_id, term_id, decide)
 
-    def withdraw(self: Handoff, ctx: CommandContext, child_id: str, term_id: str, reason: str) -> dict[str, Any]:
+    def withdraw(self, ctx: CommandContext, child_id: str, term_id: str, reason: str) -> dict[str, Any]:
         """Withdraw the child from after-school care for the term; their place is free again."""
 
         def decide(state: Enrolment, meta: EventMeta) -> list[Any]:
             withdrawn = state.withdraw(meta, reason)
-            return [*withdrawn, *self.term_applicants(ctx.school_id, term_id).give_up_place(meta, child_id)]
+            return [*withdrawn, *self.app.term_applicants(ctx.school_id, term_id).give_up_place(meta, child_id)]
 
         return self._enrolment_command(ctx, "withdraw", child_id, term_id, decide)
 
-    def enrolment_view(self: Handoff, actor: Actor, school_id: str, child_id: str, term_id: str) -> dict[str, Any]:
+    def enrolment_view(self, actor: Actor, school_id: str, child_id: str, term_id: str) -> dict[str, Any]:
         """Where the child's enrolment stands; priority categories only for admins."""
         actor.require("read_enrolment", school_id)
-        self.roster_entry(school_id, child_id)
-        state = self.enrolment(school_id, child_id, term_id)
+        self.app.roster_entry(school_id, child_id)
+        state = self.app.enrolment(school_id, child_id, term_id)
         return enrolment_view(state, self._opened(actor, state))
 
-    def _opened(self: Handoff, actor: Actor, state: Enrolment) -> dict[str, Any] | None:
+    def _opened(self, actor: Actor, state: Enrolment) -> dict[str, Any] | None:
         if actor.role is not Role.ADMIN or not state.sealed:
             return None
-        return self.personal.open(state.school_id, state.child_id, state.sealed) or {"erased": True}
+        return self.app.personal.open(state.school_id, state.child_id, state.sealed) or {"erased": True}
 
     def _enrolment_command(
-        self: Handoff, ctx: CommandContext, action: str, child_id: str, term_id: str, decide: Any
+        self, ctx: CommandContext, action: str, child_id: str, term_id: str, decide: Any
     ) -> dict[str, Any]:
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
-            self.roster_entry(ctx.school_id, child_id)
-            self.school(ctx.school_id).require_term(term_id)
-            state = self.enrolment(ctx.school_id, child_id, term_id)
+            self.app.roster_entry(ctx.school_id, child_id)
+            self.app.school(ctx.school_id).require_term(term_id)
+            state = self.app.enrolment(ctx.school_id, child_id, term_id)
             recorded = decide(state, meta)
             after = reduce(rules.evolve, [e for e in recorded if e.originator_id == state.id], state)
             return recorded, enrolment_view(after, None)
 
-        return self.command(ctx, action, decided)
+        return self.app.command(ctx, action, decided)
 
 
 def enrolment_view(state: Enrolment, opened: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,0 +1,60 @@
+"""One vocabulary: the incident kinds and the custody fields are defined once; every copy people read (API schemas,
+the board, its labels in both languages, the CLI help, the README) follows that definition or fails here."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from aggregates.custody import Custody, Status
+from aggregates.incidents import KINDS
+from replay.state import custody_fields
+from service.cli.main import app as cli
+from service.http.schemas.children import CustodyFields, CustodyView
+from service.http.schemas.incidents import IncidentOpeningRequest
+from service.http.schemas.replay import ReplayedCustody
+from service.http.schemas.ui_data import SchoolCard
+
+ROOT = Path(__file__).parents[2]
+UI = ROOT / "service/http/ui/js"
+
+
+def test_the_api_offers_exactly_the_aggregates_incident_kinds_in_its_order() -> None:
+    assert IncidentOpeningRequest.model_json_schema()["properties"]["kind"]["enum"] == list(KINDS)
+    assert "incident_kinds" in SchoolCard.model_fields
+
+
+def test_the_board_takes_the_kinds_from_the_school_card_and_names_none_itself() -> None:
+    board = (UI / "board.js").read_text()
+    assert "incident_kinds" in board
+    assert not [kind for kind in KINDS if f'"{kind}"' in board]
+
+
+def test_every_kind_has_a_label_in_chinese_and_in_english_and_no_label_is_left_over() -> None:
+    labels = re.findall(r'"incident\.([a-z_]+)":', (UI / "i18n.js").read_text())
+    assert sorted(labels) == sorted([*KINDS, *KINDS])
+
+
+def test_the_readme_and_the_cli_help_list_the_kinds_in_order() -> None:
+    readme = (ROOT / "README.md").read_text()
+    listed = re.search(r"opens an incident \(([^)]*)\)", readme.replace("\n", " "))
+    assert listed is not None
+    assert re.findall(r"`([a-z_]+)`", listed.group(1)) == list(KINDS)
+    shown = CliRunner().invoke(cli, ["incident", "open", "--help"], env={"COLUMNS": "400"}).output
+    assert all(kind in shown for kind in KINDS)
+
+
+def test_the_custody_fields_are_one_list_for_answers_replay_and_the_schemas() -> None:
+    folded = custody_fields(Custody.expected("S1", "C1", date(2026, 11, 30)))
+    assert list(CustodyFields.model_fields) == list(folded)
+    assert set(CustodyView.model_fields) - set(CustodyFields.model_fields) == {
+        "school_id",
+        "service_day",
+        "corrected",
+        "code_entry_locked",
+    }
+    assert set(ReplayedCustody.model_fields) - set(CustodyFields.model_fields) == {"last_change"}
+    assert CustodyFields.model_json_schema()["properties"]["status"]["enum"] == [s.value for s in Status]
