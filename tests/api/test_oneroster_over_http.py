@@ -133,7 +133,7 @@ def upload(tablet: Tablet, data: bytes, token: str, content_type: str = "applica
 def admin_token(tablet: Tablet) -> str:
     setup_school(tablet.handoff, SCHOOL)
     tablet.handoff.staff.register_staff(operator_context(SCHOOL), "admin-9", Role.ADMIN, "D1")
-    return tablet.handoff.staff.issue_token(operator_context(SCHOOL), "admin-9", timedelta(days=1))
+    return tablet.handoff.staff.issue_token(operator_context(SCHOOL), "admin-9", timedelta(days=1))["token"]
 
 
 def test_a_bundle_with_one_error_of_each_kind_reports_them_all_and_imports_nothing(tablet: Tablet) -> None:

@@ -88,12 +88,12 @@ def test_three_versions_of_a_roster_sync_as_events_and_a_removed_guardian_is_ref
 ) -> None:
     handoff = tablet.handoff
     staff = school_with_staff(tablet)
-    admin = handoff.staff.issue_token(operator_context(SCHOOL), staff["admin"], timedelta(days=1))
+    admin = handoff.staff.issue_token(operator_context(SCHOOL), staff["admin"], timedelta(days=1))["token"]
 
     first = sync(tablet, CLEAN, admin)
     assert (first["children_added"], first["guardians_added"], first["staff_added"]) == (2, 3, 1)
-    teacher = handoff.staff.issue_token(operator_context(SCHOOL), "T-101", timedelta(days=1))
-    gate = handoff.staff.issue_token(operator_context(SCHOOL), "G-1", timedelta(days=1))
+    teacher = handoff.staff.issue_token(operator_context(SCHOOL), "T-101", timedelta(days=1))["token"]
+    gate = handoff.staff.issue_token(operator_context(SCHOOL), "G-1", timedelta(days=1))["token"]
     act = lambda: ctx(ADMIN, school=SCHOOL)  # noqa: E731
     handoff.enrolments.apply_for_care(
         act(), "S-30201", TERM, "u-p1", ["mon", "tue", "wed", "thu", "fri"], "B1", False, [], ""

@@ -71,7 +71,7 @@ def school(fresh_postgres_url: str) -> Iterator[dict[str, str]]:
     """School S1 set up on the database, and an admin token valid now (the processes use the real clock)."""
     handoff = Handoff(postgres_env(fresh_postgres_url), secret_key=REQUIRED_ENV["HANDOFF_SECRET_KEY"])
     setup_school(handoff)
-    yield {"admin": handoff.staff.issue_token(operator_context(SCHOOL), "a1", timedelta(days=1))}
+    yield {"admin": handoff.staff.issue_token(operator_context(SCHOOL), "a1", timedelta(days=1))["token"]}
     handoff.close()
 
 

@@ -18,7 +18,7 @@ from service.application.index import LogIndex
 from service.infra.event_log import event_log
 from service.reads.index import ViewIndex
 from service.reads.readside import ReadSide
-from tests.support import ACTORS, OTHER_SCHOOL, SCHOOL, ctx, setup_school
+from tests.support import ACTORS, OTHER_SCHOOL, SCHOOL, ctx, setup_school, system_actor
 
 DAY = date(2026, 11, 30)
 
@@ -61,7 +61,7 @@ def test_the_views_answer_and_only_the_tail_of_the_log_is_read(
     rebuild(district, fresh_postgres_url, event_log(h))
     built_at = h.recorder.max_notification_id()
     open_incident(h, "just-now")  # the views have not seen it yet
-    h.setup.register_school(ctx("admin", school="S3"), "Third", "D1", "Asia/Shanghai")
+    h.setup.register_school(ctx(system_actor("S3"), school="S3"), "Third", "D1", "Asia/Shanghai")
     index = ViewIndex(read)
     assert index.incident_ids(SCHOOL, DAY) == ["first", "second", "just-now"]
     assert index.incident_ids(OTHER_SCHOOL, DAY) == ["elsewhere"]
