@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 
 from psycopg import Connection, Cursor
-from psycopg.rows import dict_row
 
 from events.custody import ChildCheckedIn, ChildMarkedAbsent, ChildReleased, CustodyCorrected
 from events.roster import ChildAddedToRoster, ChildRosterEntryChanged
@@ -128,12 +127,6 @@ GROUP BY r.home_class, r.grade ORDER BY r.grade, r.home_class
 """
 
 
-def _rows(conn: Connection[Any], t: Tables, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(t.format(query), params)
-        return cur.fetchall()
-
-
 def by_child(
     conn: Connection[Any],
     t: Tables,
@@ -147,14 +140,14 @@ def by_child(
 ) -> list[dict[str, Any]]:
     """Attendance of each child seen (present or absent) on one day, optionally of one check-in place or child."""
     params = {"school": school, "day": day, "place": place, "child": child, "limit": limit, "offset": offset}
-    return _rows(conn, t, BY_CHILD, params)
+    return t.rows(conn, BY_CHILD, params)
 
 
 def by_class(conn: Connection[Any], t: Tables, school: str, day: date) -> list[dict[str, Any]]:
     """Per temporary class (the place children were checked in to): present, released, still in care."""
-    return _rows(conn, t, BY_CLASS, {"school": school, "day": day})
+    return t.rows(conn, BY_CLASS, {"school": school, "day": day})
 
 
 def by_home_class(conn: Connection[Any], t: Tables, school: str, day: date) -> list[dict[str, Any]]:
     """Per home class on the roster: children on it, present, absent, and not seen at all that day."""
-    return _rows(conn, t, BY_HOME_CLASS, {"school": school, "day": day})
+    return t.rows(conn, BY_HOME_CLASS, {"school": school, "day": day})

@@ -19,7 +19,6 @@ from datetime import date
 from typing import Any
 
 from psycopg import Connection, Cursor
-from psycopg.rows import dict_row
 
 from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyCorrected, CustodyEvent
 from projections.base import ReadModel, Tables
@@ -133,6 +132,4 @@ def custody_changes(
 ) -> list[dict[str, Any]]:
     """Changes of custody in one school, optionally of one day or one child, oldest first."""
     params = {"school": school, "day": day, "child": child, "limit": limit, "offset": offset}
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(t.format(CHANGES, tolerance=CLOCK_SKEW_TOLERANCE), params)
-        return cur.fetchall()
+    return t.rows(conn, CHANGES, params, tolerance=CLOCK_SKEW_TOLERANCE)

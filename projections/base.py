@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from psycopg import Cursor, sql
+from psycopg import Connection, Cursor, sql
+from psycopg.rows import dict_row
 
 from events import MOVED_TOPICS
 
@@ -29,6 +30,12 @@ class Tables:
     def format(self, statement: str, **extra: Any) -> sql.Composed:
         """A statement with {table} placeholders filled in with this version's identifiers."""
         return sql.SQL(statement).format(**self.identifiers, **extra)
+
+    def rows(self, conn: Connection[Any], statement: str, params: dict[str, Any], **extra: Any) -> list[dict[str, Any]]:
+        """Run a query over this version's tables; its rows as dicts."""
+        with conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(self.format(statement, **extra), params)
+            return cur.fetchall()
 
 
 class ReadModel:

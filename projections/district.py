@@ -22,7 +22,6 @@ from datetime import date
 from typing import Any
 
 from psycopg import Connection, Cursor, sql
-from psycopg.rows import dict_row
 
 from events.custody import (
     ChildCheckedIn,
@@ -208,9 +207,7 @@ def summary(
 ) -> list[dict[str, Any]]:
     """Counts per school and service day in one district, from `day_from` to `day_to` inclusive."""
     params = {"district": district, "day_from": day_from, "day_to": day_to, "school": school}
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(t.format(SUMMARY), params)
-        return cur.fetchall()
+    return t.rows(conn, SUMMARY, params)
 
 
 def schools(conn: Connection[Any], t: Tables) -> tuple[int, list[str]]:

@@ -131,6 +131,4 @@ def children(
         "limit": limit,
         "offset": offset,
     }
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(t.format(CHILDREN), params)
-        return cur.fetchall()
+    return t.rows(conn, CHILDREN, params)

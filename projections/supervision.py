@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 
 from psycopg import Connection, Cursor
-from psycopg.rows import dict_row
 
 from events.custody import (
     ChildCheckedIn,
@@ -134,9 +133,7 @@ def by_staff(
     conn: Connection[Any], t: Tables, school: str, day: date, staff: str | None = None, place: str | None = None
 ) -> list[dict[str, Any]]:
     """Per staff member and place on one day: first and last event, how many children, how many events."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(t.format(BY_STAFF), {"school": school, "day": day, "staff": staff, "place": place})
-        return cur.fetchall()
+    return t.rows(conn, BY_STAFF, {"school": school, "day": day, "staff": staff, "place": place})
 
 
 def entries(
@@ -151,6 +148,4 @@ def entries(
 ) -> list[dict[str, Any]]:
     """The supervision entries of one day, optionally of one staff member, in the order they happened."""
     params = {"school": school, "day": day, "staff": staff, "limit": limit, "offset": offset}
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(t.format(ENTRIES), params)
-        return cur.fetchall()
+    return t.rows(conn, ENTRIES, params)

@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from psycopg import Connection, Cursor, sql
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from events.custody import (
@@ -81,6 +80,5 @@ ORDER BY version
 
 def child_day(conn: Connection[Any], t: Tables, school: str, day: date, child: str) -> list[dict[str, Any]]:
     """Every custody event of one child on one service day, in the order they happened to the child."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(t.format(CHILD_DAY, tolerance=CLOCK_SKEW_TOLERANCE), {"school": school, "day": day, "child": child})
-        return cur.fetchall()
+    params = {"school": school, "day": day, "child": child}
+    return t.rows(conn, CHILD_DAY, params, tolerance=CLOCK_SKEW_TOLERANCE)

@@ -71,8 +71,8 @@ class QueryValuesOutOfAccessLog(logging.Filter):
         return True
 
 
-class SecurityHeaders:
-    """Headers that tell browsers not to sniff, frame, refer or cache, and to run only this server's scripts."""
+class HttpMiddleware:
+    """An ASGI middleware that acts on HTTP requests only and passes everything else (the lifespan) through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -81,6 +81,16 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class SecurityHeaders(HttpMiddleware):
+    """Headers that tell browsers not to sniff, frame, refer or cache, and to run only this server's scripts."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         added = [(name.encode(), value.encode()) for name, value in security_headers(scope["path"]).items()]
 
         async def send_with_headers(message: Message) -> None:
@@ -93,16 +103,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """Refuse a request body over the limit with 413 before the app sees any of it (the body is read here first)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = ROSTER_LIMIT if scope["path"].endswith("/roster") else BODY_LIMIT
         if declared_length(scope) > limit:
             await too_large(send, limit)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request
@@ -11,7 +12,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from aggregates.base import DomainError
-from service.application.context import Actor, CommandContext
+from service.application.context import CommandContext
 from service.audit.exports import Exporter, require_export
 from service.http.deps import CurrentActor, HandoffApp, SchoolId
 from service.http.schemas.common import IDEMPOTENCY_KEY_PATTERN, ErrorResponse, Ref
@@ -40,23 +41,45 @@ ExporterDep = Annotated[Exporter, Depends(get_exporter)]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN)]
 
 
+@dataclass
+class ExportCall:
+    """What an export request brings besides its body and scope: who asks, the application, the exporter, the key."""
+
+    actor: CurrentActor
+    handoff: HandoffApp
+    exporter: ExporterDep
+    key: IdempotencyKey
+    request: Request
+
+    def zipped(self, body: ExportRequest, school_id: str, schools: list[str], name: str) -> FileResponse:
+        """Export the schools' trail as one zip, recorded as a disclosure under the request's Idempotency-Key."""
+        payload = body.model_dump(mode="json")
+        operation = f"{self.request.method} {self.request.scope['route'].path}"
+        ctx = CommandContext(self.actor, school_id, body.device_id, body.device_time, self.key, operation, payload)
+        days = (body.day_from, body.day_to)
+        requested_by = body.requested_by or self.actor.staff_id
+        archive, summary = self.exporter.export_zip(ctx, schools, days, body.reason, requested_by, body.with_names)
+        return FileResponse(
+            archive,
+            media_type="application/zip",
+            filename=f"handoff-export-{name}-{body.day_from}-{body.day_to}.zip",
+            headers={"Handoff-Events": str(summary.events), "Cache-Control": "no-store"},
+            background=BackgroundTask(shutil.rmtree, archive.parent, ignore_errors=True),
+        )
+
+
+Exporting = Annotated[ExportCall, Depends()]
+
+
 @exports.post(
     "/api/v1/schools/{school_id}/exports",
     response_class=FileResponse,
     responses=ZIP,
     summary="Export the school's audit trail (school admins, the district's regulator)",
 )
-def school_export(
-    school_id: SchoolId,
-    body: ExportRequest,
-    actor: CurrentActor,
-    handoff: HandoffApp,
-    exporter: ExporterDep,
-    key: IdempotencyKey,
-    request: Request,
-) -> FileResponse:
-    require_export(actor, handoff, school_id, body.with_names)
-    return _zip(exporter, _context(actor, school_id, key, body, request), [school_id], body, school_id)
+def school_export(school_id: SchoolId, body: ExportRequest, call: Exporting) -> FileResponse:
+    require_export(call.actor, call.handoff, school_id, body.with_names)
+    return call.zipped(body, school_id, [school_id], school_id)
 
 
 @exports.post(
@@ -65,40 +88,12 @@ def school_export(
     responses=ZIP,
     summary="Export the audit trail of every school of the district (the district's regulator)",
 )
-def district_export(
-    district_id: Annotated[Ref, Path()],
-    body: ExportRequest,
-    actor: CurrentActor,
-    handoff: HandoffApp,
-    exporter: ExporterDep,
-    key: IdempotencyKey,
-    request: Request,
-) -> FileResponse:
-    actor.require_district("export_district", district_id)
-    schools = exporter.district_schools(district_id)
+def district_export(district_id: Annotated[Ref, Path()], body: ExportRequest, call: Exporting) -> FileResponse:
+    call.actor.require_district("export_district", district_id)
+    schools = call.exporter.district_schools(district_id)
     for school_id in schools:
-        require_export(actor, handoff, school_id, body.with_names)
-    first = schools[0] if schools else district_id
-    return _zip(exporter, _context(actor, first, key, body, request), schools, body, district_id)
-
-
-def _context(actor: Actor, school_id: str, key: str, body: ExportRequest, request: Request) -> CommandContext:
-    payload = body.model_dump(mode="json")
-    operation = f"{request.method} {request.scope['route'].path}"
-    return CommandContext(actor, school_id, body.device_id, body.device_time, key, operation, payload)
-
-
-def _zip(exporter: Exporter, ctx: CommandContext, schools: list[str], body: ExportRequest, name: str) -> FileResponse:
-    requested_by = body.requested_by or ctx.actor.staff_id
-    days = (body.day_from, body.day_to)
-    archive, summary = exporter.export_zip(ctx, schools, days, body.reason, requested_by, body.with_names)
-    return FileResponse(
-        archive,
-        media_type="application/zip",
-        filename=f"handoff-export-{name}-{body.day_from}-{body.day_to}.zip",
-        headers={"Handoff-Events": str(summary.events), "Cache-Control": "no-store"},
-        background=BackgroundTask(shutil.rmtree, archive.parent, ignore_errors=True),
-    )
+        require_export(call.actor, call.handoff, school_id, body.with_names)
+    return call.zipped(body, schools[0] if schools else district_id, schools, district_id)
 
 
 @exports.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -39,6 +40,17 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 MessageId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")]
 
 
+@dataclass
+class Page:
+    """Which rows of a long listing: at most `limit`, after skipping `offset`."""
+
+    limit: Limit = 100
+    offset: Offset = 0
+
+
+Paged = Annotated[Page, Depends()]
+
+
 def get_views(request: Request) -> Views:
     found: Views | None = request.app.state.views
     if found is None:
@@ -68,16 +80,15 @@ def occupancy_children(
     school_id: SchoolId,
     actor: CurrentActor,
     read: ViewsDep,
+    page: Paged,
     day: Day = None,
     place: Annotated[Ref | None, Query()] = None,
     status: Annotated[Literal["in_care", "released", "absent"] | None, Query()] = None,
     child: Annotated[Ref | None, Query()] = None,
     waiting_for_pickup: Annotated[bool, Query(description="Only children whose guardian is at the gate")] = False,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> dict[str, Any]:
     filters = {"place": place, "status": status, "child": child, "waiting_for_pickup": waiting_for_pickup}
-    return read.occupancy_children(actor, school_id, day, filters, limit, offset)
+    return read.occupancy_children(actor, school_id, day, filters, page.limit, page.offset)
 
 
 @views.get("/children/{child_id}/timeline", response_model=RowsResponse, summary="A child's day, from the views")
@@ -89,25 +100,10 @@ def child_timeline(
 
 @views.get("/audit", response_model=RowsResponse, summary="Safety audit trail: every change of custody")
 def audit_trail(
-    school_id: SchoolId,
-    actor: CurrentActor,
-    read: ViewsDep,
-    day: Day = None,
-    child: OptionalRef = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
+    school_id: SchoolId, actor: CurrentActor, read: ViewsDep, page: Paged, day: Day = None, child: OptionalRef = None
 ) -> dict[str, Any]:
-    return read.rows(
-        actor,
-        "read_records",
-        school_id,
-        audit.audit,
-        audit.custody_changes,
-        day,
-        child=child,
-        limit=limit,
-        offset=offset,
-    )
+    custody_changes = audit.audit, audit.custody_changes
+    return read.rows(actor, "read_records", school_id, *custody_changes, day, child=child, **asdict(page))
 
 
 @views.get("/attendance", response_model=RowsResponse, summary="Daily attendance (考勤) per child")
@@ -115,24 +111,13 @@ def attendance_by_child(
     school_id: SchoolId,
     actor: CurrentActor,
     read: ViewsDep,
+    page: Paged,
     day: Day = None,
     place: OptionalRef = None,
     child: OptionalRef = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> dict[str, Any]:
-    return read.rows(
-        actor,
-        "read_records",
-        school_id,
-        attendance.attendance,
-        attendance.by_child,
-        day,
-        place=place,
-        child=child,
-        limit=limit,
-        offset=offset,
-    )
+    by_child = attendance.attendance, attendance.by_child
+    return read.rows(actor, "read_records", school_id, *by_child, day, place=place, child=child, **asdict(page))
 
 
 @views.get("/attendance/classes", response_model=RowsResponse, summary="Attendance per temporary class")
@@ -163,25 +148,10 @@ def supervision_by_staff(
 
 @views.get("/supervision/entries", response_model=RowsResponse, summary="Supervision record entries")
 def supervision_entries(
-    school_id: SchoolId,
-    actor: CurrentActor,
-    read: ViewsDep,
-    day: Day = None,
-    staff: OptionalRef = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
+    school_id: SchoolId, actor: CurrentActor, read: ViewsDep, page: Paged, day: Day = None, staff: OptionalRef = None
 ) -> dict[str, Any]:
-    return read.rows(
-        actor,
-        "read_records",
-        school_id,
-        supervision.supervision,
-        supervision.entries,
-        day,
-        staff=staff,
-        limit=limit,
-        offset=offset,
-    )
+    entries = supervision.supervision, supervision.entries
+    return read.rows(actor, "read_records", school_id, *entries, day, staff=staff, **asdict(page))
 
 
 @views.get("/messages", response_model=RowsResponse, summary="Messages to guardians (家长通知) and their delivery")
