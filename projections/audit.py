@@ -21,7 +21,7 @@ from typing import Any
 from psycopg import Connection, Cursor
 
 from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyCorrected, CustodyEvent
-from projections.base import ReadModel, Tables
+from projections.base import ReadModel, Tables, custody_row
 from projections.timeline import CLOCK_SKEW_TOLERANCE
 
 audit = ReadModel(
@@ -58,12 +58,7 @@ def _record(cur: Cursor[Any], t: Tables, e: CustodyEvent, kind: str, **change: A
 
 
 def _params(e: CustodyEvent, kind: str, **change: Any) -> dict[str, Any]:
-    return {
-        "school": e.school_id,
-        "day": e.service_day,
-        "child": e.child_id,
-        "version": e.originator_version,
-        "kind": kind,
+    return custody_row(e, kind) | {
         "from_place": None,
         "to_place": None,
         "server_time": e.timestamp,

@@ -14,6 +14,17 @@ from events import MOVED_TOPICS
 Handler = Callable[[Cursor[Any], "Tables", Any], None]
 
 
+def custody_row(e: Any, kind: str) -> dict[str, Any]:
+    """The parameters that place a custody event in a row: its school, day, child and version, and the row's kind."""
+    return {
+        "school": e.school_id,
+        "day": e.service_day,
+        "child": e.child_id,
+        "version": e.originator_version,
+        "kind": kind,
+    }
+
+
 class Tables:
     """The SQL identifiers of one version of a read model's tables, by logical name: `tables.children`."""
 

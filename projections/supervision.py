@@ -23,7 +23,7 @@ from events.custody import (
     GuardianArrived,
     ReleaseRefused,
 )
-from projections.base import ReadModel, Tables
+from projections.base import ReadModel, Tables, custody_row
 
 supervision = ReadModel(
     "supervision",
@@ -58,12 +58,7 @@ SET_CURRENT = (
 
 
 def _params(e: CustodyEvent, kind: str = "in_charge", **more: Any) -> dict[str, Any]:
-    return {
-        "school": e.school_id,
-        "day": e.service_day,
-        "child": e.child_id,
-        "version": e.originator_version,
-        "kind": kind,
+    return custody_row(e, kind) | {
         "type": type(e).__name__,
         "time": e.timestamp,
         **more,
