@@ -10,7 +10,7 @@ from functools import reduce
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError
 
 from aggregates import custody, gate_guard, guardians, roster, school, staff
@@ -49,9 +49,13 @@ from service.application.planning import PlanningCommands
 from service.application.roster import RosterCommands
 from service.application.setup import SetupCommands
 from service.application.staff import StaffCommands
+from service.application.states import States
 from service.application.views import custody_view
 
 register_moved_topics()
+
+STATE_CACHE_SIZE = 20_000
+"""Stream states kept per process (STATE_CACHE_SIZE in the environment; 0 turns the cache off)."""
 
 
 class ConcurrentChangeError(RuleBrokenError):
@@ -91,6 +95,7 @@ class Handoff(Application[UUID]):
         self.personal = PersonalData(keys or MemoryKeyStore())
         self.index: Index = LogIndex(self.recorder, self.mapper)
         """Where the day's incidents and the schools are found: the views once the runtime plugs them in."""
+        self.states = States(self.events, int(self.env.get("STATE_CACHE_SIZE") or STATE_CACHE_SIZE))
         self.setup = SetupCommands(self)
         self.staff = StaffCommands(self)
         self.roster = RosterCommands(self)
@@ -186,10 +191,8 @@ class Handoff(Application[UUID]):
         return hmac.new(self.secret_key, message, hashlib.sha256).hexdigest()
 
     def load(self, stream: UUID, projector: Callable[..., Any]) -> Any:
-        try:
-            return self.repository.get(stream, projector_func=projector)
-        except AggregateNotFoundError:
-            return None
+        """A stream's state now (None if it has no events), from this process's cached state and the events after it."""
+        return self.states.load(stream, projector)
 
     def load_existing(self, stream: UUID, projector: Callable[..., Any], missing: type[DomainError]) -> Any:
         found = self.load(stream, projector)

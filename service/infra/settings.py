@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(default=None, description="The messaging gateway's URL, for notifier=webhook")
     webhook_secret: str | None = Field(default=None, description="Key of the X-Handoff-Signature HMAC, if set")
     group_commit: bool = Field(default=True, description="PostgreSQL: commit concurrent commands' saves together")
+    state_cache_size: int = Field(default=20_000, ge=0, le=10_000_000, description="Stream states kept per process")
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> Settings:
@@ -93,7 +94,10 @@ class Settings(BaseSettings):
         return self.signing_key_file or self.data_dir / "signing-key.pem"
 
     def persistence_env(self, database_url: str | None = None) -> dict[str, str]:
-        """Turn the settings into the eventsourcing persistence environment."""
+        """Turn the settings into the application's environment: eventsourcing's persistence, and the state cache."""
+        return {**self._store_env(database_url), "STATE_CACHE_SIZE": str(self.state_cache_size)}
+
+    def _store_env(self, database_url: str | None) -> dict[str, str]:
         if self.persistence == "memory":
             return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
         if self.persistence == "sqlite":

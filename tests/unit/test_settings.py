@@ -34,4 +34,8 @@ def test_a_url_of_another_database_kind_is_refused() -> None:
 
 
 def test_memory_persistence_needs_no_database() -> None:
-    assert Settings(persistence="memory").persistence_env() == {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    assert Settings(persistence="memory").persistence_env() == {
+        "PERSISTENCE_MODULE": "eventsourcing.popo",
+        "STATE_CACHE_SIZE": "20000",
+    }
+    assert Settings(state_cache_size=0).persistence_env("postgresql://u:p@h/d")["STATE_CACHE_SIZE"] == "0"

@@ -1,0 +1,41 @@
+"""#18 item 1: each process keeps the states it loaded and reads only the events stored after them. A state cached in
+one process is never staler than the log: a guardian revoked in another process is refused at the next release."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from aggregates import custody, guardians
+from events.custody import ChildReleased
+from service.application.handoff import Handoff
+from service.infra.settings import postgres_env
+from tests.support import Clock, ctx, handed_to_guardian, make_handoff
+
+
+@pytest.fixture
+def other_process(fresh_postgres_url: str, clock: Clock) -> Iterator[Handoff]:
+    """A second application on the same database, as another API process would be."""
+    other = make_handoff(postgres_env(fresh_postgres_url), clock)
+    yield other
+    other.close()
+
+
+def test_a_guardian_revoked_in_another_process_is_refused_by_the_next_release(
+    postgres_handoff: Handoff, other_process: Handoff
+) -> None:
+    tablet = postgres_handoff
+    handed_to_guardian(tablet)  # the tablet's process has loaded C1's guardian list: G1 confirmed
+    stream = guardians.guardians_id("S1", "C1")
+    assert tablet.states.holds(stream), "the guardian list is cached in the tablet's process"
+
+    other_process.guardian_list.revoke_guardian(ctx("admin"), "C1", "G1", "court order")
+    hits = tablet.states.hits
+    answer = tablet.care.release(ctx(), "C1", "G1")
+
+    assert tablet.states.hits > hits, "the release was decided from cached states"
+    assert answer["outcome"] == "refused", answer
+    assert answer["refusal"]["code"] == "guardian_not_authorised"
+    day = tablet.school("S1").service_day(tablet.clock())
+    assert not any(isinstance(e, ChildReleased) for e in tablet.events.get(custody.custody_id("S1", "C1", day)))
