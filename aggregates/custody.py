@@ -150,8 +150,10 @@ class PickupCodeLockedError(RuleBrokenError):
     """After three wrong pickup codes for a child, code entry is locked until a duty leader lifts it."""
 
     code = "pickup_code_locked"
-    message = "Pickup-code entry for this child is locked after repeated wrong codes. Check the guardian's identity "
-    "document, or ask the duty leader to lift the lock."
+    message = (
+        "Pickup-code entry for this child is locked after repeated wrong codes. Check the guardian's identity "
+        "document, or ask the duty leader to lift the lock."
+    )
 
 
 class OnlyDutyLeaderUnlocksError(ForbiddenError):
@@ -186,8 +188,10 @@ class ConfirmationUnderReviewError(RuleBrokenError):
     """After a failed mutual confirmation, that guardian may not collect the child until a duty leader reviews it."""
 
     code = "confirmation_under_review"
-    message = "This guardian and the child did not recognise each other earlier today. Do not release the child; a "
-    "duty leader must review it first."
+    message = (
+        "This guardian and the child did not recognise each other earlier today. Do not release the child; a "
+        "duty leader must review it first."
+    )
 
 
 class OnlyDutyLeaderReviewsError(ForbiddenError):

@@ -14,6 +14,7 @@ from uuid import UUID
 from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stamp, stream_id
 from events.incidents import (
     GuardianNotified,
+    IncidentAttemptRecorded,
     IncidentEscalated,
     IncidentEvent,
     IncidentLinked,
@@ -31,6 +32,8 @@ KINDS = (
     "guardian_unreachable",
     "other",
 )
+WITHOUT_A_CHILD = ("other", "unauthorised_pickup_attempt")
+"""Kinds that may name no child: pickup codes guessed at the gate without choosing a child name none."""
 CHANNELS = ("phone", "message", "in_person")
 ESCALATION_TARGETS = ("duty_leader", "principal", "police", "medical", "district")
 """Roles and bodies an incident goes up to: never a person's id, so exports may show them as written."""
@@ -44,7 +47,7 @@ class UnknownIncidentKindError(InvalidCommandError):
 
 
 class IncidentNeedsAChildError(InvalidCommandError):
-    """Every incident but one of kind other names at least one child."""
+    """Every incident names at least one child, but one of kind other or a code guessed without a child."""
 
     code = "incident_needs_a_child"
     message = "Name at least one child involved in this incident."
@@ -121,6 +124,15 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """One refused pickup attempt grouped into an incident."""
+
+    reason_code: str
+    stage: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Incident:
     """One incident: what kind, on which day, who is involved, and where it stands."""
 
@@ -135,6 +147,8 @@ class Incident:
     staff: tuple[str, ...] = ()
     notes: int = 0
     notified: tuple[Notification, ...] = ()
+    attempts: tuple[Attempt, ...] = ()
+    """Refused pickup attempts grouped here (unauthorised-pickup incidents opened by a refusal)."""
     escalated_to: tuple[str, ...] = ()
     status: str = "not_opened"
     """not_opened, open or resolved."""
@@ -162,7 +176,7 @@ class Incident:
         """Put the incident on record with the children and staff involved."""
         if kind not in KINDS:
             raise UnknownIncidentKindError
-        if not children and kind != "other":
+        if not children and kind not in WITHOUT_A_CHILD:
             raise IncidentNeedsAChildError
         if self.version:
             raise IncidentAlreadyOpenedError
@@ -182,6 +196,11 @@ class Incident:
         """Add a note; also allowed after resolution."""
         self._require_opened()
         return [IncidentNoteAdded(**self._stamp(meta), note=note)]
+
+    def record_attempt(self, meta: EventMeta, reason_code: str, stage: str, source: str) -> list[IncidentEvent]:
+        """Group one more refused pickup attempt into this open incident."""
+        self._require_open()
+        return [IncidentAttemptRecorded(**self._stamp(meta), reason_code=reason_code, stage=stage, source=source)]
 
     def record_notification(
         self, meta: EventMeta, child_id: str, guardian_id: str, channel: str, reached: bool
@@ -256,6 +275,9 @@ def evolve(state: Incident, event: IncidentEvent) -> Incident:
             )
         case IncidentNoteAdded():
             return replace(state, notes=state.notes + 1)
+        case IncidentAttemptRecorded():
+            attempt = Attempt(event.reason_code, event.stage, event.timestamp)
+            return replace(state, attempts=(*state.attempts, attempt))
         case GuardianNotified():
             told = Notification(event.child_id, event.guardian_id, event.channel, event.reached)
             return replace(state, notified=(*state.notified, told))

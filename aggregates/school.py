@@ -205,8 +205,10 @@ class School:
         return place
 
     def is_late_pickup(self, batch_code: str, now: datetime) -> bool:
-        """Whether a child of that release batch, still in care at the server instant `now`, is picked up late:
-        the batch ended today more than the grace period ago. A batch the school does not know is never late."""
+        """The one late-pickup rule: whether a child of that release batch, still in care at the server instant
+        `now`, is picked up late: the batch ended today more than the grace period ago. A batch the school does not
+        know is never late. The late-pickup incidents, the regulator's count of them and the board's late marks all
+        follow it."""
         batch = self.batches.get(batch_code)
         if batch is None:
             return False

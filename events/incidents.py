@@ -32,6 +32,18 @@ class IncidentOpened(IncidentEvent):
     """The record that opened it when a policy did, e.g. ReleaseRefused:<stream hex>:<version>; None when staff did."""
 
 
+class IncidentAttemptRecorded(IncidentEvent):
+    """A refused pickup attempt, one of those grouped into the unauthorised-pickup incident of one child and one
+    person on a day (the first comes with the opening): regulators count attempts, the board shows one incident."""
+
+    reason_code: str
+    """Why the pickup was refused, e.g. pickup_code_wrong, guardian_not_authorised, person_flagged."""
+    stage: str
+    """Where it was refused: arrival, confirmation or release."""
+    source: str
+    """The refusal: ReleaseRefused:<custody stream hex>:<version>."""
+
+
 class IncidentNoteAdded(IncidentEvent):
     """A member of staff added a note (free text: no personal data)."""
 

@@ -9,12 +9,12 @@ absent at most once a service day, unless a correction voids that record; only t
 correction is never corrected, so before a check-in a child's day is pairs of (record, correction) and at most one
 absence still standing. A check-in at an even version therefore turns an absent child into one served.
 
-A correction counts in `corrections` and undoes what the voided record counted: a check-in (one child served
-less, and absent again if it came after an absence), a release, an absence, a refusal. Whether a voided release
-was late is looked up in `releases`: late and on-time releases per staff member who released and stream version,
-which a correction of a release names too (the custodian it restores and the voided version); no child. Not exact
-in one case: when the same staff member released two children at the same version that day, one late and one not,
-and one of them is corrected after the end of service, the voided release is taken to be the late one."""
+A correction counts in `corrections` and undoes what the voided record had counted: a check-in (one child served
+less, and absent again if it came after an absence), a release, an absence, a refusal.
+
+Late pickups follow the one late-pickup rule (`School.is_late_pickup`: still in care 10 minutes after the end of the
+child's release batch): they are the day's late-pickup incidents, which the policy process opens by that rule, one
+per child. Release refusals are attempts: repeated refusals for one child and one person are one incident."""
 
 from __future__ import annotations
 
@@ -49,9 +49,6 @@ district = ReadModel(
         " incidents_open int NOT NULL DEFAULT 0, PRIMARY KEY (school_id, service_day))",
         "CREATE TABLE {incidents} (school_id text NOT NULL, incident_id text NOT NULL, service_day date NOT NULL,"
         " kind text NOT NULL, open boolean NOT NULL, PRIMARY KEY (school_id, incident_id))",
-        "CREATE TABLE {releases} (school_id text NOT NULL, service_day date NOT NULL, staff_id text NOT NULL,"
-        " version int NOT NULL, late int NOT NULL, on_time int NOT NULL,"
-        " PRIMARY KEY (school_id, service_day, staff_id, version))",
     ],
 )
 
@@ -70,30 +67,14 @@ COUNTERS = (
 KIND_COUNTERS = {
     "missing_child": "missing_child_incidents",
     "unauthorised_pickup_attempt": "unauthorised_pickup_incidents",
+    "late_pickup": "late_pickups",
 }
-LATE = (  # 1 when the release happened after the end of service, on the school's own wall clock
-    "(SELECT CASE WHEN (%(time)s::timestamptz AT TIME ZONE time_zone) > (%(day)s::date + service_ends_at)"
-    " THEN 1 ELSE 0 END FROM {schools} WHERE school_id = %(school)s)"
-)
-RELEASE_KEY = (
-    " WHERE school_id = %(school)s AND service_day = %(day)s AND staff_id = %(staff)s AND version = %(version)s"
-)
-COUNT_RELEASE = (
-    "INSERT INTO {releases} VALUES (%(school)s, %(day)s, %(staff)s, %(version)s, COALESCE(" + LATE + ", 0),"
-    " 1 - COALESCE(" + LATE + ", 0)) ON CONFLICT (school_id, service_day, staff_id, version) DO UPDATE"
-    " SET late = {releases}.late + excluded.late, on_time = {releases}.on_time + excluded.on_time"
-)
-VOIDED_LATE = (  # 1 when the voided release was late; LATE is then the correction's own time
-    "COALESCE((SELECT CASE WHEN late > 0 AND (on_time = 0 OR " + LATE + " = 1) THEN 1 ELSE 0 END"
-    " FROM {releases}" + RELEASE_KEY + "), 0)"
-)
 UNDO = {  # what a voided record had counted
     "ChildCheckedIn": {"children_served": -1},
     "ChildMarkedAbsent": {"absent": -1},
     "ChildReleased": {"released": -1},
     "ReleaseRefused": {"release_refusals": -1},
 }
-UNCOUNT_RELEASE = "UPDATE {releases} SET late = late - {voided}, on_time = on_time - 1 + {voided}" + RELEASE_KEY
 
 
 @district.handles(SchoolRegistered)
@@ -104,16 +85,10 @@ def _school(cur: Cursor[Any], t: Tables, e: SchoolRegistered) -> None:
     )
 
 
-def _count(
-    cur: Cursor[Any],
-    t: Tables,
-    e: CustodyEvent | IncidentOpened,
-    key: dict[str, Any] | None = None,
-    **changes: int | sql.Composable,
-) -> None:
+def _count(cur: Cursor[Any], t: Tables, e: CustodyEvent | IncidentOpened, **changes: int) -> None:
     """Add to some of the school's counters for the event's service day."""
     names = list(changes)
-    values = [value if isinstance(value, sql.Composable) else sql.Literal(value) for value in changes.values()]
+    values = [sql.Literal(value) for value in changes.values()]
     cur.execute(
         t.format(
             "INSERT INTO {days} (school_id, service_day, {columns}) VALUES (%(school)s, %(day)s, {values})"
@@ -124,7 +99,7 @@ def _count(
                 sql.SQL("{0} = {1}.{0} + excluded.{0}").format(sql.Identifier(name), t.days) for name in names
             ),
         ),
-        {"school": e.school_id, "day": e.service_day, "time": e.timestamp, **(key or {})},
+        {"school": e.school_id, "day": e.service_day},
     )
 
 
@@ -140,9 +115,7 @@ def _absent(cur: Cursor[Any], t: Tables, e: ChildMarkedAbsent) -> None:
 
 @district.handles(ChildReleased)
 def _released(cur: Cursor[Any], t: Tables, e: ChildReleased) -> None:
-    key = {"staff": e.from_custodian_id, "version": e.originator_version}
-    _count(cur, t, e, released=1, late_pickups=sql.SQL("COALESCE({}, 0)").format(t.format(LATE)))
-    cur.execute(t.format(COUNT_RELEASE), {"school": e.school_id, "day": e.service_day, "time": e.timestamp, **key})
+    _count(cur, t, e, released=1)
 
 
 @district.handles(ReleaseRefused)
@@ -152,16 +125,10 @@ def _refused(cur: Cursor[Any], t: Tables, e: ReleaseRefused) -> None:
 
 @district.handles(CustodyCorrected)
 def _corrected(cur: Cursor[Any], t: Tables, e: CustodyCorrected) -> None:
-    changes: dict[str, int | sql.Composable] = {"corrections": 1, **UNDO.get(e.voids_type, {})}
+    changes = {"corrections": 1, **UNDO.get(e.voids_type, {})}
     if e.voids_type == "ChildCheckedIn" and e.status == "absent":
         changes["absent"] = 1  # the voided check-in had counted the absent child as served
-    key = {"staff": e.custodian_id or "", "version": e.voids_version}
-    if e.voids_type == "ChildReleased":
-        changes["late_pickups"] = sql.SQL("-{}").format(t.format(VOIDED_LATE))
-    _count(cur, t, e, key, **changes)  # before UNCOUNT_RELEASE: both read the same `releases` row
-    if e.voids_type == "ChildReleased":
-        params = {"school": e.school_id, "day": e.service_day, "time": e.timestamp, **key}
-        cur.execute(t.format(UNCOUNT_RELEASE, voided=t.format(VOIDED_LATE)), params)
+    _count(cur, t, e, **changes)
 
 
 @district.handles(IncidentOpened)

@@ -84,18 +84,20 @@ class CareCommands(Area):
         reached: list[GateLimitReached] = []
         answer = self._custody_command(ctx, "register_arrival", child_id, decide)
         for limit in reached:
-            self._gate_limit_incident(ctx, child_id, limit)
+            self.gate_limit_incident(ctx, child_id, limit)
         return answer
 
-    def _gate_limit_incident(self, ctx: CommandContext, child_id: str, limit: GateLimitReached) -> None:
-        """A limit of failed pickup checks opens one unauthorised-pickup incident (its id derives from the limit)."""
+    def gate_limit_incident(self, ctx: CommandContext, child_id: str | None, limit: GateLimitReached) -> None:
+        """A limit of failed pickup checks opens one unauthorised-pickup incident (its id derives from the limit);
+        a code alone names no child."""
         key = f"gate-limit-{limit.originator_id.hex}-{limit.originator_version}"
         actor = Actor("gate-guard", Role.ADMIN, ctx.school_id, ctx.actor.district_id)
         opened = CommandContext(actor, ctx.school_id, ctx.device_id, ctx.device_time, key, "gate-guard", {"key": key})
         where = f"device {limit.limited_device_id}" if limit.scope == "device" else "the whole school"
         summary = f"{limit.count} failed pickup checks ({limit.what}) today from {where}: further ones are held back"
+        children = [child_id] if child_id else []
         self.app.incidents.open_incident(
-            opened, "unauthorised_pickup_attempt", [child_id], [ctx.actor.staff_id], summary, key, key
+            opened, "unauthorised_pickup_attempt", children, [ctx.actor.staff_id], summary, key, key
         )
 
     def confirm(

@@ -36,6 +36,7 @@ from events.idempotency import CommandAnswered
 from service.application.area import Decided
 from service.application.care import CareCommands
 from service.application.context import CommandContext
+from service.application.dismissal import DismissalCommands
 from service.application.emergency import EmergencyCommands
 from service.application.enrolments import EnrolmentCommands
 from service.application.guardian_list import GuardianListCommands
@@ -103,6 +104,7 @@ class Handoff(Application[UUID]):
         self.enrolments = EnrolmentCommands(self)
         self.planning = PlanningCommands(self)
         self.care = CareCommands(self)
+        self.dismissal = DismissalCommands(self)
         self.headcounts = HeadcountCommands(self)
         self.incidents = IncidentCommands(self)
         self.emergency = EmergencyCommands(self)

@@ -24,6 +24,8 @@ from service.application.area import Area
 from service.application.context import Actor, CommandContext
 
 Decide = Callable[[Incident, EventMeta], list[IncidentEvent]]
+RefusalFacts = tuple[str, str, str]
+"""A refusal as an incident records it: reason code, stage and source (the refusal record)."""
 
 
 class IncidentCommands(Area):
@@ -47,6 +49,22 @@ class IncidentCommands(Area):
             return state.open(meta, kind, day, children, staff, summary, source)
 
         return self._incident_command(ctx, "manage_incidents", incident_id or uuid4().hex, decide)
+
+    def record_refused_attempt(
+        self, ctx: CommandContext, incident_id: str, child_id: str, staff_id: str, refusal: RefusalFacts
+    ) -> dict[str, Any]:
+        """Open the unauthorised-pickup incident of one child and one person, or add this refusal to it."""
+
+        def decide(state: Incident, meta: EventMeta) -> list[IncidentEvent]:
+            reason_code, stage, source = refusal
+            opened: list[IncidentEvent] = []
+            if not state.version:
+                day = self.app.school(ctx.school_id).service_day(meta.timestamp)
+                summary = f"Release refused at {stage}: {reason_code}"  # no person's id: exports copy free text
+                opened = state.open(meta, "unauthorised_pickup_attempt", day, [child_id], [staff_id], summary, source)
+            return opened + reduce(rules.evolve, opened, state).record_attempt(meta, reason_code, stage, source)
+
+        return self._incident_command(ctx, "manage_incidents", incident_id, decide)
 
     def add_incident_note(self, ctx: CommandContext, incident_id: str, note: str) -> dict[str, Any]:
         """Add a note (free text, no personal data); also after resolution."""
@@ -109,11 +127,12 @@ class IncidentCommands(Area):
         actor.require("read_incidents", school_id)
         return [incident_view(state) for state in self._incidents_of_day(school_id, day)]
 
-    def children_in_open_incidents(self, school_id: str, day: date) -> dict[str, list[str]]:
-        """The children named in the school's incidents of that day that are still open, with those incidents."""
+    def children_in_open_incidents(self, school_id: str, day: date, kind: str | None = None) -> dict[str, list[str]]:
+        """The children named in the school's incidents of that day (of one kind, if given) that are still open,
+        with those incidents."""
         covered: dict[str, list[str]] = {}
         for state in self._incidents_of_day(school_id, day):
-            if state.status == "open":
+            if state.status == "open" and kind in (None, state.kind):
                 for child_id in state.children:
                     covered.setdefault(child_id, []).append(state.incident_id)
         return covered
@@ -148,6 +167,7 @@ def incident_view(state: Incident) -> dict[str, Any]:
         "staff": list(state.staff),
         "notes": state.notes,
         "notified": [asdict(n) for n in state.notified],
+        "attempts": [asdict(a) for a in state.attempts],
         "escalated_to": list(state.escalated_to),
         "status": state.status,
         "outcome": state.outcome,

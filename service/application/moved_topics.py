@@ -13,4 +13,3 @@ def register_moved_topics() -> None:
     """Register every old topic in `events.MOVED_TOPICS` (again is harmless: the same class each time)."""
     for old, new in MOVED_TOPICS.items():
         register_topic(old, resolve_topic(new))
-

@@ -19,6 +19,7 @@ from projections import outbox
 from service.application import text
 from service.application.handoff import ConcurrentChangeError, Handoff
 from service.http.routes.children import children
+from service.http.routes.dismissal import dismissal
 from service.http.routes.docs import mount_docs
 from service.http.routes.emergency import emergency
 from service.http.routes.enrolment import enrolment
@@ -64,6 +65,7 @@ def create_app(
     api.state.live = occupancy_feed(api.state.views, watcher) if watcher and api.state.views else None
     api.state.metrics = metrics_registry(read)
     api.include_router(children)
+    api.include_router(dismissal)
     api.include_router(guardians)
     api.include_router(enrolment)
     api.include_router(roster)

@@ -6,6 +6,7 @@ answer, recording nothing twice. Only one follower is active at a time (an advis
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -40,32 +41,47 @@ EMERGENCY_TOPIC = get_topic(EmergencyModeEntered)
 
 
 def refusal_opens_incident(handoff: Handoff, event: ReleaseRefused) -> None:
-    """Every release refusal opens an unauthorised-pickup incident naming the child (exactly once)."""
+    """Refusals for one child and one person are one unauthorised-pickup incident with its attempts (exactly once
+    each); once that incident is resolved, the next refusal opens a new one."""
     source = f"ReleaseRefused:{event.originator_id.hex}:{event.originator_version}"
     ctx = _context(handoff, event.school_id, f"policy-{source}", event)
-    summary = f"Release refused at {event.stage}: {event.reason_code}"  # no person's id in free text: exports copy it
-    incident_id = f"refusal-{event.originator_id.hex}-{event.originator_version}"
-    kind = "unauthorised_pickup_attempt"
-    handoff.incidents.open_incident(ctx, kind, [event.child_id], [event.actor_id], summary, incident_id, source)
+    facts = (event.reason_code, event.stage, source)
+    incident_id = _refusal_incident_id(handoff, event)
+    handoff.incidents.record_refused_attempt(ctx, incident_id, event.child_id, event.actor_id, facts)
+
+
+def _refusal_incident_id(handoff: Handoff, event: ReleaseRefused) -> str:
+    """The incident of the child's day and this person (hashed: an id in a URL names nobody), not yet resolved."""
+    person = hashlib.sha256(f"{event.originator_id.hex}/{event.guardian_id}".encode()).hexdigest()[:24]
+    n = 1
+    while handoff.incident(event.school_id, f"refusal-{person}-{n}").status == "resolved":
+        n += 1
+    return f"refusal-{person}-{n}"
 
 
 def missing_children_open_incident(handoff: Handoff, event: HeadcountRecorded) -> None:
-    """A headcount with children missing opens one missing-child incident naming exactly them (exactly once)."""
-    if not event.missing:
+    """A headcount with children missing opens one missing-child incident naming exactly those not already named in
+    an open missing-child incident of the day (exactly once)."""
+    day = date.fromisoformat(event.service_day)
+    covered = handoff.incidents.children_in_open_incidents(event.school_id, day, "missing_child")
+    missing = [child_id for child_id in event.missing if child_id not in covered]
+    if not missing:
         return
     source = f"HeadcountRecorded:{event.originator_id.hex}:{event.originator_version}"
     ctx = _context(handoff, event.school_id, f"policy-{source}", event)
     summary = f"Headcount at {event.place_code}: {len(event.missing)} of {len(event.expected)} missing"
     incident_id = f"headcount-{event.originator_id.hex}-{event.originator_version}"
-    handoff.incidents.open_incident(ctx, "missing_child", event.missing, [event.actor_id], summary, incident_id, source)
+    handoff.incidents.open_incident(ctx, "missing_child", missing, [event.actor_id], summary, incident_id, source)
 
 
 def late_pickup_id(school_id: str, child_id: str, day: date) -> str:
-    return f"late-{school_id}-{child_id}-{day.isoformat()}"
+    """The one late-pickup incident of a child's day; hashed, so that the id (in URLs, in the district's view) names
+    no child."""
+    return "late-" + hashlib.sha256(f"{school_id}/{child_id}/{day.isoformat()}".encode()).hexdigest()[:24]
 
 
 def sweep_late_pickups(handoff: Handoff, school_id: str, now: datetime) -> list[str]:
-    """Open one late-pickup incident for each child still in care past their batch's end plus the grace period."""
+    """Open one late-pickup incident for each child still in care past the late-pickup rule's instant."""
     school = handoff.school(school_id)
     day = school.service_day(now)
     try:
@@ -93,7 +109,7 @@ def sweep_late_pickups(handoff: Handoff, school_id: str, now: datetime) -> list[
 
 
 def _past_batch(handoff: Handoff, school: Any, child_id: str, term_id: str, now: datetime) -> bool:
-    """Whether the child's release batch ended more than the grace period ago (the school's rule)."""
+    """Whether the child is a late pickup by the one rule (`School.is_late_pickup`)."""
     return school.is_late_pickup(handoff.enrolment(school.school_id, child_id, term_id).release_batch, now)
 
 

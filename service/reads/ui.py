@@ -14,7 +14,9 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 
 from aggregates.base import DomainError
+from aggregates.custody import WRONG_CODES_BEFORE_LOCK
 from aggregates.incidents import KINDS
+from aggregates.school import LATE_PICKUP_GRACE
 from projections import occupancy
 from projections.base import Tables
 from service.application.context import Actor
@@ -24,6 +26,7 @@ from service.application.views import custody_view
 from service.reads.readside import ReadSide, ViewsNotReadyError
 
 SEARCH_LIMIT = 20
+"""At most this many children per search; the answer says when there were more (`more`)."""
 
 ROSTER = """
 SELECT DISTINCT ON (r.child_id) r.child_id, r.home_class, r.grade, e.temporary_class,
@@ -41,12 +44,12 @@ WITH enr AS (SELECT DISTINCT ON (child_id) child_id, temporary_class, release_ba
   ORDER BY child_id, starts_on DESC)
 SELECT c.child_id, r.home_class, e.temporary_class, c.place_code, c.custodian_id, c.guardian_arrived, c.confirmed,
   b.ends_at AS batch_ends_at,
-  coalesce((%(now)s AT TIME ZONE (SELECT time_zone FROM {schools} WHERE school_id = %(school)s))
-    > %(day)s + b.ends_at, false) AS late
+  coalesce((%(now)s AT TIME ZONE s.time_zone) >= %(day)s + b.ends_at + %(grace)s, false) AS late
 FROM {children} c
 LEFT JOIN {roster} r ON r.school_id = c.school_id AND r.child_id = c.child_id
 LEFT JOIN enr e ON e.child_id = c.child_id
 LEFT JOIN {batches} b ON b.school_id = c.school_id AND b.batch_code = e.release_batch
+JOIN {schools} s ON s.school_id = c.school_id
 WHERE c.school_id = %(school)s AND c.service_day = %(day)s AND c.status = 'in_care'
 ORDER BY late DESC, c.guardian_arrived DESC, b.ends_at NULLS LAST, c.child_id LIMIT 300
 """
@@ -102,7 +105,13 @@ class UiReads:
             "service_day": day,
             "server_time": now,
             "places": [vars(p) for p in sorted(school.places.values(), key=lambda p: p.code)],
-            "adults": sorted({actor.staff_id, *mode.duty_leaders, *self._class_teachers(school, day)}),
+            "adults": sorted(
+                {
+                    *mode.duty_leaders,
+                    *self._class_teachers(school, day),
+                    *self.handoff.dismissal.custodians_of(school_id),
+                }
+            ),
             "emergency": mode.emergency,
             "reunification_point": mode.reunification_point,
             "staff_id": actor.staff_id,
@@ -133,9 +142,9 @@ class UiReads:
             keys = (row["child_id"], row["home_class"] or "", row["temporary_class"] or "", name or "")
             if any(wanted in key.casefold() for key in keys):
                 found.append({**row, "name": name})
-            if len(found) == SEARCH_LIMIT:
+            if len(found) > SEARCH_LIMIT:
                 break
-        return {"items": found}
+        return {"items": found[:SEARCH_LIMIT], "more": len(found) > SEARCH_LIMIT}
 
     def gate_card(self, actor: Actor, school_id: str, child_id: str) -> dict[str, Any]:
         """One child at the gate: today's custody, who may collect them today, and whether they may leave alone."""
@@ -156,22 +165,33 @@ class UiReads:
                 }
             )
         alone = guardians.self_release_not_before
+        state = self.handoff.custody(school_id, child_id, day)
         return {
             "child_id": child_id,
             "name": self.name_of(school_id, child_id),
             "home_class": entry.home_class,
             "grade": entry.grade,
-            "custody": custody_view(self.handoff.custody(school_id, child_id, day)),
+            "custody": custody_view(state),
+            "temporary_class": self._temporary_class(school_id, child_id, day),
+            "pickup_code_attempts_left": 0 if state.code_entry_locked else WRONG_CODES_BEFORE_LOCK - state.wrong_codes,
             "guardians": cards,
             "self_release_not_before": alone.isoformat(timespec="minutes") if alone else None,
         }
+
+    def _temporary_class(self, school_id: str, child_id: str, day: date) -> str | None:
+        """The child's temporary class this term, where a check-in normally takes them; None if not arranged."""
+        try:
+            term = self.handoff.school(school_id).term_on(day)
+        except DomainError:
+            return None
+        return self.handoff.enrolment(school_id, child_id, term.term_id).temporary_class
 
     def awaiting_pickup(self, actor: Actor, school_id: str) -> dict[str, Any]:
         """Every child still in care today, late ones first, then those whose guardian is at the gate."""
         actor.require("read_occupancy", school_id)
         day = self._today(school_id)
-        params = {"school": school_id, "day": day, "now": self.handoff.clock()}
-        rows = self._views().query(occupancy.occupancy, _rows(AWAITING), **params)
+        params = {"school": school_id, "day": day, "now": self.handoff.clock(), "grace": LATE_PICKUP_GRACE}
+        rows = self._views().query(occupancy.occupancy, _rows(AWAITING), **params)  # late: School.is_late_pickup
         return {"service_day": day, "items": [{**r, "name": self.name_of(school_id, r["child_id"])} for r in rows]}
 
     def on_site_series(self, actor: Actor, school_id: str) -> dict[str, Any]:
@@ -197,12 +217,29 @@ class UiReads:
         return {"service_day": day, "starts": starts, "ends": ends, "points": points}
 
     def open_incidents(self, actor: Actor, school_id: str) -> dict[str, Any]:
-        """Today's incidents still open, newest first."""
+        """Today's incidents still open: missing children first (urgent, told apart on the board), then newest
+        first; with what opened each, so that the board says it in its own language."""
         day = self._today(school_id)
         items = [
-            {key: found[key] for key in ("incident_id", "kind", "summary", "children", "opened_at")}
+            {
+                **{key: found[key] for key in ("incident_id", "kind", "summary", "children", "opened_at")},
+                "origin": incident_origin(found["source"]),
+                "attempts": [attempt["reason_code"] for attempt in found["attempts"]],
+                "urgent": found["kind"] == "missing_child",
+            }
             for found in self.handoff.incidents.incidents_on(actor, school_id, day)
             if found["status"] == "open"
         ]
         items.sort(key=lambda item: item["opened_at"], reverse=True)
+        items.sort(key=lambda item: not item["urgent"])
         return {"service_day": day, "items": items}
+
+
+ORIGINS = {"ReleaseRefused:": "refusal", "HeadcountRecorded:": "headcount", "sweep:": "late_sweep"}
+
+
+def incident_origin(source: str | None) -> str:
+    """What opened an incident: a policy (refusal, headcount, late sweep), the gate guard's limit, or staff."""
+    if source and source.startswith("gate-limit-"):
+        return "gate_limit"
+    return next((origin for prefix, origin in ORIGINS.items() if (source or "").startswith(prefix)), "staff")

@@ -87,6 +87,7 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
         body={"guardian_id": "G1", "guardian_recognised_child": True, "child_recognised_guardian": True},
     ),
     ("POST", CHILD + "/release"): allowed(GATE, TEACHER, DUTY, body={"guardian_id": "G1"}),
+    ("POST", SCHOOL + "/pickups"): allowed(GATE, TEACHER, DUTY, body={"pickup_code": "1234"}),
     ("POST", CHILD + "/absence"): allowed(TEACHER, DUTY, ADMIN, body={"reason": "ill"}),
     ("GET", CHILD + "/days/{day}"): allowed(*STAFF),
     ("POST", CHILD + "/days/{day}/correction"): allowed(DUTY, ADMIN, body=REASON),
@@ -182,6 +183,8 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", SCHOOL + "/ui/children/{child_id}"): view(*STAFF),
     ("GET", SCHOOL + "/ui/awaiting-pickup"): view(*STAFF),
     ("GET", SCHOOL + "/ui/on-site"): view(*STAFF),
+    ("GET", SCHOOL + "/ui/dismissal"): view(*STAFF),
+    ("GET", SCHOOL + "/ui/classes/{class_code}/roll"): view(*STAFF),
     ("GET", SCHOOL + "/ui/incidents"): view(TEACHER, DUTY, ADMIN),
     # open to anyone
     ("GET", "/health"): Expect(PUBLIC, public=True),

@@ -92,3 +92,36 @@ def test_a_code_anyone_would_try_first_is_refused_and_nothing_is_recorded(tablet
 def test_a_code_hard_to_guess_is_accepted(tablet: Tablet) -> None:
     assert tablet.put_code("G1", "4071").status_code == 200
     assert arrive(tablet, "C1", "G1", "4071")["outcome"] == "recorded"
+
+
+def pickup(tablet: Tablet, code: str, device: str = "tablet-7") -> dict:
+    """A pickup code alone (POST …/pickups), as the dismissal gate screen sends it."""
+    body = {"device_id": device, "pickup_code": code}
+    answer = tablet.post_school("pickups", body, who="gate")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_wrong_codes_alone_are_counted_held_back_and_open_an_incident(tablet: Tablet) -> None:
+    for n, code in enumerate(("0000", "1111", "2222", "3333")):
+        count = tablet.event_count()
+        wrong = pickup(tablet, code)
+        assert (wrong["outcome"], wrong["refusal"]["code"]) == ("refused", "pickup_code_unknown"), wrong
+        assert "identity document" in wrong["refusal"]["message"]
+        assert tablet.event_count() == count + 2, f"wrong code {n + 1} is recorded as an attempt (with its answer)"
+    opened = len(incidents(tablet))
+    assert pickup(tablet, "5555")["refusal"]["code"] == "pickup_code_unknown"
+    assert len(incidents(tablet)) == opened + 1, "the fifth wrong code from this tablet opens an incident"
+    held = pickup(tablet, "1234")  # even G1's right code is not checked any more from this tablet
+    assert (held["outcome"], held["refusal"]["code"]) == ("refused", "device_limit_reached"), held
+    assert tablet.day().json()["custody"]["arrived_guardians"] == []
+    assert pickup(tablet, "1234", device="tablet-8")["outcome"] == "recorded"  # other tablets are not held back
+
+
+def test_wrong_codes_alone_and_per_child_share_the_device_limit(tablet: Tablet) -> None:
+    for code in ("0000", "1111", "2222"):
+        pickup(tablet, code)
+    assert arrive(tablet, "C2", "G5", "7777")["refusal"]["code"] == "pickup_code_wrong"
+    assert arrive(tablet, "C1", "G1", "8888")["refusal"]["code"] == "pickup_code_wrong"  # the fifth from this tablet
+    assert arrive(tablet, "C2", "G5", "4444")["refusal"]["code"] == "device_limit_reached"
+    assert pickup(tablet, "4444")["refusal"]["code"] == "device_limit_reached"

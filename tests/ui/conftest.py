@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +18,14 @@ import httpx2
 import pytest
 from playwright.sync_api import Page, expect
 
-from service.application.context import operator_context
+from service.application.context import Actor, operator_context
 from service.application.handoff import Handoff
 from service.http.app import create_app
 from service.infra.embedded_postgres import create_database, drop_database
 from service.infra.settings import Settings, postgres_env
 from service.runtime import read_stack
 from tests.api.conftest import two_schools_with_tokens
-from tests.support import SCHOOL, Clock, ctx, enrol, make_handoff, serve
+from tests.support import SCHOOL, TERM, Clock, ctx, enrol, make_handoff, serve
 
 CHROMIUM = Path(os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +47,11 @@ NAMED_CHILDREN = {
     "C20": ("吴敏", "5-1", ("吴倩", "吴昊")),
     "C21": ("徐磊", "5-2", ("徐燕", "徐超")),
     "C22": ("孙丽", "5-2", ("孙悦", "孙浩")),
+    "C23": ("郭敏", "6-1", ("郭红", "郭亮")),
+    "C24": ("何平", "6-1", ("何梅", "何军")),
+    "C25": ("罗兰", "6-2", ("罗琴", "罗刚")),
+    "C26": ("高远", "6-2", ("高雪", "高峰")),
+    "C27": ("林木", "6-2", ("林华", "林海")),
 }
 """Children with names (sealed like any roster name); guardians <child>A (code 1234) and <child>B (5678)."""
 
@@ -99,6 +104,15 @@ class UiServer:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
+    def history(self, child: str) -> list[dict[str, Any]]:
+        """The child's records of the day, as an investigator reads them."""
+        answer = httpx2.get(
+            f"{self.url}/api/v1/schools/{SCHOOL}/children/{child}/days/2026-11-30",
+            headers={"Authorization": f"Bearer {self.tokens['duty_leader']}"},
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["history"]
+
     def hand_to_guardian(self, child: str, who: str = "teacher") -> None:
         """Check in, register guardian <child>A with the right code, confirm both ways (another tablet)."""
         self.post(child, "check-in", {"place_code": "T1"}, who)
@@ -139,15 +153,15 @@ class Cable:
     def _accept(self) -> None:
         while True:
             client, _ = self.listener.accept()
-            if not self.plugged:
-                _close(client)
-                continue
-            try:
-                server = socket.create_connection(("127.0.0.1", self.target_port))
-            except OSError:
-                _close(client)
-                continue
-            with self.lock:
+            with self.lock:  # with unplug(): a connection is refused, or registered before unplug() closes them all
+                if not self.plugged:
+                    _close(client)
+                    continue
+                try:
+                    server = socket.create_connection(("127.0.0.1", self.target_port))
+                except OSError:
+                    _close(client)
+                    continue
                 self.connections += [client, server]
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
@@ -167,6 +181,20 @@ def _close(connection: socket.socket) -> None:
     except OSError:
         pass
     connection.close()
+
+
+def enrol_in(server: UiServer, admin: Actor, child: str, guardian: str, class_code: str) -> None:
+    """The four steps and a signed agreement, in the given temporary class (T1 is full of the first tests' children)."""
+    handoff, act = server.handoff, lambda: ctx(admin)
+    handoff.enrolments.apply_for_care(
+        act(), child, TERM, guardian, ["mon", "tue", "wed", "thu", "fri"], "B2", False, [], ""
+    )
+    handoff.enrolments.review_by_class(act(), child, TERM, True, "")
+    handoff.enrolments.review_by_school(act(), child, TERM, True, "")
+    handoff.enrolments.arrange(act(), child, TERM, class_code)
+    handoff.enrolments.sign_agreement(
+        act(), child, TERM, guardian, [guardian], None, date(2026, 9, 1), date(2027, 6, 30)
+    )
 
 
 def add_named_children(handoff: Handoff) -> None:

@@ -5,31 +5,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from fastapi import Request as HttpRequest
 
 from service.http.deps import ChildId, CurrentActor, SchoolId
-from service.http.schemas.common import ErrorResponse
+from service.http.schemas.common import ErrorResponse, Ref
 from service.http.schemas.ui_data import (
     AwaitingPickup,
     ChildrenFound,
     ChildSearch,
+    ClassRoll,
+    DismissalQueue,
     GateCard,
     OnSiteSeries,
     OpenIncidents,
     SchoolCard,
 )
-from service.reads.ui import UiReads
+from service.reads.pages import PageReads
 
 ERRORS = {status: {"model": ErrorResponse} for status in (401, 403, 404, 422, 503)}
 ui_data = APIRouter(prefix="/api/v1/schools/{school_id}/ui", responses=ERRORS, tags=["gate and board"])
 
 
-def get_ui_reads(request: HttpRequest) -> UiReads:
-    return UiReads(request.app.state.handoff, request.app.state.read)
+def get_ui_reads(request: HttpRequest) -> PageReads:
+    return PageReads(request.app.state.handoff, request.app.state.read)
 
 
-Reads = Annotated[UiReads, Depends(get_ui_reads)]
+Reads = Annotated[PageReads, Depends(get_ui_reads)]
+ClassCode = Annotated[Ref, Path(description="The temporary class's place code")]
 
 
 @ui_data.get("/school", response_model=SchoolCard, summary="The school card: places, time zone, today's mode")
@@ -61,3 +64,13 @@ def on_site(school_id: SchoolId, actor: CurrentActor, reads: Reads) -> dict[str,
 @ui_data.get("/incidents", response_model=OpenIncidents, summary="Today's open incidents")
 def open_incidents(school_id: SchoolId, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
     return reads.open_incidents(actor, school_id)
+
+
+@ui_data.get("/dismissal", response_model=DismissalQueue, summary="Children whose guardian is at the gate (放学队列)")
+def dismissal_queue(school_id: SchoolId, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
+    return reads.dismissal_queue(actor, school_id)
+
+
+@ui_data.get("/classes/{class_code}/roll", response_model=ClassRoll, summary="A temporary class's roll call (点名)")
+def class_roll(school_id: SchoolId, class_code: ClassCode, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
+    return reads.class_roll(actor, school_id, class_code)

@@ -4,7 +4,7 @@ pickup, the on-site series, open incidents."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -53,6 +53,7 @@ class ChildFound(BaseModel):
 
 class ChildrenFound(BaseModel):
     items: list[ChildFound]
+    more: bool = Field(default=False, description="More children matched than the 20 shown: type more of the name")
 
 
 class GuardianCard(BaseModel):
@@ -69,6 +70,8 @@ class GateCard(BaseModel):
     home_class: str
     grade: int
     custody: CustodyView
+    temporary_class: str | None = Field(description="The child's temporary class this term (check-in default)")
+    pickup_code_attempts_left: int = Field(description="Wrong pickup codes left before code entry locks; 0 locked")
     guardians: list[GuardianCard]
     self_release_not_before: str | None
 
@@ -106,11 +109,49 @@ class OnSiteSeries(BaseModel):
 class OpenIncident(BaseModel):
     incident_id: str
     kind: str
-    summary: str
+    summary: str = Field(description="As recorded: a policy's words in English, or what staff wrote")
     children: list[str]
     opened_at: datetime
+    origin: Literal["refusal", "headcount", "late_sweep", "gate_limit", "staff"] = Field(
+        description="What opened it: the page words a policy's incident in its own language, staff words as written"
+    )
+    attempts: list[str] = Field(description="Reason codes of the refused pickup attempts grouped into it, in order")
+    urgent: bool = Field(description="A missing child: listed first and told apart at a glance")
 
 
 class OpenIncidents(BaseModel):
     service_day: date
     items: list[OpenIncident]
+
+
+class WaitingChild(BaseModel):
+    child_id: str
+    name: str | None
+    custodian_id: str | None
+    place_code: str | None
+    guardian_id: str
+    guardian_name: str | None
+    relation: str | None
+    confirmed: bool
+    arrived_at: datetime | None
+
+
+class DismissalQueue(BaseModel):
+    service_day: date
+    release_points: list[str] = Field(description="The school's gate places, where children are released")
+    release_adults: list[str] = Field(description="Adults with children at a release point now, most children first")
+    items: list[WaitingChild] = Field(description="One per child and guardian at the gate, oldest arrival first")
+
+
+class RollChild(BaseModel):
+    child_id: str
+    name: str | None
+    status: str = Field(description="expected, in_care, released or absent today")
+    custodian_id: str | None
+    place_code: str | None
+
+
+class ClassRoll(BaseModel):
+    service_day: date
+    class_code: str
+    items: list[RollChild]

@@ -7,6 +7,8 @@ const SHELL = [
   "/ui/index.html",
   "/ui/gate.html",
   "/ui/board.html",
+  "/ui/dismissal.html",
+  "/ui/roll.html",
   "/ui/css/app.css",
   "/ui/js/i18n.js",
   "/ui/js/session.js",
@@ -14,6 +16,8 @@ const SHELL = [
   "/ui/js/signin.js",
   "/ui/js/gate.js",
   "/ui/js/board.js",
+  "/ui/js/dismissal.js",
+  "/ui/js/roll.js",
   "/ui/js/live.js",
   "/ui/js/chart.js",
 ];

@@ -30,14 +30,16 @@ function path(suffix) {
   return schoolPath(current.school, suffix);
 }
 
-function showResult(kind, text) {
+/** The result line; `words` is a function, so that it is said again in the other language after a switch. */
+function showResult(kind, words) {
+  state.result = { kind, words };
   const banner = document.getElementById("result");
   banner.className = `message ${kind}`;
-  banner.textContent = text;
+  banner.textContent = words();
 }
 
 function failed(error) {
-  showResult("error", error instanceof ApiError ? refusalText(error.code, error.message) : t("error.network"));
+  showResult("error", () => (error instanceof ApiError ? refusalText(error.code, error.message) : t("error.network")));
 }
 
 async function command(suffix, body) {
@@ -131,14 +133,29 @@ function renderIncidents() {
       };
       return el(
         "li",
-        { class: `incident ${incident.kind}`, "data-incident": incident.incident_id },
-        el("strong", {}, t(`incident.${incident.kind}`)),
+        { class: `incident ${incident.kind}${incident.urgent ? " urgent" : ""}`, "data-incident": incident.incident_id },
+        el("strong", {}, incident.urgent ? `⚠ ${t(`incident.${incident.kind}`)}` : t(`incident.${incident.kind}`)),
         el("span", {}, `${timeOf(incident.opened_at, state.card?.time_zone)} · ${incident.children.join(", ")}`),
-        el("span", { class: "summary" }, incident.summary),
+        el("span", { class: "summary" }, summaryText(incident)),
         el("div", { class: "row" }, outcome, el("button", { type: "button", class: "small", onclick: resolve }, t("action.resolve"))),
       );
     }),
   );
+}
+
+/** What happened, in the page's language: a policy's incident from what opened it, staff's own words as written. */
+function summaryText(incident) {
+  if (incident.origin === "refusal") {
+    const reasons = [...new Set(incident.attempts)].map((code) => t(`reason.${code}`));
+    return t("incident.summary.refusal", { n: incident.attempts.length, reasons: reasons.join(t("list.separator")) });
+  }
+  if (incident.origin === "headcount") {
+    return t("incident.summary.headcount", { n: incident.children.length });
+  }
+  if (["late_sweep", "gate_limit"].includes(incident.origin)) {
+    return t(`incident.summary.${incident.origin}`);
+  }
+  return incident.summary;
 }
 
 function renderEmergency() {
@@ -184,6 +201,9 @@ function renderAll() {
   renderChart();
   renderLiveState();
   renderForms();
+  if (state.result) {
+    showResult(state.result.kind, state.result.words);
+  }
 }
 
 let extrasTimer = null;
@@ -240,7 +260,7 @@ document.getElementById("incident-form").addEventListener("submit", async (event
       summary: document.getElementById("incident-summary").value.trim(),
     });
     event.target.reset();
-    showResult("ok", t("result.recorded", { kind: t("kind.incident"), child: children.join(", ") }));
+    showResult("ok", () => t("result.recorded", { kind: t("kind.incident"), child: children.join(", ") }));
     await refreshExtras();
   } catch (error) {
     failed(error);
@@ -272,7 +292,8 @@ document.getElementById("headcount-form").addEventListener("submit", async (even
   try {
     const answer = await command(`places/${encodeURIComponent(place)}/headcounts`, { present });
     const missing = answer.missing.length ? answer.missing.join(", ") : "0";
-    showResult(answer.missing.length ? "error" : "ok", t("board.headcount.result", { place: placeLabel(state.card, place), expected: answer.expected.length, missing }));
+    const words = () => t("board.headcount.result", { place: placeLabel(state.card, place), expected: answer.expected.length, missing });
+    showResult(answer.missing.length ? "error" : "ok", words);
     await refreshExtras();
     if (answer.missing.length) {
       setTimeout(refreshExtras, POLICY_DELAY_MS); // the missing-child incident is opened by the policy process
@@ -284,12 +305,15 @@ document.getElementById("headcount-form").addEventListener("submit", async (even
 
 document.getElementById("emergency-form").addEventListener("submit", async (event) => {
   event.preventDefault();
+  if (!confirm(t("board.emergency.confirm_enter"))) {
+    return;
+  }
   try {
     await command("emergency", {
       reunification_point: document.getElementById("emergency-point").value,
       reason: document.getElementById("emergency-reason").value.trim(),
     });
-    showResult("error", t("kind.emergency"));
+    showResult("error", () => t("kind.emergency"));
     await refreshMode();
   } catch (error) {
     failed(error);
@@ -297,9 +321,12 @@ document.getElementById("emergency-form").addEventListener("submit", async (even
 });
 
 document.getElementById("emergency-leave").addEventListener("click", async () => {
+  if (!confirm(t("board.emergency.confirm_leave"))) {
+    return;
+  }
   try {
     await command("emergency/end", { reason: document.getElementById("emergency-reason").value.trim() || "-" });
-    showResult("ok", t("kind.emergency_end"));
+    showResult("ok", () => t("kind.emergency_end"));
     await refreshMode();
   } catch (error) {
     failed(error);

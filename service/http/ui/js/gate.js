@@ -16,6 +16,7 @@ import {
   requireSession,
   schoolPath,
   setUpHeader,
+  showEmergency,
   timeOf,
 } from "./session.js";
 
@@ -33,7 +34,7 @@ const state = {
   lastResult: null,
 };
 const cards = new Map(); // children seen this session, in memory only: a child can still be chosen offline
-const queue = new ActionQueue(current.school, renderQueue);
+const queue = new ActionQueue(current.school, current.staff_id, renderQueue);
 queue.onAnswered = explainRejection;
 
 const RELATIONS_ZH = {
@@ -76,6 +77,7 @@ async function runSearch() {
     const found = await api(schoolPath(current.school, "ui/children/search"), { method: "POST", body: { q } });
     if (search.value.trim() === q) {
       state.results = found.items;
+      state.more = found.more;
       state.searchError = null;
     }
   } catch (error) {
@@ -96,6 +98,9 @@ function renderResults() {
   }
   if (!state.results.length && !state.searchError) {
     list.append(el("li", { class: "hint" }, t("gate.search.none")));
+  }
+  if (state.more) {
+    list.append(el("li", { class: "hint", id: "search-more" }, t("gate.search.more", { n: state.results.length })));
   }
   for (const child of state.results) {
     const label = [child.child_id, child.home_class, child.temporary_class].filter(Boolean).join(" · ");
@@ -178,8 +183,25 @@ function renderChild() {
     ),
     el("p", { class: "facts" }, facts),
     ...(state.stale ? [el("p", { class: "message warn" }, t("child.stale"))] : []),
-    el("div", { class: "steps" }, checkInStep(), transferStep(), arrivalStep(), confirmStep(), releaseStep()),
+    el("div", { class: "steps" }, ...stepsFor(child)),
   );
+}
+
+/** Only the steps this person may still take: a released or absent child's card is finished, and a child now with
+ * another adult is theirs to confirm and release (a duty leader may still act). */
+function stepsFor(child) {
+  const custody = child.custody;
+  if (custody.status === "released") {
+    return [el("p", { class: "finished", id: "finished" }, t("child.finished"))];
+  }
+  if (custody.status !== "in_care") {
+    return [checkInStep()];
+  }
+  const mine = custody.custodian_id === current.staff_id || current.role === "duty_leader";
+  if (!mine) {
+    return [arrivalStep(), el("p", { class: "hint", id: "not-mine" }, t("child.not_mine", { custodian: custody.custodian_id }))];
+  }
+  return [transferStep(), arrivalStep(), confirmStep(), releaseStep()];
 }
 
 function placeSelect(id, chosen) {
@@ -203,7 +225,7 @@ function checkInStep() {
     el(
       "div",
       { class: "row" },
-      placeSelect("check-in-place", state.child.custody.place_code),
+      placeSelect("check-in-place", state.child.temporary_class ?? state.child.custody.place_code),
       el("button", { type: "button", id: "do-check-in", onclick: checkIn }, t("action.check_in")),
     ),
   );
@@ -222,8 +244,11 @@ function transferStep() {
         "div",
         { class: "field" },
         el("label", { for: "transfer-adult" }, t("field.adult")),
-        el("input", { id: "transfer-adult", list: "adults", autocomplete: "off", value: current.staff_id }),
-        el("datalist", { id: "adults" }, adults.map((a) => el("option", { value: a }))),
+        el(
+          "select",
+          { id: "transfer-adult" },
+          adults.map((a) => el("option", { value: a, selected: a === state.child.custody.custodian_id }, a)),
+        ),
       ),
       el("button", { type: "button", id: "do-transfer", onclick: transfer }, t("action.transfer")),
     ),
@@ -254,10 +279,28 @@ function guardianChoices(name, guardians, chosen, onChoose) {
   );
 }
 
+function lockNotice() {
+  const custody = state.child.custody;
+  if (!custody.code_entry_locked) {
+    return el("p", { class: "hint", id: "attempts-left" }, t("lock.attempts_left", { n: state.child.pickup_code_attempts_left ?? 3 }));
+  }
+  const notice = [el("strong", {}, t("lock.on"))];
+  if (current.role === "duty_leader") {
+    notice.push(
+      el("label", { for: "unlock-reason" }, t("lock.reason")),
+      el("div", { class: "row" }, el("input", { id: "unlock-reason", autocomplete: "off" }), el("button", { type: "button", id: "do-unlock", onclick: unlock }, t("lock.lift"))),
+    );
+  } else {
+    notice.push(el("span", {}, t("lock.ask")));
+  }
+  return el("div", { class: "message error lock", id: "code-lock", role: "alert" }, notice);
+}
+
 function arrivalStep() {
   return step(
     "step-arrival",
     "step.arrival",
+    lockNotice(),
     el("p", { class: "label" }, t("field.guardian")),
     guardianChoices("arrival", state.child.guardians, state.arrivalGuardian, (id) => {
       state.arrivalGuardian = id;
@@ -364,6 +407,9 @@ async function act(kind, path, body, optimistic) {
     renderChild();
   }
   showOutcome(item);
+  if (item.state !== "pending") {
+    runSearch(); // the statuses in the list follow what was just recorded
+  }
   return item;
 }
 
@@ -371,6 +417,17 @@ function checkIn() {
   const place = value("check-in-place");
   return act("check_in", "check-in", { place_code: place }, (c) => {
     Object.assign(c, { status: "in_care", place_code: place, custodian_id: current.staff_id });
+  });
+}
+
+function unlock() {
+  const reason = value("unlock-reason");
+  if (!reason) {
+    showResult("error", t("lock.reason"));
+    return null;
+  }
+  return act("unlock", "pickup-code-unlock", { reason }, (c) => {
+    c.code_entry_locked = false;
   });
 }
 
@@ -422,6 +479,72 @@ function release(guardian) {
   });
 }
 
+// The adult's own dismissal queue: children they have whose guardian is at the gate, sent on with one tap
+
+const RELEASE_ADULT = "handoff.release-adult"; // a staff id, not personal data
+let dismissal = { items: [], release_points: [], release_adults: [] };
+
+async function refreshDismissal() {
+  try {
+    dismissal = await api(schoolPath(current.school, "ui/dismissal"));
+  } catch {
+    return; // offline: the list stays as it was
+  }
+  renderMyQueue();
+}
+
+function myGroups() {
+  const found = new Map();
+  for (const item of dismissal.items) {
+    if (item.custodian_id !== current.staff_id || dismissal.release_points.includes(item.place_code)) {
+      continue;
+    }
+    if (!found.has(item.guardian_id)) {
+      found.set(item.guardian_id, { guardian_id: item.guardian_id, guardian_name: item.guardian_name, children: [] });
+    }
+    found.get(item.guardian_id).children.push(item);
+  }
+  return [...found.values()];
+}
+
+function renderMyQueue() {
+  const box = document.getElementById("my-queue-box");
+  const groups = myGroups();
+  box.hidden = groups.length === 0;
+  const select = document.getElementById("release-adult");
+  const adults = [...new Set([...dismissal.release_adults, ...(state.card?.adults ?? [])])].filter((a) => a !== current.staff_id);
+  const chosen = localStorage.getItem(RELEASE_ADULT) ?? dismissal.release_adults[0] ?? adults[0] ?? "";
+  select.replaceChildren(...adults.map((a) => el("option", { value: a, selected: a === chosen }, a)));
+  select.onchange = () => localStorage.setItem(RELEASE_ADULT, select.value);
+  const list = document.getElementById("my-queue");
+  list.replaceChildren(
+    ...groups.map((group) =>
+      el(
+        "li",
+        { class: "queued pending", "data-guardian": group.guardian_id },
+        el("span", { class: "what" }, `${group.children.map((c) => c.name || c.child_id).join("、")} ← ${group.guardian_name || group.guardian_id}`),
+        el("button", { type: "button", class: "send", onclick: () => sendToRelease(group) }, t("dismissal.send")),
+      ),
+    ),
+  );
+}
+
+async function sendToRelease(group) {
+  const adult = document.getElementById("release-adult").value;
+  const place = dismissal.release_points[0];
+  for (const child of group.children) {
+    const item = await queue.add({
+      key: randomKey(),
+      kind: "transfer",
+      child_id: child.child_id,
+      path: schoolPath(current.school, `children/${encodeURIComponent(child.child_id)}/transfer`),
+      body: { device_id: deviceId(), device_time: new Date().toISOString(), to_custodian_id: adult, to_place_code: place },
+    });
+    showOutcome(item);
+  }
+  await refreshDismissal();
+}
+
 // Outcomes
 
 function messageOf(error) {
@@ -433,7 +556,7 @@ function messageOf(error) {
 
 function showResult(kind, text) {
   const banner = document.getElementById("result");
-  banner.className = `message ${kind}`;
+  banner.className = `message toast ${kind}`;
   banner.textContent = text;
   banner.setAttribute("role", kind === "error" ? "alert" : "status");
 }
@@ -502,7 +625,7 @@ async function explainRejection(item) {
 function renderQueue(items) {
   const list = document.getElementById("queue");
   list.replaceChildren();
-  const pending = items.filter((item) => item.state === "pending").length;
+  const pending = queue.pending().length;
   const count = document.getElementById("pending-count");
   count.hidden = pending === 0;
   count.textContent = t("pending.count", { n: pending });
@@ -512,7 +635,8 @@ function renderQueue(items) {
   }
   for (const item of [...items].reverse()) {
     const when = timeOf(item.queued_at, state.card?.time_zone);
-    const stateWords = t(`queue.${item.state}`);
+    const shown = item.state === "pending" && !queue.mine(item) ? "held" : item.state;
+    const stateWords = shown === "held" ? t("queue.held", { staff: item.staff_id ?? "?" }) : t(`queue.${item.state}`);
     let detail = null;
     if (item.state === "rejected") {
       detail = el("span", { class: "detail" }, rejectionText(item));
@@ -522,7 +646,7 @@ function renderQueue(items) {
     list.append(
       el(
         "li",
-        { class: `queued ${item.state}`, "data-key": item.key, "data-state": item.state },
+        { class: `queued ${shown}`, "data-key": item.key, "data-state": shown },
         el("span", { class: "what" }, `${t(`kind.${item.kind}`)} · ${item.child_id} · ${when}`),
         el("span", { class: "state" }, stateWords),
         detail,
@@ -534,7 +658,10 @@ function renderQueue(items) {
   }
 }
 
+
 function rerender() {
+  showEmergency(state.card);
+  renderMyQueue();
   renderResults();
   renderChild();
   renderQueue(queue.items);
@@ -551,10 +678,17 @@ setInterval(() => {
   if (queue.pending().length) {
     queue.flush();
   }
+  refreshDismissal();
+  loadSchoolCard(current)
+    .then((card) => {
+      state.card = card;
+      showEmergency(state.card);
+    })
+    .catch(() => {});
 }, RETRY_MS);
 
 async function start() {
-  setUpHeader(current, rerender);
+  setUpHeader(current, rerender, () => queue.pending().length);
   keepPagesOffline();
   renderQueue(queue.items);
   try {
@@ -564,6 +698,7 @@ async function start() {
   }
   rerender();
   await queue.flush();
+  await refreshDismissal();
 }
 
 start();

@@ -1,13 +1,16 @@
 // Actions of this tablet, kept in localStorage with their idempotency keys and device times until the server
 // has answered. They are sent in order; while the network is down they wait, and a reload loses nothing.
+// A shared tablet: every action names the staff member who did it, and is sent only while that person is signed
+// in, so it is recorded as theirs or not at all; another person's actions wait, held, until they sign in again.
 
 import { ApiError, NetworkError, api } from "./session.js";
 
 const KEPT_ANSWERED = 30;
 
 export class ActionQueue {
-  constructor(school, onChange) {
+  constructor(school, staffId, onChange) {
     this.storageKey = `handoff.queue.${school}`;
+    this.staffId = staffId;
     this.onChange = onChange;
     this.sending = null;
     this.items = this.load();
@@ -29,13 +32,23 @@ export class ActionQueue {
     this.onChange(this.items);
   }
 
+  /** This person's actions still waiting to be sent. */
   pending() {
-    return this.items.filter((item) => item.state === "pending");
+    return this.items.filter((item) => item.state === "pending" && this.mine(item));
+  }
+
+  /** Another person's actions waiting for them to sign in again on this tablet. */
+  held() {
+    return this.items.filter((item) => item.state === "pending" && !this.mine(item));
+  }
+
+  mine(item) {
+    return item.staff_id === this.staffId;
   }
 
   /** Keep an action (its key and device time are fixed now, and reused on every retry), then try to send. */
   async add(action) {
-    const item = { ...action, state: "pending", queued_at: new Date().toISOString() };
+    const item = { ...action, staff_id: this.staffId, state: "pending", queued_at: new Date().toISOString() };
     this.items.push(item);
     this.save();
     await this.flush();
@@ -60,7 +73,7 @@ export class ActionQueue {
   }
 
   async sendAll() {
-    for (const item of this.items.filter((found) => found.state === "pending")) {
+    for (const item of this.pending()) {
       if (!navigator.onLine) {
         return;
       }

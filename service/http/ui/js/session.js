@@ -29,7 +29,11 @@ export function saveSession(value) {
   localStorage.setItem(SESSION, JSON.stringify(value));
 }
 
-export function signOut() {
+/** Sign out; with actions of this person still waiting, ask first (they stay held on the tablet for them). */
+export function signOut(waiting = 0) {
+  if (waiting && !confirm(t("signout.pending", { n: waiting }))) {
+    return;
+  }
   localStorage.removeItem(SESSION);
   localStorage.removeItem(SCHOOL_CARD);
   location.assign("/ui/");
@@ -151,7 +155,7 @@ export function el(tag, attributes = {}, ...children) {
 }
 
 /** The header: who is signed in, the network state, the language switch and sign-out. */
-export function setUpHeader(current, rerender) {
+export function setUpHeader(current, rerender, waiting = () => 0) {
   const who = document.getElementById("who");
   if (who) {
     who.textContent = `${current.school} · ${current.staff_id}`;
@@ -162,7 +166,7 @@ export function setUpHeader(current, rerender) {
     showNetwork();
     rerender();
   });
-  document.getElementById("signout")?.addEventListener("click", signOut);
+  document.getElementById("signout")?.addEventListener("click", () => signOut(waiting()));
   addEventListener("online", showNetwork);
   addEventListener("offline", showNetwork);
   translatePage();
@@ -182,4 +186,39 @@ export function keepPagesOffline() {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/ui/sw.js", { scope: "/ui/" }).catch(() => {});
   }
+}
+
+let lastResult = null;
+
+/** The result line at the bottom of the screen; `words` is a function, so that it is said again in the other
+ * language after a switch (`repeatResult`). */
+export function showResult(kind, words) {
+  lastResult = { kind, words };
+  const banner = document.getElementById("result");
+  banner.className = `message toast ${kind}`;
+  banner.textContent = words();
+  banner.setAttribute("role", kind === "error" ? "alert" : "status");
+}
+
+export function repeatResult() {
+  if (lastResult) {
+    showResult(lastResult.kind, lastResult.words);
+  }
+}
+
+/** The red emergency banner of the gate pages, from the school card. */
+export function showEmergency(card) {
+  const banner = document.getElementById("emergency-banner");
+  const on = Boolean(card?.emergency);
+  banner.hidden = !on;
+  document.body.classList.toggle("in-emergency", on);
+  banner.textContent = on ? t("board.emergency", { point: placeLabel(card, card.reunification_point) }) : "";
+}
+
+/** The header's count of this person's actions waiting to be sent. */
+export function showPending(queue) {
+  const count = document.getElementById("pending-count");
+  const pending = queue.pending().length;
+  count.hidden = pending === 0;
+  count.textContent = t("pending.count", { n: pending });
 }
