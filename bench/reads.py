@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import secrets
 import tempfile
 import threading
 import time
@@ -20,7 +21,7 @@ from projections.registry import READ_MODELS
 from replay import verify_bundle_standalone
 from replay.checkpoints import load_or_create_signing_key, sign_checkpoint
 from replay.export import export_bundle
-from replay.leaves import leaf_bytes, school_of
+from replay.leaves import Salts, leaf_bytes, school_of
 from replay.merkle import TreeBuilder
 from replay.notes import raw_public_key
 from replay.state import custody_as_of
@@ -99,10 +100,10 @@ def _export_and_verify(log: EventLog, first: datetime, last: datetime) -> dict[s
 
 
 def _export_and_verify_in(scratch: Path, log: EventLog, first: datetime, last: datetime) -> dict[str, Any]:
-    key = load_or_create_signing_key(scratch / "key.pem")
+    key, salts = load_or_create_signing_key(scratch / "key.pem"), Salts(secrets.token_bytes(32))
     leaves, after = [], 0
     while page := log.page(after, 2000):
-        leaves += [leaf_bytes(n) for n in page if school_of(n) == DEMO_SCHOOL]
+        leaves += [leaf_bytes(n, salts) for n in page if school_of(n) == DEMO_SCHOOL]
         after = page[-1].id
     began = time.perf_counter()
     tree = TreeBuilder()
@@ -111,7 +112,7 @@ def _export_and_verify_in(scratch: Path, log: EventLog, first: datetime, last: d
     baseline = time.perf_counter() - began
     checkpoint = sign_checkpoint(key, DEMO_SCHOOL, tree.size, tree.root(), last.isoformat())
     bundle = scratch / "bundle"
-    export_bundle(log, bundle, [DEMO_SCHOOL], first.date(), last.date(), [checkpoint], key)
+    export_bundle(log, bundle, [DEMO_SCHOOL], first.date(), last.date(), [checkpoint], key, salts=salts)
     lines = sum(1 for _ in (bundle / "events.jsonl").open(encoding="utf-8"))
     pinned = verify_bundle_standalone.fingerprint(raw_public_key(key))
     began = time.perf_counter()

@@ -3,8 +3,9 @@
 events.jsonl holds, per school and in log order, the chosen days' events and, for the events before, between and
 after them up to the school's head, only the hashes of aligned perfect subtrees (at most two per power of two in
 each gap), which rebuild the school's tree without showing those events. An in-range line carries school_id, index
-(leaf index), position, in_range and a readable copy (see export_tables); a named export adds the leaf (the stored
-bytes, hex), a pseudonymised one only the leaf's hash as a one-leaf subtree, so it holds no real id in any form.
+(leaf index), position, in_range, its leaf (see replay/leaves.py: personal fields only as salted commitments) and a
+readable copy (see export_tables) that the verifier checks against the leaf field by field; a named export adds the
+openings (each commitment's salt and value), a pseudonymised one none, so it holds no real id in any form.
 statement.txt, signed last, names the schools, the days, the time, each school's head and the SHA-256 of every
 other file: nothing in the bundle is outside a signature.
 """
@@ -35,15 +36,16 @@ from replay.export_signed import (
     write_statement,
 )
 from replay.export_tables import Names, Pseudonyms, readable, write_json, write_tables
-from replay.leaves import leaf_bytes, school_of
-from replay.merkle import TreeBuilder, leaf_hash, tree_hash
+from replay.leaves import Leaf, Salts, leaf_of, school_of
+from replay.merkle import TreeBuilder, tree_hash
 
 PAGE = 1000
 NOTES = [
     "statement.txt is signed at export time and holds the SHA-256 of every other file, this one included.",
-    "leaf (named exports only): the event exactly as stored (hex); the hash tree covers it.",
-    "subtree: [height, hash] of 2**height events left out (outside the days, or the leaf of a pseudonymised event).",
-    "event: a readable copy; ids in it are pseudonyms of this export when pseudonymised.",
+    "leaf: the event as the hash tree covers it: fields as stored, personal ones as SHA-256(salt || value).",
+    "openings (named exports only): each committed field's [salt, value], which opens its commitment.",
+    "subtree: [height, hash] of 2**height events left out (outside the days).",
+    "event: a readable copy, checked against the leaf; ids in it are pseudonyms of this export when pseudonymised.",
 ]
 
 
@@ -61,9 +63,13 @@ class Entry:
     school_id: str
     index: int
     position: int
-    leaf: bytes
+    opened: Leaf
     event: Any
     in_range: bool = False
+
+    @property
+    def leaf(self) -> bytes:
+        return self.opened.data
 
 
 @dataclass
@@ -88,12 +94,14 @@ def export_bundle(
     pseudonymise: bool = True,
     names: Names | None = None,
     created_at: datetime | None = None,
+    *,
+    salts: Salts,
 ) -> ExportSummary:
     """Write the bundle for `schools` and the days day_from..day_to (inclusive) into `out`, a new or empty folder."""
     signer = signer if isinstance(signer, Signer) else Signer(signer)
     heads = checked_heads(checkpoints, schools, signer)
     newest = {school: found[-1] for school, found in heads.items()}
-    entries = _collect(events, {school: head.tree_size for school, head in newest.items()})
+    entries = _collect(events, {school: head.tree_size for school, head in newest.items()}, salts)
     _check_trees(entries, heads)
     zones = _mark_range(entries, day_from, day_to)
     shown = shown_checkpoints(heads, zones, day_from, day_to)
@@ -104,7 +112,7 @@ def export_bundle(
     if signer.known:
         earlier = [base64.b64encode(raw).decode() for raw in signer.known]
         write_json(out / "keys.json", {"keys": earlier, "rotations": list(signer.rotations)})
-    write_json(out / "proofs.json", proofs_of(entries, shown, newest, pseudonymise))
+    write_json(out / "proofs.json", proofs_of(entries, shown, newest))
     shutil.copyfile(Path(__file__).with_name("verify_bundle_standalone.py"), out / "verify.py")
     summary = ExportSummary(out, pseudonymise, len(merged), len(merged))
     summary.tree_sizes = {school: head.tree_size for school, head in newest.items()}
@@ -116,7 +124,7 @@ def export_bundle(
     return summary
 
 
-def _collect(events: EventSource, sizes: dict[str, int]) -> dict[str, list[Entry]]:
+def _collect(events: EventSource, sizes: dict[str, int], salts: Salts) -> dict[str, list[Entry]]:
     """Each school's first `sizes[school]` events, in log order."""
     found: dict[str, list[Entry]] = {school: [] for school in sizes}
     page = events.page(0, PAGE)
@@ -124,7 +132,8 @@ def _collect(events: EventSource, sizes: dict[str, int]) -> dict[str, list[Entry
         for note in page:
             school = school_of(note)
             if school in found and len(found[school]) < sizes[school]:
-                found[school].append(Entry(school, len(found[school]), note.id, leaf_bytes(note), events.decode(note)))
+                leaf = leaf_of(note, salts)
+                found[school].append(Entry(school, len(found[school]), note.id, leaf, events.decode(note)))
         page = events.page(page[-1].id, PAGE)
     return found
 
@@ -181,7 +190,7 @@ def _write_events(
                 continue
             kept.append(entry)
             line = {"school_id": school, "index": entry.index, "position": entry.position, "in_range": True}
-            line |= {"leaf": entry.leaf.hex()} if names else {"subtree": [0, leaf_hash(entry.leaf).hex()]}
+            line |= {"leaf": entry.opened.text} | ({"openings": entry.opened.openings} if names else {})
             line["event"] = readable(entry.event, school, alias, names)
             lines.append((entry.position, line))
     positions = {(e.school_id, e.index): e.position for found in entries.values() for e in found}
@@ -215,7 +224,7 @@ def _blocks(found: list[Entry], lo: int, hi: int) -> Iterator[list[Any]]:
 def _write_manifest(out: Path, summary: ExportSummary, days: tuple[date, date], created_at: datetime) -> None:
     trees = {s: {"tree_size": n, "root_hex": summary.roots[s]} for s, n in summary.tree_sizes.items()}
     counts = {"events_in_range": summary.events_in_range, **summary.counts}
-    manifest = {"format": "handoff-export v2", "created_at": created_at.isoformat(), "schools": trees}
+    manifest = {"format": "handoff-export v3", "created_at": created_at.isoformat(), "schools": trees}
     manifest |= {"days": {"from": days[0].isoformat(), "to": days[1].isoformat()}, "counts": counts}
     manifest |= {"pseudonymised": summary.pseudonymised, "notes": NOTES}
     write_json(out / "manifest.json", manifest)

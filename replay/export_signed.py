@@ -73,10 +73,10 @@ def shown_checkpoints(
 
 
 def proofs_of(
-    entries: dict[str, Any], shown: dict[str, list[Checkpoint]], newest: dict[str, Checkpoint], hidden: bool
+    entries: dict[str, Any], shown: dict[str, list[Checkpoint]], newest: dict[str, Checkpoint]
 ) -> dict[str, list[dict[str, Any]]]:
     """Consistency between each school's consecutive checkpoints and to its head; inclusion of its first and last
-    in-range events in its head (named exports only: the proof carries the leaf)."""
+    in-range events in its head (the proof carries the leaf, which commits to personal fields only)."""
     proofs: dict[str, list[dict[str, Any]]] = {"consistency": [], "inclusion": []}
     for school, found in entries.items():
         leaves, last = [e.leaf for e in found], newest[school]
@@ -85,17 +85,17 @@ def proofs_of(
             path = [p.hex() for p in consistency_proof(leaves[: new.tree_size], old.tree_size)]
             sizes = {"old_size": old.tree_size, "old_root_hex": old.root_hex, "new_size": new.tree_size}
             proofs["consistency"].append({"school_id": school, **sizes, "new_root_hex": new.root_hex, "proof": path})
-        picked = [] if hidden else [e.index for e in found if e.in_range]
+        picked = [e.index for e in found if e.in_range]
         for index in sorted({picked[0], picked[-1]}) if picked else []:
             path = [p.hex() for p in inclusion_proof(leaves, index)]
             head = {"tree_size": last.tree_size, "root_hex": last.root_hex, "proof": path}
-            proofs["inclusion"].append({"school_id": school, "index": index, "leaf": leaves[index].hex(), **head})
+            proofs["inclusion"].append({"school_id": school, "index": index, "leaf": leaves[index].decode(), **head})
     return proofs
 
 
 def write_statement(out: Path, key: Ed25519PrivateKey, summary: Any, days: tuple[date, date], made: datetime) -> None:
     """The signed statement: what was exported, when, up to which head, and the hash of every other file."""
-    lines = ["handoff-export v2", f"made {made.isoformat()}", f"days {days[0].isoformat()} {days[1].isoformat()}"]
+    lines = ["handoff-export v3", f"made {made.isoformat()}", f"days {days[0].isoformat()} {days[1].isoformat()}"]
     lines.append(f"pseudonymised {'yes' if summary.pseudonymised else 'no'}")
     for school, size in sorted(summary.tree_sizes.items()):
         lines.append(f"head {school} {size} {base64.b64encode(bytes.fromhex(summary.roots[school])).decode()}")

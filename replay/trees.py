@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from projections.log import EventLog
-from replay.leaves import leaf_bytes, school_of
+from replay.leaves import Salts, leaf_bytes, school_of
 from replay.merkle import TreeBuilder
 
 PAGE = 2_000
@@ -23,7 +23,7 @@ class SchoolTrees:
     def resume(cls, position: int, states: dict[str, dict[str, Any]]) -> SchoolTrees:
         return cls(position, {school: TreeBuilder.resume(state) for school, state in states.items()})
 
-    def advance(self, events: EventLog, stop: int | None = None) -> set[str]:
+    def advance(self, events: EventLog, salts: Salts, stop: int | None = None) -> set[str]:
         """Append every event after our position (up to `stop`); return the schools whose trees grew."""
         grew: set[str] = set()
         while stop is None or self.position < stop:
@@ -32,7 +32,7 @@ class SchoolTrees:
                 break
             for row in page:
                 school = school_of(row)
-                self.trees.setdefault(school, TreeBuilder()).append(leaf_bytes(row))
+                self.trees.setdefault(school, TreeBuilder()).append(leaf_bytes(row, salts))
                 grew.add(school)
             self.position = page[-1].id
         return grew

@@ -5,7 +5,7 @@ as read over the phone, or the 32-byte public key in base64. Repeat it to accept
 still runs against the bundle's own key, but the answer is NOT VERIFIED: a forger can sign with a key of their own.
 Nothing is written anywhere. Exit 0 only when everything checks out against an expected key; 1 otherwise.
 
-  statement.txt     a signed note (c2sp.org/signed-note, Ed25519) made at export time: "handoff-export v2", then lines
+  statement.txt     a signed note (c2sp.org/signed-note, Ed25519) made at export time: "handoff-export v3", then lines
                     "made <time>", "days <first> <last>", "pseudonymised yes|no", "head <school> <size> <root base64>"
                     (each school's tree when the export was made) and "file <name> <sha256 hex>" for every other file.
   checkpoints.json  [{"school_id", "tree_size", "root_hex", "made_at", "note"}]: each note a c2sp.org/tlog-checkpoint
@@ -14,13 +14,18 @@ Nothing is written anywhere. Exit 0 only when everything checks out against an e
                     "handoff-key-rotation v1", "old <b64>", "new <b64>", "at <time>", signed by the old key]}. A key
                     whose fingerprint is expected, or that an accepted key announced, is accepted.
   public_key.pem    the key that signed the statement (SubjectPublicKeyInfo PEM); trusted only when it matches --key.
-  events.jsonl      one JSON object per line: "school_id", "index" (leaf index in the school's tree), "leaf" (hex of
-                    the leaf bytes) or, for an event outside the range, "subtree": [height, hash hex] standing for
-                    2**height leaves; the readable copy is covered by the statement's file hashes.
+  events.jsonl      one JSON object per line: "school_id", "index" (leaf index in the school's tree), and either
+                    "leaf", "event" (its readable copy) and, in a named bundle, "openings", or, for events outside the
+                    range, "subtree": [height, hash hex] standing for 2**height leaves. A leaf is the JSON text
+                    {"committed": {field: hex}, "plain": {field: value}, "stream": hex, "topic", "version"}: personal
+                    fields only as SHA-256(salt || value as JSON with sorted keys, no spaces); openings are
+                    {field: [salt hex, value]} ("stream" for the stream id). Every readable field must equal the leaf's
+                    plain value ({"_type_", "_data_"} read as its data), or its opened value; without openings, a
+                    committed field is shown as a pseudonym, which only the commitment stands for.
   proofs.json       inclusion and consistency proofs, each ending at a checkpoint of this bundle.
-Trees are RFC 6962: SHA-256, leaf = H(0x00 || bytes), node = H(0x01 || left || right). Signatures are checked here with
-a plain RFC 8032 Ed25519 (slow, but a bundle holds few signatures). Keep this file short enough to read: it is the
-one part of the bundle a regulator runs.
+Trees are RFC 6962: SHA-256, leaf = H(0x00 || leaf text in UTF-8), node = H(0x01 || left || right). Signatures are
+checked here with a plain RFC 8032 Ed25519 (slow, but a bundle holds few signatures). Keep this file short enough to
+read: it is the one part of the bundle a regulator runs.
 """
 
 import argparse
@@ -196,13 +201,13 @@ def read_statement(bundle, keys, check):
     if not check.say("statement.txt is signed by an accepted key", text is not None, "is NOT"):
         return None
     lines = text.splitlines()
-    check.say("statement.txt is a handoff-export v2 statement", lines[0] == "handoff-export v2", "is NOT")
+    check.say("statement.txt is a handoff-export v3 statement", lines[0] == "handoff-export v3", "is NOT")
     heads = {
         s: (int(n), base64.b64decode(r)) for _, s, n, r in (ln.split(" ") for ln in lines if ln.startswith("head "))
     }
     files = dict(ln.split(" ")[1:] for ln in lines if ln.startswith("file "))
     print("\n".join(ln for ln in lines if ln.split(" ")[0] in ("made", "days", "pseudonymised")))
-    return heads, files
+    return heads, files, "pseudonymised no" in lines
 
 
 def check_files(bundle, files, check):
@@ -213,16 +218,59 @@ def check_files(bundle, files, check):
         check.say(f"{name} is the file signed", got == files[name], "was CHANGED after the export")
 
 
-def check_trees(bundle, heads, checkpoints, check):
-    """Rebuild each school's tree from its leaves and subtree hashes; compare it with the heads and checkpoints."""
+def unwrap(value):
+    """A stored value as the readable copy shows it: {"_type_": ..., "_data_": d} (a time, a UUID) as d."""
+    if isinstance(value, dict):
+        return value["_data_"] if value.keys() == {"_type_", "_data_"} else {k: unwrap(v) for k, v in value.items()}
+    return [unwrap(v) for v in value] if isinstance(value, list) else value
+
+
+def opens(salt, value, commitment):
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(bytes.fromhex(salt) + text).hexdigest() == commitment
+
+
+def leaf_disagrees(line, named):
+    """Where a line's readable copy and openings disagree with its leaf (None when they agree)."""
+    leaf, copy, openings = json.loads(line["leaf"]), line["event"], line.get("openings")
+    plain, committed = leaf["plain"], leaf["committed"]
+    if named and (openings is None or openings.keys() != {*committed, "stream"}):
+        return "does not open every commitment of its leaf in this named bundle"
+    pairs = [*committed.items(), ("stream", leaf["stream"])]
+    if openings is not None and not all(opens(*openings[name], c) for name, c in pairs):
+        return "has an opening that does NOT open its commitment"
+    if copy.get("type") != leaf["topic"].rpartition(":")[2].rpartition(".")[2]:
+        return "is not of the type its leaf holds"
+    if copy.get("server_time") != unwrap(plain.get("timestamp")):
+        return "does not have its leaf's server time"
+    for name, shown in copy.items():
+        if name in plain:
+            ok = shown == plain[name] or shown == unwrap(plain[name])
+        elif name in committed:
+            ok = openings is None or name == "sealed" or shown == unwrap(openings[name][1])
+        else:
+            ok = name in ("type", "server_time") or shown is None  # None: a field newer than the stored event
+        if not ok:
+            return f"shows {name} NOT as its leaf holds it"
+    missing = plain.keys() - copy.keys() - {"timestamp"}
+    return f"leaves out {sorted(missing)[0]} of its leaf" if missing else None
+
+
+def check_trees(bundle, heads, checkpoints, check, named=False):
+    """Rebuild each school's tree from its leaves and subtree hashes; compare it with the heads and checkpoints, and
+    each readable copy with its leaf."""
     wanted = {(c["school_id"], c["tree_size"]) for c in checkpoints} | {(s, n) for s, (n, _) in heads.items()}
-    stacks, sizes, roots = {}, {}, {}
+    stacks, sizes, roots, disagreeing = {}, {}, {}, 0
     with open(bundle / "events.jsonl", encoding="utf-8") as lines:
         for event in map(json.loads, filter(str.strip, lines)):
             school = event["school_id"]
             stack, size = stacks.setdefault(school, []), sizes.get(school, 0)
             if "leaf" in event:
-                height, h = 0, sha256(b"\0", bytes.fromhex(event["leaf"]))
+                height, h = 0, sha256(b"\0", event["leaf"].encode())
+                wrong = leaf_disagrees(event, named)
+                if wrong and disagreeing < 5:
+                    check.say(f"school {school}: the readable copy of event {event['index']}", False, wrong)
+                disagreeing += 1 if wrong else 0
             else:
                 height, h = event["subtree"][0], bytes.fromhex(event["subtree"][1])
             if event["index"] != size or size % (1 << height) or (stack and stack[-1][0] < height):
@@ -234,6 +282,7 @@ def check_trees(bundle, heads, checkpoints, check):
             stack.append((height, h))
             if (school, sizes[school]) in wanted:
                 roots[school, sizes[school]] = root_of(stack)
+    check.say(f"every readable copy agrees with its leaf ({disagreeing} do not)", not disagreeing, "does NOT")
     check.say("the bundle holds the schools of the statement", set(sizes) == set(heads), "does NOT")
     for school, (n, root) in sorted(heads.items()):
         ok = sizes.get(school) == n and roots.get((school, n)) == root
@@ -261,7 +310,7 @@ def check_proofs(proofs, checkpoints, statement_heads, check):
     heads, h = {(c["school_id"], c["tree_size"], c["root_hex"]) for c in checkpoints}, bytes.fromhex
     heads |= {(school, n, root.hex()) for school, (n, root) in statement_heads.items()}
     for p in proofs.get("inclusion", []):
-        folded = fold(map(h, p["proof"]), p["index"], p["tree_size"] - 1, sha256(b"\0", h(p["leaf"])))
+        folded = fold(map(h, p["proof"]), p["index"], p["tree_size"] - 1, sha256(b"\0", p["leaf"].encode()))
         ok = 0 <= p["index"] < p["tree_size"] and folded[::2] == (h(p["root_hex"]), 0)
         ok = ok and (p["school_id"], p["tree_size"], p["root_hex"]) in heads
         check.say(f"school {p['school_id']}: inclusion proof of event {p['index']} in the tree of {p['tree_size']}", ok)
@@ -296,7 +345,7 @@ def verify(bundle, pins):
         if statement:
             check_files(bundle, statement[1], check)
             checkpoints = json.loads((bundle / "checkpoints.json").read_text(encoding="utf-8"))
-            roots = check_trees(bundle, statement[0], checkpoints, check)
+            roots = check_trees(bundle, statement[0], checkpoints, check, statement[2])
             if roots is not None:
                 check_checkpoints(checkpoints, keys, roots, statement[0], check)
             proofs = json.loads((bundle / "proofs.json").read_text(encoding="utf-8"))

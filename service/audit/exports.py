@@ -87,7 +87,8 @@ class Exporter:
         if days[0] > days[1] or (days[1] - days[0]).days >= MAX_DAYS:
             raise BadExportRangeError
         self._refuse_a_second_disclosure(ctx, list(schools), days, requested_by, reason, with_names)
-        Checkpointer(self.url, event_log(self.handoff), self.key, self.handoff.clock).run_once()
+        checkpointer = Checkpointer(self.url, event_log(self.handoff), self.key, self.handoff.clock)
+        checkpointer.run_once()
         personal = self.handoff.personal
         names = (lambda school, child, token: personal.open(school, child, token)) if with_names else None
         try:
@@ -101,6 +102,7 @@ class Exporter:
                 self.history.signer(self.key),
                 pseudonymise=not with_names,
                 names=names,
+                salts=checkpointer.salts,
             )
         except UnknownSigningKeyError:
             raise SigningKeyUnknownError from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from projections.log import EventLog
 from replay.checkpoints import Checkpoint, sign_checkpoint
+from replay.leaves import Salts
 from replay.trees import SchoolTrees
 from service.processes.follower import Follower
 
@@ -28,6 +30,18 @@ DDL = (
     " PRIMARY KEY (school_id, tree_size))",
     "INSERT INTO tree_progress VALUES (1, 0, '{}') ON CONFLICT DO NOTHING",
     "ALTER TABLE tree_checkpoints ADD COLUMN IF NOT EXISTS note text NOT NULL DEFAULT ''",  # '' before signed notes
+    # The key the leaves' salts derive from (replay/leaves.py): made once, kept with the log it salts, never shown.
+    "CREATE TABLE IF NOT EXISTS tree_salt_key (id int PRIMARY KEY CHECK (id = 1), key bytea NOT NULL)",
+    "ALTER TABLE tree_progress ADD COLUMN IF NOT EXISTS leaves text NOT NULL DEFAULT 'stored rows'",
+)
+LEAVES = "committed v2"
+"""The leaf format of replay/leaves.py. Trees of an older format are started again from the first event, and their
+checkpoints are kept apart in tree_checkpoints_old (they still prove what the log held, under the old leaves)."""
+RESTART = (
+    "CREATE TABLE IF NOT EXISTS tree_checkpoints_old (LIKE tree_checkpoints, leaves text NOT NULL)",
+    "INSERT INTO tree_checkpoints_old SELECT c.*, p.leaves FROM tree_checkpoints c, tree_progress p",
+    "DELETE FROM tree_checkpoints",
+    f"UPDATE tree_progress SET position = 0, states = '{{}}', leaves = '{LEAVES}'",
 )
 
 
@@ -40,6 +54,11 @@ class Checkpointer:
             conn.execute("SELECT pg_advisory_xact_lock(7316002)")
             for statement in DDL:
                 conn.execute(statement)  # type: ignore[arg-type]
+            if conn.execute("SELECT leaves FROM tree_progress").fetchone()[0] != LEAVES:
+                for statement in RESTART:
+                    conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute("INSERT INTO tree_salt_key VALUES (1, %s) ON CONFLICT DO NOTHING", (secrets.token_bytes(32),))
+            self.salts = Salts(bytes(conn.execute("SELECT key FROM tree_salt_key").fetchone()[0]))
 
     def run_once(self, on: psycopg.Connection[Any] | None = None) -> list[Checkpoint]:
         """Carry the trees to the head of the log and sign a checkpoint of every tree that grew."""
@@ -47,7 +66,7 @@ class Checkpointer:
         with opened as conn, conn.transaction():
             position, states = conn.execute("SELECT position, states FROM tree_progress FOR UPDATE").fetchone()
             trees = SchoolTrees.resume(position, states)
-            grew = trees.advance(self.events)
+            grew = trees.advance(self.events, self.salts)
             made_at = self.clock().isoformat()
             made = [
                 sign_checkpoint(self.key, s, trees.trees[s].size, trees.trees[s].root(), made_at) for s in sorted(grew)

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 from replay.checkpoints import load_or_create_signing_key, raw_public_key, verify_checkpoint
-from replay.leaves import leaf_bytes, school_of
+from replay.leaves import Salts, leaf_bytes, school_of
 from replay.merkle import consistency_proof, tree_hash, verify_consistency
 from service.application.handoff import Handoff
 from service.infra.event_log import event_log
@@ -14,9 +14,9 @@ from service.processes.checkpoints import Checkpointer, checkpoints
 from tests.support import SCHOOL, ctx, handed_to_guardian
 
 
-def leaves_of(handoff: Handoff, school: str) -> list[bytes]:
+def leaves_of(handoff: Handoff, school: str, salts: Salts) -> list[bytes]:
     rows = handoff.recorder.select_notifications(1, 1_000_000)
-    return [leaf_bytes(row) for row in rows if school_of(row) == school]
+    return [leaf_bytes(row, salts) for row in rows if school_of(row) == school]
 
 
 def test_checkpoints_are_signed_match_the_trees_and_stay_consistent(
@@ -26,13 +26,13 @@ def test_checkpoints_are_signed_match_the_trees_and_stay_consistent(
     checkpointer = Checkpointer(fresh_postgres_url, event_log(postgres_handoff), key, postgres_handoff.clock)
     first = {c.school_id: c for c in checkpointer.run_once()}
     assert SCHOOL in first and all(verify_checkpoint(raw_public_key(key), c) for c in first.values())
-    assert first[SCHOOL].root_hex == tree_hash(leaves_of(postgres_handoff, SCHOOL)).hex()
+    assert first[SCHOOL].root_hex == tree_hash(leaves_of(postgres_handoff, SCHOOL, checkpointer.salts)).hex()
     assert checkpointer.run_once() == [], "nothing new, nothing signed"
     handed_to_guardian(postgres_handoff)
     postgres_handoff.care.release(ctx(), "C1", "G1")
     second = {c.school_id: c for c in checkpointer.run_once()}
     assert set(second) == {SCHOOL}
-    leaves = leaves_of(postgres_handoff, SCHOOL)
+    leaves = leaves_of(postgres_handoff, SCHOOL, checkpointer.salts)
     assert second[SCHOOL].tree_size == len(leaves) > first[SCHOOL].tree_size
     proof = consistency_proof(leaves, first[SCHOOL].tree_size)
     assert verify_consistency(

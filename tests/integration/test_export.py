@@ -1,9 +1,8 @@
 """Audit export bundles on PostgreSQL: two afternoons, two signed checkpoints, then the bundle a regulator receives.
 
 The bundle must verify with Python alone and fail when one stored byte changes; its readable copies and tables must
-show pseudonyms only, stable within a bundle and different in the next. The leaves are the stored events and cannot
-be pseudonymised, so the check for real ids reads every file but skips the leaf field, and a separate assertion
-shows that the leaves do carry the real ids (which is why a bundle is still personal data)."""
+show pseudonyms only, stable within a bundle and different in the next. The leaves commit to personal fields through
+salted hashes, so a pseudonymised bundle carries them and still holds no real id."""
 
 from __future__ import annotations
 
@@ -39,7 +38,7 @@ from replay.export_tables import (
     REFUSALS,
     RELEASES,
 )
-from replay.leaves import leaf_bytes, leaf_fields, school_of
+from replay.leaves import Salts, leaf_bytes, school_of
 from replay.merkle import TreeBuilder
 from replay.notes import fingerprint, raw_public_key
 from service.application.handoff import Handoff
@@ -119,18 +118,27 @@ class World:
 
     def export(self, out: Path, day_from: date = DAY1, day_to: date = DAY2, **options: Any) -> ExportSummary:
         signer = options.pop("signer", self.key)
-        return export_bundle(self.log, out, [SCHOOL], day_from, day_to, self.checkpoints, signer, **options)
+        return export_bundle(
+            self.log, out, [SCHOOL], day_from, day_to, self.checkpoints, signer, salts=SALTS, **options
+        )
 
     def fingerprint(self) -> str:
         return fingerprint(raw_public_key(self.key))
 
 
-def school_leaves(log: EventLog) -> list[bytes]:
-    leaves, page = [], log.page(0, 500)
+SALTS = Salts(bytes(range(32)))
+
+
+def school_rows(log: EventLog) -> list[Any]:
+    rows, page = [], log.page(0, 500)
     while page:
-        leaves += [leaf_bytes(n) for n in page if school_of(n) == SCHOOL]
+        rows += [n for n in page if school_of(n) == SCHOOL]
         page = log.page(page[-1].id, 500)
-    return leaves
+    return rows
+
+
+def school_leaves(log: EventLog) -> list[bytes]:
+    return [leaf_bytes(row, SALTS) for row in school_rows(log)]
 
 
 def checkpoint(log: EventLog, key: Ed25519PrivateKey, made_at: datetime) -> Checkpoint:
@@ -167,15 +175,15 @@ def lines(bundle: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
-def stored(line: dict[str, Any], leaves: list[bytes]) -> dict[str, Any]:
-    """The stored event state of a line, read from the school's log (a pseudonymised bundle holds no leaf)."""
-    return json.loads(leaf_fields(leaves[line["index"]])["state"])
+def stored(line: dict[str, Any], rows: list[Any]) -> dict[str, Any]:
+    """The stored event state of a line, read from the school's log (a pseudonymised bundle holds no opening)."""
+    return json.loads(rows[line["index"]].state)
 
 
 def shown_ids(bundle: Path, log: EventLog) -> dict[str, set[str]]:
     """Each real child, guardian and releasing staff id, mapped to what the readable copies show for it."""
     found: dict[str, set[str]] = {}
-    leaves = school_leaves(log)
+    leaves = school_rows(log)
     for line in (line for line in lines(bundle) if "event" in line):
         for name in ("child_id", "guardian_id", "from_custodian_id"):
             if line["event"].get(name) is not None:
@@ -214,8 +222,8 @@ def test_the_bundle_verifies_and_a_changed_byte_does_not(world: World, tmp_path:
     assert "VERIFIED" in result.stdout
 
     text = (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    tampered = json.loads(text[5])
-    tampered["subtree"][1] = tampered["subtree"][1][:-2] + ("7e" if tampered["subtree"][1][-2:] != "7e" else "7d")
+    tampered = json.loads(text[5])  # one digit of the stream's commitment in a leaf
+    tampered["leaf"] = re.sub(r'"stream":"(.)', lambda m: f'"stream":"{"7" if m[1] != "7" else "8"}', tampered["leaf"])
     text[5] = json.dumps(tampered)
     (bundle / "events.jsonl").write_text("\n".join(text) + "\n", encoding="utf-8")
     result = verify(bundle, world.fingerprint())
@@ -241,7 +249,7 @@ def test_no_real_id_anywhere_in_a_pseudonymised_bundle(world: World, tmp_path: P
     for path in bundle.iterdir():
         if path.name not in {"verify.py", "public_key.pem"}:  # code and key hold no ids
             assert not REAL_IDS.findall(path.read_text(encoding="utf-8-sig")), path.name
-    assert not any("leaf" in line for line in lines(bundle))
+    assert not any("openings" in line for line in lines(bundle))
 
 
 def test_every_stored_field_is_either_an_id_shown_as_a_pseudonym_or_reviewed_as_plain() -> None:
@@ -373,7 +381,7 @@ def test_exports_that_could_not_be_verified_are_refused(world: World, tmp_path: 
         (world.checkpoints, [SCHOOL, "S2"], "no checkpoint"),
     ]:
         with pytest.raises(ValueError, match=problem):
-            export_bundle(world.log, tmp_path / "refused", schools, DAY1, DAY2, checkpoints, world.key)
+            export_bundle(world.log, tmp_path / "refused", schools, DAY1, DAY2, checkpoints, world.key, salts=SALTS)
     assert not (tmp_path / "refused").exists()
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")

@@ -31,8 +31,8 @@ Attack = Callable[[Path, "Forger"], None]
 class Forger:
     """What an attacker holding the bundle (and maybe a key of their own) can do to it."""
 
-    def __init__(self, key: Ed25519PrivateKey | None = None) -> None:
-        self.key = key
+    def __init__(self, key: Ed25519PrivateKey | None = None, school_key: Ed25519PrivateKey | None = None) -> None:
+        self.key, self.school_key = key, school_key
 
     @staticmethod
     def lines(bundle: Path) -> list[dict[str, Any]]:
@@ -75,11 +75,22 @@ class Forger:
         (bundle / "statement.txt").write_text(signed, encoding="utf-8")
 
 
+    def restate(self, bundle: Path) -> None:
+        """The school itself, holding its key, signs a fresh statement over the edited files (its trees stay)."""
+        statement = (bundle / "statement.txt").read_text(encoding="utf-8").rpartition("\n\n")[0]
+        lines = [ln for ln in statement.splitlines() if not ln.startswith("file ")]
+        files = sorted(p for p in bundle.iterdir() if p.name != "statement.txt")
+        lines += [f"file {p.name} {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files]
+        assert self.school_key is not None
+        (bundle / "statement.txt").write_text(sign_note(self.school_key, "\n".join(lines) + "\n"), encoding="utf-8")
+
+
 def change_leaf(bundle: Path, forger: Forger) -> None:
     lines = forger.lines(bundle)
     line = next(x for x in lines if "leaf" in x and x["event"]["type"] == "ChildReleased")
-    leaf = bytes.fromhex(line["leaf"]).replace(b"Q2hpbGRSZWxlYXNlZ", b"Q2hpbGRSZWxlYXNlZ")  # base64 of the state
-    line["leaf"] = (leaf[:-3] + bytes([leaf[-3] ^ 1]) + leaf[-2:]).hex()
+    line["leaf"] = line["leaf"].replace('"self_release":false', '"self_release":true')
+    line["event"]["self_release"] = True  # the readable copy agrees with the changed leaf
+    assert '"self_release":true' in line["leaf"]
     forger.write_lines(bundle, lines)
 
 
@@ -171,6 +182,35 @@ def edit_readable_copy(bundle: Path, forger: Forger) -> None:
     forger.write_lines(bundle, lines)
 
 
+def edit_readable_copy_restated(bundle: Path, forger: Forger) -> None:
+    """The school shows a release as a self-release and signs the statement again: only the leaf tells."""
+    edit_readable_copy(bundle, forger)
+    forger.restate(bundle)
+
+
+def swap_salts(bundle: Path, forger: Forger) -> None:
+    """Two openings of one event trade salts: neither opens its commitment any more."""
+    lines = forger.lines(bundle)
+    line = next(x for x in lines if "openings" in x and x["event"]["type"] == "ChildReleased")
+    openings = line["openings"]
+    openings["child_id"][0], openings["guardian_id"][0] = openings["guardian_id"][0], openings["child_id"][0]
+    forger.write_lines(bundle, lines)
+    forger.restate(bundle)
+
+
+def replace_commitment(bundle: Path, forger: Forger) -> None:
+    """The school commits a release to another guardian (a true commitment and opening of that guardian's id), shows
+    that guardian in the readable copy, and signs the statement again: the tree its checkpoints signed disagrees."""
+    lines = forger.lines(bundle)
+    line = next(x for x in lines if "openings" in x and x["event"]["type"] == "ChildReleased")
+    leaf, salt = json.loads(line["leaf"]), line["openings"]["guardian_id"][0]
+    leaf["committed"]["guardian_id"] = hashlib.sha256(bytes.fromhex(salt) + b'"G9"').hexdigest()
+    line["leaf"] = json.dumps(leaf, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    line["openings"]["guardian_id"][1] = line["event"]["guardian_id"] = "G9"
+    forger.write_lines(bundle, lines)
+    forger.restate(bundle)
+
+
 def edit_in_range(bundle: Path, forger: Forger) -> None:
     lines = forger.lines(bundle)
     next(x for x in lines if "event" in x)["in_range"] = False
@@ -193,6 +233,12 @@ def splice_from_another_export(bundle: Path, forger: Forger) -> None:
     forger.write_lines(bundle, lines)
 
 
+SCHOOL_KEYS: dict[Path, Ed25519PrivateKey] = {}
+RESTATED: dict[Attack, str] = {
+    edit_readable_copy_restated: "shows self_release NOT as its leaf holds it",
+    swap_salts: "has an opening that does NOT open its commitment",
+    replace_commitment: "events reach the head of",
+}
 ATTACKS = [
     change_leaf,
     drop_event,
@@ -210,6 +256,9 @@ ATTACKS = [
     edit_release_time,
     edit_edfi,
     edit_readable_copy,
+    edit_readable_copy_restated,
+    swap_salts,
+    replace_commitment,
     edit_in_range,
     edit_manifest,
     add_a_file,
@@ -221,6 +270,7 @@ def exported(world: World, tmp_path: Path) -> Iterator[tuple[Path, str]]:  # noq
     bundle = tmp_path / "bundle"
     world.export(bundle, pseudonymise=False, names=lambda school, child, token: {"name": "x"})
     world.export(tmp_path / "day1", DAY1, DAY1, pseudonymise=False, names=lambda school, child, token: None)
+    SCHOOL_KEYS[bundle] = world.key
     yield bundle, world.fingerprint()
 
 
@@ -249,10 +299,25 @@ def test_the_intact_bundle_verifies_read_only_and_nothing_is_written(exported: t
 def test_every_attack_is_refused_by_both_verifiers(exported: tuple[Path, str], attack: Attack) -> None:
     bundle, key = exported
     assert both_verifiers(bundle, key)[1]
-    attack(bundle, Forger(Ed25519PrivateKey.generate()))
+    attack(bundle, Forger(Ed25519PrivateKey.generate(), SCHOOL_KEYS[bundle]))
     run, ok = both_verifiers(bundle, key)
     assert run.returncode == 1 and not ok, run.stdout
     assert "NOT VERIFIED" in run.stdout and "Traceback" not in run.stderr
+    if attack in RESTATED:  # the school's own statement is signed: what catches it is the leaf or the tree
+        assert "statement.txt is signed by an accepted key: ok" in run.stdout
+        assert "was CHANGED after the export" not in run.stdout
+        assert RESTATED[attack] in run.stdout, run.stdout
+
+
+def test_a_pseudonymised_copy_is_checked_against_its_leaf(world: World, tmp_path: Path) -> None:  # noqa: F811
+    """A pseudonymised bundle carries the leaves (commitments, no salts): a readable copy the school edits after the
+    fact, under a statement it signs again, is refused leaf by leaf."""
+    bundle = tmp_path / "bundle"
+    world.export(bundle)
+    assert both_verifiers(bundle, world.fingerprint())[1]
+    edit_readable_copy_restated(bundle, Forger(school_key=world.key))
+    run, ok = both_verifiers(bundle, world.fingerprint())
+    assert run.returncode == 1 and not ok and RESTATED[edit_readable_copy_restated] in run.stdout, run.stdout
 
 
 def test_a_forgery_with_its_own_key_verifies_only_against_that_key(exported: tuple[Path, str]) -> None:
