@@ -74,7 +74,6 @@ class Forger:
         signed = text + "\n" + old_signature if keep_signatures else sign_note(self.key, text)
         (bundle / "statement.txt").write_text(signed, encoding="utf-8")
 
-
     def restate(self, bundle: Path) -> None:
         """The school itself, holding its key, signs a fresh statement over the edited files (its trees stay)."""
         statement = (bundle / "statement.txt").read_text(encoding="utf-8").rpartition("\n\n")[0]

@@ -276,17 +276,33 @@ def test_the_fingerprint_is_forty_digits_in_groups_of_five(signing_key: Ed25519P
     assert standalone.pin(base64.b64encode(raw_public_key(signing_key)).decode()) == raw_public_key(signing_key)
 
 
+def leaf_text(school: str, i: int, note: str = "") -> str:
+    """A leaf of the documented form (replay/leaves.py) whose readable copy is `readable(school, i)`."""
+    plain = {"timestamp": {"_type_": "datetime_iso", "_data_": "2025-09-01T17:00:00+08:00"}, "note": f"{i}{note}"}
+    leaf = {"committed": {}, "plain": plain, "stream": "00" * 32, "topic": f"events.{school}:Noted", "version": i}
+    return json.dumps(leaf, sort_keys=True, separators=(",", ":"))
+
+
+def readable(school: str, i: int) -> dict[str, str]:
+    return {"type": "Noted", "server_time": "2025-09-01T17:00:00+08:00", "note": str(i)}
+
+
 def write_bundle(folder: Path, key: Ed25519PrivateKey) -> dict[str, list[bytes]]:
     """A bundle of two schools with interleaved events, three checkpoints, one proof of each kind, a statement."""
-    logs = {school: [f"{school} event {i}".encode() for i in range(n)] for school, n in (("A", 5), ("B", 3))}
-    lines = [{"school_id": s, "index": i, "leaf": logs[s][i].hex()} for i in range(5) for s in logs if i < len(logs[s])]
+    logs = {school: [leaf_text(school, i).encode() for i in range(n)] for school, n in (("A", 5), ("B", 3))}
+    lines = [
+        {"school_id": s, "index": i, "leaf": logs[s][i].decode(), "event": readable(s, i)}
+        for i in range(5)
+        for s in logs
+        if i < len(logs[s])
+    ]
     made_at = "2025-09-01T17:30:00+08:00"
     heads = [("A", 3), ("A", 5), ("B", 3)]
     checkpoints = [sign_checkpoint(key, s, n, tree_hash(logs[s][:n]), made_at) for s, n in heads]
     a_root = tree_hash(logs["A"]).hex()
     proofs = {
         "inclusion": [
-            {"school_id": "A", "index": 2, "leaf": logs["A"][2].hex(), "tree_size": 5, "root_hex": a_root,
+            {"school_id": "A", "index": 2, "leaf": logs["A"][2].decode(), "tree_size": 5, "root_hex": a_root,
              "proof": [p.hex() for p in inclusion_proof(logs["A"], 2)]},
         ],
         "consistency": [
@@ -305,7 +321,7 @@ def write_bundle(folder: Path, key: Ed25519PrivateKey) -> dict[str, list[bytes]]
 
 def sign_statement(folder: Path, key: Ed25519PrivateKey, heads: dict[str, bytes]) -> None:
     sizes = {"A": 5, "B": 3}
-    lines = ["handoff-export v2", "made 2025-09-01T18:00:00+08:00", "days 2025-09-01 2025-09-01", "pseudonymised no"]
+    lines = ["handoff-export v3", "made 2025-09-01T18:00:00+08:00", "days 2025-09-01 2025-09-01", "pseudonymised yes"]
     lines += [f"head {s} {sizes[s]} {base64.b64encode(root).decode()}" for s, root in sorted(heads.items())]
     files = sorted(p for p in folder.iterdir() if p.name != "statement.txt")
     lines += [f"file {p.name} {hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files]
@@ -355,12 +371,12 @@ def test_a_tampered_event_line_is_reported_against_its_school(
     lines = (bundle / "events.jsonl").read_text().splitlines()
     index = next(i for i, line in enumerate(lines) if json.loads(line)["school_id"] == "B")
     event = json.loads(lines[index])
-    event["leaf"] = b"B event 0, changed".hex()
+    event["leaf"], event["event"]["note"] = leaf_text("B", 0, ", changed"), "0, changed"
     lines[index] = json.dumps(event, sort_keys=True)
     (bundle / "events.jsonl").write_text("\n".join(lines) + "\n")
     result = run_verifier(bundle, pinned)
     assert result.returncode == 1 and "events.jsonl is the file signed: was CHANGED after the export" in result.stdout
-    original = {school: [f"{school} event {i}".encode() for i in range(n)] for school, n in (("A", 5), ("B", 3))}
+    original = {school: [leaf_text(school, i).encode() for i in range(n)] for school, n in (("A", 5), ("B", 3))}
     sign_statement(bundle, signing_key, {school: tree_hash(leaves) for school, leaves in original.items()})
     result = run_verifier(bundle, pinned)  # even re-signed by the right key, the trees do not match the checkpoints
     assert result.returncode == 1
