@@ -177,6 +177,14 @@ def summary(
     return t.rows(conn, SUMMARY, params)
 
 
+def schools_of(conn: Connection[Any], t: Tables, district: str) -> list[str]:
+    """The schools registered in one district, by code."""
+    found = t.rows(
+        conn, "SELECT school_id FROM {schools} WHERE district_id = %(district)s ORDER BY 1", {"district": district}
+    )
+    return [row["school_id"] for row in found]
+
+
 def schools(conn: Connection[Any], t: Tables) -> tuple[int, list[str]]:
     """The position this version has reached, then every registered school (read in that order, as in
     `incidents.of_day`)."""

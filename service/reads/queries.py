@@ -73,7 +73,9 @@ class Views:
         """Counts per school and day in one district, for its regulator: nothing personal."""
         actor.require_district("read_district", district_id)
         items = self.read.query(district.district, district.summary, district_id, day_from, day_to, school_id)
-        return {"district_id": district_id, "day_from": day_from, "day_to": day_to, "items": items}
+        schools = self.read.query(district.district, district.schools_of, district_id)
+        schools = [found for found in schools if school_id in (None, found)]
+        return {"district_id": district_id, "day_from": day_from, "day_to": day_to, "schools": schools, "items": items}
 
 
 def _page(filters: dict[str, Any]) -> dict[str, Any]:

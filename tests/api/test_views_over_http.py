@@ -159,6 +159,9 @@ def test_a_regulator_reads_the_district_summary_and_nothing_child_level(running:
     summary = running.get("/api/v1/districts/D1/summary", who="regulator", **{"from": DAY, "to": DAY})
     assert summary.status_code == 200
     assert "C1" not in summary.text and "G1" not in summary.text
+    assert summary.json()["schools"] == ["S1", "S2"]  # S2 had no service that day: the page shows it
+    one = running.get("/api/v1/districts/D1/summary", who="regulator", **{"from": DAY, "to": DAY, "school": "S2"})
+    assert one.json()["schools"] == ["S2"] and one.json()["items"] == []
     assert running.get("/api/v1/districts/D9/summary", who="regulator", **{"from": DAY, "to": DAY}).status_code == 403
     assert running.get("/api/v1/districts/D1/summary", **{"from": DAY, "to": DAY}).status_code == 403
 

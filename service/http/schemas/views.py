@@ -88,4 +88,5 @@ class DistrictSummaryResponse(BaseModel):
     district_id: str
     day_from: date
     day_to: date
+    schools: list[str] = Field(description="The district's schools (or the one asked for), with or without rows")
     items: list[dict[str, Any]] = Field(description="Per school and day: counts only, nothing personal")

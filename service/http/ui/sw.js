@@ -20,6 +20,10 @@ const SHELL = [
   "/ui/js/roll.js",
   "/ui/js/live.js",
   "/ui/js/chart.js",
+  "/ui/district.html",
+  "/ui/css/district.css",
+  "/ui/js/district.js",
+  "/ui/js/district-words.js",
 ];
 
 self.addEventListener("install", (event) => {

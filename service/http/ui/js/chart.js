@@ -8,7 +8,7 @@ const WIDTH = 600;
 const HEIGHT = 220;
 const PAD = { left: 44, right: 24, top: 14, bottom: 34 };
 
-function svg(tag, attributes = {}, text) {
+export function svg(tag, attributes = {}, text) {
   const node = document.createElementNS(NS, tag);
   for (const [name, value] of Object.entries(attributes)) {
     node.setAttribute(name, value);

@@ -488,3 +488,10 @@ export function translatePage(root = document) {
     el.setAttribute("aria-label", t(el.dataset.i18nLabel));
   }
 }
+
+/** Words a page adds for itself (the district page keeps its own, in district-words.js). */
+export function addWords(extra) {
+  for (const lang of LANGUAGES) {
+    Object.assign(WORDS[lang], extra[lang]);
+  }
+}
