@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import psycopg
+
 from replay.checkpoints import load_or_create_signing_key, raw_public_key, verify_checkpoint
 from replay.leaves import Salts, leaf_bytes, school_of
 from replay.merkle import consistency_proof, tree_hash, verify_consistency
@@ -63,3 +65,23 @@ def test_two_followers_at_once_sign_each_tree_head_once(
         thread.join()
     kept = checkpoints(fresh_postgres_url, [SCHOOL])
     assert sorted(made)[0] == 0 and len(kept) == 1
+
+
+def test_trees_of_the_older_leaf_format_start_again_and_their_checkpoints_are_kept_apart(
+    postgres_handoff: Handoff, fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    key = load_or_create_signing_key(tmp_path / "key.pem")
+    first = Checkpointer(fresh_postgres_url, event_log(postgres_handoff), key, postgres_handoff.clock)
+    old = {c.school_id: c for c in first.run_once()}
+    with psycopg.connect(fresh_postgres_url, autocommit=True) as conn:  # as a deployment of the stored-row leaves
+        conn.execute("UPDATE tree_progress SET leaves = 'stored rows'")
+        conn.execute("UPDATE tree_checkpoints SET root_hex = repeat('ab', 32)")
+    again = Checkpointer(fresh_postgres_url, event_log(postgres_handoff), key, postgres_handoff.clock)
+    assert again.salts.key == first.salts.key, "the salt key is made once"
+    assert checkpoints(fresh_postgres_url, [SCHOOL]) == []
+    made = {c.school_id: c for c in again.run_once()}
+    assert made[SCHOOL].tree_size == old[SCHOOL].tree_size
+    assert made[SCHOOL].root_hex == tree_hash(leaves_of(postgres_handoff, SCHOOL, again.salts)).hex()
+    with psycopg.connect(fresh_postgres_url) as conn:
+        kept = conn.execute("SELECT school_id, root_hex, leaves FROM tree_checkpoints_old").fetchall()
+    assert (SCHOOL, "ab" * 32, "stored rows") in kept
