@@ -28,11 +28,12 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS tree_checkpoints (school_id text NOT NULL, tree_size bigint NOT NULL,"
     " root_hex text NOT NULL, made_at text NOT NULL, key_id text NOT NULL, signature_hex text NOT NULL,"
     " PRIMARY KEY (school_id, tree_size))",
+    # Progress before checkpoints, as a signing run takes them: a follower starting meanwhile waits, never deadlocks.
+    "ALTER TABLE tree_progress ADD COLUMN IF NOT EXISTS leaves text NOT NULL DEFAULT 'stored rows'",
     "INSERT INTO tree_progress VALUES (1, 0, '{}') ON CONFLICT DO NOTHING",
     "ALTER TABLE tree_checkpoints ADD COLUMN IF NOT EXISTS note text NOT NULL DEFAULT ''",  # '' before signed notes
     # The key the leaves' salts derive from (replay/leaves.py): made once, kept with the log it salts, never shown.
     "CREATE TABLE IF NOT EXISTS tree_salt_key (id int PRIMARY KEY CHECK (id = 1), key bytea NOT NULL)",
-    "ALTER TABLE tree_progress ADD COLUMN IF NOT EXISTS leaves text NOT NULL DEFAULT 'stored rows'",
 )
 LEAVES = "committed v2"
 """The leaf format of replay/leaves.py. Trees of an older format are started again from the first event, and their

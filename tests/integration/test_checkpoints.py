@@ -85,3 +85,25 @@ def test_trees_of_the_older_leaf_format_start_again_and_their_checkpoints_are_ke
     with psycopg.connect(fresh_postgres_url) as conn:
         kept = conn.execute("SELECT school_id, root_hex, leaves FROM tree_checkpoints_old").fetchall()
     assert (SCHOOL, "ab" * 32, "stored rows") in kept
+
+
+def test_a_follower_starting_while_another_signs_waits_instead_of_deadlocking(
+    postgres_handoff: Handoff, fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    """Its set-up takes the tables in the order a signing run does (progress, then checkpoints)."""
+    key = load_or_create_signing_key(tmp_path / "key.pem")
+    Checkpointer(fresh_postgres_url, event_log(postgres_handoff), key, postgres_handoff.clock)
+    started: list[Checkpointer] = []
+    with psycopg.connect(fresh_postgres_url) as signing:  # a run_once half-way: progress row locked
+        signing.execute("SELECT position FROM tree_progress FOR UPDATE")
+        second = threading.Thread(
+            target=lambda: started.append(
+                Checkpointer(fresh_postgres_url, event_log(postgres_handoff), key, postgres_handoff.clock)
+            )
+        )
+        second.start()
+        second.join(1)
+        signing.execute("INSERT INTO tree_checkpoints VALUES ('S9', 1, repeat('00', 32), 'now', 'k', 's', '')")
+        signing.commit()
+    second.join(10)
+    assert started and checkpoints(fresh_postgres_url, ["S9"])
