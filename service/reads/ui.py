@@ -7,6 +7,7 @@ and never logged."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -60,6 +61,11 @@ WHERE school_id = %(school)s AND service_day = %(day)s AND checked_in_at IS NOT 
 """
 
 
+def _folded(text: str) -> str:
+    """Text as a search compares it: full-width brackets and digits as half-width ones (NFKC), case ignored."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 def _rows(statement: str) -> Any:
     def read(conn: Connection[Any], t: Tables, **params: Any) -> list[dict[str, Any]]:
         with conn.cursor(row_factory=dict_row) as cur:
@@ -85,11 +91,14 @@ class UiReads:
 
     def name_of(self, school_id: str, child_id: str) -> str | None:
         """The child's name from the sealed roster entry; None if none was given."""
+        return self._sealed(school_id, child_id).get("name")
+
+    def _sealed(self, school_id: str, child_id: str) -> dict[str, Any]:
+        """What the roster entry seals about the child (name, home class title...); only the erasure mark if erased."""
         entry = self.handoff.roster_entry(school_id, child_id)
         if entry.erased:
-            return ERASED
-        opened = self.handoff.personal.open(school_id, child_id, entry.sealed) if entry.sealed else None
-        return (opened or {}).get("name")
+            return {"name": ERASED}
+        return (self.handoff.personal.open(school_id, child_id, entry.sealed) if entry.sealed else None) or {}
 
     def school_card(self, actor: Actor, school_id: str) -> dict[str, Any]:
         """What every page needs first: the school's places, time zone, today's mode, and who is signed in."""
@@ -129,19 +138,20 @@ class UiReads:
         return [teacher for teacher in found if teacher]
 
     def find_children(self, actor: Actor, school_id: str, q: str) -> dict[str, Any]:
-        """Children whose number, home class, temporary class or name matches, with today's status."""
+        """Children whose number, home class (code or title), temporary class or name matches, with today's status."""
         actor.require("read_child_day", school_id)
-        wanted = q.strip().casefold()
+        wanted = _folded(q.strip())
         if not wanted:
             return {"items": []}
         params = {"school": school_id, "day": self._today(school_id)}
         rows = self._views().query(occupancy.occupancy, _rows(ROSTER), **params)
         found = []
         for row in rows:
-            name = self.name_of(school_id, row["child_id"])
-            keys = (row["child_id"], row["home_class"] or "", row["temporary_class"] or "", name or "")
-            if any(wanted in key.casefold() for key in keys):
-                found.append({**row, "name": name})
+            sealed = self._sealed(school_id, row["child_id"])
+            name, title = sealed.get("name"), sealed.get("home_class_name") or None
+            keys = (row["child_id"], row["home_class"], row["temporary_class"], name, title)
+            if any(wanted in _folded(key) for key in keys if key):
+                found.append({**row, "name": name, "home_class_name": title})
             if len(found) > SEARCH_LIMIT:
                 break
         return {"items": found[:SEARCH_LIMIT], "more": len(found) > SEARCH_LIMIT}

@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 
 from service.application.context import Actor, operator_context
 from service.application.handoff import Handoff
+from service.application.roster_files import RosterChild, RosterFile
 from service.http.app import create_app
 from service.infra.embedded_postgres import create_database, drop_database
 from service.infra.settings import Settings, postgres_env
@@ -54,6 +55,15 @@ NAMED_CHILDREN = {
     "C27": ("林木", "6-2", ("林华", "林海")),
 }
 """Children with names (sealed like any roster name); guardians <child>A (code 1234) and <child>B (5678)."""
+
+CLASS_302 = RosterFile(
+    SCHOOL,
+    tuple(
+        RosterChild(child, given, "钱", "female", "302", 3, None, (), "三年级（2）班")
+        for child, given in (("C31", "多多"), ("C32", "乐乐"))
+    ),
+)
+"""Two children of class 302, imported as a OneRoster bundle gives them: the code, and the title people say."""
 
 
 @pytest.fixture(scope="session")
@@ -204,6 +214,7 @@ def add_named_children(handoff: Handoff) -> None:
         handoff.guardian_list.authorise_guardian(ctx(admin), child, f"{child}A", "mother", "1234", name=first)
         handoff.guardian_list.authorise_guardian(ctx(admin), child, f"{child}B", "father", "5678", name=second)
         enrol(handoff, admin, SCHOOL, child, [f"{child}A", f"{child}B"], None)
+    handoff.import_roster(ctx(admin), CLASS_302)
 
 
 @pytest.fixture(scope="session")

@@ -61,6 +61,15 @@ def test_a_full_handoff_from_check_in_to_release(page: Page, ui_server: UiServer
     assert width <= TABLET["width"], "the gate page fits a 1024×768 tablet without sideways scrolling"
 
 
+def test_the_gate_finds_a_child_by_the_home_class_title(page: Page, ui_server: UiServer) -> None:
+    sign_in(page, ui_server, "gate")
+    page.fill("#search", "三年级（2）班")
+    expect(page.locator("#results button.result")).to_have_count(2)
+    expect(page.locator('#results button[data-child="C31"]')).to_contain_text("三年级（2）班")
+    choose_child(page, "三年级（2）班", "C32")
+    expect(page.locator("#child")).to_contain_text("钱乐乐")
+
+
 def test_a_wrong_pickup_code_is_refused_in_plain_words(page: Page, ui_server: UiServer) -> None:
     ui_server.post("C12", "check-in", {"place_code": "T1"})
     sign_in(page, ui_server, "gate")

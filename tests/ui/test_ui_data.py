@@ -41,6 +41,17 @@ def test_a_child_is_found_by_name_number_home_class_or_temporary_class(ui_server
     assert search(ui_server, "nobody", "gate").json()["items"] == []
 
 
+def test_a_child_is_found_by_the_home_class_title_as_people_write_it(ui_server: UiServer) -> None:
+    """The roster's class title (三年级（2）班), not only its code 302; half- or full-width brackets alike."""
+    for query in ("三年级（2）班", "三年级(2)班", "三年级（2"):
+        found = search(ui_server, query, "gate").json()["items"]
+        assert [(c["child_id"], c["home_class"], c["home_class_name"]) for c in found] == [
+            ("C31", "302", "三年级（2）班"),
+            ("C32", "302", "三年级（2）班"),
+        ], query
+    assert search(ui_server, "三年级（1）班", "gate").json()["items"] == []
+
+
 def test_the_gate_card_names_the_guardians_without_their_phones(ui_server: UiServer) -> None:
     card = get(ui_server, "ui/children/C12", "gate").json()
     assert card["name"] == "王小红"

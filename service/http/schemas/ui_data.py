@@ -44,6 +44,7 @@ class ChildFound(BaseModel):
     child_id: str
     name: str | None
     home_class: str | None
+    home_class_name: str | None = Field(None, description="The home class as people say it, e.g. 三年级（2）班")
     grade: int | None
     temporary_class: str | None
     status: str

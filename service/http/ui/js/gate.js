@@ -103,7 +103,8 @@ function renderResults() {
     list.append(el("li", { class: "hint", id: "search-more" }, t("gate.search.more", { n: state.results.length })));
   }
   for (const child of state.results) {
-    const label = [child.child_id, child.home_class, child.temporary_class].filter(Boolean).join(" · ");
+    const home = child.home_class_name || child.home_class;
+    const label = [child.child_id, home, child.temporary_class].filter(Boolean).join(" · ");
     list.append(
       el(
         "li",
