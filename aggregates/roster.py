@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date
 from uuid import UUID
 
 from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, stream_id
@@ -31,6 +32,18 @@ class ChildAlreadyErasedError(RuleBrokenError):
     message = "This child's personal data has already been erased."
 
 
+Dates = tuple[date | None, date | None]
+"""The first and last day in the school's records; None: no limit."""
+
+
+def _written(dates: Dates) -> dict[str, str | None]:
+    return {"starts_on": dates[0] and dates[0].isoformat(), "ends_on": dates[1] and dates[1].isoformat()}
+
+
+def _read(written: str | None) -> date | None:
+    return date.fromisoformat(written) if written else None
+
+
 def roster_entry_id(school_id: str, child_id: str) -> UUID:
     return stream_id("roster", school_id, child_id)
 
@@ -47,33 +60,44 @@ class RosterEntry:
     sealed: str = ""
     erased: bool = False
     left: bool = False
+    starts_on: date | None = None
+    ends_on: date | None = None
 
     @property
     def on_roster(self) -> bool:
         """In the school's records now: added, and neither left nor erased."""
         return self.version > 0 and not self.left and not self.erased
 
+    def in_records_on(self, day: date) -> bool:
+        """Within the enrolment dates the school's records give (a transfer student begins later); no dates: always."""
+        return (self.starts_on is None or self.starts_on <= day) and (self.ends_on is None or day <= self.ends_on)
+
     @classmethod
     def absent(cls, school_id: str, child_id: str) -> RosterEntry:
         return cls(roster_entry_id(school_id, child_id), 0, school_id, child_id)
 
     def add(
-        self, meta: EventMeta, home_class: str, grade: int, homeroom_teacher_id: str | None = None, sealed: str = ""
+        self,
+        meta: EventMeta,
+        home_class: str,
+        grade: int,
+        homeroom_teacher_id: str | None = None,
+        sealed: str = "",
+        dates: Dates = (None, None),
     ) -> list[RosterEvent]:
         if self.version:
             raise ChildAlreadyOnRosterError
-        return [
-            ChildAddedToRoster(
-                **self._stamp(meta),
-                home_class=home_class,
-                grade=grade,
-                homeroom_teacher_id=homeroom_teacher_id,
-                sealed=sealed,
-            )
-        ]
+        fields = {"home_class": home_class, "grade": grade, "homeroom_teacher_id": homeroom_teacher_id}
+        return [ChildAddedToRoster(**self._stamp(meta), **fields, sealed=sealed, **_written(dates))]
 
     def change(
-        self, meta: EventMeta, home_class: str, grade: int, homeroom_teacher_id: str | None, sealed: str
+        self,
+        meta: EventMeta,
+        home_class: str,
+        grade: int,
+        homeroom_teacher_id: str | None,
+        sealed: str,
+        dates: Dates = (None, None),
     ) -> list[RosterEvent]:
         """The school's records changed (a roster sync); a child who had left is back on the roster."""
         if not self.version:
@@ -81,7 +105,7 @@ class RosterEntry:
         if self.erased:
             raise ChildAlreadyErasedError
         fields = {"home_class": home_class, "grade": grade, "homeroom_teacher_id": homeroom_teacher_id}
-        return [ChildRosterEntryChanged(**self._stamp(meta), **fields, sealed=sealed)]
+        return [ChildRosterEntryChanged(**self._stamp(meta), **fields, sealed=sealed, **_written(dates))]
 
     def leave(self, meta: EventMeta, reason: str) -> list[RosterEvent]:
         """The child is gone from the school's records."""
@@ -116,6 +140,8 @@ def evolve(state: RosterEntry, event: RosterEvent) -> RosterEntry:
                 homeroom_teacher_id=event.homeroom_teacher_id,
                 sealed=event.sealed,
                 left=False,
+                starts_on=_read(event.starts_on),
+                ends_on=_read(event.ends_on),
             )
         case ChildLeftRoster():
             return replace(state, left=True)

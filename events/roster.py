@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import field
+
 from events.envelope import HandoffEvent
 
 
@@ -20,6 +22,11 @@ class ChildAddedToRoster(RosterEvent):
     homeroom_teacher_id: str | None
     sealed: str
     """Sealed with the child's key: name and sex; empty when the roster gave none."""
+    starts_on: str | None = field(default=None, kw_only=True)
+    """First day in the school's records (the homeroom enrolment's beginDate), YYYY-MM-DD; None: no limit, and on
+    events recorded before it was kept."""
+    ends_on: str | None = field(default=None, kw_only=True)
+    """Last day in the school's records (the homeroom enrolment's endDate); None: no limit."""
 
 
 class ChildRosterEntryChanged(RosterEvent):
@@ -30,6 +37,10 @@ class ChildRosterEntryChanged(RosterEvent):
     homeroom_teacher_id: str | None
     sealed: str
     """Sealed with the child's key: name, its parts, sex and birth date; empty when the roster gave none."""
+    starts_on: str | None = field(default=None, kw_only=True)
+    """First day in the school's records, YYYY-MM-DD; None: no limit, and on events recorded before it was kept."""
+    ends_on: str | None = field(default=None, kw_only=True)
+    """Last day in the school's records; None: no limit."""
 
 
 class ChildLeftRoster(RosterEvent):

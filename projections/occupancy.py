@@ -29,7 +29,7 @@ occupancy = ReadModel(
         "CREATE TABLE {places} (school_id text NOT NULL, place_code text NOT NULL, kind text NOT NULL,"
         " label_zh text NOT NULL, label_en text NOT NULL, PRIMARY KEY (school_id, place_code))",
         "CREATE TABLE {roster} (school_id text NOT NULL, child_id text NOT NULL, home_class text NOT NULL,"
-        " grade int NOT NULL, PRIMARY KEY (school_id, child_id))",
+        " grade int NOT NULL, starts_on date, ends_on date, PRIMARY KEY (school_id, child_id))",
         "CREATE TABLE {children} (school_id text NOT NULL, service_day date NOT NULL, child_id text NOT NULL,"
         " status text NOT NULL, custodian_id text, place_code text, guardian_arrived boolean NOT NULL DEFAULT false,"
         " confirmed boolean NOT NULL DEFAULT false, checked_in_at timestamptz, released_at timestamptz,"
@@ -105,16 +105,19 @@ def _place(cur: Cursor[Any], t: Tables, e: PlaceAdded) -> None:
 @occupancy.handles(ChildAddedToRoster)
 def _roster(cur: Cursor[Any], t: Tables, e: ChildAddedToRoster) -> None:
     cur.execute(
-        t.format("INSERT INTO {roster} VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"),
-        (e.school_id, e.child_id, e.home_class, e.grade),
+        t.format("INSERT INTO {roster} VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"),
+        (e.school_id, e.child_id, e.home_class, e.grade, e.starts_on, e.ends_on),
     )
 
 
 @occupancy.handles(ChildRosterEntryChanged)
 def _roster_changed(cur: Cursor[Any], t: Tables, e: ChildRosterEntryChanged) -> None:
     cur.execute(
-        t.format("UPDATE {roster} SET home_class = %s, grade = %s WHERE school_id = %s AND child_id = %s"),
-        (e.home_class, e.grade, e.school_id, e.child_id),
+        t.format(
+            "UPDATE {roster} SET home_class = %s, grade = %s, starts_on = %s, ends_on = %s"
+            " WHERE school_id = %s AND child_id = %s"
+        ),
+        (e.home_class, e.grade, e.starts_on, e.ends_on, e.school_id, e.child_id),
     )
 
 

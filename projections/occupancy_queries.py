@@ -15,7 +15,11 @@ EXPECTED = """
 SELECT e.child_id, e.temporary_class, e.release_batch FROM {enrolments} e
 WHERE e.school_id = %(school)s AND e.signed AND NOT e.withdrawn AND %(day)s BETWEEN e.starts_on AND e.ends_on
   AND lower(to_char(%(day)s::date, 'dy')) = ANY (e.days)
+  AND NOT EXISTS (SELECT 1 FROM {roster} r WHERE r.school_id = e.school_id AND r.child_id = e.child_id
+    AND (%(day)s::date < r.starts_on OR %(day)s::date > r.ends_on))
 """
+"""Enrolled for the day (agreement signed, the day among theirs) and in the school's records that day: the roster's
+enrolment dates, as RosterEntry.in_records_on decides them."""
 
 LOCAL_NOW = "(%(now)s AT TIME ZONE (SELECT time_zone FROM {schools} WHERE school_id = %(school)s))"
 
@@ -105,6 +109,13 @@ def summary(conn: Connection[Any], t: Tables, school: str, day: date, now: datet
         classes = cur.fetchall()
     not_seen = totals["on_roster"] - totals["checked_in"] - totals["absent"]
     return {**totals, "not_seen": not_seen, "places": places, "classes": classes}
+
+
+def expected_children(conn: Connection[Any], t: Tables, school: str, day: date) -> list[str]:
+    """The children expected on one day, in order."""
+    with conn.cursor() as cur:
+        cur.execute(t.format(EXPECTED + " ORDER BY e.child_id"), {"school": school, "day": day})
+        return [row[0] for row in cur.fetchall()]
 
 
 def children(

@@ -107,6 +107,8 @@ TABLES: dict[str, tuple[tuple[str, bool, str | tuple[str, ...]], ...]] = {
         ("publicSchoolResidenceStatus", OPTIONAL, "text"),
     ),
 }
+SPANS = {"academicSessions": (("startDate", "endDate"),), "enrollments": (("beginDate", "endDate"),)}
+"""Dates that begin and end a span: the end is not before the beginning."""
 READ = ("academicSessions", "orgs", "courses", "classes", "users", "enrollments", "demographics")
 """The files Handoff reads (the rest are gradebook and resource files, about marks and learning materials)."""
 NEEDED = ("orgs", "users", "classes", "enrollments")
@@ -144,6 +146,10 @@ def check_row(table: str, row: dict[str, str]) -> list[str]:
     for name, _, kind in spec:
         if (value := row.get(name, "")) and (why := _malformed(kind, value)):
             problems.append(f"{name} {value!r}: {why}")
+    for first, last in SPANS.get(table, ()):
+        written = [row.get(first, ""), row.get(last, "")]
+        if all(written) and not any(_malformed("date", value) for value in written) and written[1] < written[0]:
+            problems.append(f"{last} {row[last]!r} is before {first} {row[first]!r}")
     return problems
 
 

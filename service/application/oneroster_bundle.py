@@ -183,8 +183,8 @@ class _Bundle:
         home = (room.get("classCode") or room.get("title", ""), GRADES.get(grades[0], 0) if grades else 0)
         guardians = tuple(self.guardians[agent] for agent in agents if agent in self.guardians)
         teacher = self.teachers.get(room.get("sourcedId", ""))
-        born, starts = demographic.get("birthDate") or None, enrolment.get("beginDate") or None
-        return RosterChild(*names, *home, teacher, guardians, room.get("title", ""), born, starts)
+        born, dates = demographic.get("birthDate") or None, (enrolment.get("beginDate"), enrolment.get("endDate"))
+        return RosterChild(*names, *home, teacher, guardians, room.get("title", ""), born, *(d or None for d in dates))
 
     def guardian(self, line: int, row: dict[str, str]) -> RosterGuardian:
         phone = row["phone"] or row["sms"] or None

@@ -53,6 +53,7 @@ class RosterChild:
     home_class_name: str = ""  # the home class as people say it, e.g. 三年级（2）班; the code is home_class
     birth_date: str | None = None  # YYYY-MM-DD, sealed
     starts_on: str | None = None  # the homeroom enrolment's beginDate: a transfer student starts then
+    ends_on: str | None = None  # its endDate: no longer expected after it
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ become staff; staff gone from it keep their tokens until an admin revokes them."
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from functools import reduce
 from typing import Any
 
@@ -19,7 +20,7 @@ from aggregates.base import EventMeta
 from aggregates.enrolment import Stage
 from aggregates.guardians import Guardians
 from aggregates.guardians import evolve as guardian_evolve
-from aggregates.roster import RosterEntry
+from aggregates.roster import Dates, RosterEntry
 from aggregates.roster import project as roster_project
 from aggregates.school import School
 from aggregates.staff import Role, StaffMember
@@ -31,6 +32,15 @@ from service.application.roster_files import RosterChild, RosterFile, RosterGuar
 REMOVED = "no longer in the school's records (roster sync)"
 LEFT = "left the school, by its records (roster sync)"
 ROSTER_ADDED = "events.roster:ChildAddedToRoster"
+
+
+def dates(child: RosterChild) -> Dates:
+    """The first and last day the school's records give for the child's homeroom enrolment."""
+    return (_day(child.starts_on), _day(child.ends_on))
+
+
+def _day(written: str | None) -> date | None:
+    return date.fromisoformat(written) if written else None
 
 
 def personal(child: RosterChild) -> dict[str, Any]:
@@ -98,7 +108,7 @@ class RosterSync(Area):
         if found is None:
             changes.add("children_added", f"{child.child_id}: added to the roster")
             sealed = seal(school_id, child.child_id, personal(child))
-            events = RosterEntry.absent(school_id, child.child_id).add(meta, *home, sealed)
+            events = RosterEntry.absent(school_id, child.child_id).add(meta, *home, sealed, dates(child))
         else:
             events = self._corrected(meta, found, child, changes, seal)
         events += self._sync_guardians(meta, self.app.guardians(school_id, child.child_id), child, changes, seal)
@@ -116,7 +126,8 @@ class RosterSync(Area):
         retitled = now.pop("home_class_name", None) != before.pop("home_class_name", None)
         renamed = now != before
         moved = home != (entry.home_class, entry.grade, entry.homeroom_teacher_id) or retitled
-        if entry.erased or not (renamed or moved or entry.left):
+        dated = dates(child) != (entry.starts_on, entry.ends_on)
+        if entry.erased or not (renamed or moved or dated or entry.left):
             return []
         if entry.left:
             changes.add("children_returned", f"{child.child_id}: back on the roster")
@@ -125,8 +136,10 @@ class RosterSync(Area):
             changes.add("children_moved", line + str(child.homeroom_teacher_id or "none"))
         if renamed:
             changes.add("children_corrected", f"{child.child_id}: name or personal details corrected (sealed)")
+        if dated:
+            changes.add("children_dates_changed", f"{child.child_id}: {span(child)}")
         sealed = seal(meta.school_id, child.child_id, personal(child)) if renamed or retitled else entry.sealed
-        return entry.change(meta, *home, sealed)
+        return entry.change(meta, *home, sealed, dates(child))
 
     def _sync_guardians(
         self, meta: EventMeta, state: Guardians, child: RosterChild, changes: Changes, seal: Any
@@ -173,10 +186,18 @@ KINDS = (
     "children_corrected",
     "children_left",
     "children_returned",
+    "children_dates_changed",
     "guardians_added",
     "guardians_revoked",
     "staff_added",
 )
+
+
+def span(child: RosterChild) -> str:
+    """The dates as an admin reads them."""
+    since = f" from {child.starts_on}" if child.starts_on else ""
+    until = f" until {child.ends_on}" if child.ends_on else ""
+    return "in the school's records" + (since + until or " with no dates")
 
 
 def authorise(meta: EventMeta, state: Guardians, child_id: str, guardian: RosterGuardian, seal: Any) -> list:

@@ -13,7 +13,9 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from aggregates import duty_rounds as duty_rules
+from aggregates.base import EventMeta
 from aggregates.headcounts import headcounts_id
+from aggregates.roster import RosterEntry
 from events.duty_rounds import DutyRoundRecorded
 from events.envelope import HandoffEvent
 from events.incidents import HeadcountRecorded
@@ -94,3 +96,12 @@ def test_a_duty_round_stored_under_its_old_topic_is_read_as_the_moved_class(hand
     rounds = duty_rules.project(None, [read])
     assert rounds is not None and rounds.inspected == ("T1",)
     assert isinstance(stream, UUID)
+
+
+def test_a_roster_entry_stored_before_enrolment_dates_were_kept_has_no_dates(handoff: Handoff) -> None:
+    entry = RosterEntry.absent(SCHOOL, "C9")
+    meta = EventMeta(**ENVELOPE)  # type: ignore[arg-type]
+    (added,) = entry.add(meta, "3-1", 3, None, "", (date(2026, 12, 7), None))
+    store_as_it_was(handoff, added, drop=("starts_on", "ends_on"))
+    read = handoff.roster_entry(SCHOOL, "C9")
+    assert (read.starts_on, read.ends_on, read.in_records_on(date(2026, 11, 30))) == (None, None, True)

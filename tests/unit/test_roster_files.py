@@ -195,6 +195,7 @@ EXPECTED = RosterFile(
             "Grade 3 Class 1",
             "2018-03-01",
             "2026-09-01",
+            "2027-07-15",
         ),
         RosterChild(
             "S-0002",
@@ -208,6 +209,7 @@ EXPECTED = RosterFile(
             "Grade 3 Class 1",
             "2018-05-02",
             "2026-09-01",
+            "2027-07-15",
         ),
         RosterChild(
             "S-0003",
@@ -221,8 +223,11 @@ EXPECTED = RosterFile(
             "3-2",
             "2018-07-03",
             "2026-09-01",
+            "2027-07-15",
         ),
-        RosterChild("usr-s4", "Dan", "Sample", None, "4-1", 4, None, (), "Grade 4 Class 1", None, "2026-09-01"),
+        RosterChild(
+            "usr-s4", "Dan", "Sample", None, "4-1", 4, None, (), "Grade 4 Class 1", None, "2026-09-01", "2027-07-15"
+        ),
     ),
     (
         RosterStaff("T-001", "Tess", "Example", "teacher"),
@@ -304,6 +309,17 @@ def test_bad_grades(tmp_path: Path) -> None:
     row(files, "users.csv", "usr-s3")["grades"] = ""
     found = problems(lambda: read_oneroster(write_bundle(tmp_path / "b", files)))
     expect(found, *(("users.csv", line(files, "users.csv", f"usr-s{n}"), "grades") for n in (1, 2, 3)))
+
+
+def test_an_end_before_its_beginning(tmp_path: Path) -> None:
+    files = bundle()
+    row(files, "enrollments.csv", "enr-6")["endDate"] = "2026-08-31"
+    row(files, "academicSessions.csv", "term-2")["startDate"] = "2027-08-01"
+    expect(
+        problems(lambda: read_oneroster(write_bundle(tmp_path / "bundle", files))),
+        ("enrollments.csv", line(files, "enrollments.csv", "enr-6"), "endDate '2026-08-31' is before beginDate"),
+        ("academicSessions.csv", line(files, "academicSessions.csv", "term-2"), "endDate '2027-07-15' is before"),
+    )
 
 
 def test_bad_sex(tmp_path: Path) -> None:

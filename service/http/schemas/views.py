@@ -21,7 +21,10 @@ class PlaceOccupancy(BaseModel):
 
 class ClassOccupancy(BaseModel):
     temporary_class: str | None
-    expected: int = Field(description="Enrolled, with a signed agreement covering today and today among their days")
+    expected: int = Field(
+        description="Enrolled, with a signed agreement covering today, today among their days and within the roster's"
+        " enrolment dates"
+    )
     present: int
     absent: int
     not_seen: int
@@ -32,7 +35,10 @@ class OccupancyResponse(BaseModel):
     school_id: str
     service_day: date
     on_roster: int
-    expected: int = Field(description="Children enrolled for today (agreement signed, today among their days)")
+    expected: int = Field(
+        description="Children enrolled for today (agreement signed, today among their days, within the roster's"
+        " enrolment dates)"
+    )
     expected_not_seen: int = Field(description="Expected today, neither checked in nor marked absent")
     checked_in: int
     in_care: int

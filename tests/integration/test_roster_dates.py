@@ -1,0 +1,75 @@
+"""Enrolment dates from the school's records (OneRoster enrollments.csv beginDate and endDate): a transfer student
+whose enrolment begins next month is not expected today, nor is a child whose enrolment has ended. The occupancy view
+and the roster entries folded from the log agree on every date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg
+
+from projections import occupancy, occupancy_queries
+from service.application.handoff import Handoff
+from service.application.roster_files import RosterChild, RosterFile, RosterGuardian
+from tests.integration.test_read_models import project
+from tests.support import ACTORS, SCHOOL, TERM, ctx, enrol
+
+DATES = {"C41": (None, None), "C42": ("2026-12-07", None), "C43": ("2026-09-01", "2026-11-20")}
+"""C41 has no dates; C42 is a transfer student who starts on 7 December; C43 left on 20 November."""
+
+
+def roster(dates: dict[str, tuple[str | None, str | None]]) -> RosterFile:
+    guardians = {child: (RosterGuardian(f"{child}G", "芳", "李", "parent", None),) for child in dates}
+    children = (RosterChild(c, "明", "李", None, "3-1", 3, None, guardians[c], "", None, *dates[c]) for c in dates)
+    return RosterFile(SCHOOL, tuple(children))
+
+
+def in_records(handoff: Handoff, day: date) -> set[str]:
+    """The children expected on `day` by the log alone: enrolled for it, and in the school's records that day."""
+    found = set()
+    for child in ("C1", "C2", *DATES):
+        enrolment = handoff.enrolment(SCHOOL, child, TERM)
+        if enrolment.agreement and enrolment.agreement.starts_on <= day <= enrolment.agreement.ends_on:
+            found |= {child} if handoff.roster_entry(SCHOOL, child).in_records_on(day) else set()
+    return found
+
+
+def test_children_are_expected_only_within_their_enrolment_dates(
+    postgres_handoff: Handoff, fresh_postgres_url: str
+) -> None:
+    postgres_handoff.import_roster(ctx("admin"), roster(DATES))
+    for child in DATES:
+        enrol(postgres_handoff, ACTORS["admin"], SCHOOL, child, [f"{child}G"], None)
+    project(postgres_handoff, fresh_postgres_url, 1)
+    wanted = {
+        date(2026, 11, 18): {"C1", "C2", "C41", "C43"},  # before C43 left, before C42 starts
+        date(2026, 11, 30): {"C1", "C2", "C41"},  # today: C43 has left, C42 has not started
+        date(2026, 12, 7): {"C1", "C2", "C41", "C42"},  # C42's first day
+    }
+    with psycopg.connect(fresh_postgres_url) as conn:
+        for day, children in wanted.items():
+            found = occupancy_queries.expected_children(conn, occupancy.occupancy.tables(1), SCHOOL, day)
+            assert set(found) == children == in_records(postgres_handoff, day), day
+            now = postgres_handoff.clock()
+            summary = occupancy_queries.summary(conn, occupancy.occupancy.tables(1), SCHOOL, day, now)
+            assert summary["expected"] == len(children), day
+
+
+def test_a_changed_date_in_the_records_is_synced_as_an_event(
+    postgres_handoff: Handoff, fresh_postgres_url: str
+) -> None:
+    postgres_handoff.import_roster(ctx("admin"), roster(DATES))
+    moved = DATES | {"C42": ("2026-11-23", None), "C43": ("2026-09-01", None)}
+    answer = postgres_handoff.import_roster(ctx("admin"), roster(moved))
+    assert sorted(answer["changes"]) == [
+        "C42: in the school's records from 2026-11-23",
+        "C43: in the school's records from 2026-09-01",
+    ]
+    assert answer["children_dates_changed"] == 2
+    assert postgres_handoff.roster_entry(SCHOOL, "C42").in_records_on(date(2026, 11, 30))
+    assert postgres_handoff.import_roster(ctx("admin"), roster(moved))["changes"] == []
+    enrol(postgres_handoff, ACTORS["admin"], SCHOOL, "C42", ["C42G"], None)
+    project(postgres_handoff, fresh_postgres_url, 1)
+    with psycopg.connect(fresh_postgres_url) as conn:
+        found = occupancy_queries.expected_children(conn, occupancy.occupancy.tables(1), SCHOOL, date(2026, 11, 30))
+    assert set(found) == {"C1", "C2", "C42"}
