@@ -36,8 +36,12 @@ Dates = tuple[date | None, date | None]
 """The first and last day in the school's records; None: no limit."""
 
 
-def _written(dates: Dates) -> dict[str, str | None]:
-    return {"starts_on": dates[0] and dates[0].isoformat(), "ends_on": dates[1] and dates[1].isoformat()}
+def _fields(
+    home_class: str, grade: int, teacher: str | None, sealed: str, dates: Dates, source_id: str | None
+) -> dict[str, object]:
+    written = [day and day.isoformat() for day in dates]
+    fields = {"home_class": home_class, "grade": grade, "homeroom_teacher_id": teacher, "sealed": sealed}
+    return fields | {"starts_on": written[0], "ends_on": written[1], "source_id": source_id}
 
 
 def _read(written: str | None) -> date | None:
@@ -62,6 +66,7 @@ class RosterEntry:
     left: bool = False
     starts_on: date | None = None
     ends_on: date | None = None
+    source_id: str | None = None
 
     @property
     def on_roster(self) -> bool:
@@ -84,11 +89,12 @@ class RosterEntry:
         homeroom_teacher_id: str | None = None,
         sealed: str = "",
         dates: Dates = (None, None),
+        source_id: str | None = None,
     ) -> list[RosterEvent]:
         if self.version:
             raise ChildAlreadyOnRosterError
-        fields = {"home_class": home_class, "grade": grade, "homeroom_teacher_id": homeroom_teacher_id}
-        return [ChildAddedToRoster(**self._stamp(meta), **fields, sealed=sealed, **_written(dates))]
+        fields = _fields(home_class, grade, homeroom_teacher_id, sealed, dates, source_id)
+        return [ChildAddedToRoster(**self._stamp(meta), **fields)]
 
     def change(
         self,
@@ -98,14 +104,15 @@ class RosterEntry:
         homeroom_teacher_id: str | None,
         sealed: str,
         dates: Dates = (None, None),
+        source_id: str | None = None,
     ) -> list[RosterEvent]:
         """The school's records changed (a roster sync); a child who had left is back on the roster."""
         if not self.version:
             raise ChildNotFoundError
         if self.erased:
             raise ChildAlreadyErasedError
-        fields = {"home_class": home_class, "grade": grade, "homeroom_teacher_id": homeroom_teacher_id}
-        return [ChildRosterEntryChanged(**self._stamp(meta), **fields, sealed=sealed, **_written(dates))]
+        fields = _fields(home_class, grade, homeroom_teacher_id, sealed, dates, source_id)
+        return [ChildRosterEntryChanged(**self._stamp(meta), **fields)]
 
     def leave(self, meta: EventMeta, reason: str) -> list[RosterEvent]:
         """The child is gone from the school's records."""
@@ -142,6 +149,7 @@ def evolve(state: RosterEntry, event: RosterEvent) -> RosterEntry:
                 left=False,
                 starts_on=_read(event.starts_on),
                 ends_on=_read(event.ends_on),
+                source_id=event.source_id,
             )
         case ChildLeftRoster():
             return replace(state, left=True)

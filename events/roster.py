@@ -27,6 +27,8 @@ class ChildAddedToRoster(RosterEvent):
     events recorded before it was kept."""
     ends_on: str | None = field(default=None, kw_only=True)
     """Last day in the school's records (the homeroom enrolment's endDate); None: no limit."""
+    source_id: str | None = field(default=None, kw_only=True)
+    """The child's id in the school's records system (OneRoster sourcedId), by which a delta may name them."""
 
 
 class ChildRosterEntryChanged(RosterEvent):
@@ -41,6 +43,8 @@ class ChildRosterEntryChanged(RosterEvent):
     """First day in the school's records, YYYY-MM-DD; None: no limit, and on events recorded before it was kept."""
     ends_on: str | None = field(default=None, kw_only=True)
     """Last day in the school's records; None: no limit."""
+    source_id: str | None = field(default=None, kw_only=True)
+    """The child's id in the school's records system (OneRoster sourcedId); None: not given."""
 
 
 class ChildLeftRoster(RosterEvent):

@@ -24,6 +24,7 @@ MODES = ("absent", "bulk", "delta")
 # codes), "list" (a comma-separated list of references), or a tuple: the enumeration's values.
 REQUIRED, OPTIONAL = True, False
 HEAD = (("sourcedId", REQUIRED, "text"), ("status", OPTIONAL, STATUS), ("dateLastModified", OPTIONAL, "datetime"))
+DELTA_REQUIRED = ("status", "dateLastModified")
 RACE = "americanIndianOrAlaskaNative asian blackOrAfricanAmerican nativeHawaiianOrOtherPacificIslander white"
 TABLES: dict[str, tuple[tuple[str, bool, str | tuple[str, ...]], ...]] = {
     "academicSessions": HEAD
@@ -137,9 +138,13 @@ def kind(table: str, column: str) -> str | tuple[str, ...]:
     return next(found for name, _, found in TABLES[table] if name == column)
 
 
-def check_row(table: str, row: dict[str, str]) -> list[str]:
-    """The problems of one row against its file's table: empty required fields, then malformed values."""
+def check_row(table: str, row: dict[str, str], delta: bool = False) -> list[str]:
+    """The problems of one row against its file's table: empty required fields, then malformed values. In a delta
+    file every row says its status and when it changed, and a row to be deleted needs nothing else."""
     spec = TABLES[table]
+    if delta:
+        spec = tuple((name, required or name in DELTA_REQUIRED, kind) for name, required, kind in spec)
+        spec = spec[: len(HEAD)] if row.get("status") == "tobedeleted" else spec
     problems = []
     if empty := [name for name, required, _ in spec if required and not row.get(name)]:
         problems.append("empty required fields: " + ", ".join(empty))

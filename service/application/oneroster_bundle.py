@@ -1,5 +1,8 @@
 """Reading a OneRoster 1.1 CSV bundle (a folder, or a zip with the files at its root or in one folder of it) into a
-roster file: checked against the specification's tables first, then against what Handoff needs. Pure."""
+roster file: checked against the specification's tables first, then against what Handoff needs. Pure.
+
+A bulk bundle is the school's whole roster. A bundle whose manifest gives any file Handoff reads as `delta` holds only
+the rows that changed (oneroster_delta reads it): its files may be delta, bulk or absent, and no row is required."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from service.application import oneroster
 from service.application.oneroster import split
+from service.application.oneroster_delta import RosterDelta, read_delta
 from service.application.roster_files import (
     ID,
     ID_RULE,
@@ -40,12 +44,15 @@ IGNORED = (
 )
 
 
-def read_oneroster(path: Path) -> RosterFile:
+def read_oneroster(path: Path) -> RosterFile | RosterDelta:
     """A OneRoster 1.1 CSV bundle: a folder, or a .zip with the files at its root or in one folder."""
     bundle = _Bundle(Path(path), problems := _Problems())
-    roster = None
+    roster: RosterFile | RosterDelta | None = None
     if not problems and bundle.load():
-        roster = RosterFile(bundle.school(), bundle.children(), bundle.staff(), IGNORED, whole=True)
+        if bundle.delta:
+            roster = read_delta(bundle, IGNORED)
+        else:
+            roster = RosterFile(bundle.school() or "", bundle.children(), bundle.staff(), IGNORED, whole=True)
     if problems or roster is None:
         raise RosterFileError(problems)
     return roster
@@ -71,7 +78,7 @@ class _Bundle:
     """A OneRoster bundle being read: its files, its tables once loaded, and the problems found so far."""
 
     def __init__(self, path: Path, problems: _Problems) -> None:
-        self.problems, self.tables, self.files = problems, {}, {}
+        self.problems, self.tables, self.files, self.modes, self.delta = problems, {}, {}, {}, False
         try:
             if path.is_dir():
                 self.files = {file.name: file.read_bytes() for file in path.iterdir() if file.suffix == ".csv"}
@@ -84,22 +91,22 @@ class _Bundle:
         """Checks the manifest and parses the tables; False when structural problems stop the checks."""
         if (manifest := _parse("manifest.csv", self.files.get("manifest.csv", b""), MANIFEST, self.problems)) is None:
             return False
-        modes = self.check_manifest(manifest)
+        self.modes = modes = self.check_manifest(manifest)
         for table in oneroster.READ:
-            if modes.get(table) == "bulk" and f"{table}.csv" in self.files:
-                spec = ("sourcedId", " ".join(oneroster.columns(table)[1:]))
-                check = self.row_check(table)
-                self.tables[table] = _parse(f"{table}.csv", self.files[f"{table}.csv"], spec, self.problems, check)
+            if modes.get(table) in ("bulk", "delta") and f"{table}.csv" in self.files:
+                spec, delta = ("sourcedId", " ".join(oneroster.columns(table)[1:])), modes[table] == "delta"
+                check, data = self.row_check(table, delta), self.files[f"{table}.csv"]
+                self.tables[table] = _parse(f"{table}.csv", data, spec, self.problems, check, deleted=delta)
         if any(rows is None for rows in self.tables.values()):
             return False
         self.check_references()
-        return all(table in self.tables for table in oneroster.NEEDED)
+        return self.delta or all(table in self.tables for table in oneroster.NEEDED)
 
     @staticmethod
-    def row_check(table: str) -> RowCheck:
+    def row_check(table: str, delta: bool) -> RowCheck:
         """The specification's checks of a row, and Handoff's limit on names."""
         return lambda row: (
-            oneroster.check_row(table, row)
+            oneroster.check_row(table, row, delta)
             + [f"{name} {why}" for name in NAMES if (why := check_name(row.get(name, "")))]
         )
 
@@ -112,7 +119,8 @@ class _Bundle:
             if (value := row.get("value", "")) not in allowed:
                 self.problems.add("manifest.csv", line, f"{key} is {value!r}; expected {' or '.join(allowed)}")
         modes = {key[5:]: row["value"] for key, (_, row) in manifest.items() if key.startswith("file.")}
-        for table in oneroster.NEEDED:  # the roster is replaced whole, so a delta file would have nothing to apply to
+        self.delta = any(modes.get(table) == "delta" for table in oneroster.READ)
+        for table in () if self.delta else oneroster.NEEDED:  # a bulk bundle is the whole roster
             if modes.get(table) != "bulk":
                 line = manifest.get(f"file.{table}", (0, {}))[0]
                 self.problems.add("manifest.csv", line, f"file.{table} is {modes.get(table)!r}; expected bulk")
@@ -123,11 +131,12 @@ class _Bundle:
         return modes
 
     def check_references(self) -> None:
-        """Every reference names a row of the file it points into, when the bundle holds that file."""
+        """Every reference names a row of the file it points into, when the bundle holds that file whole (a delta
+        file holds only the rows that changed)."""
         for table, references in oneroster.REFERENCES.items():
             for line, row in (self.tables.get(table) or {}).values():
                 for column, target in references.items():
-                    if (known := self.tables.get(target)) is None:
+                    if (known := self.tables.get(target)) is None or self.modes.get(target) != "bulk":
                         continue
                     if unknown := [ref for ref in split(row.get(column, "")) if ref not in known]:
                         message = f"{column} {unknown[0]!r} unknown"
@@ -140,8 +149,12 @@ class _Bundle:
         self.problems.require(bool(ID.match(value)), file, line, f"id {value!r} is not usable: {ID_RULE}")
         return value
 
-    def school(self) -> str:
-        schools = [(line, row) for line, row in self.tables["orgs"].values() if row["type"] == "school"]
+    def school(self) -> str | None:
+        """The one school org's id; None when a delta changes no school org."""
+        rows = self.tables.get("orgs", {}).values()
+        schools = [(line, row) for line, row in rows if row["type"] == "school" and row.get("status") != "tobedeleted"]
+        if self.delta and not schools:
+            return None
         line = schools[1][0] if len(schools) > 1 else 0
         self.problems.require(len(schools) == 1, "orgs.csv", line, f"{len(schools)} orgs of type school; expected 1")
         return self.external_id("orgs.csv", *schools[0]) if len(schools) == 1 else ""
@@ -184,7 +197,8 @@ class _Bundle:
         guardians = tuple(self.guardians[agent] for agent in agents if agent in self.guardians)
         teacher = self.teachers.get(room.get("sourcedId", ""))
         born, dates = demographic.get("birthDate") or None, (enrolment.get("beginDate"), enrolment.get("endDate"))
-        return RosterChild(*names, *home, teacher, guardians, room.get("title", ""), born, *(d or None for d in dates))
+        found = (*home, teacher, guardians, room.get("title", ""), born, *(d or None for d in dates), row["sourcedId"])
+        return RosterChild(*names, *found)
 
     def guardian(self, line: int, row: dict[str, str]) -> RosterGuardian:
         phone = row["phone"] or row["sms"] or None
@@ -194,7 +208,8 @@ class _Bundle:
 
     def staff(self) -> tuple[RosterStaff, ...]:
         """Teachers and administrators, who become staff members with the teacher and admin roles."""
-        people = [(line, row) for line, row in self.tables["users"].values() if row["role"] in STAFF_ROLES]
+        users = self.tables.get("users", {}).values()
+        people = [(line, row) for line, row in users if row["role"] in STAFF_ROLES and row["status"] != "tobedeleted"]
         return tuple(
             RosterStaff(self.external_id(USERS, line, row), *(row[n] for n in NAMES[:2]), STAFF_ROLES[row["role"]])
             for line, row in people

@@ -11,6 +11,7 @@ from aggregates.roster import RosterEntry
 from service.application.area import Area, Decided
 from service.application.context import Actor, CommandContext
 from service.application.personal_data import ERASED
+from service.application.oneroster_delta import RosterDelta
 from service.application.roster_files import RosterFile
 from service.application.roster_import import read_uploaded_roster
 from service.application.roster_sync import RosterSync
@@ -74,7 +75,9 @@ class RosterCommands(Area):
             "erased": entry.erased,
         }
 
-    def import_roster(self, ctx: CommandContext, roster: RosterFile, dry_run: bool = False) -> dict[str, Any]:
+    def import_roster(
+        self, ctx: CommandContext, roster: RosterFile | RosterDelta, dry_run: bool = False
+    ) -> dict[str, Any]:
         """Apply the file in one transaction (or, with dry_run, only list its changes); returns a line per change."""
         return RosterSync(self.app).sync_roster(ctx, roster, dry_run)
 

@@ -54,6 +54,7 @@ class RosterChild:
     birth_date: str | None = None  # YYYY-MM-DD, sealed
     starts_on: str | None = None  # the homeroom enrolment's beginDate: a transfer student starts then
     ends_on: str | None = None  # its endDate: no longer expected after it
+    source_id: str | None = None  # the OneRoster sourcedId, by which a later delta may name the child
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class RosterFile:
     staff: tuple[RosterStaff, ...] = ()
     ignored: tuple[str, ...] = ()  # what the file holds that Handoff does not keep, and why
     whole: bool = False  # the school's whole roster (a OneRoster bulk bundle): a child it leaves out has left
+    left: tuple[str, ...] = ()  # children the records say left (a OneRoster delta's deleted students)
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,15 @@ def read_simple_csv(path: Path, school_id: str) -> RosterFile:
 
 
 def _parse(
-    name: str, data: bytes, spec: tuple[str, str], problems: _Problems, check: RowCheck | None = None
+    name: str,
+    data: bytes,
+    spec: tuple[str, str],
+    problems: _Problems,
+    check: RowCheck | None = None,
+    deleted: bool = False,
 ) -> Rows | None:
-    """The rows of a CSV file by their key (its first required column), each checked; None when it cannot be read."""
+    """The rows of a CSV file by their key (its first required column), each checked; None when it cannot be read.
+    Rows to be deleted are left out, unless `deleted` (a delta file, whose deletions are changes to apply)."""
     if not data.strip():
         problems.add(name, 0, "the file is missing or empty")
         return None
@@ -131,7 +139,7 @@ def _parse(
     for physical_end, cells in records:
         line, end = end + 1, physical_end
         row = dict(zip(header, [cell.strip() for cell in cells] + [""] * len(header), strict=False))
-        if not any(row.values()) or row.get("status") == "tobedeleted":
+        if not any(row.values()) or (row.get("status") == "tobedeleted" and not deleted):
             continue
         _check_cells(name, line, row, problems)
         if empty := [column for column in required if not row[column]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aggregates.base import InvalidCommandError
 from service.application.oneroster_bundle import read_oneroster
+from service.application.oneroster_delta import RosterDelta
 from service.application.roster_files import RosterFile, RosterFileError, read_simple_csv
 
 
@@ -42,7 +43,7 @@ UPLOAD_TYPES = {
 }
 
 
-def read_uploaded_roster(data: bytes, content_type: str, school_id: str) -> RosterFile:
+def read_uploaded_roster(data: bytes, content_type: str, school_id: str) -> RosterFile | RosterDelta:
     """Read a roster sent over HTTP: a simple CSV (text/csv) or a zipped OneRoster bundle (application/zip)."""
     suffix = UPLOAD_TYPES.get(content_type.split(";")[0].strip().lower())
     if suffix is None:
@@ -53,13 +54,13 @@ def read_uploaded_roster(data: bytes, content_type: str, school_id: str) -> Rost
         return read_roster(path, school_id)
 
 
-def read_roster(path: Path, school_id: str) -> RosterFile:
+def read_roster(path: Path, school_id: str) -> RosterFile | RosterDelta:
     """Read a OneRoster bundle (folder or .zip) or a simple CSV, refusing it with every problem it has."""
     try:
         found = read_simple_csv(path, school_id) if path.suffix.lower() == ".csv" else read_oneroster(path)
     except RosterFileError as error:
         problems = [{"file": p.file, "line": p.line, "problem": p.message} for p in error.problems]
         raise BadRosterFileError(count=len(problems), problems=problems) from None
-    if found.school_id != school_id:
+    if found.school_id is not None and found.school_id != school_id:  # a delta may carry no school org
         raise WrongSchoolFileError(found=found.school_id, expected=school_id)
     return found

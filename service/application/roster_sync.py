@@ -6,7 +6,8 @@ enrolments are withdrawn), a changed home class, grade, homeroom teacher or name
 to the file is authorised (no pickup code until an admin sets one), a guardian gone from it has their authorisation
 revoked, refused at the gate from the next request on. Authorisations an admin limited in time (a neighbour for a
 week) are the school's own arrangements, not the records', and stay. Teachers and administrators new to the file
-become staff; staff gone from it keep their tokens until an admin revokes them."""
+become staff; staff gone from it keep their tokens until an admin revokes them. A OneRoster delta is first resolved
+into the children it changes and those it says left (roster_delta); a child it does not name is left alone."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from aggregates.staff import Role, StaffMember
 from aggregates.term_applicants import evolve as term_evolve
 from replay.leaves import school_of
 from service.application.area import Area
+from service.application.oneroster_delta import RosterDelta
+from service.application.roster_delta import resolve
 from service.application.roster_files import RosterChild, RosterFile, RosterGuardian, RosterStaff
 
 REMOVED = "no longer in the school's records (roster sync)"
@@ -66,18 +69,21 @@ class Changes:
 class RosterSync(Area):
     """The differences between a roster file and the roster, applied as events."""
 
-    def sync_roster(self, ctx: Any, roster: RosterFile, dry_run: bool = False) -> dict[str, Any]:
-        """Apply a roster file whole (one transaction), or with dry_run only say what it would change."""
+    def sync_roster(self, ctx: Any, file: RosterFile | RosterDelta, dry_run: bool = False) -> dict[str, Any]:
+        """Apply a roster file or a OneRoster delta (one transaction), or with dry_run only say what it would change."""
 
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
             sch, recorded, changes = self.app.school(ctx.school_id), [], Changes()
+            on_roster = self.roster_children(ctx.school_id)
+            roster = file if isinstance(file, RosterFile) else resolve(self.app, ctx.school_id, file, on_roster)
             for person in roster.staff:
                 recorded += self._sync_staff(meta, sch, person, changes)
             for child in roster.children:
                 recorded += self._sync_child(meta, child, changes, dry_run)
+            gone = set(roster.left)
             if roster.whole:
-                gone = self.roster_children(ctx.school_id) - {child.child_id for child in roster.children}
-                recorded += self._children_left(meta, sch, sorted(gone), changes)
+                gone = on_roster - {child.child_id for child in roster.children}
+            recorded += self._children_left(meta, sch, sorted(gone), changes)
             counts = {kind: changes.counts[kind] for kind in KINDS}
             return recorded, counts | {"changes": changes.lines, "ignored": list(roster.ignored), "dry_run": dry_run}
 
@@ -108,7 +114,8 @@ class RosterSync(Area):
         if found is None:
             changes.add("children_added", f"{child.child_id}: added to the roster")
             sealed = seal(school_id, child.child_id, personal(child))
-            events = RosterEntry.absent(school_id, child.child_id).add(meta, *home, sealed, dates(child))
+            entry = RosterEntry.absent(school_id, child.child_id)
+            events = entry.add(meta, *home, sealed, dates(child), child.source_id)
         else:
             events = self._corrected(meta, found, child, changes, seal)
         events += self._sync_guardians(meta, self.app.guardians(school_id, child.child_id), child, changes, seal)
@@ -128,7 +135,7 @@ class RosterSync(Area):
         moved = home != (entry.home_class, entry.grade, entry.homeroom_teacher_id) or retitled
         dated = dates(child) != (entry.starts_on, entry.ends_on)
         if entry.erased or not (renamed or moved or dated or entry.left):
-            return []
+            return []  # a records id alone is no change: it is kept with the next one
         if entry.left:
             changes.add("children_returned", f"{child.child_id}: back on the roster")
         if moved:
@@ -139,7 +146,7 @@ class RosterSync(Area):
         if dated:
             changes.add("children_dates_changed", f"{child.child_id}: {span(child)}")
         sealed = seal(meta.school_id, child.child_id, personal(child)) if renamed or retitled else entry.sealed
-        return entry.change(meta, *home, sealed, dates(child))
+        return entry.change(meta, *home, sealed, dates(child), child.source_id or entry.source_id)
 
     def _sync_guardians(
         self, meta: EventMeta, state: Guardians, child: RosterChild, changes: Changes, seal: Any

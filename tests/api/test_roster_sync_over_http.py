@@ -14,7 +14,7 @@ from httpx2 import Response
 from aggregates.staff import Role
 from service.application.context import Actor, operator_context
 from tests.api.conftest import Tablet
-from tests.api.test_oneroster_over_http import CLEAN, SCHOOL, zipped
+from tests.api.test_oneroster_over_http import CLEAN, MANIFEST, SCHOOL, zipped
 from tests.support import ctx
 
 ADMIN = Actor("a1", Role.ADMIN, SCHOOL, "D-CN")
@@ -83,6 +83,17 @@ def gate_command(tablet: Tablet, token: str, path: str, body: dict) -> dict:
     return answer.json()
 
 
+def enrol_s30201(tablet: Tablet) -> None:
+    """张小明 is enrolled for the term, collected by either parent (u-p1, u-p2)."""
+    enrolments, act = tablet.handoff.enrolments, lambda: ctx(ADMIN, school=SCHOOL)
+    enrolments.apply_for_care(act(), "S-30201", TERM, "u-p1", ["mon", "tue", "wed", "thu", "fri"], "B1", False, [], "")
+    enrolments.review_by_class(act(), "S-30201", TERM, True, "")
+    enrolments.review_by_school(act(), "S-30201", TERM, True, "")
+    enrolments.arrange(act(), "S-30201", TERM, "T01")
+    agreement = (["u-p1", "u-p2"], None, date(2026, 9, 1), date(2027, 1, 20))
+    enrolments.sign_agreement(act(), "S-30201", TERM, "u-p1", *agreement)
+
+
 def test_three_versions_of_a_roster_sync_as_events_and_a_removed_guardian_is_refused_at_the_gate(
     tablet: Tablet,
 ) -> None:
@@ -94,16 +105,7 @@ def test_three_versions_of_a_roster_sync_as_events_and_a_removed_guardian_is_ref
     assert (first["children_added"], first["guardians_added"], first["staff_added"]) == (2, 3, 1)
     teacher = handoff.staff.issue_token(operator_context(SCHOOL), "T-101", timedelta(days=1))["token"]
     gate = handoff.staff.issue_token(operator_context(SCHOOL), "G-1", timedelta(days=1))["token"]
-    act = lambda: ctx(ADMIN, school=SCHOOL)  # noqa: E731
-    handoff.enrolments.apply_for_care(
-        act(), "S-30201", TERM, "u-p1", ["mon", "tue", "wed", "thu", "fri"], "B1", False, [], ""
-    )
-    handoff.enrolments.review_by_class(act(), "S-30201", TERM, True, "")
-    handoff.enrolments.review_by_school(act(), "S-30201", TERM, True, "")
-    handoff.enrolments.arrange(act(), "S-30201", TERM, "T01")
-    handoff.enrolments.sign_agreement(
-        act(), "S-30201", TERM, "u-p1", ["u-p1", "u-p2"], None, date(2026, 9, 1), date(2027, 1, 20)
-    )
+    enrol_s30201(tablet)
 
     before = tablet.event_count()
     preview = sync(tablet, version_2(), admin, dry_run=True)
@@ -131,3 +133,69 @@ def test_three_versions_of_a_roster_sync_as_events_and_a_removed_guardian_is_ref
     assert not handoff.roster_entry(SCHOOL, "S-30202").on_roster
     head = tablet.event_count()
     assert sync(tablet, version_3(), admin)["changes"] == [] and tablet.event_count() == head
+
+
+HEADERS = {name: text.splitlines()[0] + "\n" for name, text in CLEAN.items()}
+OCTOBER = "2026-10-08T09:00:00.000Z"
+
+
+def delta(**rows: str) -> dict[str, str]:
+    """A OneRoster delta bundle: only the rows that changed since the last export, each with its status."""
+    files = {f"{name}.csv": HEADERS[f"{name}.csv"] + text for name, text in rows.items()}
+    manifest = MANIFEST.replace(",bulk", ",absent")
+    for name in rows:
+        manifest = manifest.replace(f"file.{name},absent", f"file.{name},delta")
+    return {"manifest.csv": manifest} | files
+
+
+DELTA_1 = delta(  # 刘娜 (u-p2) removed; 张小明's given name corrected; 欧阳雪 moved to a new class 303 from 8 October
+    users=f"u-p2,tobedeleted,{OCTOBER},,,,,,,,,,,,,,,\n"
+    f'u-s1,active,{OCTOBER},true,s1,student,zhangxiaoming,,晓明,张,,S-30201,,,,u-p1,03,\n',
+    classes=f"k303,active,{OCTOBER},三年级（3）班,03,c-home,303,homeroom,303教室,s1,t2026a,,,\n",
+    enrollments=f"e3,tobedeleted,{OCTOBER},,,,,,,\n"
+    f"e5,active,{OCTOBER},k303,s1,u-s2,student,false,2026-10-08,2027-07-10\n",
+)
+DELTA_2 = delta(  # an aunt (u-p4) added for 欧阳雪, by her own row only; 张小明 left the school
+    users=f"u-p4,active,{OCTOBER},true,s1,relative,ouyangli,,丽,欧阳,,,,,555-0114,u-s2,,\n"
+    f"u-s1,tobedeleted,{OCTOBER},,,,,,,,,,,,,,,\n",
+)
+
+
+def test_a_bulk_import_then_two_deltas_and_the_removed_guardian_is_refused_at_the_gate(tablet: Tablet) -> None:
+    handoff = tablet.handoff
+    staff = school_with_staff(tablet)
+    admin = handoff.staff.issue_token(operator_context(SCHOOL), staff["admin"], timedelta(days=1))["token"]
+    assert sync(tablet, CLEAN, admin)["children_added"] == 2
+    teacher = handoff.staff.issue_token(operator_context(SCHOOL), "T-101", timedelta(days=1))["token"]
+    gate = handoff.staff.issue_token(operator_context(SCHOOL), "G-1", timedelta(days=1))["token"]
+    enrol_s30201(tablet)
+
+    before = tablet.event_count()
+    preview = sync(tablet, DELTA_1, admin, dry_run=True)
+    assert tablet.event_count() == before, "a dry run records nothing"
+    lines = [
+        "S-30201: guardian u-p2 revoked (no longer in the school's records (roster sync))",
+        "S-30201: name or personal details corrected (sealed)",
+        "S-30202: home class 303, grade 3, homeroom teacher none",
+        "S-30202: in the school's records from 2026-10-08 until 2027-07-10",
+    ]
+    assert sorted(preview["changes"]) == lines and preview["dry_run"] is True
+    assert sorted(sync(tablet, DELTA_1, admin)["changes"]) == lines
+    assert set(handoff.guardians(SCHOOL, "S-30201").authorisations) == {"u-p1"}
+    assert handoff.roster.child_card(ADMIN, SCHOOL, "S-30201")["name"] == "张晓明"
+    assert handoff.roster_entry(SCHOOL, "S-30202").home_class == "303"
+
+    gate_command(tablet, teacher, "check-in", {"place_code": "T01"})
+    refused = gate_command(tablet, gate, "guardian-arrival", {"guardian_id": "u-p2", "verification": "id_document"})
+    assert (refused["outcome"], refused["refusal"]["code"]) == ("refused", "guardian_not_authorised")
+
+    second = sync(tablet, DELTA_2, admin)
+    assert sorted(second["changes"]) == [
+        "S-30201: left the school, no longer expected",
+        "S-30202: guardian u-p4 authorised (no pickup code until an admin sets one)",
+    ]
+    assert not handoff.roster_entry(SCHOOL, "S-30201").on_roster
+    assert handoff.roster_entry(SCHOOL, "S-30202").on_roster, "a child absent from a delta has not left"
+    assert set(handoff.guardians(SCHOOL, "S-30202").authorisations) == {"u-p3", "u-p4"}
+    head = tablet.event_count()
+    assert sync(tablet, DELTA_2, admin)["changes"] == [] and tablet.event_count() == head

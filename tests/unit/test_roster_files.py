@@ -196,6 +196,7 @@ EXPECTED = RosterFile(
             "2018-03-01",
             "2026-09-01",
             "2027-07-15",
+            "usr-s1",
         ),
         RosterChild(
             "S-0002",
@@ -210,6 +211,7 @@ EXPECTED = RosterFile(
             "2018-05-02",
             "2026-09-01",
             "2027-07-15",
+            "usr-s2",
         ),
         RosterChild(
             "S-0003",
@@ -224,9 +226,11 @@ EXPECTED = RosterFile(
             "2018-07-03",
             "2026-09-01",
             "2027-07-15",
+            "usr-s3",
         ),
         RosterChild(
-            "usr-s4", "Dan", "Sample", None, "4-1", 4, None, (), "Grade 4 Class 1", None, "2026-09-01", "2027-07-15"
+            *("usr-s4", "Dan", "Sample", None, "4-1", 4, None, (), "Grade 4 Class 1", None),
+            *("2026-09-01", "2027-07-15", "usr-s4"),
         ),
     ),
     (
@@ -264,14 +268,14 @@ def test_manifest_versions_modes_and_files_are_checked(tmp_path: Path) -> None:
     files = bundle()
     row(files, "manifest.csv", "manifest.version")["value"] = "1.1"
     row(files, "manifest.csv", "oneroster.version")["value"] = "1.2"
-    row(files, "manifest.csv", "file.users")["value"] = "delta"
+    row(files, "manifest.csv", "file.users")["value"] = "absent"  # a bulk bundle is the whole roster: users needed
     del files["courses.csv"]  # marked bulk
     found = problems(lambda: read_oneroster(write_bundle(tmp_path / "bundle", files)))
     expect(
         found,
         ("manifest.csv", line(files, "manifest.csv", "manifest.version"), "manifest.version is '1.1'"),
         ("manifest.csv", line(files, "manifest.csv", "oneroster.version"), "expected 1.1"),
-        ("manifest.csv", line(files, "manifest.csv", "file.users"), "'delta'; expected bulk"),
+        ("manifest.csv", line(files, "manifest.csv", "file.users"), "'absent'; expected bulk"),
         ("manifest.csv", line(files, "manifest.csv", "file.courses"), "courses.csv is missing"),
     )
 

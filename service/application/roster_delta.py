@@ -1,0 +1,108 @@
+"""A OneRoster delta, resolved against what Handoff holds into the roster file that roster_sync applies: every child
+the delta changes, whole (what the delta does not say is kept as it is), and the children it says left.
+
+Who a delta touches: a student whose row, homeroom enrolment or demographics it carries; a student a guardian's own
+row names; every child of a guardian it deletes (revoked); every child of a homeroom whose teacher it names."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from aggregates.roster import RosterEntry
+from aggregates.roster import project as roster_project
+from service.application.oneroster_delta import Home, RosterDelta, StudentChange
+from service.application.roster_files import RosterChild, RosterFile, RosterGuardian
+from service.application.roster_import import BadRosterFileError
+
+if TYPE_CHECKING:
+    from service.application.handoff import Handoff
+
+UNKNOWN_AGENT = "agent {agent!r} is neither in this delta's users.csv nor a guardian of {child} in Handoff"
+UNKNOWN_CHILD = "student {child!r} is not on the roster: a delta adds a child with their user row and homeroom class"
+
+
+def resolve(app: Handoff, school_id: str, delta: RosterDelta, on_roster: set[str]) -> RosterFile:
+    """The delta as a roster file of the children it changes; refused whole, with every problem, if it cannot be."""
+    resolver = _Resolver(app, school_id, delta, on_roster)
+    left = tuple(sorted(resolver.removed & resolver.on_roster))
+    children = [resolver.child(child_id) for child_id in sorted(resolver.touched() - set(left))]
+    if resolver.problems:
+        problems = [{"file": file, "line": line, "problem": text} for file, line, text in resolver.problems]
+        raise BadRosterFileError(count=len(problems), problems=problems)
+    return RosterFile(school_id, tuple(children), delta.staff, delta.ignored, left=left)
+
+
+class _Resolver:
+    def __init__(self, app: Handoff, school_id: str, delta: RosterDelta, on_roster: set[str]) -> None:
+        self.app, self.school_id, self.delta, self.on_roster = app, school_id, delta, on_roster
+        self.entries = {child: app.roster_entry(school_id, child) for child in self.on_roster}
+        self.by_source = {entry.source_id: child for child, entry in self.entries.items() if entry.source_id}
+        self.changes = {self.own(change.child_id): change for change in delta.students}
+        self.linked: dict[str, list[RosterGuardian]] = {}
+        for child_id, guardian in delta.linked:
+            self.linked.setdefault(self.own(child_id), []).append(guardian)
+        self.removed = {self.own(person) for person in delta.removed} | set(delta.removed)
+        self.teachers: dict[str, str] = dict(delta.class_teachers)
+        self.problems: list[tuple[str, int, str]] = []
+
+    def own(self, person: str) -> str:
+        """A child's Handoff id, for a student the delta names by their records id (sourcedId) only."""
+        return person if person in self.on_roster else self.by_source.get(person, person)
+
+    def touched(self) -> set[str]:
+        found = set(self.changes) | set(self.linked)
+        found |= {child for child, entry in self.entries.items() if entry.home_class in self.teachers}
+        if removed := self.removed:
+            found |= {c for c in self.on_roster if removed & set(self.app.guardians(self.school_id, c).authorisations)}
+        return found
+
+    def child(self, child_id: str) -> RosterChild:
+        change = self.changes.get(child_id) or StudentChange(child_id, ("users.csv", 0))
+        entry = self.app.load(RosterEntry.absent(self.school_id, child_id).id, roster_project)
+        if entry is None and not (change.names and change.home and change.grade):
+            self.problems.append((*change.where, UNKNOWN_CHILD.format(child=child_id)))
+        entry = entry or RosterEntry.absent(self.school_id, child_id)
+        held: dict[str, Any] = {}
+        if entry.sealed and not entry.erased:
+            held = self.app.personal.open(self.school_id, child_id, entry.sealed) or {}
+        names = change.names or (held.get("given_name") or held.get("name") or "", held.get("family_name") or "")
+        sex, born = change.demographics or (held.get("sex"), held.get("birth_date"))
+        return RosterChild(
+            child_id,
+            *names,
+            sex=sex,
+            grade=change.grade or entry.grade,
+            guardians=self.guardians(child_id, change),
+            birth_date=born,
+            source_id=change.source_id or entry.source_id,
+            **self.home(entry, change.home, held),
+        )
+
+    def home(self, entry: RosterEntry, home: Home | None, held: dict[str, Any]) -> dict[str, Any]:
+        """The homeroom the delta gives, or the one Handoff holds; its teacher as the delta names them, or as known."""
+        if home is None:
+            dates = (entry.starts_on and entry.starts_on.isoformat(), entry.ends_on and entry.ends_on.isoformat())
+            home = Home(entry.home_class, held.get("home_class_name") or "", entry.homeroom_teacher_id, *dates)
+        elif home.homeroom_teacher_id == "":
+            known = (e.homeroom_teacher_id for e in self.entries.values() if e.home_class == home.home_class)
+            home = replace(home, homeroom_teacher_id=next((t for t in known if t), None))
+        teacher = self.teachers.get(home.home_class, home.homeroom_teacher_id)
+        return vars(home) | {"homeroom_teacher_id": teacher}
+
+    def guardians(self, child_id: str, change: StudentChange) -> tuple[RosterGuardian, ...]:
+        """The student row's agents (or the guardians held, untimed), those whose own rows name the child, less the
+        deleted; a guardian named by id only must be one the child already has."""
+        state = self.app.guardians(self.school_id, child_id)
+        held = [g for g, a in state.authorisations.items() if a.valid_from is None and a.valid_until is None]
+        listed: dict[str, RosterGuardian] = {}
+        for agent in change.agents if change.agents is not None else held:
+            if isinstance(agent, RosterGuardian):
+                listed[agent.guardian_id] = agent
+            elif agent in state.authorisations:
+                listed[agent] = RosterGuardian(agent, "", "", "parent", None)  # already authorised: nothing to add
+            else:
+                self.problems.append((*change.where, UNKNOWN_AGENT.format(agent=agent, child=child_id)))
+        for guardian in self.linked.get(child_id, []):
+            listed.setdefault(guardian.guardian_id, guardian)
+        return tuple(guardian for g, guardian in listed.items() if g not in self.removed)
