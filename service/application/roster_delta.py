@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from aggregates.roster import RosterEntry
 from aggregates.roster import project as roster_project
+from aggregates.staff import project as staff_project
+from aggregates.staff import staff_stream_id
 from service.application.oneroster_delta import Home, RosterDelta, StudentChange
 from service.application.roster_files import RosterChild, RosterFile, RosterGuardian
 from service.application.roster_import import BadRosterFileError
@@ -19,6 +21,10 @@ if TYPE_CHECKING:
     from service.application.handoff import Handoff
 
 UNKNOWN_AGENT = "agent {agent!r} is neither in this delta's users.csv nor a guardian of {child} in Handoff"
+NO_ONE = (
+    "{}: to be deleted, but neither a child on the roster nor anyone's guardian here (already removed, or known by"
+    " an identifier the row does not give)"
+)
 UNKNOWN_CHILD = "student {child!r} is not on the roster: a delta adds a child with their user row and homeroom class"
 
 
@@ -30,7 +36,8 @@ def resolve(app: Handoff, school_id: str, delta: RosterDelta, on_roster: set[str
     if resolver.problems:
         problems = [{"file": file, "line": line, "problem": text} for file, line, text in resolver.problems]
         raise BadRosterFileError(count=len(problems), problems=problems)
-    return RosterFile(school_id, tuple(children), delta.staff, delta.ignored, left=left)
+    unmatched = map(NO_ONE.format, sorted(set(delta.removed) - resolver.matched - resolver.staff_ids()))
+    return RosterFile(school_id, tuple(children), delta.staff, (*delta.ignored, *unmatched), left=left)
 
 
 class _Resolver:
@@ -43,6 +50,7 @@ class _Resolver:
         for child_id, guardian in delta.linked:
             self.linked.setdefault(self.own(child_id), []).append(guardian)
         self.removed = {self.own(person) for person in delta.removed} | set(delta.removed)
+        self.matched = {person for person in delta.removed if self.own(person) in self.on_roster}
         self.teachers: dict[str, str] = dict(delta.class_teachers)
         self.problems: list[tuple[str, int, str]] = []
 
@@ -53,9 +61,16 @@ class _Resolver:
     def touched(self) -> set[str]:
         found = set(self.changes) | set(self.linked)
         found |= {child for child, entry in self.entries.items() if entry.home_class in self.teachers}
-        if removed := self.removed:
-            found |= {c for c in self.on_roster if removed & set(self.app.guardians(self.school_id, c).authorisations)}
+        for child in self.on_roster if self.removed else ():
+            if held := self.removed & set(self.app.guardians(self.school_id, child).authorisations):
+                found.add(child)
+                self.matched |= held
         return found
+
+    def staff_ids(self) -> set[str]:
+        """Staff the delta deletes: they keep their tokens until an admin revokes them, as after a bulk import."""
+        known = lambda person: self.app._get(staff_stream_id(self.school_id, person), staff_project)  # noqa: E731
+        return {person for person in self.delta.removed if known(person)}
 
     def child(self, child_id: str) -> RosterChild:
         change = self.changes.get(child_id) or StudentChange(child_id, ("users.csv", 0))
