@@ -133,7 +133,8 @@ def roster_import(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the changes; record nothing")] = False,
 ) -> None:
     """Import a OneRoster 1.1 CSV bundle (folder or .zip) or a simple .csv; a file with any bad row imports nothing.
-    Importing again applies the school's records as they are now, a line per change."""
+    Importing again applies the school's records as they are now, a line per change; a OneRoster delta bundle applies
+    only the rows it carries."""
     with school_admin(school) as (handoff, ctx):
         _echo(handoff.roster.import_roster(ctx(), read_roster(path, school), dry_run))
 
