@@ -10,8 +10,8 @@ from aggregates.base import EventMeta
 from aggregates.roster import RosterEntry
 from service.application.area import Area, Decided
 from service.application.context import Actor, CommandContext
-from service.application.personal_data import ERASED
 from service.application.oneroster_delta import RosterDelta
+from service.application.personal_data import ERASED
 from service.application.roster_files import RosterFile
 from service.application.roster_import import read_uploaded_roster
 from service.application.roster_sync import RosterSync

@@ -69,7 +69,7 @@ class _Resolver:
 
     def staff_ids(self) -> set[str]:
         """Staff the delta deletes: they keep their tokens until an admin revokes them, as after a bulk import."""
-        known = lambda person: self.app._get(staff_stream_id(self.school_id, person), staff_project)  # noqa: E731
+        known = lambda person: self.app.load(staff_stream_id(self.school_id, person), staff_project)  # noqa: E731
         return {person for person in self.delta.removed if known(person)}
 
     def child(self, child_id: str) -> RosterChild:

@@ -37,7 +37,7 @@ def in_records(handoff: Handoff, day: date) -> set[str]:
 def test_children_are_expected_only_within_their_enrolment_dates(
     postgres_handoff: Handoff, fresh_postgres_url: str
 ) -> None:
-    postgres_handoff.import_roster(ctx("admin"), roster(DATES))
+    postgres_handoff.roster.import_roster(ctx("admin"), roster(DATES))
     for child in DATES:
         enrol(postgres_handoff, ACTORS["admin"], SCHOOL, child, [f"{child}G"], None)
     project(postgres_handoff, fresh_postgres_url, 1)
@@ -58,16 +58,16 @@ def test_children_are_expected_only_within_their_enrolment_dates(
 def test_a_changed_date_in_the_records_is_synced_as_an_event(
     postgres_handoff: Handoff, fresh_postgres_url: str
 ) -> None:
-    postgres_handoff.import_roster(ctx("admin"), roster(DATES))
+    postgres_handoff.roster.import_roster(ctx("admin"), roster(DATES))
     moved = DATES | {"C42": ("2026-11-23", None), "C43": ("2026-09-01", None)}
-    answer = postgres_handoff.import_roster(ctx("admin"), roster(moved))
+    answer = postgres_handoff.roster.import_roster(ctx("admin"), roster(moved))
     assert sorted(answer["changes"]) == [
         "C42: in the school's records from 2026-11-23",
         "C43: in the school's records from 2026-09-01",
     ]
     assert answer["children_dates_changed"] == 2
     assert postgres_handoff.roster_entry(SCHOOL, "C42").in_records_on(date(2026, 11, 30))
-    assert postgres_handoff.import_roster(ctx("admin"), roster(moved))["changes"] == []
+    assert postgres_handoff.roster.import_roster(ctx("admin"), roster(moved))["changes"] == []
     enrol(postgres_handoff, ACTORS["admin"], SCHOOL, "C42", ["C42G"], None)
     project(postgres_handoff, fresh_postgres_url, 1)
     with psycopg.connect(fresh_postgres_url) as conn:

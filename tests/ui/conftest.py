@@ -214,7 +214,7 @@ def add_named_children(handoff: Handoff) -> None:
         handoff.guardian_list.authorise_guardian(ctx(admin), child, f"{child}A", "mother", "1234", name=first)
         handoff.guardian_list.authorise_guardian(ctx(admin), child, f"{child}B", "father", "5678", name=second)
         enrol(handoff, admin, SCHOOL, child, [f"{child}A", f"{child}B"], None)
-    handoff.import_roster(ctx(admin), CLASS_302)
+    handoff.roster.import_roster(ctx(admin), CLASS_302)
 
 
 @pytest.fixture(scope="session")
