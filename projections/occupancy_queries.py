@@ -113,9 +113,8 @@ def summary(conn: Connection[Any], t: Tables, school: str, day: date, now: datet
 
 def expected_children(conn: Connection[Any], t: Tables, school: str, day: date) -> list[str]:
     """The children expected on one day, in order."""
-    with conn.cursor() as cur:
-        cur.execute(t.format(EXPECTED + " ORDER BY e.child_id"), {"school": school, "day": day})
-        return [row[0] for row in cur.fetchall()]
+    rows = t.rows(conn, EXPECTED + " ORDER BY e.child_id", {"school": school, "day": day})
+    return [row["child_id"] for row in rows]
 
 
 def children(
