@@ -74,7 +74,8 @@ class RosterSync(Area):
 
         def decided(meta: EventMeta) -> tuple[list[Any], dict[str, Any]]:
             sch, recorded, changes = self.app.school(ctx.school_id), [], Changes()
-            on_roster = self.roster_children(ctx.school_id)
+            partial = isinstance(file, RosterFile) and not file.whole  # e.g. a simple CSV: it removes no one
+            on_roster = set() if partial else self.roster_children(ctx.school_id)
             roster = file if isinstance(file, RosterFile) else resolve(self.app, ctx.school_id, file, on_roster)
             for person in roster.staff:
                 recorded += self._sync_staff(meta, sch, person, changes)
