@@ -53,6 +53,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "set_up_school": frozenset({Role.ADMIN}),
     "add_child": frozenset({Role.ADMIN}),
     "manage_staff": frozenset({Role.ADMIN}),
+    "manage_devices": frozenset({Role.ADMIN}),
+    "set_pin": frozenset({Role.GATE, Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN}),
 }
 """Which roles may do what: the one list. Every command and query checks it through the actor; the aggregates
 that decide by role (emergency mode, duty rounds, the pickup-code unlock) ask `may` instead of naming roles."""
@@ -99,6 +101,8 @@ ACTION_WORDS = {
     "set_up_school": "set the school up (places, terms, release batches, sessions)",
     "add_child": "add children to the roster",
     "manage_staff": "register staff and issue or revoke their tokens",
+    "manage_devices": "enrol tablets for sign-in with a PIN",
+    "set_pin": "set a sign-in PIN",
 }
 
 

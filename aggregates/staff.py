@@ -10,6 +10,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, stream_id
+from events.signin import StaffPinSet, StaffSessionStarted
 from events.staff import StaffEvent, StaffMemberRegistered, StaffTokenIssued, StaffTokenRevoked
 
 
@@ -62,6 +63,8 @@ class Token:
     token_hash: str
     expires_at: datetime
     revoked: bool = False
+    device_id: str | None = None
+    """The tablet a PIN session is bound to; None for a token an admin issued."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class StaffMember:
     role: Role | None = None
     district_id: str = ""
     tokens: dict[str, Token] = field(default_factory=dict)
+    pin_hash: str = ""
+    """The sign-in PIN's salted scrypt hash; empty until one is set."""
 
     @classmethod
     def unregistered(cls, scope_id: str, staff_id: str) -> StaffMember:
@@ -84,6 +89,11 @@ class StaffMember:
         if token is None or token.revoked or token.expires_at <= now:
             return False
         return hmac.compare_digest(token.token_hash, token_hash)
+
+    def device_of(self, token_id: str) -> str | None:
+        """The tablet a session token is bound to (None for a token an admin issued)."""
+        token = self.tokens.get(token_id)
+        return token.device_id if token else None
 
     def require_custodian(self) -> None:
         if self.role not in CUSTODIAN_ROLES:
@@ -130,6 +140,11 @@ def evolve(state: StaffMember, event: StaffEvent) -> StaffMember:
         case StaffTokenIssued():
             token = Token(event.token_hash, event.expires_at)
             return replace(state, tokens={**state.tokens, event.token_id: token})
+        case StaffSessionStarted():
+            token = Token(event.token_hash, event.expires_at, device_id=event.session_device_id)
+            return replace(state, tokens={**state.tokens, event.token_id: token})
+        case StaffPinSet():
+            return replace(state, pin_hash=event.pin_hash)
         case StaffTokenRevoked() if event.token_id in state.tokens:
             revoked = replace(state.tokens[event.token_id], revoked=True)
             return replace(state, tokens={**state.tokens, event.token_id: revoked})

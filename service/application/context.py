@@ -38,6 +38,8 @@ class Actor:
     scope_id: str
     """The school; for a regulator, the district."""
     district_id: str
+    device_id: str | None = None
+    """The tablet a PIN session is bound to: its commands must come from there. None for an issued token."""
 
     def require(self, action: str, school_id: str) -> None:
         """Refuse unless this actor's role allows the action, for their own school."""

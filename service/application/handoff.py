@@ -49,6 +49,7 @@ from service.application.personal_data import KeyStore, MemoryKeyStore, Personal
 from service.application.planning import PlanningCommands
 from service.application.roster import RosterCommands
 from service.application.setup import SetupCommands
+from service.application.signin import SignInCommands
 from service.application.staff import StaffCommands
 from service.application.states import States
 from service.application.views import custody_view
@@ -109,6 +110,7 @@ class Handoff(Application[UUID]):
         self.incidents = IncidentCommands(self)
         self.emergency = EmergencyCommands(self)
         self.outbox = OutboxCommands(self)
+        self.signin = SignInCommands(self)
 
     def close(self) -> None:
         """Close the event store's connections and the key store's."""

@@ -124,9 +124,7 @@ class RosterSync(Area):
             changes.counts["children_unchanged"] += 1
         return events
 
-    def _corrected(
-        self, meta: EventMeta, entry: RosterEntry, child: RosterChild, changes: Changes, seal: Any
-    ) -> list:
+    def _corrected(self, meta: EventMeta, entry: RosterEntry, child: RosterChild, changes: Changes, seal: Any) -> list:
         home = (child.home_class, child.grade, child.homeroom_teacher_id)
         opened = (self.app.personal.open(meta.school_id, child.child_id, entry.sealed) if entry.sealed else None) or {}
         now = {k: v for k, v in personal(child).items() if v}

@@ -31,6 +31,7 @@ from service.http.routes.planning import planning
 from service.http.routes.replay import replay
 from service.http.routes.roster import roster
 from service.http.routes.school import school
+from service.http.routes.signin import signin
 from service.http.routes.ui import mount_ui
 from service.http.routes.ui_data import ui_data
 from service.http.routes.views import district_views, occupancy_feed, views
@@ -67,6 +68,7 @@ def create_app(
     api.include_router(children)
     api.include_router(dismissal)
     api.include_router(guardians)
+    api.include_router(signin)
     api.include_router(enrolment)
     api.include_router(roster)
     api.include_router(school)

@@ -13,6 +13,7 @@ from aggregates.staff import Role
 from projections.registry import READ_MODELS
 from service.application.context import Actor, CommandContext
 from service.application.handoff import Handoff
+from service.application.staff import parse_token
 from service.application.text import checked_device_time
 from service.http.schemas.common import IDEMPOTENCY_KEY_PATTERN, CommandRequest, Ref
 from service.processes.live import ViewWatcher
@@ -33,6 +34,14 @@ class InvalidTokenError(NotAuthenticatedError):
     message = "Your staff token is not valid (unknown, revoked or expired). Ask the school admin for a new one."
 
 
+class OtherDeviceError(DomainError):
+    """A PIN session acts only from the tablet it was opened on."""
+
+    status = 403
+    code = "other_device"
+    message = "This sign-in belongs to another tablet. Sign in again on this one."
+
+
 bearer = HTTPBearer(auto_error=False, description="Staff token issued with `handoff staff issue`")
 
 
@@ -50,10 +59,15 @@ def current_actor(
     if credentials is None:
         raise NotAuthenticatedError
     member = handoff.staff.authenticate(credentials.credentials)
-    if member is None or member.role is None:
+    parsed = parse_token(credentials.credentials)
+    if member is None or member.role is None or parsed is None:
         raise InvalidTokenError
     return Actor(
-        staff_id=member.staff_id, role=Role(member.role), scope_id=member.scope_id, district_id=member.district_id
+        staff_id=member.staff_id,
+        role=Role(member.role),
+        scope_id=member.scope_id,
+        district_id=member.district_id,
+        device_id=member.device_of(parsed[1]),
     )
 
 
@@ -100,6 +114,8 @@ class CommandHeaders:
         return answer
 
     def context(self, body: CommandRequest) -> CommandContext:
+        if self.actor.device_id is not None and body.device_id != self.actor.device_id:
+            raise OtherDeviceError
         if self.handoff is not None:
             checked_device_time(body.device_time, self.handoff.clock())
         payload: dict[str, Any] = body.model_dump(mode="json")

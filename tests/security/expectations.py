@@ -55,6 +55,8 @@ class Expect:
     """Scoped to a district rather than a school."""
     device: bool = True
     """The body is a command's, with the device fields (a search is a read sent as POST, without them)."""
+    refusals: frozenset[str] = frozenset()
+    """Codes a public endpoint answers a well-formed request with when its own credentials fail (sign-in)."""
 
 
 def allowed(*roles: str, **request: Any) -> Expect:
@@ -88,6 +90,14 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ),
     ("POST", CHILD + "/release"): allowed(GATE, TEACHER, DUTY, body={"guardian_id": "G1"}),
     ("POST", SCHOOL + "/pickups"): allowed(GATE, TEACHER, DUTY, body={"pickup_code": "1234"}),
+    ("POST", SCHOOL + "/devices"): allowed(ADMIN, body={}),
+    ("PUT", SCHOOL + "/staff/{staff_id}/pin"): allowed(GATE, TEACHER, DUTY, ADMIN, body={"pin": "480516"}),
+    ("POST", SCHOOL + "/sign-in"): Expect(
+        PUBLIC,
+        public=True,
+        refusals=frozenset({"device_not_enrolled"}),
+        body={"device_secret": "x" * 43, "staff_id": "t1", "pin": "480516"},
+    ),
     ("POST", CHILD + "/absence"): allowed(TEACHER, DUTY, ADMIN, body={"reason": "ill"}),
     ("GET", CHILD + "/days/{day}"): allowed(*STAFF),
     ("POST", CHILD + "/days/{day}/correction"): allowed(DUTY, ADMIN, body=REASON),

@@ -33,6 +33,7 @@ from events.envelope import HandoffEvent
 from events.gate_guard import GateGuardEvent
 from events.guardians import GuardiansEvent
 from events.incidents import IncidentEvent
+from events.signin import SignInGuardEvent
 from events.staff import StaffEvent
 
 ABSTRACT_BASES = {
@@ -43,6 +44,7 @@ ABSTRACT_BASES = {
     EnrolmentEvent,
     IncidentEvent,
     GateGuardEvent,
+    SignInGuardEvent,
 }
 RESERVED_KEYS = {"_type_", "_data_"}
 """A JSON object with exactly these keys is read back by JSONTranscoder as a custom type, not as a dict."""
@@ -123,6 +125,7 @@ def test_every_event_module_contributes_and_at_least_15_event_classes_are_found(
         "events.duty_rounds",
         "events.enrolment",
         "events.gate_guard",
+        "events.signin",
         "events.guardians",
         "events.idempotency",
         "events.incidents",
