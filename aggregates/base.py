@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 HANDOFF_NAMESPACE = uuid5(NAMESPACE_URL, "https://handoff.school/streams")
@@ -37,9 +37,36 @@ class EventMeta:
         return {**asdict(self), "clock_skew_seconds": self.clock_skew_seconds}
 
 
-def stamp(stream: UUID, version: int, meta: EventMeta) -> dict[str, object]:
+class Stamp(TypedDict):
+    """The fields every event of a stream's next version carries, typed so that each event's constructor, called
+    with `**stamp(...)` and its own fields, is checked field by field."""
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    school_id: str
+    actor_id: str
+    actor_role: str
+    device_id: str
+    idempotency_key: str
+    device_time: datetime
+    clock_skew_seconds: int | None
+
+
+def stamp(stream: UUID, version: int, meta: EventMeta) -> Stamp:
     """The fields every event of a stream's next version carries."""
-    return {**meta.fields(), "originator_id": stream, "originator_version": version + 1}
+    return {
+        "originator_id": stream,
+        "originator_version": version + 1,
+        "timestamp": meta.timestamp,
+        "school_id": meta.school_id,
+        "actor_id": meta.actor_id,
+        "actor_role": meta.actor_role,
+        "device_id": meta.device_id,
+        "idempotency_key": meta.idempotency_key,
+        "device_time": meta.device_time,
+        "clock_skew_seconds": meta.clock_skew_seconds,
+    }
 
 
 class DomainError(Exception):

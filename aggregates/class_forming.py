@@ -108,7 +108,7 @@ def _home_classes_by_grade(applicants: Sequence[Applicant]) -> dict[int, dict[st
     by_grade: defaultdict[int, defaultdict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for a in applicants:
         by_grade[a.grade][a.home_class].append(a.child_id)
-    return by_grade
+    return {grade: dict(classes) for grade, classes in by_grade.items()}
 
 
 def _own_classes(grade: int, home_classes: dict[str, list[str]], capacity: int) -> tuple[list[_Group], list[_Group]]:

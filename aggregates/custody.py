@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from aggregates.base import EventMeta, ForbiddenError, InvalidCommandError, RuleBrokenError, stream_id
+from aggregates.base import EventMeta, ForbiddenError, InvalidCommandError, RuleBrokenError, Stamp, stamp, stream_id
 from aggregates.enrolment import Enrolment
 from aggregates.guardians import Guardians
 from aggregates.permissions import may
@@ -33,6 +33,13 @@ from events.custody import (
     PickupCodeEntryUnlocked,
     ReleaseRefused,
 )
+
+
+class CustodyStamp(Stamp):
+    """The fields every event of this stream carries."""
+
+    child_id: str
+    service_day: str
 
 
 class ChildAlreadyInCareError(RuleBrokenError):
@@ -410,9 +417,8 @@ class Custody:
         refused = self._refusal(meta, guardian_id, "arrival", "pickup_code_wrong", guardians)
         if self.wrong_codes + 1 < WRONG_CODES_BEFORE_LOCK:
             return refused
-        locked = PickupCodeEntryLocked(
-            **{**self._stamp(meta), "originator_version": self.version + 2}, wrong_codes=self.wrong_codes + 1
-        )
+        after_refusal: CustodyStamp = {**self._stamp(meta), "originator_version": self.version + 2}
+        locked = PickupCodeEntryLocked(**after_refusal, wrong_codes=self.wrong_codes + 1)
         return [*refused, locked]
 
     def correct(self, meta: EventMeta, voids: CustodyEvent, reason: str, before: Custody) -> list[CustodyEvent]:
@@ -478,11 +484,9 @@ class Custody:
             )
         ]
 
-    def _stamp(self, meta: EventMeta) -> dict[str, object]:
+    def _stamp(self, meta: EventMeta) -> CustodyStamp:
         return {
-            **meta.fields(),
-            "originator_id": self.id,
-            "originator_version": self.version + 1,
+            **stamp(self.id, self.version, meta),
             "child_id": self.child_id,
             "service_day": self.service_day.isoformat(),
         }

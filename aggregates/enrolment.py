@@ -10,7 +10,7 @@ from datetime import date, time
 from enum import StrEnum
 from uuid import UUID
 
-from aggregates.base import EventMeta, InvalidCommandError, RuleBrokenError, stream_id
+from aggregates.base import EventMeta, InvalidCommandError, RuleBrokenError, Stamp, stamp, stream_id
 from events.enrolment import (
     ApplicationReviewedByClass,
     ApplicationReviewedBySchool,
@@ -24,6 +24,13 @@ from events.enrolment import (
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 PRIORITY_CATEGORIES = ("disability", "left_behind", "migrant_worker_family", "financial_difficulty")
 """残疾儿童、留守儿童、随迁子女、家庭经济困难学生: sensitive, shown to admins only (the event holds them sealed)."""
+
+
+class EnrolmentStamp(Stamp):
+    """The fields every event of this stream carries."""
+
+    child_id: str
+    term_id: str
 
 
 class Stage(StrEnum):
@@ -225,14 +232,8 @@ class Enrolment:
         if self.stage not in allowed:
             raise WrongStageError(stage=self.stage.value)
 
-    def _stamp(self, meta: EventMeta) -> dict[str, object]:
-        return {
-            **meta.fields(),
-            "originator_id": self.id,
-            "originator_version": self.version + 1,
-            "child_id": self.child_id,
-            "term_id": self.term_id,
-        }
+    def _stamp(self, meta: EventMeta) -> EnrolmentStamp:
+        return {**stamp(self.id, self.version, meta), "child_id": self.child_id, "term_id": self.term_id}
 
 
 def evolve(state: Enrolment, event: EnrolmentEvent) -> Enrolment:

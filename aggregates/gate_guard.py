@@ -14,7 +14,7 @@ from datetime import date
 from types import MappingProxyType
 from uuid import UUID
 
-from aggregates.base import EventMeta, stream_id
+from aggregates.base import EventMeta, Stamp, stamp, stream_id
 from events.gate_guard import (
     GateAttemptHeldBack,
     GateGuardEvent,
@@ -22,6 +22,13 @@ from events.gate_guard import (
     UnknownPersonCounted,
     WrongPickupCodeCounted,
 )
+
+
+class DayStamp(Stamp):
+    """The fields every event of this stream carries."""
+
+    service_day: str
+
 
 LIMITS = {
     ("pickup_code", "device"): 5,
@@ -63,7 +70,7 @@ class GateGuard:
     def opened(cls, school_id: str, service_day: date) -> GateGuard:
         return cls(gate_guard_id(school_id, service_day), 0, school_id, service_day)
 
-    def check(self, meta: EventMeta, what: str, child_id: str, person_id: str) -> list[GateGuardEvent]:
+    def check(self, meta: EventMeta, what: str, child_id: str, person_id: str) -> list[GateAttemptHeldBack]:
         """The attempt, recorded as held back, if a limit holds it back; nothing otherwise."""
         if (what, "") in self.limited:
             return self.hold_back(meta, child_id, person_id, "school_limit_reached")
@@ -71,7 +78,7 @@ class GateGuard:
             return self.hold_back(meta, child_id, person_id, "device_limit_reached")
         return []
 
-    def hold_back(self, meta: EventMeta, child_id: str, person_id: str, reason_code: str) -> list[GateGuardEvent]:
+    def hold_back(self, meta: EventMeta, child_id: str, person_id: str, reason_code: str) -> list[GateAttemptHeldBack]:
         """Record an attempt that a lock or a limit held back."""
         stamp = self._stamp(meta, 1)
         return [GateAttemptHeldBack(**stamp, child_id=child_id, person_id=person_id, reason_code=reason_code)]
@@ -89,13 +96,9 @@ class GateGuard:
                 )
         return recorded
 
-    def _stamp(self, meta: EventMeta, offset: int) -> dict[str, object]:
-        return {
-            **meta.fields(),
-            "originator_id": self.id,
-            "originator_version": self.version + offset,
-            "service_day": self.service_day.isoformat(),
-        }
+    def _stamp(self, meta: EventMeta, offset: int) -> DayStamp:
+        """The stamp of the offset-th event recorded now (1 for the first)."""
+        return {**stamp(self.id, self.version + offset - 1, meta), "service_day": self.service_day.isoformat()}
 
 
 def evolve(state: GateGuard, event: GateGuardEvent) -> GateGuard:

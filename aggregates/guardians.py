@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, time
 from uuid import UUID
 
-from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stream_id
+from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, Stamp, stamp, stream_id
 from events.guardians import (
     GuardianAuthorisationRevoked,
     GuardianAuthorised,
@@ -20,6 +20,12 @@ from events.guardians import (
     SelfReleaseAllowed,
     SelfReleaseWithdrawn,
 )
+
+
+class ChildStamp(Stamp):
+    """The fields every event of this stream carries."""
+
+    child_id: str
 
 
 class GuardianAlreadyAuthorisedError(RuleBrokenError):
@@ -196,13 +202,8 @@ class Guardians:
             return []
         return [SelfReleaseWithdrawn(**self._stamp(meta))]
 
-    def _stamp(self, meta: EventMeta) -> dict[str, object]:
-        return {
-            **meta.fields(),
-            "originator_id": self.id,
-            "originator_version": self.version + 1,
-            "child_id": self.child_id,
-        }
+    def _stamp(self, meta: EventMeta) -> ChildStamp:
+        return {**stamp(self.id, self.version, meta), "child_id": self.child_id}
 
 
 def evolve(state: Guardians, event: GuardiansEvent) -> Guardians:

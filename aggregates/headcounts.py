@@ -8,7 +8,6 @@ from datetime import date
 from uuid import UUID
 
 from aggregates.base import EventMeta, InvalidCommandError, stamp, stream_id
-from events.envelope import HandoffEvent
 from events.incidents import HeadcountRecorded
 
 
@@ -37,7 +36,7 @@ class Headcounts:
     def at(cls, school_id: str, day: date, place_code: str) -> Headcounts:
         return cls(headcounts_id(school_id, day, place_code), 0, place_code, day)
 
-    def record(self, meta: EventMeta, expected: Iterable[str], present: Iterable[str]) -> list[HandoffEvent]:
+    def record(self, meta: EventMeta, expected: Iterable[str], present: Iterable[str]) -> list[HeadcountRecorded]:
         """Record a count: the children expected (in care here) against the children counted."""
         wanted, counted = set(expected), set(present)
         if not wanted and not counted:

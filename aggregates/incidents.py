@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from uuid import UUID
 
-from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stamp, stream_id
+from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, Stamp, stamp, stream_id
 from events.incidents import (
     GuardianNotified,
     IncidentAttemptRecorded,
@@ -37,6 +37,12 @@ WITHOUT_A_CHILD = ("other", "unauthorised_pickup_attempt")
 CHANNELS = ("phone", "message", "in_person")
 ESCALATION_TARGETS = ("duty_leader", "principal", "police", "medical", "district")
 """Roles and bodies an incident goes up to: never a person's id, so exports may show them as written."""
+
+
+class IncidentStamp(Stamp):
+    """The fields every event of this stream carries."""
+
+    incident_id: str
 
 
 class UnknownIncidentKindError(InvalidCommandError):
@@ -249,7 +255,7 @@ class Incident:
         if self.status == "resolved":
             raise IncidentResolvedError
 
-    def _stamp(self, meta: EventMeta) -> dict[str, object]:
+    def _stamp(self, meta: EventMeta) -> IncidentStamp:
         return {**stamp(self.id, self.version, meta), "incident_id": self.incident_id}
 
 

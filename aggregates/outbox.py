@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stamp, stream_id
+from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, Stamp, stamp, stream_id
 from events.notifications import (
     GuardianMessageDelivered,
     GuardianMessageDeliveryFailed,
@@ -22,6 +22,12 @@ from events.notifications import (
 MESSAGE_KINDS = ("guardian_arrived", "child_released", "incident_opened", "emergency")
 RETRY_FIRST = timedelta(seconds=5)
 RETRY_CAP = timedelta(minutes=5)
+
+
+class MessageStamp(Stamp):
+    """The fields every event of this stream carries."""
+
+    message_id: str
 
 
 class MessageNotFoundError(NotFoundError):
@@ -50,7 +56,8 @@ def message_stream_id(school_id: str, message_id: str) -> UUID:
 
 def retry_delay(attempt: int) -> timedelta:
     """Exponential back-off after the n-th failed try: 5 s, 10 s, 20 s … at most 5 minutes."""
-    return min(RETRY_CAP, RETRY_FIRST * 2 ** min(attempt - 1, 16))
+    factor: float = 2 ** min(attempt - 1, 16)
+    return min(RETRY_CAP, RETRY_FIRST * factor)
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,7 @@ class GuardianMessage:
         if self.delivered_at is not None:
             raise MessageAlreadyDeliveredError
 
-    def _stamp(self, meta: EventMeta) -> dict[str, object]:
+    def _stamp(self, meta: EventMeta) -> MessageStamp:
         return {**stamp(self.id, self.version, meta), "message_id": self.message_id}
 
 

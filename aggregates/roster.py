@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypedDict
 from uuid import UUID
 
-from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, stream_id
+from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, Stamp, stamp, stream_id
 from events.roster import ChildAddedToRoster, ChildErased, ChildLeftRoster, ChildRosterEntryChanged, RosterEvent
+
+
+class ChildStamp(Stamp):
+    """The fields every event of this stream carries."""
+
+    child_id: str
 
 
 class ChildNotFoundError(NotFoundError):
@@ -36,12 +43,31 @@ Dates = tuple[date | None, date | None]
 """The first and last day in the school's records; None: no limit."""
 
 
+class EntryFields(TypedDict):
+    """The fields a roster entry's added and changed events share."""
+
+    home_class: str
+    grade: int
+    homeroom_teacher_id: str | None
+    sealed: str
+    starts_on: str | None
+    ends_on: str | None
+    source_id: str | None
+
+
 def _fields(
     home_class: str, grade: int, teacher: str | None, sealed: str, dates: Dates, source_id: str | None
-) -> dict[str, object]:
-    written = [day and day.isoformat() for day in dates]
-    fields = {"home_class": home_class, "grade": grade, "homeroom_teacher_id": teacher, "sealed": sealed}
-    return fields | {"starts_on": written[0], "ends_on": written[1], "source_id": source_id}
+) -> EntryFields:
+    starts_on, ends_on = (day.isoformat() if day else None for day in dates)
+    return EntryFields(
+        home_class=home_class,
+        grade=grade,
+        homeroom_teacher_id=teacher,
+        sealed=sealed,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        source_id=source_id,
+    )
 
 
 def _read(written: str | None) -> date | None:
@@ -126,13 +152,8 @@ class RosterEntry:
             raise ChildAlreadyErasedError
         return [ChildErased(**self._stamp(meta), reason=reason)]
 
-    def _stamp(self, meta: EventMeta) -> dict[str, object]:
-        return {
-            **meta.fields(),
-            "originator_id": self.id,
-            "originator_version": self.version + 1,
-            "child_id": self.child_id,
-        }
+    def _stamp(self, meta: EventMeta) -> ChildStamp:
+        return {**stamp(self.id, self.version, meta), "child_id": self.child_id}
 
 
 def evolve(state: RosterEntry, event: RosterEvent) -> RosterEntry:

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stream_id
+from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, Stamp, stamp, stream_id
 from events.envelope import HandoffEvent
 from events.school import (
     PlaceAdded,
@@ -293,8 +293,8 @@ class School:
             )
         ]
 
-    def _stamp(self, meta: EventMeta) -> dict[str, object]:
-        return {**meta.fields(), "originator_id": self.id, "originator_version": self.version + 1}
+    def _stamp(self, meta: EventMeta) -> Stamp:
+        return {**stamp(self.id, self.version, meta)}
 
 
 def evolve(state: School, event: HandoffEvent) -> School:

@@ -89,7 +89,7 @@ class ServiceDay:
         return cls(stream_id("service-day", school_id, day.isoformat()), 0, day)
 
     def open(
-        self, meta: EventMeta, duty_leaders: Sequence[str], guards: Sequence[str], roles: Mapping[str, Role]
+        self, meta: EventMeta, duty_leaders: Sequence[str], guards: Sequence[str], roles: Mapping[str, Role | None]
     ) -> list[HandoffEvent]:
         """Open the day with its rota; `roles` holds the registered role of everyone named on it."""
         for staff_ids, role in ((duty_leaders, Role.DUTY_LEADER), (guards, Role.GATE)):

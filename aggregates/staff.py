@@ -9,9 +9,15 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, stream_id
+from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, Stamp, stamp, stream_id
 from events.signin import StaffPinSet, StaffSessionStarted
 from events.staff import StaffEvent, StaffMemberRegistered, StaffTokenIssued, StaffTokenRevoked
+
+
+class StaffStamp(Stamp):
+    """The fields every event of this stream carries."""
+
+    staff_id: str
 
 
 class Role(StrEnum):
@@ -114,21 +120,13 @@ class StaffMember:
         if token_id is not None and token_id not in self.tokens:
             raise TokenNotFoundError
         chosen = [token_id] if token_id else [t for t, token in self.tokens.items() if not token.revoked]
-        stamp = self._stamp(meta)
         return [
-            StaffTokenRevoked(
-                **{**stamp, "originator_version": stamp["originator_version"] + n}, token_id=t, reason=reason
-            )
-            for n, t in enumerate(chosen)
+            StaffTokenRevoked(**self._stamp(meta, later=n), token_id=t, reason=reason) for n, t in enumerate(chosen)
         ]
 
-    def _stamp(self, meta: EventMeta) -> dict[str, object]:
-        return {
-            **meta.fields(),
-            "originator_id": self.id,
-            "originator_version": self.version + 1,
-            "staff_id": self.staff_id,
-        }
+    def _stamp(self, meta: EventMeta, later: int = 0) -> StaffStamp:
+        """The stamp of the next event, or of the one `later` events after it (several recorded at once)."""
+        return {**stamp(self.id, self.version + later, meta), "staff_id": self.staff_id}
 
 
 def evolve(state: StaffMember, event: StaffEvent) -> StaffMember:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-from aggregates.base import EventMeta, InvalidCommandError, RuleBrokenError, stamp, stream_id
+from aggregates.base import EventMeta, InvalidCommandError, RuleBrokenError, Stamp, stamp, stream_id
 from aggregates.class_forming import FormedClass
 from events.envelope import HandoffEvent
 from events.planning import ChildMovedIntoClass, ChildMovedOutOfClass, ClassTeacherAssigned, TemporaryClassFormed
@@ -50,6 +50,13 @@ def plan_classes(formed: Sequence[FormedClass], teachers: Sequence[str], venues:
     ]
 
 
+class ClassStamp(Stamp):
+    """The fields every event of this stream carries."""
+
+    term_id: str
+    class_code: str
+
+
 class ClassFullError(RuleBrokenError):
     """A temporary class never holds more than 40 children."""
 
@@ -88,7 +95,9 @@ class TemporaryClass:
     def of(cls, school_id: str, term_id: str, class_code: str) -> TemporaryClass:
         return cls(stream_id("temporary-class", school_id, term_id, class_code), 0, term_id, class_code)
 
-    def form(self, meta: EventMeta, teacher_id: str, venue: str, children: Sequence[str], how: str) -> list:
+    def form(
+        self, meta: EventMeta, teacher_id: str, venue: str, children: Sequence[str], how: str
+    ) -> list[HandoffEvent]:
         if self.version:
             raise ClassAlreadyFormedError(class_code=self.class_code)
         if len(set(children)) > CLASS_LIMIT:
@@ -112,7 +121,7 @@ class TemporaryClass:
     def assign_teacher(self, meta: EventMeta, teacher_id: str) -> list[HandoffEvent]:
         return [ClassTeacherAssigned(**self._stamp(meta), teacher_id=teacher_id)]
 
-    def _stamp(self, meta: EventMeta) -> dict[str, object]:
+    def _stamp(self, meta: EventMeta) -> ClassStamp:
         return {**stamp(self.id, self.version, meta), "term_id": self.term_id, "class_code": self.class_code}
 
 

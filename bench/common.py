@@ -194,6 +194,7 @@ def answer(event: Any) -> CommandAnswered:
         request_fingerprint="bench",
         status_code=200,
         response={"outcome": "recorded"},
+        response_version=1,
     )
 
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import field
 from datetime import datetime
+from typing import dataclass_transform
 
 from eventsourcing.domain import DomainEvent
 
 
-class HandoffEvent(DomainEvent):
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+class DataclassEvent(DomainEvent):
+    """Tells the type checker what eventsourcing's metaclass does at run time: every subclass is a frozen
+    dataclass, so each event's constructor is checked field by field."""
+
+
+class HandoffEvent(DataclassEvent):
     """Base of every stored event. `timestamp` (from DomainEvent) is the server time."""
 
     school_id: str

@@ -138,7 +138,7 @@ def _incident_opened(cur: Cursor[Any], t: Tables, e: IncidentOpened) -> None:
         t.format("INSERT INTO {incidents} VALUES (%s, %s, %s, %s, true) ON CONFLICT DO NOTHING"),
         (e.school_id, e.incident_id, e.service_day, e.kind),
     )
-    kind = {KIND_COUNTERS[e.kind]: 1} if e.kind in KIND_COUNTERS else {}
+    kind: dict[str, int] = {KIND_COUNTERS[e.kind]: 1} if e.kind in KIND_COUNTERS else {}
     _count(cur, t, e, incidents=1, incidents_open=1, **kind)
 
 

@@ -224,7 +224,7 @@ def _blocks(found: list[Entry], lo: int, hi: int) -> Iterator[list[Any]]:
 def _write_manifest(out: Path, summary: ExportSummary, days: tuple[date, date], created_at: datetime) -> None:
     trees = {s: {"tree_size": n, "root_hex": summary.roots[s]} for s, n in summary.tree_sizes.items()}
     counts = {"events_in_range": summary.events_in_range, **summary.counts}
-    manifest = {"format": "handoff-export v3", "created_at": created_at.isoformat(), "schools": trees}
+    manifest: dict[str, Any] = {"format": "handoff-export v3", "created_at": created_at.isoformat(), "schools": trees}
     manifest |= {"days": {"from": days[0].isoformat(), "to": days[1].isoformat()}, "counts": counts}
     manifest |= {"pseudonymised": summary.pseudonymised, "notes": NOTES}
     write_json(out / "manifest.json", manifest)

@@ -18,7 +18,7 @@ from aggregates.custody import Custody
 from events.custody import CustodyCorrected
 from events.incidents import IncidentEvent, IncidentLinked, IncidentOpened, IncidentResolved
 from projections.log import EventLog
-from replay.state import Folded, chain, entry, fold, school_custody_events, school_events, state_row
+from replay.state import CustodyRow, Folded, chain, entry, fold, school_custody_events, school_events, state_row
 
 INCIDENT_TOPICS = tuple(sorted(get_topic(kind) for kind in IncidentEvent.__subclasses__()))
 
@@ -42,9 +42,9 @@ def incident_window(
         return None
     opened: IncidentOpened = own[0][1]
     children = list(opened.children)
-    for _, event in own:
-        if isinstance(event, IncidentLinked):
-            children += [child for child in event.children if child not in children]
+    for _, own_event in own:
+        if isinstance(own_event, IncidentLinked):
+            children += [child for child in own_event.children if child not in children]
     resolved = next((e for _, e in own if isinstance(e, IncidentResolved)), None)
     start = opened.timestamp - timedelta(minutes=before)
     end = (resolved or own[-1][1]).timestamp + timedelta(minutes=after)
@@ -88,7 +88,7 @@ def incident_window(
     }
 
 
-def _at_opening(folded: Folded, school_id: str, child_id: str, day: str) -> dict[str, Any]:
+def _at_opening(folded: Folded, school_id: str, child_id: str, day: str) -> CustodyRow:
     """The child's custody when the incident opened; 'expected' (never seen that day) if nothing was recorded."""
     if child_id in folded:
         return state_row(*folded[child_id])

@@ -32,10 +32,14 @@ fingerprints and answers, references to streams, sealed personal data (see expor
 
 
 class StoredRow(Protocol):
-    originator_id: UUID | str
-    originator_version: int
-    topic: str
-    state: bytes
+    @property
+    def originator_id(self) -> UUID | str: ...
+    @property
+    def originator_version(self) -> int: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def state(self) -> bytes: ...
 
 
 def text_of(value: Any) -> bytes:
@@ -77,8 +81,8 @@ def leaf_of(row: StoredRow, salts: Salts) -> Leaf:
     """The leaf of one stored event (its state must be plain JSON)."""
     stream = row.originator_id.hex if isinstance(row.originator_id, UUID) else str(row.originator_id)
     version, state = row.originator_version, json.loads(row.state)
-    openings = {"stream": [salts.salt(stream, version, "stream"), stream]}
-    openings |= {name: [salts.salt(stream, version, name), state.pop(name)] for name in COMMITTED & state.keys()}
+    openings: dict[str, tuple[bytes, Any]] = {"stream": (salts.salt(stream, version, "stream"), stream)}
+    openings |= {name: (salts.salt(stream, version, name), state.pop(name)) for name in COMMITTED & state.keys()}
     committed = {name: commitment(salt, value) for name, (salt, value) in openings.items()}
     document = {"stream": committed.pop("stream"), "version": version, "topic": row.topic}
     document |= {"plain": state, "committed": committed}

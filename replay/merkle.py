@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -159,11 +160,11 @@ class TreeBuilder:
         return {"size": self._size, "stack": [[height, h.hex()] for height, h in self._stack]}
 
     @classmethod
-    def resume(cls, state: dict[str, object]) -> TreeBuilder:
-        """A builder that carries on from `state()`."""
+    def resume(cls, state: dict[str, Any]) -> TreeBuilder:
+        """A builder that carries on from `state()` (read back from JSON)."""
         builder = cls()
-        builder._size = int(state["size"])  # type: ignore[arg-type]
-        builder._stack = [(int(height), bytes.fromhex(h)) for height, h in state["stack"]]  # type: ignore[union-attr]
+        builder._size = int(state["size"])
+        builder._stack = [(int(height), bytes.fromhex(h)) for height, h in state["stack"]]
         return builder
 
     def root(self) -> bytes:

@@ -13,13 +13,14 @@ import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypedDict, cast
 from zoneinfo import ZoneInfo
 
 from eventsourcing.utils import get_topic
 
 from aggregates.custody import Custody, changes, custody_id
 from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyEvent
+from events.envelope import HandoffEvent
 from projections.log import EventLog
 
 CUSTODY_TOPICS = tuple(sorted(get_topic(kind) for kind in CustodyEvent.__subclasses__()))
@@ -35,7 +36,7 @@ Folded = dict[str, tuple[SimpleNamespace, datetime]]
 """Per child: the custody so far (a mutable copy of Custody) and the server time of the last event folded in."""
 
 
-def custody_as_of(events: EventLog, school_id: str, at: datetime, time_zone: str) -> list[dict[str, Any]]:
+def custody_as_of(events: EventLog, school_id: str, at: datetime, time_zone: str) -> list[CustodyRow]:
     """Every child of the school with a custody event on the service day of `at`, as they stood at `at` (inclusive)."""
     zone = ZoneInfo(time_zone)
     day = _aware(at).astimezone(zone).date()
@@ -47,10 +48,10 @@ def custody_as_of(events: EventLog, school_id: str, at: datetime, time_zone: str
     return [state_row(*folded[child]) for child in sorted(folded)]
 
 
-def child_day(events: EventLog, school_id: str, child_id: str, day: date) -> list[dict[str, Any]]:
+def child_day(events: EventLog, school_id: str, child_id: str, day: date) -> list[EventEntry]:
     """A child's custody events of one service day, in order, read from the child's own stream."""
     stored = events.recorder.select_events(custody_id(school_id, child_id, day))
-    return [entry(events.mapper.to_domain_event(row)) for row in stored]
+    return [entry(cast(CustodyEvent, events.mapper.to_domain_event(row))) for row in stored]
 
 
 def window(
@@ -126,7 +127,40 @@ def position_before(events: EventLog, start: datetime, head: int) -> int:
     return low
 
 
-def entry(event: CustodyEvent) -> dict[str, Any]:
+class EventEntry(TypedDict):
+    """One stored event as investigators and histories read it."""
+
+    type: str
+    version: int
+    server_time: str
+    device_time: str
+    actor_id: str
+    actor_role: str
+    device_id: str
+    details: dict[str, Any]
+
+
+class CustodyFields(TypedDict):
+    """A child's custody as people read it."""
+
+    child_id: str
+    status: str
+    custodian_id: str | None
+    place_code: str | None
+    arrived_guardians: list[str]
+    confirmed_guardian_id: str | None
+    released_to: str | None
+    self_released: bool
+    version: int
+
+
+class CustodyRow(CustodyFields):
+    """A child's custody as of an instant, with the server time of its last change."""
+
+    last_change: str | None
+
+
+def entry(event: HandoffEvent) -> EventEntry:
     """One event as investigators read it: what happened, who did it, on which device, by both clocks."""
     return {
         "type": type(event).__name__,
@@ -166,11 +200,12 @@ def fold(folded: Folded, event: CustodyEvent) -> None:
         state = found[0]
         if event.originator_version != state.version + 1:
             return
-    vars(state).update(changes(state, event), version=event.originator_version)
+    copy = cast(Custody, state)  # a mutable copy of Custody, with its fields: `changes` reads nothing else
+    vars(state).update(changes(copy, event), version=event.originator_version)
     folded[event.child_id] = (state, event.timestamp)
 
 
-def custody_fields(state: Custody | SimpleNamespace) -> dict[str, Any]:
+def custody_fields(state: Custody | SimpleNamespace) -> CustodyFields:
     """A child's custody as people read it: status, who has them and where, who is at the gate, how they left."""
     return {
         "child_id": state.child_id,
@@ -185,7 +220,7 @@ def custody_fields(state: Custody | SimpleNamespace) -> dict[str, Any]:
     }
 
 
-def state_row(state: Custody | SimpleNamespace, last_change: datetime | None) -> dict[str, Any]:
+def state_row(state: Custody | SimpleNamespace, last_change: datetime | None) -> CustodyRow:
     return {**custody_fields(state), "last_change": last_change.isoformat() if last_change else None}
 
 

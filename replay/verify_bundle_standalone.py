@@ -28,6 +28,8 @@ checked here with a plain RFC 8032 Ed25519 (slow, but a bundle holds few signatu
 read: it is the one part of the bundle a regulator runs.
 """
 
+from __future__ import annotations
+
 import argparse
 import base64
 import hashlib
@@ -100,11 +102,11 @@ def fingerprint(public):
     return " ".join(f"{int.from_bytes(digest[i : i + 5], 'big') % 100000:05d}" for i in range(0, 40, 5))
 
 
-def note_key_id(public):
+def note_key_id(public: bytes) -> bytes:
     return hashlib.sha256(KEY_NAME.encode() + b"\n" + ED25519 + public).digest()[:4]
 
 
-def open_note(note, keys):
+def open_note(note: str, keys: list[bytes]) -> str | None:
     """The text of a c2sp.org/signed-note if a signature by one of `keys` verifies, else None."""
     text, sep, signatures = note.rpartition("\n\n")
     for line in signatures.splitlines() if sep else []:
@@ -198,7 +200,7 @@ def accepted_keys(bundle, pins, check):
 
 def read_statement(bundle, keys, check):
     text = open_note((bundle / "statement.txt").read_text(encoding="utf-8"), keys)
-    if not check.say("statement.txt is signed by an accepted key", text is not None, "is NOT"):
+    if not check.say("statement.txt is signed by an accepted key", text is not None, "is NOT") or text is None:
         return None
     lines = text.splitlines()
     check.say("statement.txt is a handoff-export v3 statement", lines[0] == "handoff-export v3", "is NOT")
@@ -240,7 +242,7 @@ def leaf_disagrees(line, named):
         return "does not open every commitment of its leaf in this named bundle"
     if openings is not None:
         pairs = [*committed.items(), ("stream", leaf["stream"])]
-        if not all(opens(*openings[name], c) for name, c in pairs):
+        if not all(opens(openings[name][0], openings[name][1], c) for name, c in pairs):
             return "has an opening that does NOT open its commitment"
     if copy.get("type") != leaf["topic"].rpartition(":")[2].rpartition(".")[2]:
         return "is not of the type its leaf holds"
@@ -258,8 +260,9 @@ def leaf_disagrees(line, named):
             ok = name in ("type", "server_time") or shown is None  # None: a field newer than the stored event
         if not ok:
             return f"shows {name} NOT as its leaf holds it"
-    if not all(name in copy for name in plain if name != "timestamp"):
-        return f"leaves out {sorted(plain.keys() - copy.keys() - {'timestamp'})[0]} of its leaf"
+    unshown = {"timestamp", "class_version"}  # the server time is shown as server_time; the storage format not at all
+    if not all(name in copy for name in plain if name not in unshown):
+        return f"leaves out {sorted(plain.keys() - copy.keys() - unshown)[0]} of its leaf"
     return None
 
 

@@ -152,7 +152,7 @@ class CareCommands(Area):
         def decided(meta: EventMeta) -> Decided:
             self.app.roster_entry(ctx.school_id, child_id)
             state = self.app.custody(ctx.school_id, child_id, day)
-            latest = list(self.app.events.get(state.id, desc=True, limit=1))
+            latest = self.app.stored(state.id, CustodyEvent, desc=True, limit=1)
             if not latest:
                 raise custody.NothingToCorrectError
             before = self._custody_at(ctx.school_id, child_id, day, state.version - 1)
@@ -167,7 +167,7 @@ class CareCommands(Area):
         self.app.school(school_id)
         self.app.roster_entry(school_id, child_id)
         state = self.app.custody(school_id, child_id, day)
-        history = self.app.events.get(state.id)
+        history = self.app.stored(state.id, CustodyEvent)
         return {"custody": custody_view(state), "history": [event_view(e) for e in history]}
 
     def _custody_command(self, ctx: CommandContext, action: str, child_id: str, decide: Decision) -> dict[str, Any]:

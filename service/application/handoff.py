@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
 from functools import reduce
-from typing import Any
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -31,8 +31,11 @@ from aggregates.service_day import ServiceDay
 from aggregates.staff import StaffMember, StaffNotFoundError
 from aggregates.temporary_class import TemporaryClass
 from aggregates.term_applicants import TermApplicants
+from events.custody import CustodyEvent
 from events.envelope import HandoffEvent
 from events.idempotency import CommandAnswered
+from service.application import answers
+from service.application.answers import ANSWER_VERSION
 from service.application.area import Decided
 from service.application.care import CareCommands
 from service.application.context import CommandContext
@@ -72,6 +75,9 @@ class IdempotencyKeyReusedError(InvalidCommandError):
 
     code = "idempotency_key_reused"
     message = "This Idempotency-Key was already used for a different request."
+
+
+E = TypeVar("E", bound=HandoffEvent)
 
 
 def utc_now() -> datetime:
@@ -175,7 +181,7 @@ class Handoff(Application[UUID]):
         return [state for state in states if state.status is Status.IN_CARE]
 
     def _custody_as_of(self, school_id: str, child_id: str, day: date, at: datetime) -> Custody:
-        recorded = self.events.get(custody.custody_id(school_id, child_id, day))
+        recorded = self.stored(custody.custody_id(school_id, child_id, day), CustodyEvent)
         folded = [event for event in recorded if event.timestamp <= at]
         return reduce(custody.evolve, folded, Custody.expected(school_id, child_id, day))
 
@@ -193,6 +199,11 @@ class Handoff(Application[UUID]):
         """Keyed hash of a pickup code: without the server's secret key, short codes cannot be guessed offline."""
         message = "/".join((school_id, child_id, guardian_id, code)).encode()
         return hmac.new(self.secret_key, message, hashlib.sha256).hexdigest()
+
+    def stored(self, stream: UUID, kind: type[E], *, desc: bool = False, limit: int | None = None) -> list[E]:
+        """A stream's events, as the kind of events that stream holds (the library's store types them as its
+        protocol; every event this application maps is a HandoffEvent)."""
+        return cast(list[E], list(self.events.get(stream, desc=desc, limit=limit)))
 
     def load(self, stream: UUID, projector: Callable[..., Any]) -> Any:
         """A stream's state now (None if it has no events), from this process's cached state and the events after it."""
@@ -250,6 +261,7 @@ class Handoff(Application[UUID]):
             request_fingerprint=ctx.fingerprint,
             status_code=200,
             response=response,
+            response_version=ANSWER_VERSION,
         )
         try:
             self.save(*recorded, answer)
@@ -262,11 +274,10 @@ class Handoff(Application[UUID]):
         return {**response, "replayed": False}
 
     def _answer_for(self, ctx: CommandContext) -> dict[str, Any] | None:
-        stored = self.events.get(answer_id(ctx), limit=1)
-        for answer in stored:
+        for answer in self.stored(answer_id(ctx), CommandAnswered, limit=1):
             if answer.request_fingerprint != ctx.fingerprint:
                 raise IdempotencyKeyReusedError
-            return {**answer.response, "replayed": True}
+            return {**answers.current(answer.response, answer.response_version), "replayed": True}
         return None
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from functools import reduce
-from typing import Any
+from typing import Any, TypedDict
 from uuid import uuid4
 
 from aggregates import incidents as rules
@@ -107,7 +107,7 @@ class IncidentCommands(Area):
         """Resolve the incident with its outcome (duty leaders and admins); afterwards only notes may be added."""
         return self._incident_command(ctx, "resolve_incident", incident_id, lambda s, m: s.resolve(m, outcome))
 
-    def incident_view(self, actor: Actor, school_id: str, incident_id: str) -> dict[str, Any]:
+    def incident_view(self, actor: Actor, school_id: str, incident_id: str) -> IncidentView:
         """Where the incident stands: who is involved, who was told, where it went, how it ended."""
         actor.require("read_incidents", school_id)
         return incident_view(self._opened_incident(school_id, incident_id))
@@ -116,13 +116,13 @@ class IncidentCommands(Area):
         """The incident's events and its children's custody events of its service day, in server-time order."""
         actor.require("read_incidents", school_id)
         state = self._opened_incident(school_id, incident_id)
-        recorded: list[HandoffEvent] = list(self.app.events.get(state.id))
+        recorded = self.app.stored(state.id, HandoffEvent)
         for child_id in state.children:
-            recorded += self.app.events.get(custody_id(school_id, child_id, state.service_day))
+            recorded += self.app.stored(custody_id(school_id, child_id, state.service_day), HandoffEvent)
         recorded.sort(key=lambda event: event.timestamp)
         return {"incident": incident_view(state), "timeline": [timeline_entry(e) for e in recorded]}
 
-    def incidents_on(self, actor: Actor, school_id: str, day: date) -> list[dict[str, Any]]:
+    def incidents_on(self, actor: Actor, school_id: str, day: date) -> list[IncidentView]:
         """The school's incidents of one service day, open or not, in the order they were opened."""
         actor.require("read_incidents", school_id)
         return [incident_view(state) for state in self._incidents_of_day(school_id, day)]
@@ -152,12 +152,32 @@ class IncidentCommands(Area):
         def decided(meta: EventMeta) -> tuple[list[IncidentEvent], dict[str, Any]]:
             state = self.app.incident(ctx.school_id, incident_id)
             recorded = decide(state, meta)
-            return recorded, incident_view(reduce(rules.evolve, recorded, state))
+            return recorded, dict(incident_view(reduce(rules.evolve, recorded, state)))  # the answer as stored
 
         return self.app.command(ctx, action, decided)
 
 
-def incident_view(state: Incident) -> dict[str, Any]:
+class IncidentView(TypedDict):
+    """Where an incident stands, as commands answer and reads show it: ids, kinds and staff's words, never a name."""
+
+    incident_id: str
+    kind: str
+    service_day: str | None
+    summary: str
+    children: list[str]
+    staff: list[str]
+    notes: int
+    notified: list[dict[str, Any]]
+    escalated_to: list[str]
+    status: str
+    outcome: str | None
+    source: str | None
+    opened_at: datetime | None
+    attempts: list[dict[str, Any]]
+    version: int
+
+
+def incident_view(state: Incident) -> IncidentView:
     return {
         "incident_id": state.incident_id,
         "kind": state.kind,

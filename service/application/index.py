@@ -6,7 +6,8 @@ no views (offline work and tests), so the default reads the log: every IncidentO
 from __future__ import annotations
 
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
+from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 from eventsourcing.utils import get_topic
@@ -26,7 +27,7 @@ class Index(Protocol):
 class LogIndex:
     """The answers read from the whole log: fine without views, too slow for a large one."""
 
-    def __init__(self, recorder: ApplicationRecorder, mapper: Mapper[object]) -> None:
+    def __init__(self, recorder: ApplicationRecorder, mapper: Mapper[UUID]) -> None:
         self.recorder, self.mapper = recorder, mapper
 
     def incident_ids(self, school_id: str, day: date) -> list[str]:
@@ -39,8 +40,9 @@ class LogIndex:
     def school_ids(self) -> list[str]:
         return sorted({e.school_id for e in self._all(SchoolRegistered)})
 
-    def _all(self, kind: type) -> list[object]:
-        found, position = [], 0
+    def _all(self, kind: type) -> list[Any]:
+        found: list[Any] = []
+        position = 0
         while page := self.recorder.select_notifications(position + 1, 1000, topics=[get_topic(kind)]):
             found += [self.mapper.to_domain_event(row) for row in page]
             position = page[-1].id

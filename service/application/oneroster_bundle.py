@@ -78,7 +78,11 @@ class _Bundle:
     """A OneRoster bundle being read: its files, its tables once loaded, and the problems found so far."""
 
     def __init__(self, path: Path, problems: _Problems) -> None:
-        self.problems, self.tables, self.files, self.modes, self.delta = problems, {}, {}, {}, False
+        self.problems = problems
+        self.tables: dict[str, Rows] = {}
+        self.files: dict[str, bytes] = {}
+        self.modes: dict[str, str] = {}
+        self.delta = False
         try:
             if path.is_dir():
                 self.files = {file.name: file.read_bytes() for file in path.iterdir() if file.suffix == ".csv"}
@@ -92,12 +96,17 @@ class _Bundle:
         if (manifest := _parse("manifest.csv", self.files.get("manifest.csv", b""), MANIFEST, self.problems)) is None:
             return False
         self.modes = modes = self.check_manifest(manifest)
+        unreadable = False
         for table in oneroster.READ:
             if modes.get(table) in ("bulk", "delta") and f"{table}.csv" in self.files:
                 spec, delta = ("sourcedId", " ".join(oneroster.columns(table)[1:])), modes[table] == "delta"
                 check, data = self.row_check(table, delta), self.files[f"{table}.csv"]
-                self.tables[table] = _parse(f"{table}.csv", data, spec, self.problems, check, deleted=delta)
-        if any(rows is None for rows in self.tables.values()):
+                rows = _parse(f"{table}.csv", data, spec, self.problems, check, deleted=delta)
+                if rows is None:
+                    unreadable = True
+                else:
+                    self.tables[table] = rows
+        if unreadable:
             return False
         self.check_references()
         return self.delta or all(table in self.tables for table in oneroster.NEEDED)
@@ -112,7 +121,7 @@ class _Bundle:
 
     def check_manifest(self, manifest: Rows) -> dict[str, str]:
         """Every property the specification requires, with an allowed value; returns each file's mode."""
-        expected = {"manifest.version": ("1.0",), "oneroster.version": ("1.1",)}
+        expected: dict[str, tuple[str, ...]] = {"manifest.version": ("1.0",), "oneroster.version": ("1.1",)}
         expected |= {f"file.{file}": oneroster.MODES for file in oneroster.FILES}
         for key, allowed in expected.items():
             line, row = manifest.get(key, (0, {}))
@@ -161,7 +170,10 @@ class _Bundle:
 
     def homerooms(self) -> tuple[dict[str, list[tuple[dict, dict]]], dict[str, str]]:
         """Student sourcedId -> (homeroom class, enrolment); homeroom class -> its teacher's id (primary first)."""
-        classes, users, rooms, primary, other = self.tables["classes"], self.tables["users"], {}, {}, {}
+        classes, users = self.tables["classes"], self.tables["users"]
+        rooms: dict[str, list[tuple[dict, dict]]] = {}
+        primary: dict[str, str] = {}
+        other: dict[str, str] = {}
         for _, row in self.tables["enrollments"].values():
             room = classes.get(row["classSourcedId"], (0, {}))[1]
             if room.get("classType") != "homeroom" or row["userSourcedId"] not in users:
@@ -173,7 +185,8 @@ class _Bundle:
         return rooms, {room: self.external_id(USERS, *users[user]) for room, user in (other | primary).items()}
 
     def children(self) -> tuple[RosterChild, ...]:
-        users, self.first_lines = self.tables["users"], {}
+        users = self.tables["users"]
+        self.first_lines: dict[str, int] = {}
         self.rooms, self.teachers = self.homerooms()
         self.guardians = {key: self.guardian(*entry) for key, entry in users.items() if entry[1]["role"] in RELATIONS}
         return tuple(self.child(key) for key, (_, row) in users.items() if row["role"] == "student")
@@ -211,6 +224,6 @@ class _Bundle:
         users = self.tables.get("users", {}).values()
         people = [(line, row) for line, row in users if row["role"] in STAFF_ROLES and row["status"] != "tobedeleted"]
         return tuple(
-            RosterStaff(self.external_id(USERS, line, row), *(row[n] for n in NAMES[:2]), STAFF_ROLES[row["role"]])
+            RosterStaff(self.external_id(USERS, line, row), row[NAMES[0]], row[NAMES[1]], STAFF_ROLES[row["role"]])
             for line, row in people
         )

@@ -119,7 +119,9 @@ class _Delta:
 
     def guardian_rows(self) -> tuple[tuple[tuple[str, RosterGuardian], ...], tuple[str, ...]]:
         """Guardians a guardian's own row links to students, and everyone to be deleted but students."""
-        linked, removed, students = [], [], []
+        linked: list[tuple[str, RosterGuardian]] = []
+        removed: list[str] = []
+        students: list[str] = []
         for line, row in self.users.values():
             if row["status"] == "tobedeleted":
                 (students if row["role"] == "student" else removed).append(self.person(row["sourcedId"]))
@@ -131,7 +133,9 @@ class _Delta:
 
     def homes(self) -> dict[str, tuple[int, Home]]:
         """Each student's new homeroom enrolment; the homeroom teachers the delta names."""
-        classes, found, teachers = self.bundle.tables.get("classes", {}), {}, {}
+        classes = self.bundle.tables.get("classes", {})
+        found: dict[str, tuple[int, dict[str, str], str, str]] = {}
+        teachers: dict[str, list[tuple[bool, str]]] = {}
         enrolments = self.bundle.tables.get("enrollments", {}).values()
         for line, row in (entry for entry in enrolments if entry[1]["status"] != "tobedeleted"):
             room = classes.get(row["classSourcedId"], (0, {}))[1]

@@ -97,7 +97,7 @@ class _Resolver:
     def home(self, entry: RosterEntry, home: Home | None, held: dict[str, Any]) -> dict[str, Any]:
         """The homeroom the delta gives, or the one Handoff holds; its teacher as the delta names them, or as known."""
         if home is None:
-            dates = (entry.starts_on and entry.starts_on.isoformat(), entry.ends_on and entry.ends_on.isoformat())
+            dates = tuple(day.isoformat() if day else None for day in (entry.starts_on, entry.ends_on))
             home = Home(entry.home_class, held.get("home_class_name") or "", entry.homeroom_teacher_id, *dates)
         elif home.homeroom_teacher_id == "":
             known = (e.homeroom_teacher_id for e in self.entries.values() if e.home_class == home.home_class)

@@ -126,7 +126,8 @@ def _parse(
     except UnicodeDecodeError as error:
         problems.add(name, data[: error.start].count(b"\n") + 1, "not UTF-8 text")
         return None
-    reader, required, rows = csv.reader(io.StringIO(text, newline="")), spec[0].split(), {}
+    reader, required = csv.reader(io.StringIO(text, newline="")), spec[0].split()
+    rows: Rows = {}
     header, end = [cell.strip() for cell in next(reader, [])], 1
     if missing := [column for column in required + spec[1].split() if column not in header]:
         problems.add(name, 1, "missing columns: " + ", ".join(missing))

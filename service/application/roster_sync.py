@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from functools import reduce
-from typing import Any
+from typing import Any, cast
 
 from aggregates import staff
 from aggregates.base import EventMeta
@@ -26,6 +26,7 @@ from aggregates.roster import project as roster_project
 from aggregates.school import School
 from aggregates.staff import Role, StaffMember
 from aggregates.term_applicants import evolve as term_evolve
+from events.roster import ChildAddedToRoster
 from replay.leaves import school_of
 from service.application.area import Area
 from service.application.oneroster_delta import RosterDelta
@@ -97,7 +98,8 @@ class RosterSync(Area):
         """The children on the school's roster now (neither left nor erased), read from the log."""
         found, position = set(), 0
         while page := self.app.recorder.select_notifications(position + 1, 1000, topics=[ROSTER_ADDED]):
-            found |= {self.app.mapper.to_domain_event(row).child_id for row in page if school_of(row) == school_id}
+            ours = [row for row in page if school_of(row) == school_id]
+            found |= {cast(ChildAddedToRoster, self.app.mapper.to_domain_event(row)).child_id for row in ours}
             position = page[-1].id
         return {child for child in found if self.app.roster_entry(school_id, child).on_roster}
 

@@ -92,7 +92,9 @@ class SignInCommands(Area):
         return self._session(member, school_id, device_id, at, now)
 
     def _session(self, member: StaffMember, school_id: str, device_id: str, at: datetime, now: datetime):
-        actor = Actor(member.staff_id, Role(member.role), school_id, member.district_id)
+        if member.role is None:  # a stream with a PIN but no registration: nobody to sign in as
+            raise StaffNotFoundError(staff_id=member.staff_id)
+        actor = Actor(member.staff_id, member.role, school_id, member.district_id)
         meta = CommandContext(actor, school_id, device_id, at, secrets.token_hex(8), "sign-in", {}).meta(now)
         token_id, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
         stamp = {**meta.fields(), "originator_id": member.id, "originator_version": member.version + 1}

@@ -70,8 +70,9 @@ def checked_day(day: date) -> date:
 def checked_instant(instant: datetime) -> datetime:
     """An aware instant whose date, in its own offset and in UTC, lies in the range (so arithmetic never overflows)."""
     checked_day(instant.date())
-    if instant.utcoffset() is not None:
-        checked_day((instant.replace(tzinfo=None) - instant.utcoffset()).date())
+    offset = instant.utcoffset()
+    if offset is not None:
+        checked_day((instant.replace(tzinfo=None) - offset).date())
     return instant
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aggregates.custody import Custody
-from replay.state import custody_fields
+from replay.state import CustodyFields, custody_fields
 
 
-def custody_view(state: Custody) -> dict[str, Any]:
+class CustodyView(CustodyFields):
+    """A child's custody in command answers and reads: the fields, the day, corrections and the code-entry lock."""
+
+    school_id: str
+    service_day: str
+    corrected: list[int]
+    code_entry_locked: bool
+
+
+def custody_view(state: Custody) -> CustodyView:
     return {
         "school_id": state.school_id,
         "service_day": state.service_day.isoformat(),

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import cast
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -140,7 +141,7 @@ class Exporter:
         found = self.handoff.recorder.select_events(_disclosure_id(ctx), limit=1)
         if not found:
             return
-        made = self.handoff.mapper.to_domain_event(found[0])
+        made = cast(AuditExportMade, self.handoff.mapper.to_domain_event(found[0]))
         asked = (ctx.actor.staff_id, schools, days[0].isoformat(), days[1].isoformat(), by, reason, not names)
         if (made.actor_id, made.schools, made.day_from, made.day_to, made.requested_by, made.reason,
                 made.pseudonymised) == asked:  # fmt: skip

@@ -17,7 +17,7 @@ import typer
 
 from aggregates.base import DomainError
 from aggregates.incidents import KINDS
-from aggregates.staff import Role
+from aggregates.staff import Role, StaffNotFoundError
 from projections import outbox
 from service.application.context import Actor, CommandContext, operator_context
 from service.application.handoff import Handoff
@@ -68,7 +68,10 @@ def _actor(handoff: Handoff, school_id: str, staff_id: str | None) -> Actor:
     district = handoff.school(school_id).district_id
     if staff_id is None:
         return Actor("cli", Role.ADMIN, school_id, district)
-    return Actor(staff_id, handoff.staff_member(school_id, staff_id).role, school_id, district)
+    member = handoff.staff_member(school_id, staff_id)
+    if member.role is None:  # a staff stream starts with the registration, so this holds for any stored member
+        raise StaffNotFoundError(staff_id=staff_id)
+    return Actor(staff_id, member.role, school_id, district)
 
 
 def _echo(answer: Any) -> None:

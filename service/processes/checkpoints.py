@@ -55,17 +55,18 @@ class Checkpointer:
             conn.execute("SELECT pg_advisory_xact_lock(7316002)")
             for statement in DDL:
                 conn.execute(statement)  # type: ignore[arg-type]
-            if conn.execute("SELECT leaves FROM tree_progress").fetchone()[0] != LEAVES:
+            if conn.execute("SELECT leaves FROM tree_progress").fetchall()[0][0] != LEAVES:
                 for statement in RESTART:
                     conn.execute(statement)  # type: ignore[arg-type]
             conn.execute("INSERT INTO tree_salt_key VALUES (1, %s) ON CONFLICT DO NOTHING", (secrets.token_bytes(32),))
-            self.salts = Salts(bytes(conn.execute("SELECT key FROM tree_salt_key").fetchone()[0]))
+            self.salts = Salts(bytes(conn.execute("SELECT key FROM tree_salt_key").fetchall()[0][0]))
 
     def run_once(self, on: psycopg.Connection[Any] | None = None) -> list[Checkpoint]:
         """Carry the trees to the head of the log and sign a checkpoint of every tree that grew."""
         opened = nullcontext(on) if on is not None else psycopg.connect(self.conninfo, autocommit=True)
         with opened as conn, conn.transaction():
-            position, states = conn.execute("SELECT position, states FROM tree_progress FOR UPDATE").fetchone()
+            progress = conn.execute("SELECT position, states FROM tree_progress FOR UPDATE").fetchone()
+            position, states = progress or (0, {})  # the row exists: the constructor made it
             trees = SchoolTrees.resume(position, states)
             grew = trees.advance(self.events, self.salts)
             made_at = self.clock().isoformat()

@@ -193,7 +193,7 @@ repeated after a crash records nothing twice."""
 def _context(handoff: Handoff, school_id: str, key: str, event: Any, at: datetime | None = None) -> CommandContext:
     district = handoff.school(school_id).district_id
     actor = Actor("policy", Role.ADMIN, school_id, district)
-    when = event.timestamp if event is not None else at
+    when = event.timestamp if event is not None else (at or handoff.clock())
     return CommandContext(actor, school_id, "policies", when, key, "policy", {"source": key})
 
 
@@ -220,7 +220,8 @@ class PolicyFollower(Follower):
 
     def run_once(self, conn: psycopg.Connection[Any]) -> int:
         """React to every event after our position; return the new position."""
-        (position,) = conn.execute("SELECT position FROM policy_positions WHERE policy = %s", (self.name,)).fetchone()
+        row = conn.execute("SELECT position FROM policy_positions WHERE policy = %s", (self.name,)).fetchone()
+        position: int = row[0] if row else 0  # the row exists: the constructor made it
         while page := self.events.page(position, 500, self.events.head(), topics=list(POLICIES)):
             for notification in page:
                 self._react(conn, notification)

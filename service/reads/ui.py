@@ -8,7 +8,7 @@ and never logged."""
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from psycopg import Connection
@@ -25,6 +25,8 @@ from service.application.handoff import Handoff
 from service.application.personal_data import ERASED
 from service.application.views import custody_view
 from service.reads.readside import ReadSide, ViewsNotReadyError
+
+NEVER = datetime.min.replace(tzinfo=timezone.utc)
 
 SEARCH_LIMIT = 20
 """At most this many children per search; the answer says when there were more (`more`)."""
@@ -230,6 +232,9 @@ class UiReads:
         """Today's incidents still open: missing children first (urgent, told apart on the board), then newest
         first; with what opened each, so that the board says it in its own language."""
         day = self._today(school_id)
+        incidents = self.handoff.incidents.incidents_on(actor, school_id, day)
+        still_open = [found for found in incidents if found["status"] == "open"]
+        still_open.sort(key=lambda found: found["opened_at"] or NEVER, reverse=True)  # an open one has its time
         items = [
             {
                 **{key: found[key] for key in ("incident_id", "kind", "summary", "children", "opened_at")},
@@ -237,10 +242,8 @@ class UiReads:
                 "attempts": [attempt["reason_code"] for attempt in found["attempts"]],
                 "urgent": found["kind"] == "missing_child",
             }
-            for found in self.handoff.incidents.incidents_on(actor, school_id, day)
-            if found["status"] == "open"
+            for found in still_open
         ]
-        items.sort(key=lambda item: item["opened_at"], reverse=True)
         items.sort(key=lambda item: not item["urgent"])
         return {"service_day": day, "items": items}
 

@@ -63,7 +63,7 @@ PLAIN = set(
     " weekdays day_from day_to pseudonymised roots schools"
     " incident_id summary source note channel reached to outcome wrong_codes findings all_well emergency"
     " what scope limited_device_id count"
-    " reunification_point attempt attempts error next_attempt_at clock_skew_seconds".split()
+    " reunification_point attempt attempts error next_attempt_at clock_skew_seconds response_version".split()
 )
 
 

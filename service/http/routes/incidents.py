@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from service.application.incidents import IncidentView
 from service.http.deps import Command, CurrentActor, HandoffApp, SchoolId
 from service.http.schemas.common import ErrorResponse, IsoDate, Ref
 from service.http.schemas.incidents import (
@@ -78,7 +79,7 @@ def incident_list(
 
 
 @incidents.get("/{incident_id}", response_model=IncidentResponse, summary="Where the incident stands")
-def incident(school_id: SchoolId, incident_id: IncidentId, actor: CurrentActor, handoff: HandoffApp) -> dict[str, Any]:
+def incident(school_id: SchoolId, incident_id: IncidentId, actor: CurrentActor, handoff: HandoffApp) -> IncidentView:
     return handoff.incidents.incident_view(actor, school_id, incident_id)
 
 
