@@ -49,7 +49,8 @@ KINDS |= {"guardians": "person", "incident_id": "record", "message_id": "record"
 PREFIX = {"child": "C-", "person": "G-", "staff": "S-", "record": "R-"}
 NOT_PERSONAL = {"system", "policy", "policies", "notifier", "cli"}
 OMITTED = {"originator_id", "originator_version", "timestamp", "idempotency_key", "token_hash", "pickup_code_hash"}
-OMITTED |= {"request_fingerprint"}  # hashes of secrets and requests: no use to a reader, and guessable when short
+OMITTED |= {"request_fingerprint", "pin_hash", "secret_hash"}  # hashes of secrets and requests: no use to a reader,
+# and guessable when short (a six-digit PIN most of all)
 OMITTED_IF_PSEUDONYMISED = {"response", "request_fingerprint", "photo_ref", "source", "about", "facts", "source_id"}
 """Dropped from pseudonymised copies: they can name ids (a source or `about` names a stream, which a child's id and
 day give away; facts name a guardian; source_id is the child's id in the school's records system); incident and
