@@ -19,7 +19,7 @@ from aggregates.base import EventMeta, ForbiddenError
 from aggregates.signin import Device, SignInGuard, WrongPinError
 from aggregates.staff import Role, StaffMember, StaffNotFoundError
 from events.signin import StaffPinSet, StaffSessionStarted
-from service.application.area import Area
+from service.application.area import Area, Decided
 from service.application.context import Actor, CommandContext
 from service.application.staff import token_hash
 
@@ -53,12 +53,16 @@ class SignInCommands(Area):
     """Tablet enrolment, PINs and PIN sign-in."""
 
     def enrol_device(self, ctx: CommandContext) -> dict[str, Any]:
-        """Enrol the tablet the request comes from; its secret is returned once and only its hash is stored."""
-        ctx.actor.require("manage_devices", ctx.school_id)
+        """Enrol the tablet the request comes from, through the one command path. Its secret is in the first answer
+        only: the log keeps its hash, and a retry of the same request gets the stored answer with no secret."""
         secret = secrets.token_urlsafe(32)
-        device = self.device(ctx.school_id, ctx.device_id)
-        self.app.save(*device.enrol(ctx.meta(self.app.clock()), token_hash(secret)))
-        return {"device_id": ctx.device_id, "device_secret": secret}
+
+        def decided(meta: EventMeta) -> Decided:
+            enrolled = self.device(ctx.school_id, ctx.device_id).enrol(meta, token_hash(secret))
+            return enrolled, {"device_id": ctx.device_id}
+
+        answer = self.app.command(ctx, "manage_devices", decided)
+        return {**answer, "device_secret": None if answer["replayed"] else secret}
 
     def set_pin(self, ctx: CommandContext, staff_id: str, pin: str) -> dict[str, Any]:
         """Set a staff member's sign-in PIN: an admin for anyone of the school, anyone for themself."""

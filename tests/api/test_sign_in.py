@@ -104,3 +104,17 @@ def test_wrong_tries_from_one_tablet_lock_the_tablet(tablet: Tablet, staff: str)
     locked = sign_in(tablet, secret, "d1", "480516")
     assert (locked.status_code, locked.json()["code"]) == (429, "sign_in_locked")
     assert "tablet" in locked.json()["message"]
+
+
+def test_a_retried_enrolment_keeps_the_first_secret_and_never_shows_it_again(tablet: Tablet) -> None:
+    body = {"device_id": "tablet-7", "device_time": "2026-11-30T16:30:00+08:00"}
+    url = f"/api/v1/schools/{SCHOOL}/devices"
+    first = tablet.client.post(url, json=body, headers=tablet.headers("admin", key="enrol-once"))
+    before = tablet.event_count()
+    again = tablet.client.post(url, json=body, headers=tablet.headers("admin", key="enrol-once"))
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert again.json()["device_secret"] is None, "a retry must not hand out a second secret"
+    assert tablet.event_count() == before, "a retry records nothing"
+    set_pin(tablet, "t1", "402917")
+    signed_in = sign_in(tablet, first.json()["device_secret"], "t1", "402917")
+    assert signed_in.status_code == 200, "the first secret still works"

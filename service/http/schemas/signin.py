@@ -29,7 +29,10 @@ class DeviceEnrolmentRequest(CommandRequest):
 
 class DeviceEnrolment(BaseModel):
     device_id: str
-    device_secret: str = Field(description="Shown once: the tablet keeps it and sends it with every PIN sign-in")
+    device_secret: str | None = Field(
+        description="Shown once: the tablet keeps it and sends it with every PIN sign-in; null in the stored answer to"
+        " a retried request (enrol the tablet again, with a new Idempotency-Key, for a new secret)"
+    )
 
 
 class PinRequest(CommandRequest):
