@@ -1,7 +1,7 @@
 // Keeps the staff pages on the device: network first, the cached copy when the network is down.
 // API calls are never cached (the actions wait in the page's own queue instead).
 
-const CACHE = "handoff-ui-v1";
+const CACHE = "handoff-ui-v2";
 const SHELL = [
   "/ui/",
   "/ui/index.html",
@@ -11,6 +11,8 @@ const SHELL = [
   "/ui/roll.html",
   "/ui/css/app.css",
   "/ui/js/i18n.js",
+  "/ui/js/api.js",
+  "/ui/js/format.js",
   "/ui/js/session.js",
   "/ui/js/queue.js",
   "/ui/js/signin.js",

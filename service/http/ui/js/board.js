@@ -1,23 +1,12 @@
 // The duty leader's board: live occupancy over the stream, children awaiting pickup, open incidents, the day's
 // chart, and the actions of the duty leader (headcounts, incidents, emergency mode).
 
+import { ApiError, api, deviceId, randomKey, schoolPath } from "./api.js";
 import { drawChart } from "./chart.js";
+import { el, placeLabel, timeOf } from "./format.js";
 import { refusalText, t } from "./i18n.js";
 import { followLive } from "./live.js";
-import {
-  ApiError,
-  api,
-  deviceId,
-  el,
-  keepPagesOffline,
-  loadSchoolCard,
-  placeLabel,
-  randomKey,
-  requireSession,
-  schoolPath,
-  setUpHeader,
-  timeOf,
-} from "./session.js";
+import { keepPagesOffline, loadSchoolCard, requireSession, setUpHeader } from "./session.js";
 
 const current = requireSession();
 const TOTALS = ["expected", "in_care", "guardian_arrived", "confirmed", "released", "absent", "expected_not_seen", "waiting_after_batch"];

@@ -1,7 +1,7 @@
 // Children on site over the day as a plain inline SVG step line (no chart library).
 
+import { timeOf } from "./format.js";
 import { t } from "./i18n.js";
-import { timeOf } from "./session.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const WIDTH = 600;

@@ -3,26 +3,11 @@
 // for each child, then releases them together. Children with another adult wait until sent to the release point.
 // Names stay in memory; only ids and the queued actions (with a pickup code until sent) are kept on the device.
 
+import { ApiError, NetworkError, api, deviceId, randomKey, schoolPath } from "./api.js";
+import { el, placeLabel } from "./format.js";
 import { currentLanguage, refusalText, t } from "./i18n.js";
 import { ActionQueue } from "./queue.js";
-import {
-  ApiError,
-  NetworkError,
-  api,
-  deviceId,
-  el,
-  keepPagesOffline,
-  loadSchoolCard,
-  placeLabel,
-  randomKey,
-  requireSession,
-  schoolPath,
-  repeatResult,
-  setUpHeader,
-  showEmergency,
-  showPending,
-  showResult,
-} from "./session.js";
+import { loadSchoolCard, requireSession, showEmergency, showPending, showResult, startQueuePage } from "./session.js";
 
 const current = requireSession();
 const state = { card: null, items: [], answers: new Map(), error: null };
@@ -246,25 +231,14 @@ function messageOf(error) {
 const REFRESH_MS = 2000;
 
 async function start() {
-  setUpHeader(
-    current,
-    () => {
-      render();
-      repeatResult();
-    },
-    () => queue.pending().length,
-  );
-  keepPagesOffline();
   document.getElementById("code-form").addEventListener("submit", registerCode);
-  showPending(queue);
   try {
-    state.card = await loadSchoolCard(current);
+    state.card = await startQueuePage(current, queue, render);
   } catch (error) {
     showResult("error", () => messageOf(error));
   }
   await refresh();
   document.getElementById("code").focus();
-  addEventListener("online", () => queue.flush());
   setInterval(async () => {
     if (queue.pending().length) {
       await queue.flush();

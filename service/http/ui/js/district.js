@@ -2,10 +2,11 @@
 // and the weekdays on which a school recorded no service. Counts only; the device keeps the district code and the
 // inspector's token, nothing else.
 
+import { ApiError, api } from "./api.js";
 import { svg } from "./chart.js";
 import { DISTRICT_WORDS } from "./district-words.js";
 import { addWords, currentLanguage, refusalText, setLanguage, t, translatePage } from "./i18n.js";
-import { ApiError, api, showNetwork } from "./session.js";
+import { showNetwork } from "./session.js";
 
 addWords(DISTRICT_WORDS);
 

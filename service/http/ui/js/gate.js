@@ -1,23 +1,17 @@
 // The gate tablet: find a child, then check-in, transfer, guardian arrival, mutual confirmation and release.
 // Every action goes through the queue, so it works the same with and without network.
 
+import { ApiError, NetworkError, api, deviceId, randomKey, schoolPath } from "./api.js";
+import { el, placeLabel, timeOf } from "./format.js";
 import { currentLanguage, refusalText, t } from "./i18n.js";
 import { ActionQueue } from "./queue.js";
 import {
-  ApiError,
-  NetworkError,
-  api,
-  deviceId,
-  el,
   keepPagesOffline,
   loadSchoolCard,
-  placeLabel,
-  randomKey,
   requireSession,
-  schoolPath,
   setUpHeader,
   showEmergency,
-  timeOf,
+  showPending,
 } from "./session.js";
 
 const current = requireSession();
@@ -626,10 +620,7 @@ async function explainRejection(item) {
 function renderQueue(items) {
   const list = document.getElementById("queue");
   list.replaceChildren();
-  const pending = queue.pending().length;
-  const count = document.getElementById("pending-count");
-  count.hidden = pending === 0;
-  count.textContent = t("pending.count", { n: pending });
+  showPending(queue);
   if (!items.length) {
     list.append(el("li", { class: "hint" }, t("gate.queue.empty")));
     return;

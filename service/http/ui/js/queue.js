@@ -3,7 +3,7 @@
 // A shared tablet: every action names the staff member who did it, and is sent only while that person is signed
 // in, so it is recorded as theirs or not at all; another person's actions wait, held, until they sign in again.
 
-import { ApiError, NetworkError, api } from "./session.js";
+import { ApiError, NetworkError, api } from "./api.js";
 
 const KEPT_ANSWERED = 30;
 

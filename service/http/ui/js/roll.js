@@ -2,25 +2,11 @@
 // ticked children in and marks the others absent, each as its own command with its own Idempotency-Key, through
 // the tablet's queue (so it works offline too). Names stay in memory.
 
+import { ApiError, api, deviceId, randomKey, schoolPath } from "./api.js";
+import { el, placeLabel } from "./format.js";
 import { refusalText, t } from "./i18n.js";
 import { ActionQueue } from "./queue.js";
-import {
-  ApiError,
-  api,
-  deviceId,
-  el,
-  keepPagesOffline,
-  loadSchoolCard,
-  placeLabel,
-  randomKey,
-  requireSession,
-  schoolPath,
-  repeatResult,
-  setUpHeader,
-  showEmergency,
-  showPending,
-  showResult,
-} from "./session.js";
+import { requireSession, showEmergency, showPending, showResult, startQueuePage } from "./session.js";
 
 const current = requireSession();
 const state = { card: null, roll: [], ticked: new Set() };
@@ -140,18 +126,11 @@ function renderClasses() {
 }
 
 async function start() {
-  setUpHeader(
-    current,
-    () => {
-      renderClasses();
-      render();
-      repeatResult();
-    },
-    () => queue.pending().length,
-  );
-  keepPagesOffline();
-  showPending(queue);
-  state.card = await loadSchoolCard(current).catch(() => null);
+  const rerender = () => {
+    renderClasses();
+    render();
+  };
+  state.card = await startQueuePage(current, queue, rerender).catch(() => null);
   showEmergency(state.card);
   renderClasses();
   document.getElementById("roll-class").addEventListener("change", () => {
@@ -160,7 +139,6 @@ async function start() {
     loadRoll();
   });
   document.getElementById("roll-form").addEventListener("submit", submit);
-  addEventListener("online", () => queue.flush());
   setInterval(() => queue.pending().length && queue.flush(), 3000);
   await loadRoll();
   await queue.flush();

@@ -1,40 +1,17 @@
-// The signed-in staff member on this device, the API calls, times in the school's time zone, and the page header.
+// The signed-in staff member's page: the session, the school card, the header, and the result and emergency lines.
 
+import { NetworkError, api, forgetSession, schoolPath, session } from "./api.js";
+import { el, placeLabel } from "./format.js";
 import { currentLanguage, setLanguage, t, translatePage } from "./i18n.js";
 
-const SESSION = "handoff.session";
-const DEVICE = "handoff.device";
 const SCHOOL_CARD = "handoff.school-card";
-
-export class ApiError extends Error {
-  constructor(status, body) {
-    super(body.message || `HTTP ${status}`);
-    this.status = status;
-    this.code = body.code || "error";
-    this.body = body;
-  }
-}
-
-export class NetworkError extends Error {}
-
-export function session() {
-  try {
-    return JSON.parse(localStorage.getItem(SESSION));
-  } catch {
-    return null;
-  }
-}
-
-export function saveSession(value) {
-  localStorage.setItem(SESSION, JSON.stringify(value));
-}
 
 /** Sign out; with actions of this person still waiting, ask first (they stay held on the tablet for them). */
 export function signOut(waiting = 0) {
   if (waiting && !confirm(t("signout.pending", { n: waiting }))) {
     return;
   }
-  localStorage.removeItem(SESSION);
+  forgetSession();
   localStorage.removeItem(SCHOOL_CARD);
   location.assign("/ui/");
 }
@@ -47,53 +24,6 @@ export function requireSession() {
     throw new Error("not signed in");
   }
   return found;
-}
-
-export function randomKey() {
-  if (crypto.randomUUID) {
-    return crypto.randomUUID();
-  }
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** A stable id of this tablet, made once. */
-export function deviceId() {
-  let found = localStorage.getItem(DEVICE);
-  if (!found) {
-    found = `tablet-${randomKey().replaceAll("-", "").slice(0, 8)}`;
-    localStorage.setItem(DEVICE, found);
-  }
-  return found;
-}
-
-export function schoolPath(school, path) {
-  return `/api/v1/schools/${encodeURIComponent(school)}/${path}`;
-}
-
-/** One API call; throws NetworkError when the network is down, ApiError on any refusal. */
-export async function api(path, { method = "GET", body, token, headers = {} } = {}) {
-  const who = token ?? session()?.token;
-  const options = { method, headers: { Accept: "application/json", ...headers } };
-  if (who) {
-    options.headers.Authorization = `Bearer ${who}`;
-  }
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(path, options);
-  } catch (error) {
-    throw new NetworkError(error.message);
-  }
-  const text = await response.text();
-  const parsed = text ? JSON.parse(text) : {};
-  if (!response.ok) {
-    throw new ApiError(response.status, parsed);
-  }
-  return parsed;
 }
 
 /** The school card (places, time zone, mode), cached so that a page reloaded offline still has its places. */
@@ -111,51 +41,27 @@ export async function loadSchoolCard(current) {
   }
 }
 
-export function timeOf(iso, timeZone) {
-  if (!iso) {
-    return "";
+/** The header's common controls around the page's own title and links: who is signed in, the network state, the
+ * actions waiting to be sent (on pages with a queue), the language switch and sign-out. */
+function buildHeader(current, withPending) {
+  const bar = document.querySelector("header.bar");
+  const title = bar.querySelector("h1");
+  const badges = [
+    current.staff_id ? el("span", { id: "who", class: "who" }) : null,
+    el("span", { id: "network", class: "badge ok" }),
+    withPending ? el("span", { id: "pending-count", class: "badge warn", hidden: true }) : null,
+  ].filter(Boolean);
+  title.after(...badges);
+  bar.append(el("button", { id: "lang", type: "button", class: "secondary", "data-i18n": "lang.switch" }, "English"));
+  if (current.token) {
+    bar.append(el("button", { id: "signout", type: "button", class: "secondary", "data-i18n": "signout" }, "退出"));
   }
-  const format = new Intl.DateTimeFormat(currentLanguage() === "zh-CN" ? "zh-CN" : "en-GB", {
-    timeZone,
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  });
-  return format.format(new Date(iso));
 }
 
-export function placeLabel(card, code) {
-  const place = card?.places.find((p) => p.code === code);
-  if (!place) {
-    return code ?? "";
-  }
-  return currentLanguage() === "zh-CN" ? place.label_zh : place.label_en;
-}
-
-export function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === false || value === null || value === undefined) {
-      continue;
-    }
-    if (name === "class") {
-      node.className = value;
-    } else if (name.startsWith("on")) {
-      node.addEventListener(name.slice(2), value);
-    } else {
-      node.setAttribute(name, value === true ? "" : value);
-    }
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined && child !== false) {
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-  }
-  return node;
-}
-
-/** The header: who is signed in, the network state, the language switch and sign-out. */
-export function setUpHeader(current, rerender, waiting = () => 0) {
+/** The header: who is signed in, the network state, the language switch and sign-out; `waiting` counts this
+ * person's queued actions (pages with a queue). */
+export function setUpHeader(current, rerender, waiting = null) {
+  buildHeader(current, waiting !== null);
   const who = document.getElementById("who");
   if (who) {
     who.textContent = `${current.school} · ${current.staff_id}`;
@@ -166,7 +72,7 @@ export function setUpHeader(current, rerender, waiting = () => 0) {
     showNetwork();
     rerender();
   });
-  document.getElementById("signout")?.addEventListener("click", () => signOut(waiting()));
+  document.getElementById("signout")?.addEventListener("click", () => signOut(waiting ? waiting() : 0));
   addEventListener("online", showNetwork);
   addEventListener("offline", showNetwork);
   translatePage();
@@ -215,9 +121,29 @@ export function showEmergency(card) {
   banner.textContent = on ? t("board.emergency", { point: placeLabel(card, card.reunification_point) }) : "";
 }
 
+/** The start of a page with a queue of actions: the header (whose language switch renders the page and its result
+ * line again), the pages kept offline, the waiting count, sending when the network returns, and the school card. */
+export async function startQueuePage(current, queue, render) {
+  setUpHeader(
+    current,
+    () => {
+      render();
+      repeatResult();
+    },
+    () => queue.pending().length,
+  );
+  keepPagesOffline();
+  showPending(queue);
+  addEventListener("online", () => queue.flush());
+  return loadSchoolCard(current);
+}
+
 /** The header's count of this person's actions waiting to be sent. */
 export function showPending(queue) {
   const count = document.getElementById("pending-count");
+  if (!count) {
+    return; // the header is not built yet: each page shows the count again right after setUpHeader
+  }
   const pending = queue.pending().length;
   count.hidden = pending === 0;
   count.textContent = t("pending.count", { n: pending });

@@ -1,18 +1,9 @@
 // Sign-in. On a tablet an admin enrolled, staff type their staff number and a six-digit PIN; elsewhere (or to enrol
 // this tablet, as an admin) a staff token. The tablet keeps only its own id and secret, never a PIN or a name.
 
+import { ApiError, api, deviceId, randomKey, saveSession, schoolPath, session } from "./api.js";
 import { refusalText, t } from "./i18n.js";
-import {
-  ApiError,
-  api,
-  deviceId,
-  keepPagesOffline,
-  randomKey,
-  saveSession,
-  schoolPath,
-  session,
-  setUpHeader,
-} from "./session.js";
+import { keepPagesOffline, setUpHeader } from "./session.js";
 
 const DEVICE_CARD = "handoff.device-card"; // {school, device_id, secret}: the tablet's enrolment, no personal data
 const message = document.getElementById("signin-message");
