@@ -32,9 +32,14 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import hashlib
+import itertools
 import json
+import multiprocessing
+import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 P = 2**255 - 19
@@ -120,6 +125,18 @@ def open_note(note: str, keys: list[bytes]) -> str | None:
             ):
                 return text + "\n"
     return None
+
+
+RAW_DECODE = json.JSONDecoder().raw_decode
+
+
+def loads(text):
+    """One JSON value alone on its line (json.loads without its two whitespace scans, for the many lines and leaves
+    of events.jsonl)."""
+    value, end = RAW_DECODE(text)
+    if text[end:].strip():
+        raise ValueError(f"extra data after the JSON value at character {end}")
+    return value
 
 
 def sha256(*parts):
@@ -234,9 +251,13 @@ def opens(salt, value, commitment):
     return hashlib.sha256(bytes.fromhex(salt) + text).hexdigest() == commitment
 
 
+# the server time is shown as server_time; the storage format not at all
+UNSHOWN = frozenset({"timestamp", "class_version"})
+
+
 def leaf_disagrees(line, named):
     """Where a line's readable copy and openings disagree with its leaf (None when they agree)."""
-    leaf, copy, openings = json.loads(line["leaf"]), line["event"], line.get("openings")
+    leaf, copy, openings = loads(line["leaf"]), line["event"], line.get("openings")
     plain, committed = leaf["plain"], leaf["committed"]
     if named and (openings is None or openings.keys() != {*committed, "stream"}):
         return "does not open every commitment of its leaf in this named bundle"
@@ -260,38 +281,73 @@ def leaf_disagrees(line, named):
             ok = name in ("type", "server_time") or shown is None  # None: a field newer than the stored event
         if not ok:
             return f"shows {name} NOT as its leaf holds it"
-    unshown = {"timestamp", "class_version"}  # the server time is shown as server_time; the storage format not at all
-    if not all(name in copy for name in plain if name not in unshown):
-        return f"leaves out {sorted(plain.keys() - copy.keys() - unshown)[0]} of its leaf"
-    return None
+    left_out = plain.keys() - copy.keys() - UNSHOWN
+    return f"leaves out {sorted(left_out)[0]} of its leaf" if left_out else None
 
 
-def check_trees(bundle, heads, checkpoints, check, named=False):
+PIECE = 8 << 20  # bytes of events.jsonl read as one piece of work: several per process, so memory stays flat
+
+
+def read_lines(path, start, stop, named):
+    """Each line of events.jsonl that begins in bytes [start, stop): its school, index, subtree height, hash, and what
+    is wrong with its readable copy (None when nothing is)."""
+    found, collecting = [], gc.isenabled()
+    gc.disable()  # the lines make many small objects and no cycles: collecting them only costs time
+    try:
+        with open(path, "rb") as lines:
+            lines.seek(max(start - 1, 0))
+            at = start - 1 + len(lines.readline()) if start else 0  # a line begun before start is the last piece's
+            for raw in lines:
+                if at >= stop:
+                    break
+                at += len(raw)
+                if not raw.strip():
+                    continue
+                event = loads(raw.decode("utf-8"))
+                if "leaf" in event:
+                    leaf = sha256(b"\0", event["leaf"].encode())
+                    found.append((event["school_id"], event["index"], 0, leaf, leaf_disagrees(event, named)))
+                else:
+                    height, h = event["subtree"]
+                    found.append((event["school_id"], event["index"], height, bytes.fromhex(h), None))
+    finally:
+        if collecting:
+            gc.enable()
+    return found
+
+
+def read_all_lines(path, named, jobs, piece=PIECE):
+    """Every line of events.jsonl in order, read in pieces of `piece` bytes by `jobs` processes (one: this process
+    alone)."""
+    size = path.stat().st_size
+    starts = list(range(0, size, piece)) or [0]
+    args = ([path] * len(starts), starts, [*starts[1:], size], [named] * len(starts))
+    if jobs < 2 or len(starts) < 2:
+        yield from itertools.chain.from_iterable(map(read_lines, *args))
+        return
+    with ProcessPoolExecutor(min(jobs, len(starts)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from itertools.chain.from_iterable(pool.map(read_lines, *args))
+
+
+def check_trees(bundle, heads, checkpoints, check, named=False, jobs=1, piece=PIECE):
     """Rebuild each school's tree from its leaves and subtree hashes; compare it with the heads and checkpoints, and
     each readable copy with its leaf."""
     wanted = {(c["school_id"], c["tree_size"]) for c in checkpoints} | {(s, n) for s, (n, _) in heads.items()}
     stacks, sizes, roots, disagreeing = {}, {}, {}, 0
-    with open(bundle / "events.jsonl", encoding="utf-8") as lines:
-        for event in map(json.loads, filter(str.strip, lines)):
-            school = event["school_id"]
-            stack, size = stacks.setdefault(school, []), sizes.get(school, 0)
-            if "leaf" in event:
-                height, h = 0, sha256(b"\0", event["leaf"].encode())
-                wrong = leaf_disagrees(event, named)
-                if wrong and disagreeing < 5:
-                    check.say(f"school {school}: the readable copy of event {event['index']}", False, wrong)
-                disagreeing += 1 if wrong else 0
-            else:
-                height, h = event["subtree"][0], bytes.fromhex(event["subtree"][1])
-            if event["index"] != size or size % (1 << height) or (stack and stack[-1][0] < height):
-                check.say(f"school {school}: event {event['index']}", False, f"is out of place (expected {size})")
-                return None
-            sizes[school] = size + (1 << height)
-            while stack and stack[-1][0] == height:
-                h, height = sha256(b"\1", stack.pop()[1], h), height + 1
-            stack.append((height, h))
-            if (school, sizes[school]) in wanted:
-                roots[school, sizes[school]] = root_of(stack)
+    for school, index, height, h, wrong in read_all_lines(bundle / "events.jsonl", named, jobs, piece):
+        stack, size = stacks.setdefault(school, []), sizes.get(school, 0)
+        if wrong and disagreeing < 5:
+            check.say(f"school {school}: the readable copy of event {index}", False, wrong)
+        disagreeing += 1 if wrong else 0
+        if index != size or size % (1 << height) or (stack and stack[-1][0] < height):
+            check.say(f"school {school}: event {index}", False, f"is out of place (expected {size})")
+            return None
+        sizes[school] = size + (1 << height)
+        while stack and stack[-1][0] == height:
+            h, height = sha256(b"\1", stack.pop()[1], h), height + 1
+        stack.append((height, h))
+        if (school, sizes[school]) in wanted:
+            roots[school, sizes[school]] = root_of(stack)
     check.say(f"every readable copy agrees with its leaf ({disagreeing} do not)", not disagreeing, "does NOT")
     check.say("the bundle holds the schools of the statement", set(sizes) == set(heads), "does NOT")
     for school, (n, root) in sorted(heads.items()):
@@ -347,7 +403,7 @@ def pin(text):
     return raw
 
 
-def verify(bundle, pins):
+def verify(bundle, pins, jobs=1, piece=PIECE):
     check = Check()
     try:
         keys = accepted_keys(bundle, pins, check)
@@ -355,7 +411,7 @@ def verify(bundle, pins):
         if statement:
             check_files(bundle, statement[1], check)
             checkpoints = json.loads((bundle / "checkpoints.json").read_text(encoding="utf-8"))
-            roots = check_trees(bundle, statement[0], checkpoints, check, statement[2])
+            roots = check_trees(bundle, statement[0], checkpoints, check, statement[2], jobs, piece)
             if roots is not None:
                 check_checkpoints(checkpoints, keys, roots, statement[0], check)
             proofs = json.loads((bundle / "proofs.json").read_text(encoding="utf-8"))
@@ -377,8 +433,9 @@ def main(argv):
     parser = argparse.ArgumentParser(prog="verify.py", description=__doc__.split("\n")[0])
     parser.add_argument("bundle", type=Path)
     parser.add_argument("--key", action="append", default=[], type=pin, help="the expected key (fingerprint or base64)")
+    parser.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 4), help="processes reading events.jsonl")
     args = parser.parse_args(argv[1:])
-    return verify(args.bundle.resolve(), args.key)
+    return verify(args.bundle.resolve(), args.key, args.jobs)
 
 
 if __name__ == "__main__":

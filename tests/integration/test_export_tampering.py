@@ -308,6 +308,37 @@ def test_every_attack_is_refused_by_both_verifiers(exported: tuple[Path, str], a
         assert RESTATED[attack] in run.stdout, run.stdout
 
 
+LINE_ATTACKS = [
+    change_leaf,
+    drop_event,
+    duplicate_event,
+    reorder_events,
+    splice_from_another_export,
+    swap_positions,
+    edit_readable_copy,
+    edit_readable_copy_restated,
+    swap_salts,
+    replace_commitment,
+    edit_in_range,
+]
+
+
+@pytest.mark.parametrize("attack", [None, *LINE_ATTACKS], ids=["intact", *(a.__name__ for a in LINE_ATTACKS)])
+def test_events_read_in_pieces_by_two_processes_give_the_same_report(
+    exported: tuple[Path, str], attack: Attack | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle, key = exported
+    if attack is not None:
+        attack(bundle, Forger(Ed25519PrivateKey.generate(), SCHOOL_KEYS[bundle]))
+    assert (bundle / "events.jsonl").stat().st_size > 20 * 1000  # pieces of 1,000 bytes cut lines in the middle
+    reports = []
+    for jobs, piece in ((1, standalone.PIECE), (2, 1000)):
+        verdict = standalone.verify(bundle, [standalone.pin(key)], jobs, piece)
+        reports.append((verdict, capsys.readouterr().out))
+    assert reports[0] == reports[1]
+    assert reports[0][0] == (0 if attack is None else 1), reports[0][1]
+
+
 def test_a_pseudonymised_copy_is_checked_against_its_leaf(world: World, tmp_path: Path) -> None:  # noqa: F811
     """A pseudonymised bundle carries the leaves (commitments, no salts): a readable copy the school edits after the
     fact, under a statement it signs again, is refused leaf by leaf."""
