@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import Cursor
+from psycopg import Connection, Cursor
 
 from events.custody import (
     ChildCheckedIn,
@@ -19,6 +19,7 @@ from events.custody import (
 from events.enrolment import CareApplied, ChildArranged, EnrolmentWithdrawn, SafetyAgreementSigned
 from events.roster import ChildAddedToRoster, ChildRosterEntryChanged
 from events.school import PlaceAdded, ReleaseBatchAdded, SchoolRegistered
+from projections import catalog
 from projections.base import ReadModel, Tables
 
 occupancy = ReadModel(
@@ -108,6 +109,14 @@ def _roster(cur: Cursor[Any], t: Tables, e: ChildAddedToRoster) -> None:
         t.format("INSERT INTO {roster} VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"),
         (e.school_id, e.child_id, e.home_class, e.grade, e.starts_on, e.ends_on),
     )
+
+
+def roster_of(conn: Connection[Any], t: Tables, school_id: str) -> tuple[int, list[str]]:
+    """The position this version has reached, then every child ever added to the school's roster (read in that
+    order, as in `incidents.of_day`)."""
+    reached = catalog.position(conn, occupancy.name, t.version)
+    rows = t.rows(conn, "SELECT child_id FROM {roster} WHERE school_id = %(school)s", {"school": school_id})
+    return reached, [row["child_id"] for row in rows]
 
 
 @occupancy.handles(ChildRosterEntryChanged)

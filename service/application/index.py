@@ -1,7 +1,9 @@
-"""Where the application finds a day's incidents and the registered schools without a stream per question.
+"""Where the application finds a day's incidents, the registered schools and a school's roster without a stream per
+question.
 
 On PostgreSQL the runtime plugs in the views (`service.reads.index.ViewIndex`). Memory and SQLite persistence have
-no views (offline work and tests), so the default reads the log: every IncidentOpened or SchoolRegistered."""
+no views (offline work and tests), so the default reads the log: every IncidentOpened, SchoolRegistered or
+ChildAddedToRoster."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper
 from eventsourcing.utils import get_topic
 
 from events.incidents import IncidentOpened
+from events.roster import ChildAddedToRoster
 from events.school import SchoolRegistered
 
 
@@ -22,6 +25,9 @@ class Index(Protocol):
 
     def school_ids(self) -> list[str]:
         """Every registered school, sorted."""
+
+    def roster_child_ids(self, school_id: str) -> set[str]:
+        """Every child ever added to the school's roster (left or erased ones too: the roster entry says which)."""
 
 
 class LogIndex:
@@ -39,6 +45,9 @@ class LogIndex:
 
     def school_ids(self) -> list[str]:
         return sorted({e.school_id for e in self._all(SchoolRegistered)})
+
+    def roster_child_ids(self, school_id: str) -> set[str]:
+        return {e.child_id for e in self._all(ChildAddedToRoster) if e.school_id == school_id}
 
     def _all(self, kind: type) -> list[Any]:
         found: list[Any] = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from functools import reduce
-from typing import Any, cast
+from typing import Any
 
 from aggregates import staff
 from aggregates.base import EventMeta
@@ -26,8 +26,6 @@ from aggregates.roster import project as roster_project
 from aggregates.school import School
 from aggregates.staff import Role, StaffMember
 from aggregates.term_applicants import evolve as term_evolve
-from events.roster import ChildAddedToRoster
-from replay.leaves import school_of
 from service.application.area import Area
 from service.application.oneroster_delta import RosterDelta
 from service.application.roster_delta import resolve
@@ -35,7 +33,6 @@ from service.application.roster_files import RosterChild, RosterFile, RosterGuar
 
 REMOVED = "no longer in the school's records (roster sync)"
 LEFT = "left the school, by its records (roster sync)"
-ROSTER_ADDED = "events.roster:ChildAddedToRoster"
 
 
 def dates(child: RosterChild) -> Dates:
@@ -95,12 +92,8 @@ class RosterSync(Area):
         return {**decided(ctx.meta(self.app.clock()))[1], "replayed": False}
 
     def roster_children(self, school_id: str) -> set[str]:
-        """The children on the school's roster now (neither left nor erased), read from the log."""
-        found, position = set(), 0
-        while page := self.app.recorder.select_notifications(position + 1, 1000, topics=[ROSTER_ADDED]):
-            ours = [row for row in page if school_of(row) == school_id]
-            found |= {cast(ChildAddedToRoster, self.app.mapper.to_domain_event(row)).child_id for row in ours}
-            position = page[-1].id
+        """The children on the school's roster now (neither left nor erased), found through the index."""
+        found = self.app.index.roster_child_ids(school_id)
         return {child for child in found if self.app.roster_entry(school_id, child).on_roster}
 
     def _sync_staff(self, meta: EventMeta, sch: School, person: RosterStaff, changes: Changes) -> list:

@@ -1,4 +1,5 @@
-"""The incidents of a day and the registered schools, from the views plus the events the views have not reached.
+"""The incidents of a day, the registered schools and a school's roster, from the views plus the events the views
+have not reached.
 
 A view may lag the log by a few events; the day's closing must still see an incident opened a moment ago. So each
 answer is the view's rows, read after its position, and then the log from that position on: only the tail, a few
@@ -13,8 +14,9 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from events.incidents import IncidentOpened
+from events.roster import ChildAddedToRoster
 from events.school import SchoolRegistered
-from projections import district, incidents
+from projections import district, incidents, occupancy
 from projections.base import ReadModel
 from service.reads.readside import ReadSide, ViewsNotReadyError
 
@@ -37,6 +39,10 @@ class ViewIndex:
     def school_ids(self) -> list[str]:
         position, found = self._query(district.district, district.schools)
         return sorted(set(found) | {event.school_id for event in self._after(position, SchoolRegistered)})
+
+    def roster_child_ids(self, school_id: str) -> set[str]:
+        position, found = self._query(occupancy.occupancy, occupancy.roster_of, school_id)
+        return set(found) | {e.child_id for e in self._after(position, ChildAddedToRoster) if e.school_id == school_id}
 
     def _query(self, model: ReadModel, read: Callable[..., tuple[int, list[str]]], *args: Any) -> tuple[int, list[str]]:
         try:

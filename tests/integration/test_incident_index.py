@@ -12,9 +12,11 @@ from eventsourcing.persistence import Notification
 from projections.district import district
 from projections.incidents import incidents
 from projections.log import EventLog
+from projections.occupancy import occupancy
 from projections.rebuild import rebuild
 from service.application.handoff import Handoff
 from service.application.index import LogIndex
+from service.application.roster_sync import RosterSync
 from service.infra.event_log import event_log
 from service.reads.index import ViewIndex
 from service.reads.readside import ReadSide
@@ -90,3 +92,20 @@ def test_the_day_closing_and_the_incident_list_go_through_the_index(
     assert h.incidents.children_in_open_incidents(SCHOOL, DAY) == {}
     listed = h.incidents.incidents_on(ACTORS["duty_leader"], SCHOOL, DAY)
     assert [(i["incident_id"], i["status"]) for i in listed] == [("first", "resolved")]
+
+
+def test_a_schools_roster_comes_from_the_occupancy_view_and_the_tail(
+    postgres_handoff: Handoff, fresh_postgres_url: str, read: ReadSide
+) -> None:
+    h = postgres_handoff
+    setup_school(h, OTHER_SCHOOL)
+    rebuild(occupancy, fresh_postgres_url, event_log(h))
+    built_at = h.recorder.max_notification_id()
+    h.roster.add_child(ctx(system_actor(SCHOOL), school=SCHOOL), "C9", "3-2", 3)  # the view has not seen it yet
+    index = ViewIndex(read)
+    assert index.roster_child_ids(SCHOOL) == {"C1", "C2", "C3", "C9"}
+    assert index.roster_child_ids(OTHER_SCHOOL) == {"C1", "C2", "C3"}
+    assert min(read.events.asked_after) >= built_at, "only the log after the view's position is read"
+    assert index.roster_child_ids(SCHOOL) == LogIndex(h.recorder, h.mapper).roster_child_ids(SCHOOL)
+    h.index = index
+    assert RosterSync(h).roster_children(SCHOOL) == {"C1", "C2", "C3", "C9"}
