@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
+
+from events.envelope import Envelope, Stamp
 
 HANDOFF_NAMESPACE = uuid5(NAMESPACE_URL, "https://handoff.school/streams")
 
@@ -16,15 +18,9 @@ def stream_id(kind: str, *parts: str) -> UUID:
 
 
 @dataclass(frozen=True)
-class EventMeta:
+class EventMeta(Envelope):
     """Who did what, from where and when: copied onto every event a command records."""
 
-    school_id: str
-    actor_id: str
-    actor_role: str
-    device_id: str
-    idempotency_key: str
-    device_time: datetime
     timestamp: datetime
     """Server time: authoritative for ordering and for every rule about time."""
 
@@ -35,22 +31,6 @@ class EventMeta:
 
     def fields(self) -> dict[str, Any]:
         return {**asdict(self), "clock_skew_seconds": self.clock_skew_seconds}
-
-
-class Stamp(TypedDict):
-    """The fields every event of a stream's next version carries, typed so that each event's constructor, called
-    with `**stamp(...)` and its own fields, is checked field by field."""
-
-    originator_id: UUID
-    originator_version: int
-    timestamp: datetime
-    school_id: str
-    actor_id: str
-    actor_role: str
-    device_id: str
-    idempotency_key: str
-    device_time: datetime
-    clock_skew_seconds: int | None
 
 
 def stamp(stream: UUID, version: int, meta: EventMeta) -> Stamp:

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from aggregates.base import EventMeta, ForbiddenError, InvalidCommandError, RuleBrokenError, Stamp, stamp, stream_id
+from aggregates.base import EventMeta, ForbiddenError, InvalidCommandError, RuleBrokenError, stamp, stream_id
 from aggregates.enrolment import Enrolment
 from aggregates.guardians import Guardians
 from aggregates.permissions import may
@@ -33,6 +33,7 @@ from events.custody import (
     PickupCodeEntryUnlocked,
     ReleaseRefused,
 )
+from events.envelope import Stamp
 
 
 class CustodyStamp(Stamp):

@@ -10,7 +10,7 @@ from datetime import date, time
 from enum import StrEnum
 from uuid import UUID
 
-from aggregates.base import EventMeta, InvalidCommandError, RuleBrokenError, Stamp, stamp, stream_id
+from aggregates.base import EventMeta, InvalidCommandError, RuleBrokenError, stamp, stream_id
 from events.enrolment import (
     ApplicationReviewedByClass,
     ApplicationReviewedBySchool,
@@ -20,6 +20,7 @@ from events.enrolment import (
     EnrolmentWithdrawn,
     SafetyAgreementSigned,
 )
+from events.envelope import Stamp
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 PRIORITY_CATEGORIES = ("disability", "left_behind", "migrant_worker_family", "financial_difficulty")

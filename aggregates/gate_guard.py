@@ -14,7 +14,8 @@ from datetime import date
 from types import MappingProxyType
 from uuid import UUID
 
-from aggregates.base import EventMeta, Stamp, stamp, stream_id
+from aggregates.base import EventMeta, stamp, stream_id
+from events.envelope import Stamp
 from events.gate_guard import (
     GateAttemptHeldBack,
     GateGuardEvent,

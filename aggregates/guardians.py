@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, time
 from uuid import UUID
 
-from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, Stamp, stamp, stream_id
+from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stamp, stream_id
+from events.envelope import Stamp
 from events.guardians import (
     GuardianAuthorisationRevoked,
     GuardianAuthorised,

@@ -8,7 +8,8 @@ from datetime import date
 from typing import TypedDict
 from uuid import UUID
 
-from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, Stamp, stamp, stream_id
+from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, stamp, stream_id
+from events.envelope import Stamp
 from events.roster import ChildAddedToRoster, ChildErased, ChildLeftRoster, ChildRosterEntryChanged, RosterEvent
 
 

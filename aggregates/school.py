@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, Stamp, stamp, stream_id
-from events.envelope import HandoffEvent
+from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stamp, stream_id
+from events.envelope import HandoffEvent, Stamp
 from events.school import (
     PlaceAdded,
     ReleaseBatchAdded,

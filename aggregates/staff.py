@@ -9,7 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, Stamp, stamp, stream_id
+from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, stamp, stream_id
+from events.envelope import Stamp
 from events.signin import StaffPinSet, StaffSessionStarted
 from events.staff import StaffEvent, StaffMemberRegistered, StaffTokenIssued, StaffTokenRevoked
 

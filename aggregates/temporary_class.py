@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
-from aggregates.base import EventMeta, InvalidCommandError, RuleBrokenError, Stamp, stamp, stream_id
+from aggregates.base import EventMeta, InvalidCommandError, RuleBrokenError, stamp, stream_id
 from aggregates.class_forming import FormedClass
-from events.envelope import HandoffEvent
+from events.envelope import HandoffEvent, Stamp
 from events.planning import ChildMovedIntoClass, ChildMovedOutOfClass, ClassTeacherAssigned, TemporaryClassFormed
 
 CLASS_LIMIT = 40
