@@ -13,12 +13,13 @@ import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
-from typing import Any, TypedDict, cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from eventsourcing.utils import get_topic
+from typing_extensions import TypedDict  # pydantic reads it as an API schema too (service.http.schemas)
 
-from aggregates.custody import Custody, changes, custody_id
+from aggregates.custody import Custody, Status, changes, custody_id
 from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyEvent
 from events.envelope import HandoffEvent
 from projections.log import EventLog
@@ -144,7 +145,7 @@ class CustodyFields(TypedDict):
     """A child's custody as people read it."""
 
     child_id: str
-    status: str
+    status: Status
     custodian_id: str | None
     place_code: str | None
     arrived_guardians: list[str]
@@ -209,7 +210,7 @@ def custody_fields(state: Custody | SimpleNamespace) -> CustodyFields:
     """A child's custody as people read it: status, who has them and where, who is at the gate, how they left."""
     return {
         "child_id": state.child_id,
-        "status": state.status.value,
+        "status": state.status,
         "custodian_id": state.custodian_id,
         "place_code": state.place_code,
         "arrived_guardians": sorted(state.arrived_guardians),

@@ -10,8 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from functools import reduce
-from typing import Any, TypedDict
+from typing import Any, cast
 from uuid import uuid4
+
+from typing_extensions import TypedDict  # pydantic reads these as API schemas too (service.http.schemas)
 
 from aggregates import incidents as rules
 from aggregates.base import EventMeta
@@ -157,6 +159,23 @@ class IncidentCommands(Area):
         return self.app.command(ctx, action, decided)
 
 
+class NotificationView(TypedDict):
+    """One attempt to tell a guardian (aggregates.incidents.Notification)."""
+
+    child_id: str
+    guardian_id: str
+    channel: str
+    reached: bool
+
+
+class AttemptView(TypedDict):
+    """One refused pickup attempt grouped into the incident (aggregates.incidents.Attempt)."""
+
+    reason_code: str
+    stage: str
+    at: datetime
+
+
 class IncidentView(TypedDict):
     """Where an incident stands, as commands answer and reads show it: ids, kinds and staff's words, never a name."""
 
@@ -167,13 +186,13 @@ class IncidentView(TypedDict):
     children: list[str]
     staff: list[str]
     notes: int
-    notified: list[dict[str, Any]]
+    notified: list[NotificationView]
     escalated_to: list[str]
     status: str
     outcome: str | None
     source: str | None
     opened_at: datetime | None
-    attempts: list[dict[str, Any]]
+    attempts: list[AttemptView]
     version: int
 
 
@@ -186,8 +205,8 @@ def incident_view(state: Incident) -> IncidentView:
         "children": list(state.children),
         "staff": list(state.staff),
         "notes": state.notes,
-        "notified": [asdict(n) for n in state.notified],
-        "attempts": [asdict(a) for a in state.attempts],
+        "notified": cast(list[NotificationView], [asdict(n) for n in state.notified]),
+        "attempts": cast(list[AttemptView], [asdict(a) for a in state.attempts]),
         "escalated_to": list(state.escalated_to),
         "status": state.status,
         "outcome": state.outcome,

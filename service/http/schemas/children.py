@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field, StrictBool, model_validator
 
-from aggregates.custody import Status
-from service.http.schemas.common import CommandRequest, HistoryEntry, PickupCode, Reason, Ref
-
-STATUSES = tuple(status.value for status in Status)
-"""expected, in_care, released, absent: the custody aggregate's own list."""
+from replay.state import EventEntry
+from service.application.views import CustodyView
+from service.http.schemas.common import CommandRequest, PickupCode, Reason, Ref
 
 
 class CheckInRequest(CommandRequest):
@@ -84,27 +81,6 @@ class Refusal(BaseModel):
     message: str
 
 
-class CustodyFields(BaseModel):
-    """A child's custody as people read it (replay.state.custody_fields): the command answers and replay share it."""
-
-    child_id: str
-    status: Literal[STATUSES]  # type: ignore[valid-type]
-    custodian_id: str | None
-    place_code: str | None
-    arrived_guardians: list[str]
-    confirmed_guardian_id: str | None
-    released_to: str | None
-    self_released: bool
-    version: int
-
-
-class CustodyView(CustodyFields):
-    school_id: str
-    service_day: date
-    corrected: list[int] = Field(default=[], description="Versions of records voided by a correction")
-    code_entry_locked: bool = Field(default=False, description="Pickup-code entry locked after repeated wrong codes")
-
-
 class CommandResponse(BaseModel):
     outcome: Literal["recorded", "refused"] = Field(description="refused: a release refusal was recorded")
     refusal: Refusal | None
@@ -115,4 +91,4 @@ class CommandResponse(BaseModel):
 
 class ChildDayResponse(BaseModel):
     custody: CustodyView
-    history: list[HistoryEntry]
+    history: list[EventEntry]

@@ -95,17 +95,6 @@ class CommandRequest(Request):
     device_time: DeviceTime = Field(description="The device's clock when the action happened, with its offset")
 
 
-class HistoryEntry(BaseModel):
-    type: str
-    version: int
-    server_time: str
-    device_time: str
-    actor_id: str
-    actor_role: str
-    device_id: str
-    details: dict[str, object]
-
-
 class ErrorResponse(BaseModel):
     code: str = Field(description="Stable machine code")
     message: str = Field(description="What was wrong, in plain words")

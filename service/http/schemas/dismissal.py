@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from service.http.schemas.children import CustodyView
+from service.application.views import CustodyView
 from service.http.schemas.common import CommandRequest, PickupCode
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
+from typing_extensions import NotRequired
 
 from aggregates.incidents import KINDS
-from service.http.schemas.common import CommandRequest, HistoryEntry, NoControlCharacters, Reason, Ref
+from replay.state import EventEntry
+from service.application.incidents import IncidentView
+from service.http.schemas.common import CommandRequest, NoControlCharacters, Reason, Ref
 
 Kind = Literal[KINDS]  # type: ignore[valid-type]  # the aggregate's kinds, in its order
 FreeText = Annotated[str, NoControlCharacters, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]
@@ -49,34 +52,13 @@ class ResolutionRequest(CommandRequest):
     outcome: FreeText = Field(description=NO_PERSONAL_DATA)
 
 
-class NotificationView(BaseModel):
-    child_id: str
-    guardian_id: str
-    channel: str
-    reached: bool
+class IncidentResponse(IncidentView):
+    replayed: NotRequired[Annotated[bool | None, Field(description="On commands: the stored answer to a retried key")]]
 
 
-class IncidentResponse(BaseModel):
-    incident_id: str
-    kind: str
-    service_day: str | None
-    summary: str
-    children: list[str]
-    staff: list[str]
-    notes: int = Field(description="How many notes; their text is in the timeline")
-    notified: list[NotificationView]
-    escalated_to: list[str]
-    status: Literal["open", "resolved"]
-    outcome: str | None
-    source: str | None = Field(description="The record that opened it when a policy did; null when staff did")
-    opened_at: datetime | None = Field(default=None, description="Server time of the opening")
-    version: int
-    replayed: bool | None = Field(default=None, description="On commands: the stored answer to a retried key")
-
-
-class TimelineEntry(HistoryEntry):
+class TimelineEntry(EventEntry):
     record: Literal["incident", "custody"]
-    child_id: str | None = Field(description="The child of a custody record, or of a guardian notification")
+    child_id: Annotated[str | None, Field(description="The child of a custody record, or of a guardian notification")]
 
 
 class IncidentListResponse(BaseModel):

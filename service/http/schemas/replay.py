@@ -4,36 +4,32 @@ chain."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from service.http.schemas.children import CustodyFields
-from service.http.schemas.common import HistoryEntry
-
-
-class ReplayedCustody(CustodyFields):
-    last_change: str | None = Field(description="Server time of the last event folded in; null if none was")
+from replay.state import CustodyRow, EventEntry
 
 
 class ReplayedState(BaseModel):
     school_id: str
     at: datetime
     service_day: date
-    children: list[ReplayedCustody]
+    children: list[CustodyRow]
 
 
 class ReplayedChildDay(BaseModel):
     school_id: str
     child_id: str
     service_day: date
-    events: list[HistoryEntry]
+    events: list[EventEntry]
 
 
-class WindowEntry(HistoryEntry):
-    position: int = Field(description="Position in the event log (commit order)")
+class WindowEntry(EventEntry):
+    position: Annotated[int, Field(description="Position in the event log (commit order)")]
     child_id: str
     service_day: date
-    chain: dict[str, str | None] | None = Field(description="Custodian before and after, for custody changes")
+    chain: Annotated[dict[str, str | None] | None, Field(description="Custodian before and after, for custody changes")]
 
 
 class ReplayedWindow(BaseModel):
@@ -68,9 +64,9 @@ class ChainLink(BaseModel):
     actor_id: str
 
 
-class IncidentWindowEntry(HistoryEntry):
-    position: int = Field(description="Position in the event log (commit order)")
-    record: str = Field(description="incident or custody")
+class IncidentWindowEntry(EventEntry):
+    position: Annotated[int, Field(description="Position in the event log (commit order)")]
+    record: Annotated[str, Field(description="incident or custody")]
     child_id: str | None
 
 
@@ -79,7 +75,7 @@ class ReplayedIncident(BaseModel):
     incident: IncidentSummary
     from_: datetime = Field(alias="from")
     to: datetime
-    at_opening: list[ReplayedCustody] = Field(description="Each child's custody when the incident opened")
+    at_opening: list[CustodyRow] = Field(description="Each child's custody when the incident opened")
     custody_chain: dict[str, list[ChainLink]] = Field(description="Per child: who had them, up to the window's end")
     events: list[IncidentWindowEntry] = Field(
         description="The incident's and its children's records, in server-time order"

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from service.http.schemas.children import CustodyView
+from service.application.views import CustodyView
 from service.http.schemas.common import NoControlCharacters, Request
 
 
