@@ -40,6 +40,13 @@ class ChildAlreadyErasedError(RuleBrokenError):
     message = "This child's personal data has already been erased."
 
 
+class NotInSchoolRecordsError(RuleBrokenError):
+    """A child is taken into care only within the enrolment dates the school's records give."""
+
+    code = "not_in_school_records"
+    message = "This child cannot be checked in: {why}."
+
+
 Dates = tuple[date | None, date | None]
 """The first and last day in the school's records; None: no limit."""
 
@@ -103,6 +110,15 @@ class RosterEntry:
     def in_records_on(self, day: date) -> bool:
         """Within the enrolment dates the school's records give (a transfer student begins later); no dates: always."""
         return (self.starts_on is None or self.starts_on <= day) and (self.ends_on is None or day <= self.ends_on)
+
+    def require_in_records_on(self, day: date) -> None:
+        """Refuse a check-in, saying why, outside the enrolment dates the school's records give."""
+        if self.starts_on and day < self.starts_on:
+            raise NotInSchoolRecordsError(why=f"in the school's records, this child starts on {self.starts_on}")
+        if self.ends_on and day > self.ends_on:
+            raise NotInSchoolRecordsError(
+                why=f"in the school's records, this child's enrolment ended on {self.ends_on}"
+            )
 
     @classmethod
     def absent(cls, school_id: str, child_id: str) -> RosterEntry:

@@ -11,15 +11,20 @@ from psycopg.rows import dict_row
 
 from projections.base import Tables
 
-EXPECTED = """
+IN_RECORDS = """NOT EXISTS (SELECT 1 FROM {roster} r WHERE r.school_id = e.school_id AND r.child_id = e.child_id
+    AND (%(day)s::date < r.starts_on OR %(day)s::date > r.ends_on))"""
+"""The enrolment `e`'s child is in the school's records that day: within the roster's enrolment dates, as
+RosterEntry.in_records_on decides them (and check-in refuses outside them)."""
+
+EXPECTED = (
+    """
 SELECT e.child_id, e.temporary_class, e.release_batch FROM {enrolments} e
 WHERE e.school_id = %(school)s AND e.signed AND NOT e.withdrawn AND %(day)s BETWEEN e.starts_on AND e.ends_on
-  AND lower(to_char(%(day)s::date, 'dy')) = ANY (e.days)
-  AND NOT EXISTS (SELECT 1 FROM {roster} r WHERE r.school_id = e.school_id AND r.child_id = e.child_id
-    AND (%(day)s::date < r.starts_on OR %(day)s::date > r.ends_on))
-"""
-"""Enrolled for the day (agreement signed, the day among theirs) and in the school's records that day: the roster's
-enrolment dates, as RosterEntry.in_records_on decides them."""
+  AND lower(to_char(%(day)s::date, 'dy')) = ANY (e.days) AND """
+    + IN_RECORDS
+    + "\n"
+)
+"""Enrolled for the day (agreement signed, the day among theirs) and in the school's records that day."""
 
 LOCAL_NOW = "(%(now)s AT TIME ZONE (SELECT time_zone FROM {schools} WHERE school_id = %(school)s))"
 

@@ -37,6 +37,8 @@ class CareCommands(Area):
         def decide(state: Custody, meta: EventMeta, sch: School) -> list[CustodyEvent]:
             sch.require_place(place_code)
             self.app.staff_member(ctx.school_id, keeper).require_custodian()
+            if state.status is not custody.Status.IN_CARE:  # as the expected list and the roll call decide it
+                self.app.roster_entry(ctx.school_id, child_id).require_in_records_on(state.service_day)
             enrolment = self.app.enrolment(ctx.school_id, child_id, sch.term_on(state.service_day).term_id)
             guardians = self.app.guardians(ctx.school_id, child_id)
             closed = self.app.service_day_state(ctx.school_id, state.service_day).state == "closed"

@@ -7,17 +7,23 @@ from typing import Any
 
 from aggregates.school import SchoolNotFoundError
 from projections import occupancy
+from projections.occupancy_queries import IN_RECORDS
 from service.application.context import Actor
 from service.reads.ui import UiReads, _rows
 
-EXPECTED_IN_CLASS = """
+EXPECTED_IN_CLASS = (
+    """
 SELECT e.child_id, coalesce(c.status, 'expected') AS status, c.custodian_id, c.place_code
 FROM {enrolments} e
 LEFT JOIN {children} c ON c.school_id = e.school_id AND c.child_id = e.child_id AND c.service_day = %(day)s
 WHERE e.school_id = %(school)s AND e.temporary_class = %(class_code)s AND e.signed AND NOT e.withdrawn
-  AND %(day)s BETWEEN e.starts_on AND e.ends_on AND %(weekday)s = ANY(e.days)
+  AND %(day)s BETWEEN e.starts_on AND e.ends_on AND %(weekday)s = ANY(e.days) AND """
+    + IN_RECORDS
+    + """
 ORDER BY e.child_id
 """
+)
+"""The children of the day's expected list (occupancy_queries.EXPECTED) in this temporary class."""
 
 
 class PlaceNotAClassError(SchoolNotFoundError):
@@ -31,7 +37,8 @@ class RollCallReads(UiReads):
     """The roll of one temporary class today."""
 
     def class_roll(self, actor: Actor, school_id: str, class_code: str) -> dict[str, Any]:
-        """The class's children expected today (enrolled, agreement signed, today among their days), with status."""
+        """The class's children expected today (enrolled, agreement signed, today among their days, in the school's
+        records), with status."""
         actor.require("read_child_day", school_id)
         place = self.handoff.school(school_id).places.get(class_code)
         if place is None or place.kind != "temporary_class":

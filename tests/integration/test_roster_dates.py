@@ -7,10 +7,14 @@ from __future__ import annotations
 from datetime import date
 
 import psycopg
+import pytest
 
+from aggregates.roster import NotInSchoolRecordsError
 from projections import occupancy, occupancy_queries
 from service.application.handoff import Handoff
 from service.application.roster_files import RosterChild, RosterFile, RosterGuardian
+from service.reads.roll_call import EXPECTED_IN_CLASS
+from service.reads.ui import _rows
 from tests.integration.test_read_models import project
 from tests.support import ACTORS, SCHOOL, TERM, ctx, enrol
 
@@ -73,3 +77,32 @@ def test_a_changed_date_in_the_records_is_synced_as_an_event(
     with psycopg.connect(fresh_postgres_url) as conn:
         found = occupancy_queries.expected_children(conn, occupancy.occupancy.tables(1), SCHOOL, date(2026, 11, 30))
     assert set(found) == {"C1", "C2", "C42"}
+
+
+def test_check_in_and_the_roll_call_agree_with_the_expected_list(
+    postgres_handoff: Handoff, fresh_postgres_url: str
+) -> None:
+    """Today (30 November) C42 has not started and C43 has left: the roll call of T1 lists neither, and a check-in
+    of either is refused with a reason a gate teacher reads, recording nothing; C41 is checked in."""
+    postgres_handoff.roster.import_roster(ctx("admin"), roster(DATES))
+    for child in DATES:
+        enrol(postgres_handoff, ACTORS["admin"], SCHOOL, child, [f"{child}G"], None)
+    project(postgres_handoff, fresh_postgres_url, 1)
+    day = date(2026, 11, 30)
+    params = {"school": SCHOOL, "day": day, "class_code": "T1", "weekday": "mon"}
+    with psycopg.connect(fresh_postgres_url) as conn:
+        roll = _rows(EXPECTED_IN_CLASS)(conn, occupancy.occupancy.tables(1), **params)
+        expected = occupancy_queries.expected_children(conn, occupancy.occupancy.tables(1), SCHOOL, day)
+    assert [row["child_id"] for row in roll] == sorted(expected) == ["C1", "C2", "C41"]
+    why = {
+        "C42": "in the school's records, this child starts on 2026-12-07",
+        "C43": "in the school's records, this child's enrolment ended on 2026-11-20",
+    }
+    for child, reason in why.items():
+        before = postgres_handoff.recorder.max_notification_id()
+        with pytest.raises(NotInSchoolRecordsError) as refused:
+            postgres_handoff.care.check_in(ctx(), child, "T1", None, None)
+        assert (refused.value.code, refused.value.status) == ("not_in_school_records", 409)
+        assert str(refused.value) == f"This child cannot be checked in: {reason}."
+        assert postgres_handoff.recorder.max_notification_id() == before
+    assert postgres_handoff.care.check_in(ctx(), "C41", "T1", None, None)["outcome"] == "recorded"

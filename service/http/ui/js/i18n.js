@@ -447,6 +447,7 @@ const REFUSALS_ZH = {
   person_flagged: "学校已标记此人不得接走学生。不要放行，立即联系值班领导。",
   confirmation_mismatch: "家长和孩子没有互相认出对方。不要放行，请联系值班领导。",
   not_enrolled: "这名学生没有完成课后服务报名，不能签到。",
+  not_in_school_records: "按学校学籍记录，这名学生今天不在校（尚未入学或已离校），不能签到。",
   child_not_found: "名册上没有这个学号的学生。",
   place_not_found: "学校没有这个临时班或场所。",
   staff_not_found: "学校没有这位教职工。",
