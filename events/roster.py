@@ -57,3 +57,10 @@ class ChildErased(RosterEvent):
     """The child's key was destroyed: their personal data can no longer be read anywhere (PIPL erasure)."""
 
     reason: str
+
+
+class RosterRowsApplied(HandoffEvent):
+    """Rows of the school's records system (OneRoster) applied by an import, each with the time it last changed."""
+
+    modified: dict[str, str]
+    """'file/sourcedId' (e.g. 'users.csv/u-p2') -> the row's dateLastModified as written (ISO 8601)."""

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from service.application import oneroster
 from service.application.oneroster import split
-from service.application.oneroster_delta import RosterDelta, read_delta
+from service.application.oneroster_delta import RosterDelta, read_delta, stamps
 from service.application.roster_files import (
     ID,
     ID_RULE,
@@ -52,7 +52,8 @@ def read_oneroster(path: Path) -> RosterFile | RosterDelta:
         if bundle.delta:
             roster = read_delta(bundle, IGNORED)
         else:
-            roster = RosterFile(bundle.school() or "", bundle.children(), bundle.staff(), IGNORED, whole=True)
+            found = (bundle.school() or "", bundle.children(), bundle.staff(), IGNORED)
+            roster = RosterFile(*found, whole=True, stamps=stamps(bundle))
     if problems or roster is None:
         raise RosterFileError(problems)
     return roster

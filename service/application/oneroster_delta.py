@@ -6,11 +6,20 @@ A delta never reads an absent row as a change: a student, guardian or class it d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from service.application.oneroster import split
-from service.application.roster_files import RELATIONS, RosterGuardian, RosterStaff
+from service.application.roster_files import (
+    RELATIONS,
+    RosterFileError,
+    RosterGuardian,
+    RosterStaff,
+    RowStamp,
+    _Problems,
+)
 
 if TYPE_CHECKING:
     from service.application.oneroster_bundle import _Bundle
@@ -18,8 +27,9 @@ if TYPE_CHECKING:
 USERS, ENROLLMENTS = "users.csv", "enrollments.csv"
 GRADES = {f"{n:02d}": n for n in range(1, 13)}
 SEX = {"female": "female", "male": "male"}
+STAMPED = ("users", "enrollments", "demographics")
+"""The files whose rows say something about a person: a row no newer than the one applied before is not applied."""
 DELTA_IGNORED = (
-    "dateLastModified: a delta's rows are applied as the file gives them, not compared with earlier deliveries",
     "a removed enrolment with no new homeroom one: the child keeps their home class until the records give another",
 )
 
@@ -58,12 +68,24 @@ class RosterDelta:
     class_teachers: tuple[tuple[str, str], ...]  # (home class, teacher id) from a teacher's homeroom enrolment
     staff: tuple[RosterStaff, ...]
     ignored: tuple[str, ...]
+    stamps: tuple[RowStamp, ...] = ()
+    without: Callable[[frozenset[str]], RosterDelta] | None = field(default=None, compare=False, repr=False)
+    """The same delta read again without the rows of the given stamp keys."""
+
+
+def stamps(bundle: _Bundle) -> tuple[RowStamp, ...]:
+    """When each row of the files about people last changed, as the bundle says."""
+    rows = ((f"{table}.csv", bundle.tables.get(table, {})) for table in STAMPED)
+    found = (
+        (file, line, key, row.get("dateLastModified", "")) for file, got in rows for key, (line, row) in got.items()
+    )
+    return tuple(RowStamp(*row) for row in found if row[3])
 
 
 def read_delta(bundle: _Bundle, ignored: tuple[str, ...]) -> RosterDelta:
     """The changes a checked delta bundle carries, by person; problems go to the bundle's list."""
-    reader = _Delta(bundle)
-    school, staff, ignored = bundle.school(), bundle.staff(), (*ignored, *DELTA_IGNORED)
+    reader, without = _Delta(bundle), lambda keys: _without(bundle, ignored, keys)
+    school, staff = bundle.school(), bundle.staff()
     linked, removed = reader.guardian_rows()
     changes = reader.student_rows()
     for child_id, (line, home) in reader.homes().items():
@@ -72,7 +94,23 @@ def read_delta(bundle: _Bundle, ignored: tuple[str, ...]) -> RosterDelta:
         change = changes.get(child_id) or StudentChange(child_id, ("demographics.csv", line))
         changes[child_id] = _with(change, demographics=found)
     removed += reader.removed_students
-    return RosterDelta(school, tuple(changes.values()), removed, linked, reader.teachers, staff, ignored)
+    people = (school, tuple(changes.values()), removed, linked, reader.teachers, staff, (*ignored, *DELTA_IGNORED))
+    return RosterDelta(*people, stamps(bundle), without)
+
+
+def _without(bundle: _Bundle, ignored: tuple[str, ...], keys: frozenset[str]) -> RosterDelta:
+    """The delta read again, leaving out the given rows; refused with every problem that leaves (e.g. an enrolment
+    whose class row was left out)."""
+    trimmed = copy.copy(bundle)
+    trimmed.problems = _Problems()
+    trimmed.tables = {
+        table: {key: got for key, got in rows.items() if f"{table}.csv/{key}" not in keys}
+        for table, rows in bundle.tables.items()
+    }
+    found = read_delta(trimmed, ignored)
+    if trimmed.problems:
+        raise RosterFileError(trimmed.problems)
+    return found
 
 
 def _with(change: StudentChange, **fields: object) -> StudentChange:

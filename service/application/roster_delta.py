@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from aggregates.roster import RosterEntry
 from aggregates.roster import project as roster_project
+from aggregates.roster_records import RosterRecords
 from aggregates.staff import project as staff_project
 from aggregates.staff import staff_stream_id
 from service.application.oneroster_delta import Home, RosterDelta, StudentChange
-from service.application.roster_files import RosterChild, RosterFile, RosterGuardian
+from service.application.roster_files import RosterChild, RosterFile, RosterFileError, RosterGuardian
 from service.application.roster_import import BadRosterFileError
 
 if TYPE_CHECKING:
@@ -26,6 +27,24 @@ NO_ONE = (
     " an identifier the row does not give)"
 )
 UNKNOWN_CHILD = "student {child!r} is not on the roster: a delta adds a child with their user row and homeroom class"
+NOT_NEWER = (
+    "{file}:{line}: {sourced_id} not applied: its dateLastModified {modified} is not later than {before}, applied"
+    " before"
+)
+
+
+def newer(delta: RosterDelta, records: RosterRecords) -> tuple[RosterDelta, tuple[str, ...]]:
+    """The delta without its rows no newer than the same rows applied before (delivered late, or twice), and a line
+    for each row left out."""
+    stale = [(row, before) for row in delta.stamps if (before := records.applied_since(row.key, row.modified))]
+    if not stale or delta.without is None:
+        return delta, ()
+    try:
+        kept = delta.without(frozenset(row.key for row, _ in stale))
+    except RosterFileError as error:
+        problems = [{"file": p.file, "line": p.line, "problem": p.message} for p in error.problems]
+        raise BadRosterFileError(count=len(problems), problems=problems) from None
+    return kept, tuple(NOT_NEWER.format(**vars(row), before=before) for row, before in stale)
 
 
 def resolve(app: Handoff, school_id: str, delta: RosterDelta, on_roster: set[str]) -> RosterFile:

@@ -9,7 +9,7 @@ import csv
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.application.text import NAME_MAX, has_control_characters
@@ -66,6 +66,20 @@ class RosterStaff:
 
 
 @dataclass(frozen=True)
+class RowStamp:
+    """When the school's records system last changed one row of a OneRoster file (its dateLastModified)."""
+
+    file: str
+    line: int
+    sourced_id: str
+    modified: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.file}/{self.sourced_id}"
+
+
+@dataclass(frozen=True)
 class RosterFile:
     school_id: str
     children: tuple[RosterChild, ...]
@@ -73,6 +87,8 @@ class RosterFile:
     ignored: tuple[str, ...] = ()  # what the file holds that Handoff does not keep, and why
     whole: bool = False  # the school's whole roster (a OneRoster bulk bundle): a child it leaves out has left
     left: tuple[str, ...] = ()  # children the records say left (a OneRoster delta's deleted students)
+    stamps: tuple[RowStamp, ...] = field(default=(), compare=False)  # when each OneRoster row about a person last
+    # changed, kept once applied; bookkeeping of the records system, not roster content, so not compared
 
 
 @dataclass(frozen=True)

@@ -16,19 +16,20 @@ from datetime import date
 from functools import reduce
 from typing import Any
 
-from aggregates import staff
+from aggregates import roster_records, staff
 from aggregates.base import EventMeta
 from aggregates.enrolment import Stage
 from aggregates.guardians import Guardians
 from aggregates.guardians import evolve as guardian_evolve
 from aggregates.roster import Dates, RosterEntry
 from aggregates.roster import project as roster_project
+from aggregates.roster_records import RosterRecords, roster_records_id
 from aggregates.school import School
 from aggregates.staff import Role, StaffMember
 from aggregates.term_applicants import evolve as term_evolve
 from service.application.area import Area
 from service.application.oneroster_delta import RosterDelta
-from service.application.roster_delta import resolve
+from service.application.roster_delta import newer, resolve
 from service.application.roster_files import RosterChild, RosterFile, RosterGuardian, RosterStaff
 
 REMOVED = "no longer in the school's records (roster sync)"
@@ -74,7 +75,10 @@ class RosterSync(Area):
             sch, recorded, changes = self.app.school(ctx.school_id), [], Changes()
             partial = isinstance(file, RosterFile) and not file.whole  # e.g. a simple CSV: it removes no one
             on_roster = set() if partial else self.roster_children(ctx.school_id)
-            roster = file if isinstance(file, RosterFile) else resolve(self.app, ctx.school_id, file, on_roster)
+            records = self.app.load(roster_records_id(ctx.school_id), roster_records.project)
+            records = records or RosterRecords.of(ctx.school_id)
+            delta, skipped = newer(file, records) if isinstance(file, RosterDelta) else (file, ())
+            roster = delta if isinstance(delta, RosterFile) else resolve(self.app, ctx.school_id, delta, on_roster)
             for person in roster.staff:
                 recorded += self._sync_staff(meta, sch, person, changes)
             for child in roster.children:
@@ -83,8 +87,10 @@ class RosterSync(Area):
             if roster.whole:
                 gone = on_roster - {child.child_id for child in roster.children}
             recorded += self._children_left(meta, sch, sorted(gone), changes)
+            recorded += records.apply(meta, {row.key: row.modified for row in delta.stamps})
             counts = {kind: changes.counts[kind] for kind in KINDS}
-            return recorded, counts | {"changes": changes.lines, "ignored": list(roster.ignored), "dry_run": dry_run}
+            lines = {"changes": changes.lines, "ignored": list(roster.ignored), "skipped": list(skipped)}
+            return recorded, counts | lines | {"dry_run": dry_run}
 
         if not dry_run:
             return self.app.command(ctx, "import_roster", decided)

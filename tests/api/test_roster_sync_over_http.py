@@ -155,9 +155,10 @@ DELTA_1 = delta(  # 刘娜 (u-p2) removed; 张小明's given name corrected; 欧
     enrollments=f"e3,tobedeleted,{OCTOBER},,,,,,,\n"
     f"e5,active,{OCTOBER},k303,s1,u-s2,student,false,2026-10-08,2027-07-10\n",
 )
+NOVEMBER = "2026-11-02T09:00:00.000Z"
 DELTA_2 = delta(  # an aunt (u-p4) added for 欧阳雪, by her own row only; 张小明 left the school
-    users=f"u-p4,active,{OCTOBER},true,s1,relative,ouyangli,,丽,欧阳,,,,,555-0114,u-s2,,\n"
-    f"u-s1,tobedeleted,{OCTOBER},,,,,,,,,,,,,,,\n",
+    users=f"u-p4,active,{NOVEMBER},true,s1,relative,ouyangli,,丽,欧阳,,,,,555-0114,u-s2,,\n"
+    f"u-s1,tobedeleted,{NOVEMBER},,,,,,,,,,,,,,,\n",
 )
 
 
@@ -200,4 +201,37 @@ def test_a_bulk_import_then_two_deltas_and_the_removed_guardian_is_refused_at_th
     head = tablet.event_count()
     again = sync(tablet, DELTA_2, admin)
     assert again["changes"] == [] and tablet.event_count() == head
-    assert "u-s1: to be deleted, but neither a child on the roster" in again["ignored"][-1]
+    assert again["skipped"][1].startswith("users.csv:3: u-s1 not applied: its dateLastModified 2026-11-02")
+
+
+LATE = delta(  # delivered late: 张小明's row as old as the one applied (his old name), an enrolment older
+    # than the one applied (欧阳雪 back in 302), and one newer row (欧阳雪's given name corrected to 雪儿)
+    users=f"u-s1,active,{OCTOBER},true,s1,student,zhangxiaoming,,小明,张,,S-30201,,,,u-p1,03,\n"
+    "u-s2,active,2026-11-02T08:00:00+08:00,true,s1,student,ouyangxue,,雪儿,欧阳,,S-30202,,,,u-p3,03,\n",
+    classes="k302,active,2026-08-20T09:00:00.000Z,三年级（2）班,03,c-home,302,homeroom,302教室,s1,t2026a,,,\n",
+    enrollments="e5,active,2026-09-30T09:00:00.000Z,k302,s1,u-s2,student,false,2026-09-01,2027-07-10\n",
+)
+
+
+def test_a_delta_row_no_newer_than_the_one_applied_changes_nothing_and_is_listed(tablet: Tablet) -> None:
+    handoff = tablet.handoff
+    staff = school_with_staff(tablet)
+    admin = handoff.staff.issue_token(operator_context(SCHOOL), staff["admin"], timedelta(days=1))["token"]
+    sync(tablet, CLEAN, admin)
+    sync(tablet, DELTA_1, admin)
+
+    preview = sync(tablet, LATE, admin, dry_run=True)
+    answer = sync(tablet, LATE, admin)
+    skipped = [
+        f"users.csv:2: u-s1 not applied: its dateLastModified {OCTOBER} is not later than {OCTOBER}, applied before",
+        f"enrollments.csv:2: e5 not applied: its dateLastModified 2026-09-30T09:00:00.000Z is not later than {OCTOBER},"
+        " applied before",
+    ]
+    assert preview["skipped"] == answer["skipped"] == skipped
+    assert preview["changes"] == answer["changes"] == ["S-30202: name or personal details corrected (sealed)"]
+    assert set(handoff.guardians(SCHOOL, "S-30201").authorisations) == {"u-p1"}
+    assert handoff.roster.child_card(ADMIN, SCHOOL, "S-30201")["name"] == "张晓明"
+    assert handoff.roster_entry(SCHOOL, "S-30202").home_class == "303"
+    assert handoff.roster.child_card(ADMIN, SCHOOL, "S-30202")["name"] == "欧阳雪儿"
+    again = sync(tablet, LATE, admin)
+    assert again["changes"] == [] and again["skipped"][1].startswith("users.csv:3: u-s2 not applied")
