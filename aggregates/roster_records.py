@@ -1,6 +1,7 @@
-"""When the school's records system last changed each row Handoff applied (OneRoster dateLastModified, per file and
-sourcedId), one stream per school: a delta row no newer than the row applied before it is not applied over it (a
-delta delivered late, or twice)."""
+"""What Handoff keeps of the school's records system (OneRoster), one stream per school: when each row it applied last
+changed (dateLastModified, per file and sourcedId), so that a delta row no newer than it is not applied over it (a
+delta delivered late, or twice); and the Handoff id of each person the records know by a sourcedId of their own, so
+that a delta may name them by sourcedId alone."""
 
 from __future__ import annotations
 
@@ -25,11 +26,12 @@ def _instant(written: str) -> datetime:
 
 @dataclass(frozen=True)
 class RosterRecords:
-    """Per 'file/sourcedId', the dateLastModified of the row last applied."""
+    """Per 'file/sourcedId', the dateLastModified of the row last applied; per person's sourcedId, their Handoff id."""
 
     id: UUID
     version: int
     modified: Mapping[str, str] = field(default_factory=dict)
+    people: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, school_id: str) -> RosterRecords:
@@ -40,19 +42,20 @@ class RosterRecords:
         before = self.modified.get(key)
         return before if before and _instant(written) <= _instant(before) else None
 
-    def apply(self, meta: EventMeta, rows: Mapping[str, str]) -> list[HandoffEvent]:
-        """Keep the times of the rows an import applied; nothing when none changed."""
+    def apply(self, meta: EventMeta, rows: Mapping[str, str], people: Mapping[str, str]) -> list[HandoffEvent]:
+        """Keep the times of the rows an import applied, and who its people are; nothing when none of it changed."""
         changed = {key: written for key, written in rows.items() if self.modified.get(key) != written}
-        if not changed:
+        named = {key: person for key, person in people.items() if self.people.get(key) != person}
+        if not (changed or named):
             return []
-        return [RosterRowsApplied(**stamp(self.id, self.version, meta), modified=changed)]
+        return [RosterRowsApplied(**stamp(self.id, self.version, meta), modified=changed, people=named)]
 
 
 def evolve(state: RosterRecords, event: HandoffEvent) -> RosterRecords:
     """Apply one event. Never raises, never decides."""
     state = replace(state, version=event.originator_version)
     if isinstance(event, RosterRowsApplied):
-        return replace(state, modified={**state.modified, **event.modified})
+        return replace(state, modified={**state.modified, **event.modified}, people={**state.people, **event.people})
     return state
 
 

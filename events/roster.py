@@ -60,7 +60,10 @@ class ChildErased(RosterEvent):
 
 
 class RosterRowsApplied(HandoffEvent):
-    """Rows of the school's records system (OneRoster) applied by an import, each with the time it last changed."""
+    """Rows of the school's records system (OneRoster) applied by an import: when each last changed, and who the
+    people they name are in Handoff."""
 
     modified: dict[str, str]
     """'file/sourcedId' (e.g. 'users.csv/u-p2') -> the row's dateLastModified as written (ISO 8601)."""
+    people: dict[str, str] = field(default_factory=dict, kw_only=True)
+    """A person's sourcedId -> their Handoff id (the row's identifier), where the two differ."""

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from service.application import oneroster
 from service.application.oneroster import split
-from service.application.oneroster_delta import RosterDelta, read_delta, stamps
+from service.application.oneroster_delta import RosterDelta, known_as, read_delta, stamps
 from service.application.roster_files import (
     ID,
     ID_RULE,
@@ -53,7 +53,7 @@ def read_oneroster(path: Path) -> RosterFile | RosterDelta:
             roster = read_delta(bundle, IGNORED)
         else:
             found = (bundle.school() or "", bundle.children(), bundle.staff(), IGNORED)
-            roster = RosterFile(*found, whole=True, stamps=stamps(bundle))
+            roster = RosterFile(*found, whole=True, stamps=stamps(bundle), known_as=known_as(bundle))
     if problems or roster is None:
         raise RosterFileError(problems)
     return roster

@@ -69,6 +69,7 @@ class RosterDelta:
     staff: tuple[RosterStaff, ...]
     ignored: tuple[str, ...]
     stamps: tuple[RowStamp, ...] = ()
+    known_as: tuple[tuple[str, str], ...] = ()  # (sourcedId, Handoff id) of each person whose row gives an identifier
     without: Callable[[frozenset[str]], RosterDelta] | None = field(default=None, compare=False, repr=False)
     """The same delta read again without the rows of the given stamp keys."""
 
@@ -80,6 +81,17 @@ def stamps(bundle: _Bundle) -> tuple[RowStamp, ...]:
         (file, line, key, row.get("dateLastModified", "")) for file, got in rows for key, (line, row) in got.items()
     )
     return tuple(RowStamp(*row) for row in found if row[3])
+
+
+def known_as(bundle: _Bundle) -> tuple[tuple[str, str], ...]:
+    """Each person whose users row gives an identifier, Handoff's id for them, by sourcedId: a later delta may name
+    them by sourcedId alone (a deleted row needs nothing else)."""
+    rows = bundle.tables.get("users", {}).values()
+    return tuple(
+        (row["sourcedId"], row["identifier"])
+        for _, row in rows
+        if row.get("identifier") not in (None, "", row["sourcedId"])
+    )
 
 
 def read_delta(bundle: _Bundle, ignored: tuple[str, ...]) -> RosterDelta:
@@ -95,7 +107,7 @@ def read_delta(bundle: _Bundle, ignored: tuple[str, ...]) -> RosterDelta:
         changes[child_id] = _with(change, demographics=found)
     removed += reader.removed_students
     people = (school, tuple(changes.values()), removed, linked, reader.teachers, staff, (*ignored, *DELTA_IGNORED))
-    return RosterDelta(*people, stamps(bundle), without)
+    return RosterDelta(*people, stamps(bundle), known_as(bundle), without)
 
 
 def _without(bundle: _Bundle, ignored: tuple[str, ...], keys: frozenset[str]) -> RosterDelta:

@@ -6,6 +6,7 @@ row names; every child of a guardian it deletes (revoked); every child of a home
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -47,9 +48,12 @@ def newer(delta: RosterDelta, records: RosterRecords) -> tuple[RosterDelta, tupl
     return kept, tuple(NOT_NEWER.format(**vars(row), before=before) for row, before in stale)
 
 
-def resolve(app: Handoff, school_id: str, delta: RosterDelta, on_roster: set[str]) -> RosterFile:
-    """The delta as a roster file of the children it changes; refused whole, with every problem, if it cannot be."""
-    resolver = _Resolver(app, school_id, delta, on_roster)
+def resolve(
+    app: Handoff, school_id: str, delta: RosterDelta, on_roster: set[str], people: Mapping[str, str]
+) -> RosterFile:
+    """The delta as a roster file of the children it changes; refused whole, with every problem, if it cannot be.
+    `people`: Handoff's id for each person the records name by a sourcedId of their own (RosterRecords)."""
+    resolver = _Resolver(app, school_id, delta, on_roster, people)
     left = tuple(sorted(resolver.removed & resolver.on_roster))
     children = [resolver.child(child_id) for child_id in sorted(resolver.touched() - set(left))]
     if resolver.problems:
@@ -60,8 +64,11 @@ def resolve(app: Handoff, school_id: str, delta: RosterDelta, on_roster: set[str
 
 
 class _Resolver:
-    def __init__(self, app: Handoff, school_id: str, delta: RosterDelta, on_roster: set[str]) -> None:
+    def __init__(
+        self, app: Handoff, school_id: str, delta: RosterDelta, on_roster: set[str], people: Mapping[str, str]
+    ) -> None:
         self.app, self.school_id, self.delta, self.on_roster = app, school_id, delta, on_roster
+        self.people = {**people, **dict(delta.known_as)}
         self.entries = {child: app.roster_entry(school_id, child) for child in self.on_roster}
         self.by_source = {entry.source_id: child for child, entry in self.entries.items() if entry.source_id}
         self.changes = {self.own(change.child_id): change for change in delta.students}
@@ -74,7 +81,8 @@ class _Resolver:
         self.problems: list[tuple[str, int, str]] = []
 
     def own(self, person: str) -> str:
-        """A child's Handoff id, for a student the delta names by their records id (sourcedId) only."""
+        """A person's Handoff id, for one the delta names by their records id (sourcedId) only."""
+        person = self.people.get(person, person)
         return person if person in self.on_roster else self.by_source.get(person, person)
 
     def touched(self) -> set[str]:
@@ -83,13 +91,13 @@ class _Resolver:
         for child in self.on_roster if self.removed else ():
             if held := self.removed & set(self.app.guardians(self.school_id, child).authorisations):
                 found.add(child)
-                self.matched |= held
+                self.matched |= held | {person for person in self.delta.removed if self.own(person) in held}
         return found
 
     def staff_ids(self) -> set[str]:
         """Staff the delta deletes: they keep their tokens until an admin revokes them, as after a bulk import."""
         known = lambda person: self.app.load(staff_stream_id(self.school_id, person), staff_project)  # noqa: E731
-        return {person for person in self.delta.removed if known(person)}
+        return {person for person in self.delta.removed if known(self.people.get(person, person))}
 
     def child(self, child_id: str) -> RosterChild:
         change = self.changes.get(child_id) or StudentChange(child_id, ("users.csv", 0))
@@ -130,7 +138,8 @@ class _Resolver:
         state = self.app.guardians(self.school_id, child_id)
         held = [g for g, a in state.authorisations.items() if a.valid_from is None and a.valid_until is None]
         listed: dict[str, RosterGuardian] = {}
-        for agent in change.agents if change.agents is not None else held:
+        for named in change.agents if change.agents is not None else held:
+            agent = named if isinstance(named, RosterGuardian) else self.own(named)
             if isinstance(agent, RosterGuardian):
                 listed[agent.guardian_id] = agent
             elif agent in state.authorisations:

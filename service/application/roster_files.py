@@ -89,6 +89,7 @@ class RosterFile:
     left: tuple[str, ...] = ()  # children the records say left (a OneRoster delta's deleted students)
     stamps: tuple[RowStamp, ...] = field(default=(), compare=False)  # when each OneRoster row about a person last
     # changed, kept once applied; bookkeeping of the records system, not roster content, so not compared
+    known_as: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (sourcedId, Handoff id), kept too
 
 
 @dataclass(frozen=True)

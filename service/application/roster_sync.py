@@ -78,7 +78,10 @@ class RosterSync(Area):
             records = self.app.load(roster_records_id(ctx.school_id), roster_records.project)
             records = records or RosterRecords.of(ctx.school_id)
             delta, skipped = newer(file, records) if isinstance(file, RosterDelta) else (file, ())
-            roster = delta if isinstance(delta, RosterFile) else resolve(self.app, ctx.school_id, delta, on_roster)
+            if isinstance(delta, RosterFile):
+                roster = delta
+            else:
+                roster = resolve(self.app, ctx.school_id, delta, on_roster, records.people)
             for person in roster.staff:
                 recorded += self._sync_staff(meta, sch, person, changes)
             for child in roster.children:
@@ -87,7 +90,7 @@ class RosterSync(Area):
             if roster.whole:
                 gone = on_roster - {child.child_id for child in roster.children}
             recorded += self._children_left(meta, sch, sorted(gone), changes)
-            recorded += records.apply(meta, {row.key: row.modified for row in delta.stamps})
+            recorded += records.apply(meta, {row.key: row.modified for row in delta.stamps}, dict(delta.known_as))
             counts = {kind: changes.counts[kind] for kind in KINDS}
             lines = {"changes": changes.lines, "ignored": list(roster.ignored), "skipped": list(skipped)}
             return recorded, counts | lines | {"dry_run": dry_run}

@@ -83,14 +83,14 @@ def gate_command(tablet: Tablet, token: str, path: str, body: dict) -> dict:
     return answer.json()
 
 
-def enrol_s30201(tablet: Tablet) -> None:
+def enrol_s30201(tablet: Tablet, second: str = "u-p2") -> None:
     """张小明 is enrolled for the term, collected by either parent (u-p1, u-p2)."""
     enrolments, act = tablet.handoff.enrolments, lambda: ctx(ADMIN, school=SCHOOL)
     enrolments.apply_for_care(act(), "S-30201", TERM, "u-p1", ["mon", "tue", "wed", "thu", "fri"], "B1", False, [], "")
     enrolments.review_by_class(act(), "S-30201", TERM, True, "")
     enrolments.review_by_school(act(), "S-30201", TERM, True, "")
     enrolments.arrange(act(), "S-30201", TERM, "T01")
-    agreement = (["u-p1", "u-p2"], None, date(2026, 9, 1), date(2027, 1, 20))
+    agreement = (["u-p1", second], None, date(2026, 9, 1), date(2027, 1, 20))
     enrolments.sign_agreement(act(), "S-30201", TERM, "u-p1", *agreement)
 
 
@@ -150,7 +150,7 @@ def delta(**rows: str) -> dict[str, str]:
 
 DELTA_1 = delta(  # 刘娜 (u-p2) removed; 张小明's given name corrected; 欧阳雪 moved to a new class 303 from 8 October
     users=f"u-p2,tobedeleted,{OCTOBER},,,,,,,,,,,,,,,\n"
-    f'u-s1,active,{OCTOBER},true,s1,student,zhangxiaoming,,晓明,张,,S-30201,,,,u-p1,03,\n',
+    f"u-s1,active,{OCTOBER},true,s1,student,zhangxiaoming,,晓明,张,,S-30201,,,,u-p1,03,\n",
     classes=f"k303,active,{OCTOBER},三年级（3）班,03,c-home,303,homeroom,303教室,s1,t2026a,,,\n",
     enrollments=f"e3,tobedeleted,{OCTOBER},,,,,,,\n"
     f"e5,active,{OCTOBER},k303,s1,u-s2,student,false,2026-10-08,2027-07-10\n",
@@ -235,3 +235,23 @@ def test_a_delta_row_no_newer_than_the_one_applied_changes_nothing_and_is_listed
     assert handoff.roster.child_card(ADMIN, SCHOOL, "S-30202")["name"] == "欧阳雪儿"
     again = sync(tablet, LATE, admin)
     assert again["changes"] == [] and again["skipped"][1].startswith("users.csv:3: u-s2 not applied")
+
+
+def test_a_guardian_a_delta_deletes_by_sourced_id_only_is_revoked_and_refused_at_the_gate(tablet: Tablet) -> None:
+    """刘娜's row in the school's records gives her number G-0112, Handoff's id for her; a delta deletes her by her
+    sourcedId (u-p2) alone, as the specification allows."""
+    handoff, staff = tablet.handoff, school_with_staff(tablet)
+    admin = handoff.staff.issue_token(operator_context(SCHOOL), staff["admin"], timedelta(days=1))["token"]
+    numbered = CLEAN | {"users.csv": CLEAN["users.csv"].replace(",娜,刘,,,", ",娜,刘,,G-0112,")}
+    assert sync(tablet, numbered, admin)["children_added"] == 2
+    assert set(handoff.guardians(SCHOOL, "S-30201").authorisations) == {"u-p1", "G-0112"}
+    teacher = handoff.staff.issue_token(operator_context(SCHOOL), "T-101", timedelta(days=1))["token"]
+    gate = handoff.staff.issue_token(operator_context(SCHOOL), "G-1", timedelta(days=1))["token"]
+    enrol_s30201(tablet, "G-0112")
+    gate_command(tablet, teacher, "check-in", {"place_code": "T01"})
+
+    answer = sync(tablet, delta(users=f"u-p2,tobedeleted,{OCTOBER},,,,,,,,,,,,,,,\n"), admin)
+    assert answer["changes"] == ["S-30201: guardian G-0112 revoked (no longer in the school's records (roster sync))"]
+    assert answer["guardians_revoked"] == 1 and not any("u-p2" in line for line in answer["ignored"])
+    refused = gate_command(tablet, gate, "guardian-arrival", {"guardian_id": "G-0112", "verification": "id_document"})
+    assert (refused["outcome"], refused["refusal"]["code"]) == ("refused", "guardian_not_authorised")
