@@ -49,10 +49,11 @@ def read_oneroster(path: Path) -> RosterFile | RosterDelta:
     bundle = _Bundle(Path(path), problems := _Problems())
     roster: RosterFile | RosterDelta | None = None
     if not problems and bundle.load():
+        ignored = (*IGNORED, *bundle.unread())
         if bundle.delta:
-            roster = read_delta(bundle, IGNORED)
+            roster = read_delta(bundle, ignored)
         else:
-            found = (bundle.school() or "", bundle.children(), bundle.staff(), IGNORED)
+            found = (bundle.school() or "", bundle.children(), bundle.staff(), ignored)
             roster = RosterFile(*found, whole=True, stamps=stamps(bundle), known_as=known_as(bundle))
     if problems or roster is None:
         raise RosterFileError(problems)
@@ -153,6 +154,20 @@ class _Bundle:
                         if oneroster.kind(table, column) == "list":
                             message = f"{column} unknown: " + ", ".join(unknown)
                         self.problems.add(f"{table}.csv", line, message)
+
+    def unread(self) -> tuple[str, ...]:
+        """What this bundle holds that Handoff does not read: files, and columns outside the specification's tables
+        (an exporting system's metadata.* extensions)."""
+        files = sorted(set(self.files) - {"manifest.csv", *(f"{table}.csv" for table in self.tables)}, key=str.lower)
+        found = [f"{', '.join(files)}: in the bundle, not read"] if files else []
+        for table, rows in self.tables.items():
+            extra = [
+                column for column in next(iter(rows.values()), (0, {}))[1] if column not in oneroster.columns(table)
+            ]
+            if extra:
+                why = "not read (the exporting system's own, not OneRoster's)"
+                found.append(f"{table}.csv columns {', '.join(extra)}: {why}")
+        return tuple(found)
 
     def external_id(self, file: str, line: int, row: dict[str, str]) -> str:
         value = row.get("identifier") or row["sourcedId"]
