@@ -51,9 +51,12 @@ NOT_PERSONAL = {"system", "policy", "policies", "notifier", "cli"}
 OMITTED = {"originator_id", "originator_version", "timestamp", "idempotency_key", "token_hash", "pickup_code_hash"}
 OMITTED |= {"request_fingerprint", "pin_hash", "secret_hash"}  # hashes of secrets and requests: no use to a reader,
 # and guessable when short (a six-digit PIN most of all)
-OMITTED_IF_PSEUDONYMISED = {"response", "request_fingerprint", "photo_ref", "source", "about", "facts", "source_id"}
+OMITTED_IF_PSEUDONYMISED = {
+    *("response", "request_fingerprint", "photo_ref", "source", "about", "facts", "source_id", "modified", "people"),
+}
 """Dropped from pseudonymised copies: they can name ids (a source or `about` names a stream, which a child's id and
-day give away; facts name a guardian; source_id is the child's id in the school's records system); incident and
+day give away; facts name a guardian; source_id is the child's id in the school's records system, and modified and
+people (RosterRowsApplied) are keyed by such ids, people mapping them to Handoff's); incident and
 message ids, which a policy derives from such streams or from a child's id, are shown as record pseudonyms ("R-")."""
 Row = list[Any]
 Key = tuple[str, str, str]  # school, service day, child
