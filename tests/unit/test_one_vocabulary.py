@@ -7,15 +7,17 @@ import re
 from datetime import date
 from pathlib import Path
 
+from pydantic import TypeAdapter
 from typer.testing import CliRunner
 
 from aggregates.custody import Custody, Status
 from aggregates.incidents import KINDS
-from replay.state import custody_fields
+from replay.state import CustodyFields, CustodyRow, custody_fields
+from service.application.views import CustodyView
 from service.cli.main import app as cli
-from service.http.schemas.children import CustodyFields, CustodyView
+from service.http.schemas.children import ChildDayResponse
 from service.http.schemas.incidents import IncidentOpeningRequest
-from service.http.schemas.replay import ReplayedCustody
+from service.http.schemas.replay import ReplayedState
 from service.http.schemas.ui_data import SchoolCard
 
 ROOT = Path(__file__).parents[2]
@@ -47,14 +49,25 @@ def test_the_readme_and_the_cli_help_list_the_kinds_in_order() -> None:
     assert all(kind in shown for kind in KINDS)
 
 
+def properties(shape: object) -> dict[str, dict[str, object]]:
+    return TypeAdapter(shape).json_schema(mode="serialization")["properties"]
+
+
 def test_the_custody_fields_are_one_list_for_answers_replay_and_the_schemas() -> None:
     folded = custody_fields(Custody.expected("S1", "C1", date(2026, 11, 30)))
-    assert list(CustodyFields.model_fields) == list(folded)
-    assert set(CustodyView.model_fields) - set(CustodyFields.model_fields) == {
+    assert list(properties(CustodyFields)) == list(folded)
+    assert set(properties(CustodyView)) - set(properties(CustodyFields)) == {
         "school_id",
         "service_day",
         "corrected",
         "code_entry_locked",
     }
-    assert set(ReplayedCustody.model_fields) - set(CustodyFields.model_fields) == {"last_change"}
-    assert CustodyFields.model_json_schema()["properties"]["status"]["enum"] == [s.value for s in Status]
+    assert set(properties(CustodyRow)) - set(properties(CustodyFields)) == {"last_change"}
+
+
+def test_the_api_schemas_are_those_shapes_with_the_aggregates_statuses() -> None:
+    schema = TypeAdapter(ChildDayResponse).json_schema(mode="serialization")
+    assert set(schema["$defs"]["CustodyView"]["properties"]) == set(properties(CustodyView))
+    assert schema["$defs"]["Status"]["enum"] == [s.value for s in Status]
+    replayed = TypeAdapter(ReplayedState).json_schema(mode="serialization")["$defs"]
+    assert set(replayed["CustodyRow"]["properties"]) == set(properties(CustodyRow))
