@@ -55,6 +55,8 @@ class DomainError(Exception):
     code: ClassVar[str] = "refused"
     status: ClassVar[int] = 409
     message: ClassVar[str] = "This action is not allowed now."
+    answered: ClassVar[tuple[str, ...]] = ()
+    """Details the answer carries beside the message, so a page can say them in its own language."""
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
         self.text = message or self.message.format(**details)

@@ -33,7 +33,8 @@ class WrongPinError(DomainError):
 
     status = 401
     code = "wrong_pin"
-    message = "The staff number or the PIN is wrong. {left} more tries today before it is locked."
+    message = "The staff number or the PIN is wrong. {tries_left} more tries today before it is locked."
+    answered = ("tries_left",)
 
 
 class SignInLockedError(DomainError):

@@ -92,7 +92,7 @@ class SignInCommands(Area):
             actor = Actor("sign-in", Role.ADMIN, school_id, school.district_id)
             meta = CommandContext(actor, school_id, device_id, at, secrets.token_hex(8), "sign-in", {}).meta(now)
             self.app.save(*guard.fail(meta, device_id, staff_id, reason))
-            raise WrongPinError(left=max(guard.tries_left(device_id, staff_id) - 1, 0))
+            raise WrongPinError(tries_left=max(guard.tries_left(device_id, staff_id) - 1, 0))
         return self._session(member, school_id, device_id, at, now)
 
     def _session(self, member: StaffMember, school_id: str, device_id: str, at: datetime, now: datetime):

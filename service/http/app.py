@@ -100,6 +100,7 @@ def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         body["current"] = exc.details.get("current")
     if "problems" in exc.details:
         body["problems"] = exc.details["problems"]
+    body.update({name: exc.details[name] for name in exc.answered})
     log.info("refused %s (%d)", exc.code, exc.status)
     return JSONResponse(status_code=exc.status, content=body)
 

@@ -86,6 +86,7 @@ def test_wrong_pins_are_counted_recorded_and_lock_the_staff_number_for_the_day(t
         wrong = sign_in(tablet, secret, "t1", "111112")
         assert (wrong.status_code, wrong.json()["code"]) == (401, "wrong_pin")
         assert f"{left} more tries" in wrong.json()["message"]
+        assert wrong.json()["tries_left"] == left, "the pages say it in their own language"
         assert tablet.event_count() > before, "every wrong PIN is recorded"
     locked = sign_in(tablet, secret, "t1", "480516")
     assert (locked.status_code, locked.json()["code"]) == (429, "sign_in_locked")

@@ -40,6 +40,7 @@ def test_a_teacher_signs_in_with_staff_number_and_pin_on_an_enrolled_tablet(page
     page.fill("#pin", "000111")
     page.click("#pin-gate")
     expect(page.locator("#signin-message")).to_contain_text("工号或 PIN 错误")
+    expect(page.locator("#signin-message")).to_contain_text("今天还可以再试 4 次")
     page.fill("#pin", "480516")
     page.click("#pin-gate")
     page.wait_for_url("**/ui/gate.html")

@@ -98,6 +98,7 @@ class CommandRequest(Request):
 class ErrorResponse(BaseModel):
     code: str = Field(description="Stable machine code")
     message: str = Field(description="What was wrong, in plain words")
+    tries_left: int | None = Field(default=None, description="wrong_pin: wrong PINs left today before the lock")
 
 
 class PlainAnswer(BaseModel):

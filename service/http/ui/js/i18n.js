@@ -462,7 +462,7 @@ const REFUSALS_ZH = {
   only_duty_leader: "只有值班领导可以切换应急模式。",
   invalid_request: "请求不完整或格式不对，请检查填写的内容。",
   views_not_ready: "实时视图正在生成，请稍后再试。",
-  wrong_pin: "工号或 PIN 错误。连续输错会锁定到明天。",
+  wrong_pin: "工号或 PIN 错误。今天还可以再试 {tries_left} 次，之后锁定到明天。",
   device_not_enrolled: "本平板还没有登记 PIN 登录。请学校管理员登记本平板。",
   sign_in_locked: "今天 PIN 输错次数太多，已锁定到明天。请学校管理员帮你登录。",
   own_pin_only: "你只能设置自己的 PIN。请学校管理员设置其他人的 PIN。",
@@ -485,10 +485,11 @@ export function t(key, params = {}) {
   return words.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? "").toString());
 }
 
-/** A refusal in the page's language: the server's plain words in English, their translation in Chinese. */
-export function refusalText(code, message) {
+/** A refusal in the page's language: the server's plain words in English, their translation in Chinese (with the
+ * details the answer carries, such as tries_left). */
+export function refusalText(code, message, details = {}) {
   if (currentLanguage() === "zh-CN" && REFUSALS_ZH[code]) {
-    return REFUSALS_ZH[code];
+    return REFUSALS_ZH[code].replace(/\{(\w+)\}/g, (_, name) => (details[name] ?? "").toString());
   }
   return message || code;
 }

@@ -29,7 +29,7 @@ function say(kind, words) {
 }
 
 function failed(error) {
-  say("error", error instanceof ApiError ? t("signin.failed", { message: refusalText(error.code, error.message) }) : t("signin.offline"));
+  say("error", error instanceof ApiError ? t("signin.failed", { message: refusalText(error.code, error.message, error.body) }) : t("signin.offline"));
 }
 
 async function open(school, token, fallbackStaff) {
