@@ -161,12 +161,15 @@ class UiReads:
     def gate_card(self, actor: Actor, school_id: str, child_id: str) -> dict[str, Any]:
         """One child at the gate: today's custody, who may collect them today, and whether they may leave alone."""
         actor.require("read_child_day", school_id)
+        return self.card_of(school_id, child_id, self._today(school_id), named=True)
+
+    def card_of(self, school_id: str, child_id: str, day: date, named: bool) -> dict[str, Any]:
+        """The gate card; without names (None) for what a tablet keeps on the device."""
         entry = self.handoff.roster_entry(school_id, child_id)
-        day = self._today(school_id)
         guardians = self.handoff.guardians(school_id, child_id)
         cards = []
         for a in sorted(guardians.authorisations.values(), key=lambda a: a.guardian_id):
-            opened = self.handoff.personal.open(school_id, child_id, a.sealed) if a.sealed else None
+            opened = self.handoff.personal.open(school_id, child_id, a.sealed) if a.sealed and named else None
             cards.append(
                 {
                     "guardian_id": a.guardian_id,
@@ -180,7 +183,7 @@ class UiReads:
         state = self.handoff.custody(school_id, child_id, day)
         return {
             "child_id": child_id,
-            "name": self.name_of(school_id, child_id),
+            "name": self.name_of(school_id, child_id) if named else None,
             "home_class": entry.home_class,
             "grade": entry.grade,
             "custody": custody_view(state),

@@ -191,6 +191,7 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", SCHOOL + "/ui/school"): view(*STAFF),
     ("POST", SCHOOL + "/ui/children/search"): view(*STAFF, body={"q": "C1"}, device=False),
     ("GET", SCHOOL + "/ui/children/{child_id}"): view(*STAFF),
+    ("GET", SCHOOL + "/ui/day"): view(*STAFF),
     ("GET", SCHOOL + "/ui/awaiting-pickup"): view(*STAFF),
     ("GET", SCHOOL + "/ui/on-site"): view(*STAFF),
     ("GET", SCHOOL + "/ui/dismissal"): view(*STAFF),

@@ -10,9 +10,9 @@ import httpx2
 import pytest
 
 from service.http.routes.ui import UI_FOLDER
-from tests.ui.conftest import UiServer
+from tests.ui.conftest import NAMED_CHILDREN, UiServer
 
-CHILD_LEVEL = ["ui/children/C11", "ui/awaiting-pickup", "ui/on-site", "ui/school"]
+CHILD_LEVEL = ["ui/children/C11", "ui/day", "ui/awaiting-pickup", "ui/on-site", "ui/school"]
 
 
 def get(server: UiServer, path: str, who: str) -> httpx2.Response:
@@ -60,6 +60,18 @@ def test_the_gate_card_names_the_guardians_without_their_phones(ui_server: UiSer
         ("C12B", "王军", True),
     ]
     assert "phone" not in str(card)
+
+
+def test_the_day_a_tablet_keeps_holds_every_child_of_the_day_and_no_name(ui_server: UiServer) -> None:
+    answer = get(ui_server, "ui/day", "gate")
+    assert answer.status_code == 200, answer.text
+    cards = {card["child_id"]: card for card in answer.json()["items"]}
+    assert set(NAMED_CHILDREN) <= set(cards), "every child expected today"
+    assert [g["guardian_id"] for g in cards["C11"]["guardians"]] == ["C11A", "C11B"]
+    assert cards["C11"]["temporary_class"] == "T1" and cards["C11"]["custody"]["status"]
+    names = {n for name, _, guardians in NAMED_CHILDREN.values() for n in (name, *guardians)}
+    assert not [n for n in names if n in answer.text], "no child or guardian name"
+    assert '"name"' not in answer.text
 
 
 def test_gate_staff_do_not_read_incidents_back(ui_server: UiServer) -> None:

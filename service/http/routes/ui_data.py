@@ -15,6 +15,7 @@ from service.http.schemas.ui_data import (
     ChildrenFound,
     ChildSearch,
     ClassRoll,
+    DayCards,
     DismissalQueue,
     GateCard,
     OnSiteSeries,
@@ -49,6 +50,11 @@ def find_children(school_id: SchoolId, body: ChildSearch, actor: CurrentActor, r
 @ui_data.get("/children/{child_id}", response_model=GateCard, summary="One child at the gate, with guardians")
 def gate_card(school_id: SchoolId, child_id: ChildId, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
     return reads.gate_card(actor, school_id, child_id)
+
+
+@ui_data.get("/day", response_model=DayCards, summary="Today's children as a gate tablet keeps them (no names)")
+def day_cards(school_id: SchoolId, actor: CurrentActor, reads: Reads) -> dict[str, Any]:
+    return reads.day_cards(actor, school_id)
 
 
 @ui_data.get("/awaiting-pickup", response_model=AwaitingPickup, summary="Children still in care, late ones first")

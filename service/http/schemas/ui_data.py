@@ -57,24 +57,38 @@ class ChildrenFound(BaseModel):
     more: bool = Field(default=False, description="More children matched than the 20 shown: type more of the name")
 
 
-class GuardianCard(BaseModel):
+class KeptGuardian(BaseModel):
     guardian_id: str
     relation: str
-    name: str | None
     authorised_today: bool
     has_photo: bool
 
 
-class GateCard(BaseModel):
-    child_id: str
+class GuardianCard(KeptGuardian):
     name: str | None
+
+
+class KeptCard(BaseModel):
+    """A gate card as the tablet keeps it on the device: no name of the child or of any guardian."""
+
+    child_id: str
     home_class: str
     grade: int
     custody: CustodyView
     temporary_class: str | None = Field(description="The child's temporary class this term (check-in default)")
     pickup_code_attempts_left: int = Field(description="Wrong pickup codes left before code entry locks; 0 locked")
-    guardians: list[GuardianCard]
+    guardians: list[KeptGuardian]
     self_release_not_before: str | None
+
+
+class GateCard(KeptCard):
+    name: str | None
+    guardians: list[GuardianCard]  # type: ignore[assignment]
+
+
+class DayCards(BaseModel):
+    service_day: date
+    items: list[KeptCard]
 
 
 class AwaitingChild(BaseModel):

@@ -15,6 +15,7 @@ const SHELL = [
   "/ui/js/format.js",
   "/ui/js/session.js",
   "/ui/js/queue.js",
+  "/ui/js/daylist.js",
   "/ui/js/signin.js",
   "/ui/js/gate.js",
   "/ui/js/board.js",

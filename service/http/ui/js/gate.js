@@ -4,6 +4,7 @@
 import { ApiError, NetworkError, api, deviceId, randomKey, schoolPath } from "./api.js";
 import { el, placeLabel, timeOf } from "./format.js";
 import { currentLanguage, refusalText, t } from "./i18n.js";
+import { DayList } from "./daylist.js";
 import { ActionQueue } from "./queue.js";
 import {
   keepPagesOffline,
@@ -27,7 +28,8 @@ const state = {
   childRecognised: null,
   lastResult: null,
 };
-const cards = new Map(); // children seen this session, in memory only: a child can still be chosen offline
+const cards = new Map(); // children seen this session, in memory only (with names): a child can still be chosen offline
+const dayList = new DayList(current.school); // the day's children kept on the tablet, without names
 const queue = new ActionQueue(current.school, current.staff_id, renderQueue);
 queue.onAnswered = explainRejection;
 
@@ -76,9 +78,24 @@ async function runSearch() {
     }
   } catch (error) {
     state.searchError = error instanceof NetworkError ? t("gate.search.offline") : messageOf(error);
-    state.results = (state.results ?? []).filter((child) => cards.has(child.child_id));
+    state.results = error instanceof NetworkError ? offlineResults(q) : (state.results ?? []).filter((child) => cards.has(child.child_id));
+    state.more = false;
   }
   renderResults();
+}
+
+/** Offline: the children kept for today (by number, home class or temporary class), with names still in memory. */
+function offlineResults(q) {
+  return dayList.find(q, state.card?.service_day).map((kept) => {
+    const card = cards.get(kept.child_id) ?? kept;
+    return {
+      child_id: kept.child_id,
+      name: card.name ?? null,
+      home_class: kept.home_class,
+      temporary_class: kept.temporary_class,
+      status: card.custody.status,
+    };
+  });
 }
 
 function renderResults() {
@@ -129,9 +146,13 @@ async function loadChild(childId) {
   try {
     state.child = await api(schoolPath(current.school, `ui/children/${encodeURIComponent(childId)}`));
     cards.set(childId, state.child);
+    dayList.keep(state.child);
     state.stale = false;
   } catch (error) {
-    state.child = cards.get(childId) ?? null;
+    state.child = cards.get(childId) ?? dayList.card(childId, state.card?.service_day);
+    if (state.child) {
+      cards.set(childId, state.child);
+    }
     state.stale = true;
     if (!(error instanceof NetworkError && state.child)) {
       showResult("error", messageOf(error));
@@ -398,6 +419,7 @@ async function act(kind, path, body, optimistic) {
   });
   if (item.state === "pending") {
     optimistic(child.custody);
+    dayList.keep(child); // a reload offline shows the card as this action left it
     state.stale = true;
     renderChild();
   }
@@ -671,6 +693,7 @@ setInterval(() => {
     queue.flush();
   }
   refreshDismissal();
+  dayList.refresh();
   loadSchoolCard(current)
     .then((card) => {
       state.card = card;
@@ -691,6 +714,7 @@ async function start() {
   rerender();
   await queue.flush();
   await refreshDismissal();
+  await dayList.refresh(true);
 }
 
 start();
