@@ -10,7 +10,17 @@ from uuid import UUID
 
 from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, stamp, stream_id
 from events.envelope import Stamp
-from events.roster import ChildAddedToRoster, ChildErased, ChildLeftRoster, ChildRosterEntryChanged, RosterEvent
+from events.roster import (
+    ChildAddedToRoster,
+    ChildErased,
+    ChildLeftRoster,
+    ChildRosterEntryChanged,
+    PhotoStored,
+    RosterEvent,
+)
+
+CHILD_PHOTO = "child"
+"""Whose photo: the child's own (a guardian's photo is under the guardian's id)."""
 
 
 class ChildStamp(Stamp):
@@ -101,6 +111,8 @@ class RosterEntry:
     starts_on: date | None = None
     ends_on: date | None = None
     source_id: str | None = None
+    photos: frozenset[str] = frozenset()
+    """Whose photos are stored: guardian ids, and CHILD_PHOTO for the child's own."""
 
     @property
     def on_roster(self) -> bool:
@@ -163,6 +175,14 @@ class RosterEntry:
             raise ChildNotFoundError
         return [ChildLeftRoster(**self._stamp(meta), reason=reason)]
 
+    def store_photo(self, meta: EventMeta, guardian_id: str | None, content_type: str, size: int) -> list[RosterEvent]:
+        """Record a photo of the child (guardian_id None) or of a guardian; the service seals and keeps its bytes."""
+        if self.erased:
+            raise ChildAlreadyErasedError
+        if not self.on_roster:
+            raise ChildNotFoundError
+        return [PhotoStored(**self._stamp(meta), guardian_id=guardian_id, content_type=content_type, size=size)]
+
     def erase(self, meta: EventMeta, reason: str) -> list[RosterEvent]:
         """Record the erasure; the service destroys the child's key."""
         if self.erased:
@@ -191,8 +211,10 @@ def evolve(state: RosterEntry, event: RosterEvent) -> RosterEntry:
             )
         case ChildLeftRoster():
             return replace(state, left=True)
+        case PhotoStored():
+            return replace(state, photos=state.photos | {event.guardian_id or CHILD_PHOTO})
         case ChildErased():
-            return replace(state, erased=True)
+            return replace(state, erased=True, photos=frozenset())
     return state
 
 

@@ -53,6 +53,17 @@ class ChildLeftRoster(RosterEvent):
     reason: str
 
 
+class PhotoStored(RosterEvent):
+    """A photo of the child, or of one of their guardians, was stored, sealed with the child's key outside the log."""
+
+    guardian_id: str | None
+    """The guardian in the photo; None: the child."""
+    content_type: str
+    """image/jpeg, image/png or image/webp."""
+    size: int
+    """Bytes of the photo."""
+
+
 class ChildErased(RosterEvent):
     """The child's key was destroyed: their personal data can no longer be read anywhere (PIPL erasure)."""
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import struct
 import threading
 import time as clock_time
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Any
@@ -129,3 +131,20 @@ def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
         clock_time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     return server, thread, f"http://127.0.0.1:{port}"
+
+
+def png(rgb: tuple[int, int, int] = (200, 120, 40), size: int = 16, figure: bool = False) -> bytes:
+    """A real PNG image of one colour (a browser shows it), written with the standard library; with a figure, a
+    head-and-shoulders silhouette on it, as a stand-in for a portrait."""
+
+    def pixel(x: int, y: int) -> bytes:
+        head = (x - size / 2) ** 2 + (y - size * 0.38) ** 2 < (size * 0.2) ** 2
+        shoulders = ((x - size / 2) / (size * 0.4)) ** 2 + ((y - size) / (size * 0.38)) ** 2 < 1
+        return bytes(c // 3 for c in rgb) if figure and (head or shoulders) else bytes(rgb)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    rows = b"".join(b"\x00" + b"".join(pixel(x, y) for x in range(size)) for y in range(size))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")

@@ -49,6 +49,7 @@ from service.application.index import Index, LogIndex
 from service.application.moved_topics import register_moved_topics
 from service.application.outbox import OutboxCommands
 from service.application.personal_data import KeyStore, MemoryKeyStore, PersonalData
+from service.application.photos import PhotoCommands
 from service.application.planning import PlanningCommands
 from service.application.roster import RosterCommands
 from service.application.setup import SetupCommands
@@ -117,6 +118,7 @@ class Handoff(Application[UUID]):
         self.emergency = EmergencyCommands(self)
         self.outbox = OutboxCommands(self)
         self.signin = SignInCommands(self)
+        self.photos = PhotoCommands(self)
 
     def close(self) -> None:
         """Close the event store's connections and the key store's."""

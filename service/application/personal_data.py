@@ -26,6 +26,8 @@ class KeyStore(Protocol):
     def create(self, school_id: str, child_id: str) -> bytes: ...
     def destroy(self, school_id: str, child_id: str) -> bool: ...
     def is_erased(self, school_id: str, child_id: str) -> bool: ...
+    def put_photo(self, school_id: str, child_id: str, subject: str, sealed: bytes) -> None: ...
+    def photo(self, school_id: str, child_id: str, subject: str) -> bytes | None: ...
     def close(self) -> None: ...
 
 
@@ -34,6 +36,7 @@ class MemoryKeyStore:
 
     def __init__(self) -> None:
         self._keys: dict[tuple[str, str], bytes | None] = {}
+        self._photos: dict[tuple[str, str, str], bytes] = {}
         self._lock = threading.Lock()
 
     def key(self, school_id: str, child_id: str) -> bytes | None:
@@ -51,7 +54,15 @@ class MemoryKeyStore:
         with self._lock:
             newly = not self.is_erased(school_id, child_id)
             self._keys[(school_id, child_id)] = None
+            for kept in [k for k in self._photos if k[:2] == (school_id, child_id)]:
+                del self._photos[kept]
         return newly
+
+    def put_photo(self, school_id: str, child_id: str, subject: str, sealed: bytes) -> None:
+        self._photos[(school_id, child_id, subject)] = sealed
+
+    def photo(self, school_id: str, child_id: str, subject: str) -> bytes | None:
+        return self._photos.get((school_id, child_id, subject))
 
     def is_erased(self, school_id: str, child_id: str) -> bool:
         return (school_id, child_id) in self._keys and self._keys[(school_id, child_id)] is None
@@ -84,6 +95,27 @@ class PersonalData:
         except InvalidTag as error:
             raise PersonalDataError("the token was tampered with or sealed for another child") from error
         return json.loads(plain)
+
+    def keep_photo(self, school_id: str, child_id: str, subject: str, content_type: str, data: bytes) -> None:
+        """Seal a photo with the child's key (refused for an erased child) and keep it beside the key."""
+        nonce = os.urandom(NONCE_BYTES)
+        plain = content_type.encode() + b"\n" + data
+        aad = _aad(school_id, child_id) + b"/photo/" + subject.encode()
+        sealed = AESGCM(self.keys.create(school_id, child_id)).encrypt(nonce, plain, aad)
+        self.keys.put_photo(school_id, child_id, subject, nonce + sealed)
+
+    def photo(self, school_id: str, child_id: str, subject: str) -> tuple[str, bytes] | None:
+        """The photo's type and bytes, or None when there is none or the child was erased."""
+        sealed, key = self.keys.photo(school_id, child_id, subject), self.keys.key(school_id, child_id)
+        if sealed is None or key is None:
+            return None
+        aad = _aad(school_id, child_id) + b"/photo/" + subject.encode()
+        try:
+            plain = AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
+        except InvalidTag as error:
+            raise PersonalDataError("the photo was tampered with or sealed for another child") from error
+        content_type, _, data = plain.partition(b"\n")
+        return content_type.decode(), data
 
     def erase(self, school_id: str, child_id: str) -> bool:
         """Destroy the child's key; True when this call erased them."""

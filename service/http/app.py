@@ -27,6 +27,7 @@ from service.http.routes.exports import exports
 from service.http.routes.guardians import guardians
 from service.http.routes.headcounts import headcounts
 from service.http.routes.incidents import incidents
+from service.http.routes.photos import photos
 from service.http.routes.planning import planning
 from service.http.routes.replay import replay
 from service.http.routes.roster import roster
@@ -68,6 +69,7 @@ def create_app(
     api.include_router(children)
     api.include_router(dismissal)
     api.include_router(guardians)
+    api.include_router(photos)
     api.include_router(signin)
     api.include_router(enrolment)
     api.include_router(roster)

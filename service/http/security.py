@@ -15,9 +15,15 @@ BODY_LIMIT = 64 * 1024
 """Bytes in a command's JSON body: the largest legitimate one (a headcount of 100 children) is about 4 KiB."""
 ROSTER_LIMIT = 8 * 1024 * 1024
 """Bytes in a roster file: a simple CSV of a large school, or its zipped OneRoster bundle."""
+PHOTO_BODY_LIMIT = 1024 * 1024
+"""Bytes in a photo upload; the application itself refuses a photo over 512 KB with its own code (photo_too_large)."""
 
-PAGE_POLICY = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
-"""Scripts, styles and connections from this server only, and never inline; no page may frame ours."""
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
+    "object-src 'none'"
+)
+"""Scripts, styles and connections from this server only, and never inline; no page may frame ours. Images may also
+be blob: URLs: a photo is fetched with the staff token and shown from memory, never from a URL of its own."""
 DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "worker-src blob:; base-uri 'none'; frame-ancestors 'none'; object-src 'none'"
@@ -107,7 +113,7 @@ class BodyLimit(HttpMiddleware):
     """Refuse a request body over the limit with 413 before the app sees any of it (the body is read here first)."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = ROSTER_LIMIT if scope["path"].endswith("/roster") else BODY_LIMIT
+        limit = body_limit(scope["path"])
         if declared_length(scope) > limit:
             await too_large(send, limit)
             return
@@ -124,6 +130,12 @@ class BodyLimit(HttpMiddleware):
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def body_limit(path: str) -> int:
+    if path.endswith("/roster"):
+        return ROSTER_LIMIT
+    return PHOTO_BODY_LIMIT if path.endswith("/photo") else BODY_LIMIT
 
 
 def declared_length(scope: Scope) -> int:

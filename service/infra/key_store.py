@@ -1,5 +1,6 @@
-"""Children's data keys in PostgreSQL (the ``child_keys`` table), each wrapped under the master key; the key store
-behind the application's `PersonalData` when the event store is PostgreSQL."""
+"""Children's data keys in PostgreSQL (the ``child_keys`` table), each wrapped under the master key, and the photos
+sealed with them (``child_photos``); the key store behind the application's `PersonalData` when the event store is
+PostgreSQL. Destroying a child's key deletes their photos too."""
 
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ class PostgresKeyStore:
     SCHEMA: ClassVar[str] = (
         "CREATE TABLE IF NOT EXISTS child_keys (school_id text NOT NULL, child_id text NOT NULL,"
         " wrapped_key bytea NULL, created_at timestamptz NOT NULL DEFAULT now(), destroyed_at timestamptz NULL,"
-        " PRIMARY KEY (school_id, child_id))"
+        " PRIMARY KEY (school_id, child_id));"
+        "CREATE TABLE IF NOT EXISTS child_photos (school_id text NOT NULL, child_id text NOT NULL,"
+        " subject text NOT NULL, sealed bytea NOT NULL, PRIMARY KEY (school_id, child_id, subject))"
     )
 
     def __init__(self, conninfo: str, master_key: bytes, pool_size: int = 2) -> None:
@@ -93,12 +96,31 @@ class PostgresKeyStore:
                 " WHERE child_keys.destroyed_at IS NULL RETURNING 1",
                 (school_id, child_id),
             ).fetchone()
+            conn.execute("DELETE FROM child_photos WHERE school_id = %s AND child_id = %s", (school_id, child_id))
             conn.execute("VACUUM FULL child_keys")
+            conn.execute("VACUUM FULL child_photos")
             try:
                 conn.execute("CHECKPOINT")
             except errors.InsufficientPrivilege:
                 logger.info("no CHECKPOINT after an erasure: the database user may not run one (pg_checkpoint)")
         return row is not None
+
+    def put_photo(self, school_id: str, child_id: str, subject: str, sealed: bytes) -> None:
+        """Keep a sealed photo of the child or of one of their guardians (subject), replacing any earlier one."""
+        with self.pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO child_photos (school_id, child_id, subject, sealed) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (school_id, child_id, subject) DO UPDATE SET sealed = excluded.sealed",
+                (school_id, child_id, subject, sealed),
+            )
+
+    def photo(self, school_id: str, child_id: str, subject: str) -> bytes | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT sealed FROM child_photos WHERE school_id = %s AND child_id = %s AND subject = %s",
+                (school_id, child_id, subject),
+            ).fetchone()
+        return bytes(row[0]) if row else None
 
     def is_erased(self, school_id: str, child_id: str) -> bool:
         row = self._row(school_id, child_id)

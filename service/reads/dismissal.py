@@ -1,12 +1,14 @@
 """The dismissal queue (放学队列): every child in care today whose guardian is at the gate, with who has the child
-and where, the guardian's name, and when they arrived. The gate screen releases those its adult has; the adult who
-has a child elsewhere sends them to the release point with one tap. Names are personal data, for staff only."""
+and where, the guardian's name, whether photos of them are stored, and when they arrived. The gate screen releases
+those its adult has; the adult who has a child elsewhere sends them to the release point with one tap. Names are
+personal data, for staff only."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aggregates.custody import Status
+from aggregates.roster import CHILD_PHOTO
 from events.custody import GuardianArrived
 from projections import occupancy
 from service.application.context import Actor
@@ -52,6 +54,7 @@ class DismissalReads(UiReads):
         }
         guardians = self.handoff.guardians(school_id, state.child_id)
         name = self.name_of(school_id, state.child_id)
+        photos = self.handoff.roster_entry(school_id, state.child_id).photos
         found = []
         for guardian_id in state.arrived_guardians:
             authorisation = guardians.authorisations.get(guardian_id)
@@ -68,6 +71,8 @@ class DismissalReads(UiReads):
                     "guardian_name": (opened or {}).get("name"),
                     "relation": authorisation.relation if authorisation else None,
                     "confirmed": state.confirmed_guardian_id == guardian_id,
+                    "child_photo": CHILD_PHOTO in photos,
+                    "guardian_photo": guardian_id in photos,
                     "arrived_at": arrivals.get(guardian_id),
                 }
             )

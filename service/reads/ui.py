@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 from aggregates.base import DomainError
 from aggregates.custody import WRONG_CODES_BEFORE_LOCK
 from aggregates.incidents import KINDS
+from aggregates.roster import CHILD_PHOTO
 from aggregates.school import LATE_PICKUP_GRACE
 from projections import occupancy
 from projections.base import Tables
@@ -176,7 +177,7 @@ class UiReads:
                     "relation": a.relation,
                     "name": (opened or {}).get("name"),
                     "authorised_today": guardians.is_authorised(a.guardian_id, day),
-                    "has_photo": a.photo_ref is not None,
+                    "has_photo": a.photo_ref is not None or a.guardian_id in entry.photos,
                 }
             )
         alone = guardians.self_release_not_before
@@ -184,6 +185,7 @@ class UiReads:
         return {
             "child_id": child_id,
             "name": self.name_of(school_id, child_id) if named else None,
+            "has_photo": CHILD_PHOTO in entry.photos,
             "home_class": entry.home_class,
             "grade": entry.grade,
             "custody": custody_view(state),

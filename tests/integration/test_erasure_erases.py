@@ -1,5 +1,6 @@
 """Erasure that erases: once a child's erasure completes, their old wrapped key is in no live file of the key table,
-and the erasure is recorded before the key is destroyed, so that a retry finishes a half-done one."""
+nor their photos (sealed with that key) in the photo table's, and the erasure is recorded before the key is
+destroyed, so that a retry finishes a half-done one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from psycopg_pool import PoolClosed
 from aggregates.roster import ChildAlreadyErasedError
 from service.infra.key_store import PostgresKeyStore
 from service.infra.settings import postgres_env
-from tests.support import SECRET, Clock, ctx, make_handoff, setup_school
+from tests.support import SECRET, Clock, ctx, make_handoff, png, setup_school
 
 
 def wrapped_key(url: str, child_id: str) -> bytes | None:
@@ -19,11 +20,11 @@ def wrapped_key(url: str, child_id: str) -> bytes | None:
     return bytes(row[0]) if row and row[0] is not None else None
 
 
-def key_table_files(url: str) -> bytes:
-    """Every byte of the key table's files on disk (main fork and its segments), after a checkpoint flushed them."""
+def key_table_files(url: str, table: str = "child_keys") -> bytes:
+    """Every byte of a table's files on disk (main fork and its segments), after a checkpoint flushed them."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CHECKPOINT")
-        path = conn.execute("SELECT pg_relation_filepath('child_keys')").fetchone()[0]  # type: ignore[index]
+        path = conn.execute("SELECT pg_relation_filepath(%s)", (table,)).fetchone()[0]  # type: ignore[index]
         parts = [conn.execute("SELECT pg_read_binary_file(%s)", (path,)).fetchone()[0]]  # type: ignore[index]
         for segment in range(1, 1000):
             found = conn.execute("SELECT pg_stat_file(%s, true)", (f"{path}.{segment}",)).fetchone()
@@ -47,6 +48,33 @@ def test_the_erased_childs_old_wrapped_key_is_gone_from_the_tables_files(fresh_p
     files = key_table_files(fresh_postgres_url)
     assert old not in files, "the erased child's old wrapped key is still in the table's files"
     assert kept in files and wrapped_key(fresh_postgres_url, "C8") == kept
+    handoff.close()
+
+
+def sealed_photos(url: str, child_id: str) -> list[bytes]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT sealed FROM child_photos WHERE child_id = %s", (child_id,)).fetchall()
+    return [bytes(row[0]) for row in rows]
+
+
+def test_the_erased_childs_photos_are_gone_from_the_photo_tables_files(fresh_postgres_url: str) -> None:
+    handoff = make_handoff(
+        postgres_env(fresh_postgres_url), Clock(), PostgresKeyStore(fresh_postgres_url, SECRET.encode())
+    )
+    setup_school(handoff)
+    for child in ("C9", "C8"):
+        handoff.roster.add_child(ctx("admin"), child, "3-1", 3, name="王小明")
+        handoff.guardian_list.authorise_guardian(ctx("admin"), child, f"{child}A", "mother", "4071")
+        handoff.photos.store_photo(ctx("admin"), child, None, png((9, 9, 9)), "image/png")
+        handoff.photos.store_photo(ctx("admin"), child, f"{child}A", png((7, 7, 7)), "image/png")
+    old, kept = sealed_photos(fresh_postgres_url, "C9"), sealed_photos(fresh_postgres_url, "C8")
+    files = key_table_files(fresh_postgres_url, "child_photos")
+    assert len(old) == 2 and all(photo in files for photo in old)  # the scan sees the photos where they are kept
+    assert png((9, 9, 9)) not in files, "photos are kept sealed, never as they are"
+    handoff.roster.erase_child(ctx("admin"), "C9", "guardian asked under PIPL")
+    files = key_table_files(fresh_postgres_url, "child_photos")
+    assert not [photo for photo in old if photo in files], "an erased child's photo is still in the table's files"
+    assert all(photo in files for photo in kept) and handoff.personal.photo("S1", "C8", "C8A") is not None
     handoff.close()
 
 

@@ -64,7 +64,8 @@ PLAIN = set(
     " incident_id summary source note channel reached to outcome wrong_codes findings all_well emergency"
     " what scope limited_device_id count"
     " enrolled_device_id session_device_id signing_device_id locked"
-    " reunification_point attempt attempts error next_attempt_at clock_skew_seconds response_version".split()
+    " reunification_point attempt attempts error next_attempt_at clock_skew_seconds response_version"
+    " content_type size".split()
 )
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from tests.support import png
+
 GATE, TEACHER, DUTY, ADMIN, REGULATOR = "gate", "teacher", "duty_leader", "admin", "regulator"
 ROLES = (GATE, TEACHER, DUTY, ADMIN, REGULATOR)
 STAFF = frozenset({GATE, TEACHER, DUTY, ADMIN})
@@ -113,6 +115,11 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("POST", CHILD + "/flags"): allowed(ADMIN, body={"person_id": "P9", "reason": "court order"}),
     ("POST", CHILD + "/flags/{person_id}/lift"): allowed(ADMIN, body=REASON),
     ("POST", CHILD + "/erasure"): allowed(ADMIN, body={"reason": "left the school"}),
+    # photos for the release screen: an admin stores them, staff see them
+    ("PUT", CHILD + "/photo"): allowed(ADMIN, body={"photo": png()}),
+    ("PUT", CHILD + "/guardians/{guardian_id}/photo"): allowed(ADMIN, body={"photo": png()}),
+    ("GET", CHILD + "/photo"): allowed(*STAFF),
+    ("GET", CHILD + "/guardians/{guardian_id}/photo"): allowed(*STAFF),
     # roster and enrolment
     ("GET", CHILD): allowed(*STAFF),
     ("GET", ENROLMENT): allowed(TEACHER, DUTY, ADMIN),

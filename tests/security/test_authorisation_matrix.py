@@ -66,6 +66,10 @@ def request_for(endpoint: Endpoint, expect: Expect, token: str | None, school: s
         request["content"] = expect.body["csv"].encode()
         request["params"].update(DEVICE)
         headers["Content-Type"] = "text/csv"
+    elif expect.body is not None and "photo" in expect.body:
+        request["content"] = expect.body["photo"]
+        request["params"].update(DEVICE)
+        headers["Content-Type"] = "image/png"
     elif expect.body is not None:
         request["json"] = {**(DEVICE if expect.device else {}), **expect.body}
     return request

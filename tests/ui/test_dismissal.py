@@ -1,6 +1,7 @@
 """Dismissal at the gate in Chromium: 30 children, their guardians arriving in random order, released by one teacher
-at the release point, counting her taps and typed characters (human time: 1 s a tap, 0.4 s a character); a child
-with another adult sent to the release point with one tap; screenshots of the queue and the release screen."""
+at the release point, counting her taps and typed characters (human time: 1 s a tap, 0.4 s a character), the release
+screen showing the guardian's and the children's photos; a child with another adult sent to the release point with
+one tap; screenshots of the queue and the release screen."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from aggregates.staff import Role
 from service.application.context import Actor
-from tests.support import AFTERNOON, DISTRICT, SCHOOL, ctx
+from tests.support import AFTERNOON, DISTRICT, SCHOOL, ctx, png
 from tests.ui.conftest import ARTIFACTS, TABLET, UiServer, _wait_for_views, enrol_in, shoot, sign_in
 
 pytestmark = pytest.mark.timeout(600)
@@ -53,6 +54,11 @@ def thirty_children(server: UiServer) -> list[Family]:
             ctx(admin), child, guardian, "mother", family.code, name=family.guardian_name
         )
         enrol_in(server, admin, child, guardian, "T2")
+        portrait = png((90 + 5 * n, 160, 220 - 4 * n), 96, figure=True)
+        handoff.photos.store_photo(ctx(admin), child, None, portrait, "image/png")
+        handoff.photos.store_photo(
+            ctx(admin), child, guardian, png((230, 190, 90 + 4 * n), 96, figure=True), "image/png"
+        )
         server.post(child, "check-in", {"place_code": "T2"}, who="teacher2")
     _wait_for_views(server)
     return families
@@ -87,6 +93,15 @@ def release_next(page: Page, human: Human, family: Family) -> None:
     expect(page.locator("#result")).to_contain_text(family.guardian_name)
 
 
+def shows_photos(page: Page, family: Family) -> None:
+    """The release screen shows the guardian's photo and each child's, fetched with the staff token (never by URL)."""
+    shown = [f'#release img.photo[data-photo="{who}"]' for who in (family.guardian_id, *family.children)]
+    for selector in shown:
+        expect(page.locator(selector)).to_be_visible()
+        assert page.eval_on_selector(selector, "img => img.naturalWidth") == 96
+        assert page.eval_on_selector(selector, "img => img.src").startswith("blob:"), "never a URL of its own"
+
+
 def release_all(page: Page, human: Human, ui_server: UiServer, arrivals: list[Family]) -> None:
     """Guardians come faster than one release at a time: three register, then the queue is released in order."""
     waiting: list[Family] = []
@@ -97,6 +112,7 @@ def release_all(page: Page, human: Human, ui_server: UiServer, arrivals: list[Fa
         waiting.append(family)
         if n == 5:
             expect(page.locator("#waiting li")).to_have_count(len(waiting))
+            shows_photos(page, waiting[0])
             for lang in ("zh-CN", "en"):
                 shoot(page, f"dismissal-{lang}")
                 page.click("#lang")  # not the teacher's work: the screenshots in the other language

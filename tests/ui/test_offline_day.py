@@ -27,7 +27,14 @@ FAMILIES = {
 PERSONAL = [
     *(text for name, first, second, _ in FAMILIES.values() for text in (name, *first, *second)),
     *(name for name, _, (first, second) in NAMED_CHILDREN.values() for name in (name, first, second)),
-    "disability", "left_behind", "migrant_worker_family", "financial_difficulty", "残疾", "留守", "随迁", "困难",
+    "disability",
+    "left_behind",
+    "migrant_worker_family",
+    "financial_difficulty",
+    "残疾",
+    "留守",
+    "随迁",
+    "困难",
 ]
 
 READ_DEVICE_STORAGE = """async () => {

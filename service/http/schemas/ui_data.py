@@ -72,6 +72,7 @@ class KeptCard(BaseModel):
     """A gate card as the tablet keeps it on the device: no name of the child or of any guardian."""
 
     child_id: str
+    has_photo: bool = Field(description="A photo of the child is stored (GET …/children/{child}/photo)")
     home_class: str
     grade: int
     custody: CustodyView
@@ -148,6 +149,8 @@ class WaitingChild(BaseModel):
     guardian_name: str | None
     relation: str | None
     confirmed: bool
+    child_photo: bool = Field(description="A photo of the child is stored (GET …/children/{child}/photo)")
+    guardian_photo: bool = Field(description="A photo of this guardian is stored, under the child")
     arrived_at: datetime | None
 
 

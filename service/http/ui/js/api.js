@@ -53,6 +53,17 @@ export function schoolPath(school, path) {
   return `/api/v1/schools/${encodeURIComponent(school)}/${path}`;
 }
 
+/** A photo (an image answer of the API), fetched with the staff token and kept in memory as a blob: URL; null when
+ * there is none or the network is down. Never cached on the device (the answer says no-store). */
+export async function photoUrl(path) {
+  try {
+    const response = await fetch(path, { headers: { Accept: "image/*", Authorization: `Bearer ${session()?.token}` } });
+    return response.ok ? URL.createObjectURL(await response.blob()) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** One API call; throws NetworkError when the network is down, ApiError on any refusal. */
 export async function api(path, { method = "GET", body, token, headers = {} } = {}) {
   const who = token ?? session()?.token;

@@ -70,6 +70,7 @@ export class DayList {
 function withoutNames(card) {
   return {
     child_id: card.child_id,
+    has_photo: card.has_photo,
     home_class: card.home_class,
     grade: card.grade,
     custody: card.custody,

@@ -3,7 +3,7 @@
 // for each child, then releases them together. Children with another adult wait until sent to the release point.
 // Names stay in memory; only ids and the queued actions (with a pickup code until sent) are kept on the device.
 
-import { ApiError, NetworkError, api, deviceId, randomKey, schoolPath } from "./api.js";
+import { ApiError, NetworkError, api, deviceId, photoUrl, randomKey, schoolPath } from "./api.js";
 import { el, placeLabel } from "./format.js";
 import { currentLanguage, refusalText, t } from "./i18n.js";
 import { ActionQueue } from "./queue.js";
@@ -95,6 +95,29 @@ function yesNo(child, question) {
   );
 }
 
+const photos = new Map(); // API path → blob: URL, in memory only (a photo is personal data)
+
+/** The photo of a child (guardianId null) or guardian, shown once fetched with the staff token; null without one. */
+function photo(childId, guardianId, alt) {
+  const path = schoolPath(current.school, `children/${encodeURIComponent(childId)}/${guardianId ? `guardians/${encodeURIComponent(guardianId)}/` : ""}photo`);
+  const img = el("img", { class: "photo", alt, "data-photo": guardianId ?? childId, hidden: true });
+  const show = (url) => {
+    if (url) {
+      img.src = url;
+      img.hidden = false;
+    }
+  };
+  if (photos.has(path)) {
+    show(photos.get(path));
+  } else {
+    photoUrl(path).then((url) => {
+      photos.set(path, url);
+      show(url);
+    });
+  }
+  return img;
+}
+
 function renderRelease() {
   const body = document.getElementById("release-body");
   const group = groups(state.items).find(mine);
@@ -109,6 +132,9 @@ function renderRelease() {
     el(
       "header",
       { class: "child-head", "data-guardian": group.guardian_id },
+      group.children.some((c) => c.guardian_photo)
+        ? photo(group.children.find((c) => c.guardian_photo).child_id, group.guardian_id, group.guardian_name || group.guardian_id)
+        : null,
       el("h3", { id: "release-guardian" }, group.guardian_name || group.guardian_id),
       el("span", { class: "child-id" }, [relation(group.relation), group.guardian_id].filter(Boolean).join(" · ")),
     ),
@@ -116,9 +142,14 @@ function renderRelease() {
       el(
         "section",
         { class: "step release-child", "data-child": child.child_id },
-        el("h4", {}, `${child.name || child.child_id} · ${child.child_id}`),
-        yesNo(child, "guardian"),
-        yesNo(child, "child"),
+        child.child_photo ? photo(child.child_id, null, child.name || child.child_id) : null,
+        el(
+          "div",
+          { class: "release-questions" },
+          el("h4", {}, `${child.name || child.child_id} · ${child.child_id}`),
+          yesNo(child, "guardian"),
+          yesNo(child, "child"),
+        ),
       ),
     ),
     el(
