@@ -9,7 +9,8 @@ A checkpoint is a c2sp.org/tlog-checkpoint signed note (see replay/notes.py)::
 
     — handoff <base64 of key id and signature>
 
-so that witnesses can later cosign it (c2sp.org/tlog-cosignature). Checkpoints signed before notes (no `note`) signed
+and a witness's cosignature lines (c2sp.org/tlog-cosignature, replay/cosignatures.py) follow the school's own once the
+witness answers. Checkpoints signed before notes (no `note`) signed
 the text "handoff-checkpoint v1\n<school_id>\n<tree_size>\n<root_hex>\n<made_at>\n"; they still verify here, but
 bundles carry only notes.
 """
@@ -90,7 +91,8 @@ def verify_checkpoint(public_key_bytes: bytes, checkpoint: Checkpoint) -> bool:
         return False
     if checkpoint.note:
         text = note_text(checkpoint.school_id, checkpoint.tree_size, checkpoint.root_hex, checkpoint.made_at)
-        signed = base64.b64decode(checkpoint.note.rsplit(" ", 1)[-1])[4:].hex() == checkpoint.signature_hex
+        own = [ln for ln in checkpoint.note.splitlines() if ln.startswith("\u2014 handoff ")]  # not a witness's
+        signed = bool(own) and base64.b64decode(own[0].rsplit(" ", 1)[-1])[4:].hex() == checkpoint.signature_hex
         return signed and open_note(checkpoint.note, [public_key_bytes]) == text
     try:
         message = checkpoint_message(

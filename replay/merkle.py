@@ -8,7 +8,7 @@ passed off as a node. Proofs are built as RFC 6962 §2.1.1-2.1.2 describe and ch
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -81,24 +81,51 @@ def verify_inclusion(leaf_data: bytes, index: int, tree_size: int, proof: Sequen
     return sn == 0 and r == root
 
 
-def _subproof(hashes: Sequence[bytes], m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
-    """RFC 6962 SUBPROOF(m, D[lo:hi], b)."""
+def _subproof(mth: Callable[[int, int], bytes], m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
+    """RFC 6962 SUBPROOF(m, D[lo:hi], b), with `mth(lo, hi)` giving MTH(D[lo:hi])."""
     if m == hi - lo:
-        return [] if complete else [_mth(hashes, lo, hi)]
+        return [] if complete else [mth(lo, hi)]
     k = _split(hi - lo)
     if m <= k:
-        return _subproof(hashes, m, lo, lo + k, complete) + [_mth(hashes, lo + k, hi)]
-    return _subproof(hashes, m - k, lo + k, hi, False) + [_mth(hashes, lo, lo + k)]
+        return _subproof(mth, m, lo, lo + k, complete) + [mth(lo + k, hi)]
+    return _subproof(mth, m - k, lo + k, hi, False) + [mth(lo, lo + k)]
 
 
 def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
     """The proof (RFC 6962 §2.1.2) that the first `old_size` leaves are a prefix of all `leaves`."""
-    if not 0 <= old_size <= len(leaves):
-        raise ValueError(f"old size {old_size} is outside 0..{len(leaves)}")
-    if old_size in (0, len(leaves)):
+    return consistency_proof_of_hashes([leaf_hash(data) for data in leaves], old_size)
+
+
+def consistency_proof_of_hashes(hashes: Sequence[bytes], old_size: int) -> list[bytes]:
+    """`consistency_proof` from the leaves' hashes."""
+    if not 0 <= old_size <= len(hashes):
+        raise ValueError(f"old size {old_size} is outside 0..{len(hashes)}")
+    if old_size in (0, len(hashes)):
         return []
-    hashes = [leaf_hash(data) for data in leaves]
-    return _subproof(hashes, old_size, 0, len(hashes), True)
+    return _subproof(lambda lo, hi: _mth(hashes, lo, hi), old_size, 0, len(hashes), True)
+
+
+def consistency_proof_after(old: TreeBuilder, new_hashes: Sequence[bytes]) -> list[bytes]:
+    """The same proof from the old tree's perfect subtrees and the hashes of the leaves appended since: every node a
+    proof needs lies either wholly among the new leaves or is a run of the old tree's perfect subtrees."""
+    m, n = old.size, old.size + len(new_hashes)
+    if m in (0, n):
+        return []
+    spans, start = [], 0
+    for height, h in old._stack:
+        spans.append((start, start + (1 << height), h))
+        start += 1 << height
+
+    def mth(lo: int, hi: int) -> bytes:
+        if lo >= m:
+            return _mth(new_hashes, lo - m, hi - m)
+        run = [h for a, b, h in spans if lo <= a and b <= hi]
+        r = run[-1]
+        for h in reversed(run[:-1]):
+            r = node_hash(h, r)
+        return r
+
+    return _subproof(mth, m, 0, n, True)
 
 
 def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
@@ -148,12 +175,20 @@ class TreeBuilder:
 
     def append(self, data: bytes) -> None:
         """Add one leaf's data at the right edge of the tree."""
-        height, h = 0, leaf_hash(data)
+        self.append_hash(leaf_hash(data))
+
+    def append_hash(self, h: bytes) -> None:
+        """Add one leaf, given its hash, at the right edge of the tree."""
+        height = 0
         while self._stack and self._stack[-1][0] == height:
             h = node_hash(self._stack.pop()[1], h)
             height += 1
         self._stack.append((height, h))
         self._size += 1
+
+    def copy(self) -> TreeBuilder:
+        """A builder that carries on from here independently."""
+        return TreeBuilder.resume({"size": self._size, "stack": [[h, x.hex()] for h, x in self._stack]})
 
     def state(self) -> dict[str, object]:
         """What it takes to carry on later: the size and the perfect subtrees' roots."""

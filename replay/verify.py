@@ -18,10 +18,12 @@ class Verdict:
     report: str
 
 
-def verify_bundle(bundle: Path, expected: Sequence[str | bytes]) -> Verdict:
-    """Every file, tree, proof and signature of `bundle`, against the expected keys (fingerprints or raw keys)."""
+def verify_bundle(bundle: Path, expected: Sequence[str | bytes], witnesses: Sequence[str] = ()) -> Verdict:
+    """Every file, tree, proof and signature of `bundle`, against the expected keys (fingerprints or raw keys) and
+    witness vkeys (each school's head must carry a pinned witness's cosignature)."""
     pins = [verify_bundle_standalone.pin(key) if isinstance(key, str) else key for key in expected]
+    pinned = [verify_bundle_standalone.witness_key(vkey) for vkey in witnesses]
     report = io.StringIO()
     with contextlib.redirect_stdout(report):
-        ok = verify_bundle_standalone.verify(bundle.resolve(), pins) == 0
+        ok = verify_bundle_standalone.verify(bundle.resolve(), pins, witnesses=pinned) == 0
     return Verdict(ok, report.getvalue())

@@ -1,9 +1,13 @@
-"""Check a Handoff audit export with Python 3 alone:  python3 verify.py BUNDLE_DIR --key "FINGERPRINT"
+"""Check a Handoff audit export with Python 3 alone:  python3 verify.py BUNDLE --key "FINGERPRINT" --witness-key VKEY
 
 --key is the school's (or bureau's) signing key as published elsewhere: its fingerprint, 40 digits in groups of five
 as read over the phone, or the 32-byte public key in base64. Repeat it to accept several. Without --key every check
 still runs against the bundle's own key, but the answer is NOT VERIFIED: a forger can sign with a key of their own.
-Nothing is written anywhere. Exit 0 only when everything checks out against an expected key; 1 otherwise.
+--witness-key is the bureau witness's key (c2sp.org/signed-note vkey, name+keyid+base64(0x04 || key)): each school's
+head checkpoint must carry its cosignature (c2sp.org/tlog-cosignature, Ed25519), or the answer is NOT VERIFIED with
+a reason code: cosignature_missing (none at all), cosignature_unpinned (only from other keys), cosignature_invalid
+(a pinned key's name and id over another text), witness_key_missing (no --witness-key given). Nothing is written.
+Exit 0 only when everything checks out against an expected key and witness; 1 otherwise.
 
   statement.txt     a signed note (c2sp.org/signed-note, Ed25519) made at export time: "handoff-export v3", then lines
                     "made <time>", "days <first> <last>", "pseudonymised yes|no", "head <school> <size> <root base64>"
@@ -46,7 +50,7 @@ P = 2**255 - 19
 L = 2**252 + 27742317777372353535851937790883648493
 D = -121665 * pow(121666, P - 2, P) % P
 SQRT_M1 = pow(2, (P - 1) // 4, P)
-KEY_NAME, ED25519 = "handoff", b"\x01"
+KEY_NAME, ED25519, COSIGNATURE_V1 = "handoff", b"\x01", b"\x04"
 SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
 
 
@@ -137,6 +141,42 @@ def loads(text):
     if text[end:].strip():
         raise ValueError(f"extra data after the JSON value at character {end}")
     return value
+
+
+def cosigner_key_id(name: str, public: bytes) -> bytes:
+    """c2sp.org/tlog-cosignature: SHA-256(name || "\\n" || 0x04 || key)[:4]."""
+    return hashlib.sha256(name.encode() + b"\n" + COSIGNATURE_V1 + public).digest()[:4]
+
+
+def witness_key(vkey):
+    """A --witness-key value: the witness's vkey (c2sp.org/signed-note), <name>+<key id hex>+<base64(0x04 || key)>."""
+    name, _, rest = vkey.strip().partition("+")
+    key_id, _, blob = rest.partition("+")
+    try:
+        raw = base64.b64decode(blob, validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != 33 or raw[:1] != COSIGNATURE_V1 or cosigner_key_id(name, raw[1:]).hex() != key_id.lower():
+        raise argparse.ArgumentTypeError("give the witness's vkey: name+keyid+base64, as the bureau publishes it")
+    return name, raw[1:]
+
+
+def cosigned(note, witnesses):
+    """None when a pinned witness (name, key) cosigned the checkpoint `note` (c2sp.org/tlog-cosignature, Ed25519,
+    message "cosignature/v1", "time <t>", then the note's text); otherwise why not, as a reason code."""
+    text, sep, signatures = note.rpartition("\n\n")
+    found = invalid = False
+    for line in signatures.splitlines() if sep else []:
+        name, _, blob = line.removeprefix("\u2014 ").partition(" ")
+        raw = base64.b64decode(blob + "==")
+        found = found or name != KEY_NAME
+        for witness, public in witnesses:
+            if name == witness and raw[:4] == cosigner_key_id(witness, public):
+                message = f"cosignature/v1\ntime {int.from_bytes(raw[4:12], 'big')}\n{text}\n".encode()
+                if len(raw) == 76 and ed25519_ok(public, message, raw[12:]):
+                    return None
+                invalid = True
+    return "cosignature_invalid" if invalid else "cosignature_unpinned" if found else "cosignature_missing"
 
 
 def sha256(*parts):
@@ -389,6 +429,16 @@ def check_proofs(proofs, checkpoints, statement_heads, check):
         check.say(f"school {p['school_id']}: {what} to {p['new_size']}", ok)
 
 
+def check_witnessed(checkpoints, heads, witnesses, check):
+    """Each school's head must be a checkpoint a pinned witness cosigned: it saw no other history of that log."""
+    for school, (n, root) in sorted(heads.items()):
+        head = (school, n, root.hex())
+        notes = [c["note"] for c in checkpoints if (c["school_id"], c["tree_size"], c["root_hex"]) == head]
+        reason = cosigned(notes[0], witnesses) if notes else "cosignature_missing"
+        what = f"school {school}: the checkpoint of {n} events is cosigned by a pinned witness"
+        check.say(what, reason is None, f"is NOT ({reason})")
+
+
 def pin(text):
     """A --key value: 40 fingerprint digits (spaces and dashes ignored) or a raw key in base64."""
     digits = text.replace(" ", "").replace("-", "")
@@ -403,7 +453,7 @@ def pin(text):
     return raw
 
 
-def verify(bundle, pins, jobs=1, piece=PIECE):
+def verify(bundle, pins, jobs=1, piece=PIECE, witnesses=()):
     check = Check()
     try:
         keys = accepted_keys(bundle, pins, check)
@@ -416,10 +466,15 @@ def verify(bundle, pins, jobs=1, piece=PIECE):
                 check_checkpoints(checkpoints, keys, roots, statement[0], check)
             proofs = json.loads((bundle / "proofs.json").read_text(encoding="utf-8"))
             check_proofs(proofs, checkpoints, statement[0], check)
+            check_witnessed(checkpoints, statement[0], witnesses, check)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
         check.problems.append(f"the bundle cannot be read: {type(error).__name__}: {error}")
     if not pins:
         check.problems.append("no expected key was given (--key): the bundle's own key proves nothing")
+    if not witnesses:
+        check.problems.append(
+            "no witness key was given (--witness-key): nobody independent vouches (witness_key_missing)"
+        )
     print(
         "\n"
         + ("VERIFIED: every file, tree, proof and signature checks out." if not check.problems else "NOT VERIFIED:")
@@ -434,8 +489,11 @@ def main(argv):
     parser.add_argument("bundle", type=Path)
     parser.add_argument("--key", action="append", default=[], type=pin, help="the expected key (fingerprint or base64)")
     parser.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 4), help="processes reading events.jsonl")
+    parser.add_argument(
+        "--witness-key", action="append", default=[], type=witness_key, help="the bureau witness's vkey (name+id+key)"
+    )
     args = parser.parse_args(argv[1:])
-    return verify(args.bundle.resolve(), args.key, args.jobs)
+    return verify(args.bundle.resolve(), args.key, args.jobs, witnesses=args.witness_key)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from service.processes.checkpoints import Checkpointer, CheckpointFollower
 from service.processes.live import ViewWatcher
 from service.processes.notifier import Notifier, adapter_from
 from service.processes.policies import PolicyFollower
+from service.processes.witness_client import WitnessClient
 from service.reads.index import ViewIndex
 from service.reads.readside import ReadSide
 
@@ -92,8 +93,15 @@ def projector_supervisor(handoff: Handoff, url: str, page_size: int = 500) -> Su
 
 def checkpoint_follower(handoff: Handoff, url: str, settings: Settings) -> CheckpointFollower:
     """Signs every school's tree head every `checkpoint_interval` seconds with the key in `signing_key_path`."""
-    checkpointer = Checkpointer(url, event_log(handoff), signing_key(settings), handoff.clock)
+    checkpointer = Checkpointer(url, event_log(handoff), signing_key(settings), handoff.clock, witness_client(settings))
     return CheckpointFollower(checkpointer, settings.checkpoint_interval)
+
+
+def witness_client(settings: Settings) -> WitnessClient | None:
+    """The bureau's witness that every new checkpoint is submitted to, if one is configured."""
+    if not settings.witness_url or not settings.witness_key:
+        return None
+    return WitnessClient(settings.witness_url, settings.witness_key)
 
 
 def signing_key(settings: Settings) -> Ed25519PrivateKey:

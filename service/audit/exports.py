@@ -27,6 +27,7 @@ from service.application.handoff import Handoff, IdempotencyKeyReusedError
 from service.infra.event_log import event_log
 from service.infra.signing_keys import KeyHistory
 from service.processes.checkpoints import Checkpointer, checkpoints
+from service.processes.witness_client import WitnessClient
 
 MAX_DAYS = 366
 
@@ -71,6 +72,7 @@ class Exporter:
     url: str
     key: Ed25519PrivateKey
     history: KeyHistory = KeyHistory()
+    witness: WitnessClient | None = None
 
     def export(
         self,
@@ -88,7 +90,7 @@ class Exporter:
         if days[0] > days[1] or (days[1] - days[0]).days >= MAX_DAYS:
             raise BadExportRangeError
         self._refuse_a_second_disclosure(ctx, list(schools), days, requested_by, reason, with_names)
-        checkpointer = Checkpointer(self.url, event_log(self.handoff), self.key, self.handoff.clock)
+        checkpointer = Checkpointer(self.url, event_log(self.handoff), self.key, self.handoff.clock, self.witness)
         checkpointer.run_once()
         personal = self.handoff.personal
         names = (lambda school, child, token: personal.open(school, child, token)) if with_names else None

@@ -3,7 +3,9 @@ the signing key that regulators pin."""
 
 from __future__ import annotations
 
+import base64
 import json
+from argparse import ArgumentTypeError
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Annotated
@@ -11,12 +13,13 @@ from typing import Annotated
 import typer
 
 from aggregates.base import DomainError
+from replay.cosignatures import school_vkey
 from replay.verify import verify_bundle
 from service.application.context import operator_context
 from service.audit.exports import Exporter, require_requester
 from service.infra.settings import Settings
 from service.infra.signing_keys import load_keys, published, replace_lost, rotate
-from service.runtime import opened, signing_keys
+from service.runtime import opened, signing_keys, witness_client
 
 key_app = typer.Typer(help="The signing key of checkpoints and exports: show, rotate, replace a lost one.")
 
@@ -40,7 +43,7 @@ def export(
         if url is None:
             raise typer.BadParameter("exports need PostgreSQL")
         try:
-            exporter = Exporter(handoff, url, *signing_keys(settings))
+            exporter = Exporter(handoff, url, *signing_keys(settings), witness_client(settings))
             schools = list(schools or []) + (exporter.district_schools(district) if district else [])
             if not schools:
                 raise typer.BadParameter("give --school (one or more) or --district")
@@ -63,8 +66,13 @@ def verify(
     key: Annotated[
         list[str] | None, typer.Option(help="Expected key: 40-digit fingerprint or base64 (default: this server's)")
     ] = None,
+    witness_key: Annotated[
+        list[str] | None, typer.Option(help="The bureau witness's vkey (default: HANDOFF_WITNESS_KEY)")
+    ] = None,
 ) -> None:
-    """Check an export bundle: every file, tree, proof and signature, against the expected key."""
+    """Check an export bundle: every file, tree, proof and signature, against the expected key and witness."""
+    configured = Settings().witness_key
+    witnesses = list(witness_key or []) or ([configured] if configured else [])
     expected = list(key or [])
     if not expected:
         settings = Settings()
@@ -73,7 +81,10 @@ def verify(
         own = published(*load_keys(settings.signing_key_path))
         expected = [own["current"]["public_key_base64"]] + [k["public_key_base64"] for k in own["earlier"]]
         typer.echo(f"expected key: this server's own, {own['current']['fingerprint']}")
-    verdict = verify_bundle(bundle, expected)
+    try:
+        verdict = verify_bundle(bundle, expected, witnesses)
+    except ArgumentTypeError as bad:  # not a vkey
+        raise typer.BadParameter(f"--witness-key: {bad}") from None
     typer.echo(verdict.report)
     raise typer.Exit(0 if verdict.ok else 1)
 
@@ -87,6 +98,7 @@ def key_show(as_json: Annotated[bool, typer.Option("--json", help="Everything, a
         return
     typer.echo(f"fingerprint 指纹: {keys['current']['fingerprint']}")
     typer.echo(f"public key (base64): {keys['current']['public_key_base64']}")
+    typer.echo(f"vkey (for the witness): {school_vkey(base64.b64decode(keys['current']['public_key_base64']))}")
     typer.echo(keys["current"]["public_key_pem"], nl=False)
     for earlier in keys["earlier"]:
         typer.echo(f"earlier key: {earlier['fingerprint']}")

@@ -24,6 +24,7 @@ from service.audit.exports import Exporter
 from service.cli import audit as cli_audit
 from service.cli import incidents as cli_incidents
 from service.cli import school as cli_school
+from service.cli import witness as cli_witness
 from service.cli.replay import replay_app
 from service.demo.seed import DemoSeed, seed_demo
 from service.infra.settings import Settings
@@ -37,6 +38,7 @@ from service.runtime import (
     projector_supervisor,
     read_stack,
     signing_keys,
+    witness_client,
 )
 
 app = typer.Typer(help="Handoff: custody of children in after-school care.", no_args_is_help=True)
@@ -45,6 +47,7 @@ app.add_typer(staff_app, name="staff")
 cli_school.register(app)
 cli_audit.register(app)
 cli_incidents.register(app)
+cli_witness.register(app)
 project_app = typer.Typer(help="The projector: read models built from the event log.", invoke_without_command=True)
 app.add_typer(project_app, name="project")
 app.add_typer(replay_app, name="replay")
@@ -84,7 +87,7 @@ def serve(
             _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
         views = read_stack(handoff, url, settings, with_projector=projector)
         api = create_app(handoff, views.read if views else None, views.watcher if views else None)
-        api.state.exporter = Exporter(handoff, url, *signing_keys(settings)) if url else None
+        api.state.exporter = Exporter(handoff, url, *signing_keys(settings), witness_client(settings)) if url else None
         address = f"http://{host or settings.host}:{port or settings.port}"
         typer.echo(f"\nHandoff is running at {address}  (API docs: {address}/docs)\n")
         try:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from argparse import ArgumentTypeError
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from replay.cosignatures import witness_key
 
 DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
 GROUP_COMMIT_RECORDER = "service.infra.group_commit:GroupCommitRecorder"
@@ -34,6 +37,12 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=8, ge=1, le=200)
     projector_page_size: int = Field(default=500, ge=1, le=10_000)
     signing_key_file: Path | None = Field(default=None, description="Ed25519 key for checkpoints; data_dir's if unset")
+    witness_url: str | None = Field(
+        default=None, description="The bureau witness's submission URL (c2sp.org/tlog-witness); checkpoints go there"
+    )
+    witness_key: str | None = Field(
+        default=None, description="The witness's vkey: its answers are checked against it, and `handoff verify` pins it"
+    )
     checkpoint_interval: float = Field(default=60.0, ge=1.0, le=86_400.0)
     cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API; none if empty")
     notifier: Literal["console", "webhook", "off"] = Field(
@@ -50,6 +59,8 @@ class Settings(BaseSettings):
             raise ValueError("HANDOFF_SECRET_KEY must be set outside development")
         if self.environment != "development" and len(self.secret_key) < 32:
             raise ValueError("HANDOFF_SECRET_KEY must be at least 32 characters")
+        if self.witness_url and not self.witness_key:
+            raise ValueError("HANDOFF_WITNESS_URL needs HANDOFF_WITNESS_KEY, the witness's vkey, to check its answers")
         if self.notifier == "webhook" and not self.webhook_url:
             raise ValueError("HANDOFF_NOTIFIER=webhook needs HANDOFF_WEBHOOK_URL, the school's messaging gateway")
         if self.environment == "production" and (missing := self._development_only()):
@@ -87,6 +98,14 @@ class Settings(BaseSettings):
     def allowed_origins(self) -> list[str]:
         """The origins of HANDOFF_CORS_ORIGINS; browsers on any other origin get no CORS headers."""
         return [part.strip() for part in self.cors_origins.split(",") if part.strip()]
+
+    @field_validator("witness_key")
+    @classmethod
+    def _a_witness_vkey(cls, value: str | None) -> str | None:
+        try:
+            return value if value is None else witness_key(value) and value
+        except ArgumentTypeError as bad:
+            raise ValueError(f"HANDOFF_WITNESS_KEY: {bad}") from None
 
     @property
     def signing_key_path(self) -> Path:

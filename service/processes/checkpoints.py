@@ -19,6 +19,8 @@ from replay.checkpoints import Checkpoint, sign_checkpoint
 from replay.leaves import Salts
 from replay.trees import SchoolTrees
 from service.processes.follower import Follower
+from service.processes.witness_client import DDL as WITNESS_DDL
+from service.processes.witness_client import Submission, WitnessClient
 
 log = logging.getLogger("handoff.checkpoints")
 
@@ -49,11 +51,18 @@ RESTART = (
 class Checkpointer:
     """Signs the trees' heads as the log grows."""
 
-    def __init__(self, conninfo: str, events: EventLog, key: Ed25519PrivateKey, clock: Callable[[], datetime]):
-        self.conninfo, self.events, self.key, self.clock = conninfo, events, key, clock
+    def __init__(
+        self,
+        conninfo: str,
+        events: EventLog,
+        key: Ed25519PrivateKey,
+        clock: Callable[[], datetime],
+        witness: WitnessClient | None = None,
+    ):
+        self.conninfo, self.events, self.key, self.clock, self.witness = conninfo, events, key, clock, witness
         with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(7316002)")
-            for statement in DDL:
+            for statement in DDL + WITNESS_DDL:
                 conn.execute(statement)  # type: ignore[arg-type]
             if conn.execute("SELECT leaves FROM tree_progress").fetchall()[0][0] != LEAVES:
                 for statement in RESTART:
@@ -62,25 +71,32 @@ class Checkpointer:
             self.salts = Salts(bytes(conn.execute("SELECT key FROM tree_salt_key").fetchall()[0][0]))
 
     def run_once(self, on: psycopg.Connection[Any] | None = None) -> list[Checkpoint]:
-        """Carry the trees to the head of the log and sign a checkpoint of every tree that grew."""
+        """Carry the trees to the head of the log, sign a checkpoint of every tree that grew, and submit each to the
+        witness (after the commit: a slow witness holds no lock)."""
         opened = nullcontext(on) if on is not None else psycopg.connect(self.conninfo, autocommit=True)
-        with opened as conn, conn.transaction():
-            progress = conn.execute("SELECT position, states FROM tree_progress FOR UPDATE").fetchone()
-            position, states = progress or (0, {})  # the row exists: the constructor made it
-            trees = SchoolTrees.resume(position, states)
-            grew = trees.advance(self.events, self.salts)
-            made_at = self.clock().isoformat()
-            made = [
-                sign_checkpoint(self.key, s, trees.trees[s].size, trees.trees[s].root(), made_at) for s in sorted(grew)
-            ]
-            for checkpoint in made:
+        with opened as conn:
+            with conn.transaction():
+                progress = conn.execute("SELECT position, states FROM tree_progress FOR UPDATE").fetchone()
+                position, states = progress or (0, {})  # the row exists: the constructor made it
+                trees = SchoolTrees.resume(position, states)
+                before = {school: tree.copy() for school, tree in trees.trees.items()}
+                added: dict[str, list[bytes]] = {}
+                grew = trees.advance(self.events, self.salts, added=added)
+                made_at = self.clock().isoformat()
+                made = [
+                    sign_checkpoint(self.key, s, trees.trees[s].size, trees.trees[s].root(), made_at)
+                    for s in sorted(grew)
+                ]
+                for checkpoint in made:
+                    conn.execute(
+                        "INSERT INTO tree_checkpoints VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                        _row(checkpoint),
+                    )
                 conn.execute(
-                    "INSERT INTO tree_checkpoints VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    _row(checkpoint),
+                    "UPDATE tree_progress SET position = %s, states = %s", (trees.position, json.dumps(trees.states()))
                 )
-            conn.execute(
-                "UPDATE tree_progress SET position = %s, states = %s", (trees.position, json.dumps(trees.states()))
-            )
+            if self.witness and made:
+                Submission(self.witness, self.events, self.salts, before, added).run(conn, made, made_at)
         return made
 
 

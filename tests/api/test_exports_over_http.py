@@ -25,8 +25,10 @@ from service.application.handoff import Handoff
 from service.audit.exports import Exporter
 from service.http.app import create_app
 from service.infra.settings import postgres_env
+from service.processes.witness_client import WitnessClient
 from tests.api.conftest import two_schools_with_tokens
 from tests.support import Clock, ctx, make_handoff
+from tests.witness_support import VKEY, bureau_witness, served
 
 BODY = {
     "device_id": "laptop-1",
@@ -38,11 +40,11 @@ BODY = {
 
 
 class Desk:
-    def __init__(self, handoff: Handoff, url: str, key_file: Path) -> None:
+    def __init__(self, handoff: Handoff, url: str, key_file: Path, witness: WitnessClient | None = None) -> None:
         self.handoff, self.url = handoff, url
         self.tokens = two_schools_with_tokens(handoff)
         api = create_app(handoff)
-        api.state.exporter = Exporter(handoff, url, load_or_create_signing_key(key_file))
+        api.state.exporter = Exporter(handoff, url, load_or_create_signing_key(key_file), witness=witness)
         self.client = TestClient(api)
         self.fingerprint = self.client.get("/api/v1/signing-keys").json()["current"]["fingerprint"]
 
@@ -58,9 +60,11 @@ class Desk:
 @pytest.fixture
 def desk(fresh_postgres_url: str, tmp_path: Path) -> Iterator[Desk]:
     handoff = make_handoff(postgres_env(fresh_postgres_url), Clock())
-    found = Desk(handoff, fresh_postgres_url, tmp_path / "key.pem")
-    handoff.care.check_in(ctx(), "C1", "T1", None, None)
-    yield found
+    witness = bureau_witness(tmp_path / "witness", load_or_create_signing_key(tmp_path / "key.pem"))
+    with served(witness) as client:
+        found = Desk(handoff, fresh_postgres_url, tmp_path / "key.pem", client)
+        handoff.care.check_in(ctx(), "C1", "T1", None, None)
+        yield found
     handoff.close()
 
 
@@ -75,9 +79,9 @@ def test_the_regulator_downloads_a_district_bundle_that_verifies_alone(desk: Des
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "application/zip"
     bundle = unzip(answer, tmp_path / "bundle")
-    assert verify_bundle(bundle, [desk.fingerprint]).ok
+    assert verify_bundle(bundle, [desk.fingerprint], [VKEY]).ok
     standalone = subprocess.run(
-        [sys.executable, str(bundle / "verify.py"), str(bundle), "--key", desk.fingerprint],
+        [sys.executable, str(bundle / "verify.py"), str(bundle), "--key", desk.fingerprint, "--witness-key", VKEY],
         capture_output=True,
         text=True,
         check=False,
@@ -92,7 +96,7 @@ def test_the_regulator_downloads_a_district_bundle_that_verifies_alone(desk: Des
 def test_a_school_admin_exports_their_school_and_may_ask_for_names(desk: Desk, tmp_path: Path) -> None:
     answer = desk.export("admin", with_names=True)
     assert answer.status_code == 200, answer.text
-    assert verify_bundle(unzip(answer, tmp_path / "named"), [desk.fingerprint]).ok
+    assert verify_bundle(unzip(answer, tmp_path / "named"), [desk.fingerprint], [VKEY]).ok
     (made,) = desk.disclosures()
     assert (made.schools, made.pseudonymised, made.requested_by) == (["S1"], False, "a1")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -17,7 +18,9 @@ from service.application.handoff import Handoff
 from service.cli.main import app
 from service.infra.key_store import PostgresKeyStore
 from service.infra.settings import postgres_env
+from service.infra.signing_keys import load_keys
 from tests.support import SECRET, ctx
+from tests.witness_support import bureau_witness, served
 
 TOKEN = re.compile(r"hs1\.[0-9a-f]{32}\.[0-9a-f]{8}\.[A-Za-z0-9_-]+")
 
@@ -169,9 +172,18 @@ def test_planning_from_the_command_line(cli_env: dict[str, str]) -> None:
     assert report["applications"] == 216 and report["everyone_who_applied_is_served"] is True
 
 
+@pytest.fixture
+def witnessed_env(cli_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The CLI's environment with a witness that follows its signing key (made here first)."""
+    key = load_keys(tmp_path / "signing-key.pem")[0]
+    with served(bureau_witness(tmp_path / "witness", key)) as witness:
+        yield {**cli_env, "HANDOFF_WITNESS_URL": witness.url, "HANDOFF_WITNESS_KEY": witness.vkey}
+
+
 def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
-    cli_env: dict[str, str], tmp_path: Path
+    witnessed_env: dict[str, str], tmp_path: Path
 ) -> None:
+    cli_env = witnessed_env
     run(cli_env, "seed-demo")
     handoff = Handoff(postgres_env(cli_env["HANDOFF_DATABASE_URL"]), secret_key=SECRET)
     teacher = Actor("teacher-1", Role.TEACHER, "demo-school", "demo-district")

@@ -39,11 +39,13 @@ from replay.export_tables import (
     RELEASES,
 )
 from replay.leaves import Salts, leaf_bytes, school_of
-from replay.merkle import TreeBuilder
+from replay.merkle import TreeBuilder, consistency_proof
 from replay.notes import fingerprint, raw_public_key
 from service.application.handoff import Handoff
+from service.audit.witness import Witness
 from service.infra.settings import postgres_env
 from tests.support import SCHOOL, Clock, ctx, make_handoff, setup_school
+from tests.witness_support import VKEY, body, bureau_witness, cosign_all
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY1, DAY2 = date(2026, 11, 30), date(2026, 12, 1)
@@ -117,6 +119,14 @@ class World:
     log: EventLog
     key: Ed25519PrivateKey
     checkpoints: list[Checkpoint]
+    witness: Witness
+
+    def witnessed(self, checkpoint: Checkpoint) -> Checkpoint:
+        """`checkpoint`, submitted to the witness after the newest one, with its cosignature."""
+        old = max(c.tree_size for c in self.checkpoints)
+        proof = consistency_proof(school_leaves(self.log)[: checkpoint.tree_size], old)
+        line = self.witness.add_checkpoint(body(old, proof, checkpoint.note))
+        return dataclasses.replace(checkpoint, note=checkpoint.note + line)
 
     def export(self, out: Path, day_from: date = DAY1, day_to: date = DAY2, **options: Any) -> ExportSummary:
         signer = options.pop("signer", self.key)
@@ -162,14 +172,16 @@ def world(fresh_postgres_url: str, tmp_path: Path) -> Iterator[World]:
                 clock.now = datetime.combine(day, time.fromisoformat(hhmm), SHANGHAI)
                 step()
             made.append(checkpoint(log, key, clock.now))
+        witness = bureau_witness(tmp_path / "witness", key)
+        made = cosign_all(witness, made, school_leaves(log))
         h.roster.add_child(ctx("admin"), "C4", "3-2", 3)  # after the newest checkpoint: must stay out of every bundle
-        yield World(h, log, key, made[::-1])
+        yield World(h, log, key, made[::-1], witness)
     finally:
         h.close()
 
 
 def verify(bundle: Path, key: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-I", str(bundle / "verify.py"), str(bundle), "--key", key]
+    command = [sys.executable, "-I", str(bundle / "verify.py"), str(bundle), "--key", key, "--witness-key", VKEY]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from replay.verify import verify_bundle
 from tests.integration.test_export import DAY1, DAY2, SHANGHAI, World, checkpoint, world  # noqa: F401
 from tests.support import ctx
+from tests.witness_support import VKEY
 
 # Every id the afternoons use (children, guardians, the stranger, staff), the added child and guardian, their name
 # and phone. Not inside longer words or hex.
@@ -85,7 +86,7 @@ def add_named_child(world: World) -> None:  # noqa: F811
     world.handoff.guardian_list.authorise_guardian(
         ctx("admin"), "C5", "G6", "parent", "2580", name="Li Hua", phone="13800000042"
     )
-    world.checkpoints.append(checkpoint(world.log, world.key, world.handoff.clock()))
+    world.checkpoints.append(world.witnessed(checkpoint(world.log, world.key, world.handoff.clock())))
 
 
 def test_no_real_id_name_or_phone_decodes_out_of_a_pseudonymised_bundle(world: World, tmp_path: Path) -> None:  # noqa: F811
@@ -100,21 +101,21 @@ def test_no_real_id_name_or_phone_decodes_out_of_a_pseudonymised_bundle(world: W
         for found in SECRETS.findall(piece)
     }
     assert not {leak for leak in leaks if leak[0] != "verify.py"}
-    assert verify_bundle(tmp_path / "bundle", [world.fingerprint()]).ok
+    assert verify_bundle(tmp_path / "bundle", [world.fingerprint()], [VKEY]).ok
 
 
 def test_an_erased_childs_export_verifies_before_and_after_the_erasure(world: World, tmp_path: Path) -> None:  # noqa: F811
     add_named_child(world)
     before = tmp_path / "before"
     world.export(before, DAY1, DAY1, pseudonymise=False, names=world.handoff.personal.open)
-    assert verify_bundle(before, [world.fingerprint()]).ok
+    assert verify_bundle(before, [world.fingerprint()], [VKEY]).ok
     assert "Zhang Xiaoming" in (before / "events.jsonl").read_text(encoding="utf-8")
     world.handoff.clock.now = datetime.combine(DAY2, time(19, 0), SHANGHAI)  # type: ignore[attr-defined]
     world.handoff.roster.erase_child(ctx("admin"), "C5", "left the school; parents asked")
-    assert verify_bundle(before, [world.fingerprint()]).ok
-    world.checkpoints.append(checkpoint(world.log, world.key, world.handoff.clock()))
+    assert verify_bundle(before, [world.fingerprint()], [VKEY]).ok
+    world.checkpoints.append(world.witnessed(checkpoint(world.log, world.key, world.handoff.clock())))
     after = tmp_path / "after"
     world.export(after, DAY1, DAY1, pseudonymise=False, names=world.handoff.personal.open)
-    assert verify_bundle(after, [world.fingerprint()]).ok
+    assert verify_bundle(after, [world.fingerprint()], [VKEY]).ok
     text = (after / "events.jsonl").read_text(encoding="utf-8")
     assert "Zhang Xiaoming" not in text and "已删除 (erased)" in text

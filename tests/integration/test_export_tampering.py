@@ -21,9 +21,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from replay import verify_bundle_standalone as standalone
 from replay.checkpoints import note_text, public_key_pem
+from replay.cosignatures import cosign
 from replay.notes import fingerprint, raw_public_key, sign_note
 from replay.verify import verify_bundle
 from tests.integration.test_export import DAY1, DAY2, SHANGHAI, World, world  # noqa: F401
+from tests.witness_support import VKEY, WITNESS_NAME
 
 Attack = Callable[[Path, "Forger"], None]
 
@@ -122,10 +124,12 @@ def swap_positions(bundle: Path, forger: Forger) -> None:
 
 def flip_checkpoint_signature(bundle: Path, forger: Forger) -> None:
     def flip(checkpoints: list[dict[str, Any]]) -> None:
-        body, _, signature = checkpoints[-1]["note"].rpartition(" ")
-        raw = bytearray(base64.b64decode(signature))
+        text, _, signatures = checkpoints[-1]["note"].rpartition("\n\n")
+        own, *cosignatures = signatures.splitlines()  # the school's line first, the witness's after it
+        raw = bytearray(base64.b64decode(own.rpartition(" ")[2]))
         raw[10] ^= 1
-        checkpoints[-1]["note"] = f"{body} {base64.b64encode(bytes(raw)).decode()}\n"
+        own = f"{own.rpartition(' ')[0]} {base64.b64encode(bytes(raw)).decode()}"
+        checkpoints[-1]["note"] = text + "\n\n" + "".join(line + "\n" for line in [own, *cosignatures])
 
     forger.edit_json(bundle, "checkpoints.json", flip)
     forger.reseal(bundle, keep_signatures=True)  # every hash right again: only the flipped signature is wrong
@@ -232,11 +236,47 @@ def splice_from_another_export(bundle: Path, forger: Forger) -> None:
     forger.write_lines(bundle, lines)
 
 
+def without_cosignatures(note: str) -> str:
+    return "".join(line + "\n" for line in note.splitlines() if not line.startswith(f"\u2014 {WITNESS_NAME} "))
+
+
+def strip_cosignature(bundle: Path, forger: Forger) -> None:
+    """The school takes the witness's cosignature off its head checkpoint (a fork has none) and signs again."""
+    forger.edit_json(bundle, "checkpoints.json", lambda cs: cs[-1].update(note=without_cosignatures(cs[-1]["note"])))
+    forger.restate(bundle)
+
+
+def cosign_with_an_unpinned_key(bundle: Path, forger: Forger) -> None:
+    """The school cosigns its fork itself, under the witness's name, with a key of its own."""
+    assert forger.key is not None
+
+    def cosign_it(checkpoints: list[dict[str, Any]]) -> None:
+        note = without_cosignatures(checkpoints[-1]["note"])
+        checkpoints[-1]["note"] = note + cosign(forger.key, WITNESS_NAME, note, 1_800_000_000)
+
+    forger.edit_json(bundle, "checkpoints.json", cosign_it)
+    forger.restate(bundle)
+
+
+def move_cosignature_from_another_root(bundle: Path, forger: Forger) -> None:
+    """The witness's true cosignature of an earlier checkpoint, put on the head."""
+
+    def move(checkpoints: list[dict[str, Any]]) -> None:
+        earlier = checkpoints[0]["note"].splitlines()[-1]
+        checkpoints[-1]["note"] = without_cosignatures(checkpoints[-1]["note"]) + earlier + "\n"
+
+    forger.edit_json(bundle, "checkpoints.json", move)
+    forger.restate(bundle)
+
+
 SCHOOL_KEYS: dict[Path, Ed25519PrivateKey] = {}
 RESTATED: dict[Attack, str] = {
     edit_readable_copy_restated: "shows self_release NOT as its leaf holds it",
     swap_salts: "has an opening that does NOT open its commitment",
     replace_commitment: "events reach the head of",
+    strip_cosignature: "cosigned by a pinned witness: is NOT (cosignature_missing)",
+    cosign_with_an_unpinned_key: "cosigned by a pinned witness: is NOT (cosignature_unpinned)",
+    move_cosignature_from_another_root: "cosigned by a pinned witness: is NOT (cosignature_invalid)",
 }
 ATTACKS = [
     change_leaf,
@@ -261,6 +301,9 @@ ATTACKS = [
     edit_in_range,
     edit_manifest,
     add_a_file,
+    strip_cosignature,
+    cosign_with_an_unpinned_key,
+    move_cosignature_from_another_root,
 ]
 
 
@@ -274,9 +317,9 @@ def exported(world: World, tmp_path: Path) -> Iterator[tuple[Path, str]]:  # noq
 
 
 def both_verifiers(bundle: Path, key: str) -> tuple[subprocess.CompletedProcess[str], bool]:
-    command = [sys.executable, "-I", str(bundle / "verify.py"), str(bundle), "--key", key]
+    command = [sys.executable, "-I", str(bundle / "verify.py"), str(bundle), "--key", key, "--witness-key", VKEY]
     standalone_run = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    return standalone_run, verify_bundle(bundle, [key]).ok
+    return standalone_run, verify_bundle(bundle, [key], [VKEY]).ok
 
 
 def test_the_intact_bundle_verifies_read_only_and_nothing_is_written(exported: tuple[Path, str]) -> None:
@@ -350,13 +393,19 @@ def test_a_pseudonymised_copy_is_checked_against_its_leaf(world: World, tmp_path
     assert run.returncode == 1 and not ok and RESTATED[edit_readable_copy_restated] in run.stdout, run.stdout
 
 
-def test_a_forgery_with_its_own_key_verifies_only_against_that_key(exported: tuple[Path, str]) -> None:
-    """Which is why the regulator must bring the fingerprint from elsewhere."""
+def test_a_forgery_with_its_own_key_fails_even_against_that_key_for_want_of_the_witness(
+    exported: tuple[Path, str],
+) -> None:
+    """Everything a forger signs checks out against the forger's own fingerprint, but the head checkpoint is not one
+    the witness cosigned: a regulator tricked into pinning the wrong school key still refuses it."""
     bundle, key = exported
     forger = Forger(Ed25519PrivateKey.generate())
     resign_with_another_key(bundle, forger)
     run, ok = both_verifiers(bundle, fingerprint(raw_public_key(forger.key)))
-    assert run.returncode == 0 and ok, run.stdout
+    assert run.returncode == 1 and not ok, run.stdout
+    assert "statement.txt is signed by an accepted key: ok" in run.stdout
+    problems = run.stdout.split("NOT VERIFIED:")[1].strip().splitlines()
+    assert len(problems) == 1 and "cosigned by a pinned witness: is NOT (cosignature_missing)" in problems[0], problems
     assert not both_verifiers(bundle, key)[1]
 
 
@@ -377,7 +426,7 @@ def test_the_readme_procedure_works_with_only_python_and_the_bundle(world: World
     desk = tmp_path / "regulator"
     world.export(desk / "bundle")  # pseudonymised, as a regulator gets it
     for command in filter(str.strip, block.splitlines()):
-        argv = shlex.split(command.replace("<fingerprint>", world.fingerprint()))
+        argv = shlex.split(command.replace("<fingerprint>", world.fingerprint()).replace("<witness-key>", VKEY))
         assert argv[0] == "python3"
         env = {"PATH": os.environ["PATH"]}
         done = subprocess.run([sys.executable, "-I", *argv[1:]], cwd=desk, env=env, capture_output=True, text=True)

@@ -15,6 +15,7 @@ from service.cli.main import app
 from service.infra.signing_keys import SigningKeyLostError, load_keys, published, replace_lost, rotate
 from tests.integration.test_export import DAY2, SHANGHAI, World, checkpoint, world  # noqa: F401
 from tests.support import ctx
+from tests.witness_support import VKEY
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -70,13 +71,14 @@ def test_a_bundle_signed_after_a_rotation_verifies_against_the_old_fingerprint(
     key, history = load_keys(path)
     world.handoff.clock.now = datetime.combine(DAY2, time(18, 0), SHANGHAI)  # type: ignore[attr-defined]
     world.handoff.roster.add_child(ctx("admin"), "C9", "3-2", 3)
-    world.checkpoints.append(checkpoint(world.log, new, world.handoff.clock()))
+    world.witness.logs = [*world.witness.logs, ("handoff/*", raw_public_key(new))]  # the bureau learns the new key
+    world.checkpoints.append(world.witnessed(checkpoint(world.log, new, world.handoff.clock())))
     world.export(tmp_path / "bundle", signer=history.signer(key))
     old_fingerprint = world.fingerprint()
-    assert verify_bundle(tmp_path / "bundle", [old_fingerprint]).ok
-    assert "was announced by an accepted key" in verify_bundle(tmp_path / "bundle", [old_fingerprint]).report
+    assert verify_bundle(tmp_path / "bundle", [old_fingerprint], [VKEY]).ok
+    assert "was announced by an accepted key" in verify_bundle(tmp_path / "bundle", [old_fingerprint], [VKEY]).report
     stranger = fingerprint(raw_public_key(load_keys(tmp_path / "stranger.pem")[0]))
-    assert not verify_bundle(tmp_path / "bundle", [stranger]).ok
+    assert not verify_bundle(tmp_path / "bundle", [stranger], [VKEY]).ok
 
 
 def test_the_cli_shows_the_fingerprint_to_read_out(tmp_path: Path) -> None:
