@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from projections.registry import READ_MODELS
 from projections.supervisor import Supervisor
+from replay.notes import raw_public_key
 from service.application.handoff import Handoff
 from service.infra.event_log import event_log
 from service.infra.key_store import PostgresKeyStore
@@ -22,7 +23,7 @@ from service.processes.checkpoints import Checkpointer, CheckpointFollower
 from service.processes.live import ViewWatcher
 from service.processes.notifier import Notifier, adapter_from
 from service.processes.policies import PolicyFollower
-from service.processes.witness_client import WitnessClient
+from service.processes.witness_client import StandInWitness, WitnessClient
 from service.reads.index import ViewIndex
 from service.reads.readside import ReadSide
 
@@ -98,10 +99,13 @@ def checkpoint_follower(handoff: Handoff, url: str, settings: Settings) -> Check
 
 
 def witness_client(settings: Settings) -> WitnessClient | None:
-    """The bureau's witness that every new checkpoint is submitted to, if one is configured."""
-    if not settings.witness_url or not settings.witness_key:
-        return None
-    return WitnessClient(settings.witness_url, settings.witness_key)
+    """The bureau's witness that every new checkpoint is submitted to, if one is configured; else the development
+    stand-in, if asked for (HANDOFF_WITNESS_STAND_IN)."""
+    if settings.witness_url and settings.witness_key:
+        return WitnessClient(settings.witness_url, settings.witness_key)
+    if settings.witness_stand_in:
+        return StandInWitness.kept_in(settings.stand_in_witness_dir, raw_public_key(signing_key(settings)))
+    return None
 
 
 def signing_key(settings: Settings) -> Ed25519PrivateKey:

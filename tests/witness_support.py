@@ -16,8 +16,8 @@ from replay.checkpoints import Checkpoint
 from replay.cosignatures import witness_vkey
 from replay.merkle import consistency_proof
 from replay.notes import raw_public_key
-from service.audit.witness import Witness
-from service.audit.witness_store import WitnessStore
+from replay.witness import Witness
+from replay.witness_store import WitnessStore
 from service.http.witness_app import create_witness_app
 from service.processes.witness_client import WitnessClient
 from tests.support import serve

@@ -58,7 +58,9 @@ def export(
             raise typer.Exit(1) from None
         fingerprint = published(*signing_keys(settings))["current"]["fingerprint"]
         typer.echo(f"exported {summary.events_in_range} events of the chosen days to {out}")
-        typer.echo(f'check it with: python3 {out / "verify.py"} {out} --key "{fingerprint}"')
+        witness = witness_client(settings)
+        pin = f' --witness-key "{witness.vkey}"' if witness else " --witness-key <the bureau witness's vkey>"
+        typer.echo(f'check it with: python3 {out / "verify.py"} {out} --key "{fingerprint}"{pin}')
 
 
 def verify(
@@ -71,8 +73,8 @@ def verify(
     ] = None,
 ) -> None:
     """Check an export bundle: every file, tree, proof and signature, against the expected key and witness."""
-    configured = Settings().witness_key
-    witnesses = list(witness_key or []) or ([configured] if configured else [])
+    configured = witness_client(Settings())
+    witnesses = list(witness_key or []) or ([configured.vkey] if configured else [])
     expected = list(key or [])
     if not expected:
         settings = Settings()

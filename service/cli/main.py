@@ -30,6 +30,7 @@ from service.demo.seed import DemoSeed, seed_demo
 from service.infra.settings import Settings
 from service.processes.notifier import Notifier, adapter_from
 from service.processes.policies import PolicyFollower
+from service.processes.witness_client import StandInWitness
 from service.reads.readside import ReadSide
 from service.runtime import (
     checkpoint_follower,
@@ -87,7 +88,10 @@ def serve(
             _print_demo(seed_demo(handoff, settings.data_dir / "demo-tokens.json"))
         views = read_stack(handoff, url, settings, with_projector=projector)
         api = create_app(handoff, views.read if views else None, views.watcher if views else None)
-        api.state.exporter = Exporter(handoff, url, *signing_keys(settings), witness_client(settings)) if url else None
+        witness = witness_client(settings)
+        api.state.exporter = Exporter(handoff, url, *signing_keys(settings), witness) if url else None
+        if isinstance(witness, StandInWitness):
+            typer.echo(f"STAND-IN witness (development only, not the bureau's; proves nothing): {witness.vkey}")
         address = f"http://{host or settings.host}:{port or settings.port}"
         typer.echo(f"\nHandoff is running at {address}  (API docs: {address}/docs)\n")
         try:

@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 
 from replay.checkpoints import load_or_create_signing_key
-from service.audit.witness import Witness, read_logs
-from service.audit.witness_store import WitnessStore
+from replay.witness import Witness, read_logs
+from replay.witness_store import WitnessStore
 
 witness_app = typer.Typer(help="The bureau's witness: cosigns each school's checkpoints if they extend the last seen.")
 

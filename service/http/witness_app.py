@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Body, FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from service.audit.witness import Witness, WitnessRefusal
+from replay.witness import Witness, WitnessRefusal
 
 MAX_BODY = 64 * 1024  # 63 proof lines and a checkpoint fit many times over
 

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     witness_key: str | None = Field(
         default=None, description="The witness's vkey: its answers are checked against it, and `handoff verify` pins it"
     )
+    witness_stand_in: bool = Field(
+        default=False, description="Development only: a stand-in witness inside this process (./scripts/run sets it)"
+    )
     checkpoint_interval: float = Field(default=60.0, ge=1.0, le=86_400.0)
     cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API; none if empty")
     notifier: Literal["console", "webhook", "off"] = Field(
@@ -79,6 +82,10 @@ class Settings(BaseSettings):
                 "set HANDOFF_DATABASE_URL=postgresql://user:password@host:port/dbname, a server of your own"
                 " (the embedded PostgreSQL is for development and tests)"
             )
+        if self.witness_stand_in:
+            missing.append(
+                "unset HANDOFF_WITNESS_STAND_IN and set HANDOFF_WITNESS_URL and HANDOFF_WITNESS_KEY (the bureau's)"
+            )
         if self.notifier == "console":
             missing.append(
                 "set HANDOFF_NOTIFIER=webhook and HANDOFF_WEBHOOK_URL (the console notifier records messages as"
@@ -102,10 +109,17 @@ class Settings(BaseSettings):
     @field_validator("witness_key")
     @classmethod
     def _a_witness_vkey(cls, value: str | None) -> str | None:
+        if not value:
+            return None
         try:
-            return value if value is None else witness_key(value) and value
+            return witness_key(value) and value
         except ArgumentTypeError as bad:
             raise ValueError(f"HANDOFF_WITNESS_KEY: {bad}") from None
+
+    @property
+    def stand_in_witness_dir(self) -> Path:
+        """Where the development stand-in witness keeps its key and memory."""
+        return self.data_dir / "stand-in-witness"
 
     @property
     def signing_key_path(self) -> Path:

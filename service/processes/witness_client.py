@@ -10,18 +10,23 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from projections.log import EventLog
-from replay.checkpoints import Checkpoint
+from replay.checkpoints import Checkpoint, load_or_create_signing_key
 from replay.cosignatures import cosigned, witness_key
 from replay.leaves import Salts
 from replay.merkle import TreeBuilder, consistency_proof_after, consistency_proof_of_hashes
 from replay.trees import school_leaf_hashes
+from replay.witness import Witness, WitnessRefusal
+from replay.witness_store import WitnessStore
 
 log = logging.getLogger("handoff.witness")
+STAND_IN_NAME = "stand-in.witness.local/handoff"
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS witness_submissions (school_id text NOT NULL, tree_size bigint NOT NULL,"
@@ -56,6 +61,34 @@ class WitnessClient:
         """The lines of a 200 answer that are cosignatures of `note` by the pinned witness (others are ignored)."""
         pinned = [witness_key(self.vkey)]
         return "".join(line + "\n" for line in body.splitlines() if cosigned(note + line + "\n", pinned) is None)
+
+
+@dataclass(frozen=True)
+class StandInWitness(WitnessClient):
+    """A witness run inside the school's own process, for the demo and development only: it proves nothing about
+    the school (whoever runs the school runs it too); the bureau's witness is a separate service."""
+
+    witness: Witness | None = None
+
+    @classmethod
+    def kept_in(cls, folder: Path, school_key: bytes) -> StandInWitness:
+        """The stand-in whose key and memory are in `folder`, following every school signed with `school_key`."""
+        key = load_or_create_signing_key(folder / "witness-key.pem")
+        found = Witness(STAND_IN_NAME, key, [("handoff/*", school_key)], WitnessStore(folder), _now)
+        return cls("in-process", found.vkey, witness=found)
+
+    def submit(self, old: int, proof: Sequence[bytes], note: str) -> tuple[int, str]:
+        assert self.witness is not None
+        body = f"old {old}\n" + "".join(base64.b64encode(p).decode() + "\n" for p in proof) + "\n" + note
+        try:
+            return 200, self.witness.add_checkpoint(body.encode())
+        except WitnessRefusal as refusal:
+            size = refusal.known_size
+            return refusal.status, f"{size}\n" if size is not None else f"{refusal.code}: {refusal.message}\n"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 @dataclass

@@ -11,11 +11,15 @@ from typing import Any
 
 import pytest
 
+from tests.witness_support import VKEY
+
 COMPOSE_FILE = Path(__file__).resolve().parents[2] / "compose.yaml"
 REQUIRED_ENV = {
     "HANDOFF_SECRET_KEY": "s" * 48,
     "POSTGRES_PASSWORD": "compose-test-password",
     "HANDOFF_WEBHOOK_URL": "http://127.0.0.1:9/messages",
+    "HANDOFF_WITNESS_URL": "http://127.0.0.1:9/witness",
+    "HANDOFF_WITNESS_KEY": VKEY,
 }
 
 

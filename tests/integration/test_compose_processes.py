@@ -11,6 +11,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -25,9 +26,11 @@ from replay.verify import verify_bundle
 from service.application.context import operator_context
 from service.application.handoff import Handoff
 from service.infra.settings import postgres_env
+from service.infra.signing_keys import load_keys
 from tests.faults.harness import free_port
 from tests.integration.test_compose import REQUIRED_ENV, compose_config
 from tests.support import SCHOOL, setup_school
+from tests.witness_support import VKEY, bureau_witness, served
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKDIR = "/app"
@@ -81,9 +84,26 @@ def test_the_compose_layouts_api_and_projector_make_an_export_that_verifies(
     services = rendered()["services"]
     port = free_port()
     started: list[subprocess.Popen[bytes]] = []
+    with ExitStack() as stack:
+        run_and_export(stack, services, started, fresh_postgres_url, school, tmp_path, port)
+
+
+def run_and_export(
+    stack: ExitStack,
+    services: dict[str, Any],
+    started: list[subprocess.Popen[bytes]],
+    fresh_postgres_url: str,
+    school: dict[str, str],
+    tmp_path: Path,
+    port: int,
+) -> None:
     try:
+        (tmp_path / "volumes" / "keys").mkdir(parents=True, exist_ok=True)
+        key = load_keys(tmp_path / "volumes" / "keys" / "signing-key.pem")[0]  # the school's, for the witness
+        witness = stack.enter_context(served(bureau_witness(tmp_path / "witness", key)))
         for name in ("projector", "api"):
             command, env = as_process(services[name], tmp_path, fresh_postgres_url, port)
+            env["HANDOFF_WITNESS_URL"] = witness.url  # the bureau's witness, here in the test's process
             with open(tmp_path / f"{name}.log", "wb") as log:
                 started.append(subprocess.Popen(command, env=env, cwd=tmp_path / "app", stdout=log, stderr=log))
         wait_for_a_checkpoint(fresh_postgres_url, started, tmp_path)
@@ -102,7 +122,8 @@ def test_the_compose_layouts_api_and_projector_make_an_export_that_verifies(
         with zipfile.ZipFile(BytesIO(answer.content)) as archive:
             archive.extractall(tmp_path / "bundle")
         published = httpx2.get(f"http://127.0.0.1:{port}/api/v1/signing-keys", headers=headers).json()
-        assert verify_bundle(tmp_path / "bundle", [published["current"]["fingerprint"]]).ok  # the projector's too
+        verdict = verify_bundle(tmp_path / "bundle", [published["current"]["fingerprint"]], [VKEY])
+        assert verdict.ok, verdict.report  # the projector's checkpoints too, cosigned by the witness
     finally:
         for process in started:
             process.terminate()

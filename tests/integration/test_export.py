@@ -41,8 +41,8 @@ from replay.export_tables import (
 from replay.leaves import Salts, leaf_bytes, school_of
 from replay.merkle import TreeBuilder, consistency_proof
 from replay.notes import fingerprint, raw_public_key
+from replay.witness import Witness
 from service.application.handoff import Handoff
-from service.audit.witness import Witness
 from service.infra.settings import postgres_env
 from tests.support import SCHOOL, Clock, ctx, make_handoff, setup_school
 from tests.witness_support import VKEY, body, bureau_witness, cosign_all

@@ -23,11 +23,14 @@ from replay.export_signed import Signer
 from replay.merkle import EMPTY_ROOT, TreeBuilder, consistency_proof, leaf_hash
 from replay.notes import fingerprint, raw_public_key
 from replay.verify import verify_bundle
+from replay.witness_store import WitnessStore
 from service.application.handoff import Handoff
-from service.audit.witness_store import WitnessStore
 from service.http.witness_app import create_witness_app
 from service.infra.event_log import event_log
+from service.infra.settings import Settings
 from service.processes.checkpoints import Checkpointer, checkpoints
+from service.processes.witness_client import STAND_IN_NAME, StandInWitness
+from service.runtime import witness_client
 from tests.support import SCHOOL, ctx, handed_to_guardian
 from tests.witness_support import VKEY, body, bureau_witness, served
 
@@ -157,3 +160,16 @@ def test_a_forked_log_is_refused_by_the_witness_even_after_a_restart_and_its_exp
 
 def client_store(tmp_path: Path) -> WitnessStore:
     return WitnessStore(tmp_path / "witness")
+
+
+def test_the_demo_stand_in_witness_cosigns_inside_the_process(
+    postgres_handoff: Handoff, fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    key = load_or_create_signing_key(tmp_path / "key.pem")
+    settings = Settings(data_dir=tmp_path, signing_key_file=tmp_path / "key.pem", witness_stand_in=True)
+    stand_in = witness_client(settings)
+    assert isinstance(stand_in, StandInWitness) and stand_in.vkey.startswith(STAND_IN_NAME + "+")
+    Checkpointer(fresh_postgres_url, event_log(postgres_handoff), key, postgres_handoff.clock, stand_in).run_once()
+    assert cosigned(checkpoints(fresh_postgres_url, [SCHOOL])[-1].note, [witness_key(stand_in.vkey)]) is None
+    with pytest.raises(ValueError, match="HANDOFF_WITNESS_STAND_IN"):
+        Settings(environment="production", secret_key="s" * 40, witness_stand_in=True)

@@ -28,10 +28,12 @@ from replay.checkpoints import (
     sign_checkpoint,
     verify_checkpoint,
 )
+from replay.cosignatures import cosign
 from replay.merkle import (
     EMPTY_ROOT,
     TreeBuilder,
     consistency_proof,
+    consistency_proof_after,
     inclusion_proof,
     leaf_hash,
     tree_hash,
@@ -39,6 +41,7 @@ from replay.merkle import (
     verify_inclusion,
 )
 from replay.notes import sign_note
+from tests.witness_support import VKEY, WITNESS_KEY, WITNESS_NAME
 
 VERIFIER = Path(__file__).resolve().parents[2] / "replay" / "verify_bundle_standalone.py"
 
@@ -269,6 +272,17 @@ def test_the_standard_library_ed25519_agrees_with_cryptography(message: bytes, b
     assert not standalone.ed25519_ok(raw_public_key(Ed25519PrivateKey.generate()), message, signature)
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 8, 9, 16, 33, 64])
+def test_a_consistency_proof_from_the_trees_carried_forward_is_the_full_one(n: int) -> None:
+    """The checkpointer proves consistency to the witness from the old tree's perfect subtrees and the new leaves."""
+    leaves = [f"leaf {i}".encode() for i in range(n)]
+    for m in range(n + 1):
+        old = TreeBuilder()
+        for leaf in leaves[:m]:
+            old.append(leaf)
+        assert consistency_proof_after(old, [leaf_hash(x) for x in leaves[m:]]) == consistency_proof(leaves, m)
+
+
 def test_the_fingerprint_is_forty_digits_in_groups_of_five(signing_key: Ed25519PrivateKey) -> None:
     shown = standalone.fingerprint(raw_public_key(signing_key))
     assert [len(group) for group in shown.split(" ")] == [5] * 8 and shown.replace(" ", "").isdigit()
@@ -299,6 +313,8 @@ def write_bundle(folder: Path, key: Ed25519PrivateKey) -> dict[str, list[bytes]]
     made_at = "2025-09-01T17:30:00+08:00"
     heads = [("A", 3), ("A", 5), ("B", 3)]
     checkpoints = [sign_checkpoint(key, s, n, tree_hash(logs[s][:n]), made_at) for s, n in heads]
+    cosigned = [c.note + cosign(WITNESS_KEY, WITNESS_NAME, c.note, 1_764_748_800) for c in checkpoints]
+    checkpoints = [replace(c, note=note) for c, note in zip(checkpoints, cosigned, strict=True)]
     a_root = tree_hash(logs["A"]).hex()
     proofs = {
         "inclusion": [
@@ -330,7 +346,7 @@ def sign_statement(folder: Path, key: Ed25519PrivateKey, heads: dict[str, bytes]
 
 def run_verifier(bundle: Path, *keys: str) -> subprocess.CompletedProcess[str]:
     pins = [arg for key in keys for arg in ("--key", key)]
-    command = [sys.executable, "-I", str(VERIFIER), str(bundle), *pins]
+    command = [sys.executable, "-I", str(VERIFIER), str(bundle), *pins, "--witness-key", VKEY]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from replay.cosignatures import cosign, parse_school_vkey, witness_vkey
 from replay.merkle import EMPTY_ROOT, verify_consistency
 from replay.notes import open_note, raw_public_key
-from service.audit.witness_store import WitnessStore
+from replay.witness_store import WitnessStore
 
 OLD_LINE = re.compile(r"old (0|[1-9][0-9]{0,18})")
 SIZE_LINE = re.compile(r"0|[1-9][0-9]{0,18}")
