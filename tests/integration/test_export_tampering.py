@@ -376,7 +376,7 @@ def test_events_read_in_pieces_by_two_processes_give_the_same_report(
     assert (bundle / "events.jsonl").stat().st_size > 20 * 1000  # pieces of 1,000 bytes cut lines in the middle
     reports = []
     for jobs, piece in ((1, standalone.PIECE), (2, 1000)):
-        verdict = standalone.verify(bundle, [standalone.pin(key)], jobs, piece)
+        verdict = standalone.verify(bundle, [standalone.pin(key)], jobs, piece, [standalone.witness_key(VKEY)])
         reports.append((verdict, capsys.readouterr().out))
     assert reports[0] == reports[1]
     assert reports[0][0] == (0 if attack is None else 1), reports[0][1]
