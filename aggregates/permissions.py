@@ -35,6 +35,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "read_occupancy": frozenset({Role.GATE, Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN}),
     "read_records": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
     "read_district": frozenset({Role.REGULATOR}),
+    "read_school_summary": frozenset({Role.ADMIN}),
+    "read_disclosures": frozenset({Role.ADMIN}),
+    "read_district_disclosures": frozenset({Role.REGULATOR}),
     "replay": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
     # Gate staff open incidents and work on them (an unauthorised pickup attempt starts at the gate), but neither
     # resolve them nor read them back.
@@ -90,6 +93,9 @@ ACTION_WORDS = {
     "read_occupancy": "see who is on site",
     "read_records": "read the audit trail, attendance and supervision records",
     "read_district": "read the district summary",
+    "read_school_summary": "read the school's own summary",
+    "read_disclosures": "read the school's disclosure log of audit exports",
+    "read_district_disclosures": "read the district's disclosure log of audit exports",
     "replay": "replay custody as it stood at an earlier moment",
     "manage_incidents": "record incidents",
     "resolve_incident": "resolve incidents",

@@ -19,6 +19,7 @@ from projections import outbox
 from service.application import text
 from service.application.handoff import ConcurrentChangeError, Handoff
 from service.http.routes.children import children
+from service.http.routes.disclosures import disclosures
 from service.http.routes.dismissal import dismissal
 from service.http.routes.docs import mount_docs
 from service.http.routes.emergency import emergency
@@ -82,6 +83,7 @@ def create_app(
     api.include_router(district_views)
     api.include_router(replay)
     api.include_router(exports)
+    api.include_router(disclosures)
     api.include_router(ui_data)
     mount_ui(api)
     mount_docs(api)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from projections import district, occupancy, occupancy_queries, timeline
+from projections import disclosures, district, occupancy, occupancy_queries, timeline
 from projections.base import ReadModel
 from service.application.context import Actor
 from service.application.handoff import Handoff
@@ -76,6 +76,31 @@ class Views:
         schools = self.read.query(district.district, district.schools_of, district_id)
         schools = [found for found in schools if school_id in (None, found)]
         return {"district_id": district_id, "day_from": day_from, "day_to": day_to, "schools": schools, "items": items}
+
+    def school_summary(self, actor: Actor, school_id: str, day_from: date, day_to: date) -> dict[str, Any]:
+        """The district summary's counts for one school, for that school's admin."""
+        actor.require("read_school_summary", school_id)
+        district_id = self.handoff.school(school_id).district_id
+        items = self.read.query(district.district, district.summary, district_id, day_from, day_to, school_id)
+        return {
+            "district_id": district_id,
+            "day_from": day_from,
+            "day_to": day_to,
+            "schools": [school_id],
+            "items": items,
+        }
+
+    def school_disclosures(self, actor: Actor, school_id: str, limit: int, offset: int) -> dict[str, Any]:
+        """Who exported the school's records, when, why and which days, newest first."""
+        actor.require("read_disclosures", school_id)
+        items = self.read.query(disclosures.disclosures, disclosures.of_school, school_id, limit, offset)
+        return {"scope": school_id, "limit": limit, "offset": offset, "items": items}
+
+    def district_disclosures(self, actor: Actor, district_id: str, limit: int, offset: int) -> dict[str, Any]:
+        """Every export that covered a school of the district, newest first, for its regulator."""
+        actor.require_district("read_district_disclosures", district_id)
+        items = self.read.query(disclosures.disclosures, disclosures.of_district, district_id, limit, offset)
+        return {"scope": district_id, "limit": limit, "offset": offset, "items": items}
 
 
 def _page(filters: dict[str, Any]) -> dict[str, Any]:

@@ -189,6 +189,11 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", "/api/v1/districts/{district_id}/summary"): Expect(
         frozenset({REGULATOR}), query={"from": DAY, "to": DAY}, postgres=True, district=True
     ),
+    ("GET", SCHOOL + "/summary"): view(ADMIN, query={"from": DAY, "to": DAY}),
+    ("GET", SCHOOL + "/disclosures"): view(ADMIN),
+    ("GET", "/api/v1/districts/{district_id}/disclosures"): Expect(
+        frozenset({REGULATOR}), postgres=True, district=True
+    ),
     # audit exports (督导检查): a school's for its admins and its district's regulator, a district's for the regulator
     ("POST", SCHOOL + "/exports"): view(ADMIN, REGULATOR, body=EXPORT),
     ("POST", "/api/v1/districts/{district_id}/exports"): Expect(
