@@ -18,9 +18,11 @@ import httpx2
 import pytest
 from playwright.sync_api import Page, expect
 
+from replay.checkpoints import load_or_create_signing_key
 from service.application.context import Actor, operator_context
 from service.application.handoff import Handoff
 from service.application.roster_files import RosterChild, RosterFile
+from service.audit.exports import Exporter
 from service.http.app import create_app
 from service.infra.embedded_postgres import create_database, drop_database
 from service.infra.settings import Settings, postgres_env
@@ -230,7 +232,9 @@ def ui_server(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
     settings = Settings(signing_key_file=folder / "key.pem", checkpoint_interval=60.0)
     stack = read_stack(handoff, url, settings, with_projector=True)
     assert stack is not None
-    server, thread, url = serve(create_app(handoff, stack.read, stack.watcher))
+    app = create_app(handoff, stack.read, stack.watcher)
+    app.state.exporter = Exporter(handoff, url, load_or_create_signing_key(settings.signing_key_file))
+    server, thread, url = serve(app)
     running = UiServer(url, tokens, handoff, clock, Cable(int(url.rsplit(":", 1)[1])))
     _wait_for_views(running)
     yield running
