@@ -27,6 +27,11 @@ const SHELL = [
   "/ui/css/district.css",
   "/ui/js/district.js",
   "/ui/js/district-words.js",
+  "/ui/js/district-figures.js",
+  "/ui/js/district-export.js",
+  "/ui/js/disclosures.js",
+  "/ui/report.html",
+  "/ui/js/report.js",
 ];
 
 self.addEventListener("install", (event) => {
