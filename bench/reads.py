@@ -4,6 +4,7 @@ reading (and decoding, or hashing) of the same events measured in the same run."
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import secrets
@@ -14,12 +15,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from bench.common import BASE_DAY, SECRET, afternoon, database, percentile
 from projections.log import EventLog
 from projections.rebuild import rebuild
 from projections.registry import READ_MODELS
 from replay import verify_bundle_standalone
 from replay.checkpoints import load_or_create_signing_key, sign_checkpoint
+from replay.cosignatures import cosign, witness_vkey
 from replay.export import export_bundle
 from replay.leaves import Salts, leaf_bytes, school_of
 from replay.merkle import TreeBuilder
@@ -111,13 +115,19 @@ def _export_and_verify_in(scratch: Path, log: EventLog, first: datetime, last: d
         tree.append(leaf)
     baseline = time.perf_counter() - began
     checkpoint = sign_checkpoint(key, DEMO_SCHOOL, tree.size, tree.root(), last.isoformat())
+    witness = Ed25519PrivateKey.generate()  # the bureau's witness cosigns the head, as bundles must carry (#20)
+    line = cosign(witness, "bench.witness/handoff", checkpoint.note, int(time.time()))
+    checkpoint = dataclasses.replace(checkpoint, note=checkpoint.note + line)
+    witness_key = witness_vkey("bench.witness/handoff", raw_public_key(witness))
     bundle = scratch / "bundle"
     export_bundle(log, bundle, [DEMO_SCHOOL], first.date(), last.date(), [checkpoint], key, salts=salts)
     lines = sum(1 for _ in (bundle / "events.jsonl").open(encoding="utf-8"))
     pinned = verify_bundle_standalone.fingerprint(raw_public_key(key))
     began = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()) as report:  # signatures included: checked with stdlib Ed25519
-        verdict = verify_bundle_standalone.main(["verify.py", str(bundle), "--key", pinned])
+        verdict = verify_bundle_standalone.main(
+            ["verify.py", str(bundle), "--key", pinned, "--witness-key", witness_key]
+        )
     seconds = time.perf_counter() - began
     assert verdict == 0, report.getvalue()[-2000:]
     return {

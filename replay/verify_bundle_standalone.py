@@ -43,6 +43,7 @@ import json
 import multiprocessing
 import os
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -365,7 +366,9 @@ def read_all_lines(path, named, jobs, piece=PIECE):
     if jobs < 2 or len(starts) < 2:
         yield from itertools.chain.from_iterable(map(read_lines, *args))
         return
-    with ProcessPoolExecutor(min(jobs, len(starts)), mp_context=multiprocessing.get_context("spawn")) as pool:
+    # forking is quick but safe only in a process with no other thread (verify.py on its own); else a fresh start
+    start = "fork" if threading.active_count() == 1 and sys.platform == "linux" else "spawn"
+    with ProcessPoolExecutor(min(jobs, len(starts)), mp_context=multiprocessing.get_context(start)) as pool:
         yield from itertools.chain.from_iterable(pool.map(read_lines, *args))
 
 

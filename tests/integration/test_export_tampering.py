@@ -375,10 +375,18 @@ def test_events_read_in_pieces_by_two_processes_give_the_same_report(
         attack(bundle, Forger(Ed25519PrivateKey.generate(), SCHOOL_KEYS[bundle]))
     assert (bundle / "events.jsonl").stat().st_size > 20 * 1000  # pieces of 1,000 bytes cut lines in the middle
     reports = []
-    for jobs, piece in ((1, standalone.PIECE), (2, 1000)):
+    for jobs, piece in ((1, standalone.PIECE), (2, 1000)):  # whole, then in pieces by two processes
         verdict = standalone.verify(bundle, [standalone.pin(key)], jobs, piece, [standalone.witness_key(VKEY)])
         reports.append((verdict, capsys.readouterr().out))
-    assert reports[0] == reports[1]
+    alone = (  # a process with no other thread forks its readers; one with threads (maybe this one) spawns them
+        "import sys; from pathlib import Path; from replay.verify_bundle_standalone import pin, verify, witness_key;"
+        "sys.exit(verify(Path(sys.argv[1]), [pin(sys.argv[2])], 2, 1000, [witness_key(sys.argv[3])]))"
+    )
+    forked = subprocess.run(
+        [sys.executable, "-c", alone, str(bundle), key, VKEY], capture_output=True, text=True, timeout=120, check=False
+    )
+    reports.append((forked.returncode, forked.stdout))
+    assert reports[0] == reports[1] == reports[2], forked.stderr
     assert reports[0][0] == (0 if attack is None else 1), reports[0][1]
 
 
