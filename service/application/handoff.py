@@ -254,6 +254,7 @@ class Handoff(Application[UUID]):
         A conflict is first re-read: the key's answer may already be stored, by a concurrent retry or by our own
         commit whose acknowledgement was lost with the connection (an ambiguous commit). Only a change by someone
         else is answered 409. A command that changes nothing records nothing, not even its answer."""
+        response = self._as_stored(response)
         if not recorded:
             return {**response, "replayed": False}
         answer = CommandAnswered(
@@ -274,6 +275,12 @@ class Handoff(Application[UUID]):
             current = custody_view(reread()) if reread else None
             raise ConcurrentChangeError(current=current) from None
         return {**response, "replayed": False}
+
+    def _as_stored(self, response: dict[str, Any]) -> dict[str, Any]:
+        """The answer as the log gives it back to a retry (a status enum as its text), so both get the same one."""
+        transcoder = self.mapper.transcoder
+        stored: dict[str, Any] = transcoder.decode(transcoder.encode(response))
+        return stored
 
     def _answer_for(self, ctx: CommandContext) -> dict[str, Any] | None:
         for answer in self.stored(answer_id(ctx), CommandAnswered, limit=1):
