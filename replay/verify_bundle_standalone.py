@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import gc
 import hashlib
 import itertools
@@ -326,7 +327,7 @@ def leaf_disagrees(line, named):
     return f"leaves out {sorted(left_out)[0]} of its leaf" if left_out else None
 
 
-PIECE = 8 << 20  # bytes of events.jsonl read as one piece of work: several per process, so memory stays flat
+PIECE = 2 << 20  # bytes of events.jsonl read as one piece of work: several per process, so memory stays flat
 
 
 def read_lines(path, start, stop, named):
@@ -357,27 +358,33 @@ def read_lines(path, start, stop, named):
     return found
 
 
-def read_all_lines(path, named, jobs, piece=PIECE):
-    """Every line of events.jsonl in order, read in pieces of `piece` bytes by `jobs` processes (one: this process
-    alone)."""
+def readers(bundle, jobs, piece):
+    """The processes that read events.jsonl's pieces while this one checks the rest: none for one job or one piece."""
+    events = bundle / "events.jsonl"
+    pieces = -(-events.stat().st_size // piece) if events.exists() else 0
+    if jobs < 2 or pieces < 2:
+        return contextlib.nullcontext()
+    # forking is quick but safe only in a process with no other thread (verify.py on its own); else a fresh start
+    start = "fork" if threading.active_count() == 1 and sys.platform == "linux" else "spawn"
+    return ProcessPoolExecutor(min(jobs, pieces), mp_context=multiprocessing.get_context(start))
+
+
+def read_all_lines(path, named, pool=None, piece=PIECE):
+    """Every line of events.jsonl in order, read in pieces of `piece` bytes: by `pool`'s processes, all handed out
+    at once (they are read while the caller goes on), or else here, as they are asked for."""
     size = path.stat().st_size
     starts = list(range(0, size, piece)) or [0]
     args = ([path] * len(starts), starts, [*starts[1:], size], [named] * len(starts))
-    if jobs < 2 or len(starts) < 2:
-        yield from itertools.chain.from_iterable(map(read_lines, *args))
-        return
-    # forking is quick but safe only in a process with no other thread (verify.py on its own); else a fresh start
-    start = "fork" if threading.active_count() == 1 and sys.platform == "linux" else "spawn"
-    with ProcessPoolExecutor(min(jobs, len(starts)), mp_context=multiprocessing.get_context(start)) as pool:
-        yield from itertools.chain.from_iterable(pool.map(read_lines, *args))
+    return itertools.chain.from_iterable((pool.map if pool else map)(read_lines, *args))
 
 
-def check_trees(bundle, heads, checkpoints, check, named=False, jobs=1, piece=PIECE):
+def check_trees(bundle, heads, checkpoints, check, named=False, lines=None):
     """Rebuild each school's tree from its leaves and subtree hashes; compare it with the heads and checkpoints, and
     each readable copy with its leaf."""
     wanted = {(c["school_id"], c["tree_size"]) for c in checkpoints} | {(s, n) for s, (n, _) in heads.items()}
     stacks, sizes, roots, disagreeing = {}, {}, {}, 0
-    for school, index, height, h, wrong in read_all_lines(bundle / "events.jsonl", named, jobs, piece):
+    lines = read_all_lines(bundle / "events.jsonl", named) if lines is None else lines
+    for school, index, height, h, wrong in lines:
         stack, size = stacks.setdefault(school, []), sizes.get(school, 0)
         if wrong and disagreeing < 5:
             check.say(f"school {school}: the readable copy of event {index}", False, wrong)
@@ -462,9 +469,12 @@ def verify(bundle, pins, jobs=1, piece=PIECE, witnesses=()):
         keys = accepted_keys(bundle, pins, check)
         statement = read_statement(bundle, keys, check)
         if statement:
-            check_files(bundle, statement[1], check)
-            checkpoints = json.loads((bundle / "checkpoints.json").read_text(encoding="utf-8"))
-            roots = check_trees(bundle, statement[0], checkpoints, check, statement[2], jobs, piece)
+            events = bundle / "events.jsonl"
+            with readers(bundle, jobs, piece) as pool:  # the pieces are read while the files are hashed
+                lines = read_all_lines(events, statement[2], pool, piece) if events.exists() else None
+                check_files(bundle, statement[1], check)
+                checkpoints = json.loads((bundle / "checkpoints.json").read_text(encoding="utf-8"))
+                roots = check_trees(bundle, statement[0], checkpoints, check, statement[2], lines)
             if roots is not None:
                 check_checkpoints(checkpoints, keys, roots, statement[0], check)
             proofs = json.loads((bundle / "proofs.json").read_text(encoding="utf-8"))
