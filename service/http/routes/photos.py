@@ -4,7 +4,8 @@ every answer under /api/), and its URL holds ids only."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Response
 
@@ -24,17 +25,30 @@ Photo = Annotated[bytes, Depends(uploaded)]
 ContentType = Annotated[str, Header(max_length=200)]
 
 
+@dataclass
+class PhotoCall:
+    """What a photo upload brings besides whose photo it is: the image, the device's fields, the command and the
+    declared type."""
+
+    data: Photo
+    device: Annotated[PhotoUpload, Depends()]
+    command: Command
+    handoff: HandoffApp
+    content_type: ContentType = ""
+
+    def store(self, child_id: str, guardian_id: str | None) -> dict[str, Any]:
+        """Store the photo of the child, or of one of the child's guardians, sealed with the child's key."""
+        context = self.command.context(self.device.with_photo(self.data))
+        stored = self.handoff.photos.store_photo(context, child_id, guardian_id, self.data, self.content_type)
+        return self.command.done(stored)
+
+
+Upload = Annotated[PhotoCall, Depends()]
+
+
 @photos.put("/photo", response_model=PhotoStoredAnswer, summary="Store the child's photo", openapi_extra=UPLOAD)
-def store_child_photo(
-    child_id: ChildId,
-    data: Photo,
-    device: Annotated[PhotoUpload, Depends()],
-    command: Command,
-    handoff: HandoffApp,
-    content_type: ContentType = "",
-) -> dict:
-    context = command.context(device.with_photo(data))
-    return command.done(handoff.photos.store_photo(context, child_id, None, data, content_type))
+def store_child_photo(child_id: ChildId, upload: Upload) -> dict[str, Any]:
+    return upload.store(child_id, None)
 
 
 @photos.put(
@@ -43,17 +57,8 @@ def store_child_photo(
     summary="Store a guardian's photo (sealed with the child's key)",
     openapi_extra=UPLOAD,
 )
-def store_guardian_photo(
-    child_id: ChildId,
-    guardian_id: GuardianId,
-    data: Photo,
-    device: Annotated[PhotoUpload, Depends()],
-    command: Command,
-    handoff: HandoffApp,
-    content_type: ContentType = "",
-) -> dict:
-    context = command.context(device.with_photo(data))
-    return command.done(handoff.photos.store_photo(context, child_id, guardian_id, data, content_type))
+def store_guardian_photo(child_id: ChildId, guardian_id: GuardianId, upload: Upload) -> dict[str, Any]:
+    return upload.store(child_id, guardian_id)
 
 
 @photos.get("/photo", response_class=Response, responses=SHOWN, summary="The child's photo (staff of the school)")
