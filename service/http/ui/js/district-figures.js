@@ -106,6 +106,46 @@ function renderChart(summary) {
   document.getElementById("district-chart").replaceChildren(chart);
 }
 
+function node(tag, attributes = {}, children = []) {
+  const made = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    made.setAttribute(name, value);
+  }
+  made.append(...children);
+  return made;
+}
+
+function worded(tag, key, attributes = {}) {
+  return node(tag, { ...attributes, "data-i18n": key }, [t(key)]);
+}
+
+/** Builds the figures' section inside `section` (the range form, the chart, the weekdays without service, the table),
+ * with the headings its data-note, data-chart and data-table attributes name: the district page and the school
+ * admin's page declare only those words. Call it before looking up #range. */
+export function mountFigures(section) {
+  const { note, chart, table } = section.dataset;
+  const range = node("form", { id: "range", class: "range" }, [
+    worded("label", "district.from", { for: "day-from" }),
+    node("input", { id: "day-from", name: "from", type: "date", required: "" }),
+    worded("label", "district.to", { for: "day-to" }),
+    node("input", { id: "day-to", name: "to", type: "date", required: "" }),
+    worded("button", "district.show", { type: "submit", id: "show" }),
+  ]);
+  const scroller = node("div", { class: "table-scroll" }, [
+    node("table", { id: "summary" }, [node("thead"), node("tbody")]),
+  ]);
+  section.prepend(
+    range,
+    worded("p", note, { class: "note" }),
+    worded("h2", chart),
+    node("div", { id: "district-chart", class: "chart" }),
+    worded("h2", "district.not_open"),
+    node("ul", { id: "not-open", class: "not-open" }),
+    worded("h2", table),
+    scroller,
+  );
+}
+
 /** Every figure of `summary` in the page. */
 export function renderFigures(summary) {
   renderTable(summary);

@@ -4,7 +4,7 @@
 
 import { ApiError, api } from "./api.js";
 import { openExport, rerenderExport } from "./district-export.js";
-import { isoDay, renderFigures } from "./district-figures.js";
+import { isoDay, mountFigures, renderFigures } from "./district-figures.js";
 import { DISTRICT_WORDS } from "./district-words.js";
 import { addWords, currentLanguage, refusalText, setLanguage, t, translatePage } from "./i18n.js";
 import { showNetwork } from "./session.js";
@@ -15,6 +15,7 @@ const KEPT = "handoff.district";
 const message = document.getElementById("district-message");
 const signin = document.getElementById("district-signin");
 const view = document.getElementById("district-view");
+mountFigures(view);
 const range = document.getElementById("range");
 let shown = null;
 

@@ -4,7 +4,7 @@
 
 import { ApiError, api, schoolPath } from "./api.js";
 import { renderDisclosures } from "./disclosures.js";
-import { isoDay, renderFigures } from "./district-figures.js";
+import { isoDay, mountFigures, renderFigures } from "./district-figures.js";
 import { DISTRICT_WORDS } from "./district-words.js";
 import { addWords, refusalText, t } from "./i18n.js";
 import { requireSession, setUpHeader } from "./session.js";
@@ -13,6 +13,7 @@ addWords(DISTRICT_WORDS);
 
 const current = requireSession();
 const message = document.getElementById("district-message");
+mountFigures(document.getElementById("district-view"));
 const range = document.getElementById("range");
 let shown = null;
 
