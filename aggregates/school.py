@@ -223,7 +223,7 @@ class School:
             raise SchoolAlreadyRegisteredError
         try:
             ZoneInfo(time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, IsADirectoryError):  # a folder ("Asia") when tzdata is installed
             raise UnknownTimeZoneError(time_zone=time_zone) from None
         return [
             SchoolRegistered(
