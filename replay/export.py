@@ -1,7 +1,9 @@
 """Audit export bundles: a folder anyone can check with Python alone (verify.py, a copy of verify_bundle_standalone.py).
 
 events.jsonl holds, per school and in log order, the chosen days' events and, for the events before, between and
-after them up to the school's head, only the hashes of aligned perfect subtrees (at most two per power of two in
+after them up to the school's head, and for the stored answers of commands (CommandAnswered: hashes of an
+idempotency key, a request and an API answer, which a regulator has no use for), only the hashes of aligned perfect
+subtrees (at most two per power of two in
 each gap), which rebuild the school's tree without showing those events. An in-range line carries school_id, index
 (leaf index), position, in_range, its leaf (see replay/leaves.py: personal fields only as salted commitments) and a
 readable copy (see export_tables) that the verifier checks against the leaf field by field; a named export adds the
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import Notification
 
+from events.idempotency import CommandAnswered
 from events.school import SchoolRegistered
 from replay.canonical import canonical_json
 from replay.checkpoints import Checkpoint, public_key_pem
@@ -44,7 +47,7 @@ NOTES = [
     "statement.txt is signed at export time and holds the SHA-256 of every other file, this one included.",
     "leaf: the event as the hash tree covers it: fields as stored, personal ones as SHA-256(salt || value).",
     "openings (named exports only): each committed field's [salt, value], which opens its commitment.",
-    "subtree: [height, hash] of 2**height events left out (outside the days).",
+    "subtree: [height, hash] of 2**height events left out (outside the days, or stored answers of commands).",
     "event: a readable copy, checked against the leaf; ids in it are pseudonyms of this export when pseudonymised.",
 ]
 
@@ -152,15 +155,17 @@ def _check_trees(entries: dict[str, list[Entry]], heads: dict[str, list[Checkpoi
 
 
 def _mark_range(entries: dict[str, list[Entry]], day_from: date, day_to: date) -> dict[str, tzinfo]:
-    """Set each entry's in_range from its service day (or local server date); each school's time zone."""
+    """Set each entry's in_range from its service day (or local server date), never for a stored answer; each
+    school's time zone."""
     if day_from > day_to:
         raise ValueError(f"the days run from {day_from} to {day_to}: the first comes after the last")
     zones: dict[str, tzinfo] = {}
     for school, found in entries.items():
         registered = next((e.event for e in found if isinstance(e.event, SchoolRegistered)), None)
         zone = zones[school] = ZoneInfo(registered.time_zone) if registered else timezone.utc
-        for entry in found:
-            entry.in_range = day_from <= _day(entry.event, zone) <= day_to
+        for entry in found:  # a stored answer repeats its command's events, with only the client's keys besides
+            shown = not isinstance(entry.event, CommandAnswered)
+            entry.in_range = shown and day_from <= _day(entry.event, zone) <= day_to
     return zones
 
 
