@@ -263,9 +263,10 @@ def test_an_export_is_recorded_and_verifies_and_a_tampered_one_does_not(
     assert list(json.loads((district / "manifest.json").read_text(encoding="utf-8"))["schools"]) == ["demo-school"]
     assert CliRunner().invoke(app, ["verify", str(district)], env=cli_env).exit_code == 0
     lines = (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    record = json.loads(lines[-1])
+    at = max(n for n, line in enumerate(lines) if "leaf" in json.loads(line))
+    record = json.loads(lines[at])
     record["leaf"] = record["leaf"][:-2] + ("00" if record["leaf"][-2:] != "00" else "01")
-    lines[-1] = json.dumps(record)
+    lines[at] = json.dumps(record)
     (bundle / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     tampered = CliRunner().invoke(app, ["verify", str(bundle)], env=cli_env)
     assert tampered.exit_code == 1 and "NOT VERIFIED" in tampered.output
