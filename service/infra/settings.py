@@ -6,8 +6,8 @@ import re
 from argparse import ArgumentTypeError
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlsplit
 
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -15,6 +15,7 @@ from replay.cosignatures import witness_key
 
 DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
 GROUP_COMMIT_RECORDER = "service.infra.group_commit:GroupCommitRecorder"
+POSTGRES_FACTORY = "service.infra.postgres_factory:Factory"
 
 
 class Settings(BaseSettings):
@@ -142,17 +143,21 @@ class Settings(BaseSettings):
 
 
 def postgres_env(url: str, pool_size: int = 8, *, group_commit: bool = True) -> dict[str, str]:
-    """The eventsourcing POSTGRES_* variables for a postgresql:// URL (with the group-commit recorder by default)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres"):
-        raise ValueError(f"not a postgresql:// URL: {parts.scheme}://…")
+    """The eventsourcing POSTGRES_* variables for a postgresql:// URL (with the group-commit recorder by default).
+
+    A URL may list several servers (`postgresql://u:p@a:5432,b:5432/db?target_session_attrs=read-write`, a Patroni
+    cluster): libpq parses it, tries each in turn, and keeps the first that has the attributes asked for."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ValueError(f"not a postgresql:// URL: {url.partition('://')[0]}://…")
+    parts = conninfo_to_dict(url)
+    attrs = parts.get("target_session_attrs")
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
-        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(parts.port or 5432),
-        "POSTGRES_USER": unquote(parts.username or "postgres"),
-        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "PERSISTENCE_MODULE": POSTGRES_FACTORY,
+        "POSTGRES_DBNAME": str(parts.get("dbname") or "postgres"),
+        "POSTGRES_HOST": str(parts.get("host") or "127.0.0.1"),
+        "POSTGRES_PORT": str(parts.get("port") or 5432),
+        "POSTGRES_USER": str(parts.get("user") or "postgres"),
+        "POSTGRES_PASSWORD": str(parts.get("password") or ""),
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(pool_size),
         "POSTGRES_CONNECT_TIMEOUT": "10",
@@ -160,4 +165,5 @@ def postgres_env(url: str, pool_size: int = 8, *, group_commit: bool = True) -> 
         "POSTGRES_PRE_PING": "y",
         "CREATE_TABLE": "y",
         **({"APPLICATION_RECORDER_TOPIC": GROUP_COMMIT_RECORDER} if group_commit else {}),
+        **({"POSTGRES_TARGET_SESSION_ATTRS": str(attrs)} if attrs else {}),
     }

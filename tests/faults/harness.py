@@ -146,6 +146,10 @@ class Command:
     status: int | None = None
     """The final answer's status: 200 acknowledged, a 4xx refusal, None if never answered."""
     answer: dict[str, Any] | None = None
+    sent_at: float | None = None
+    """When the last attempt was sent (time.monotonic())."""
+    answered_at: float | None = None
+    """When the final answer came (time.monotonic())."""
     failures: Counter[str] = field(default_factory=Counter)
     """Why attempts before the final one failed: a transport error's name, or a 5xx status."""
     abandoned: bool = False
@@ -179,9 +183,13 @@ class Load:
     """Tablets (threads) taking every child through the whole handoff, in waves of one step for all their children,
     retrying each command with its own idempotency key until it gets an answer that is not a server error."""
 
-    def __init__(self, base_url: str, school: School, clients: int = 6, quitters: int = 0) -> None:
+    def __init__(
+        self, base_url: str, school: School, clients: int = 6, quitters: int = 0, pause: float = 0.0
+    ) -> None:
         self.base_url, self.school, self.clients = base_url, school, clients
         self.quitters = quitters
+        self.pause = pause
+        """Seconds each tablet waits after each answer: a load that lasts long enough for the faults planned."""
         """How many tablets give up at their first failed attempt (switched off, say) and send nothing more."""
         self.commands: list[Command] = []
         self.lock = threading.Lock()
@@ -223,6 +231,7 @@ class Load:
                     self._send(client, command, quits=n < self.quitters)
                     if command.abandoned:
                         return
+                    time.sleep(self.pause)
 
     def _with_device(self, n: int, body: dict[str, Any]) -> dict[str, Any]:
         device_time = datetime.now(timezone.utc)
@@ -236,6 +245,7 @@ class Load:
         deadline = time.monotonic() + COMMAND_DEADLINE
         while time.monotonic() < deadline:
             command.attempts += 1
+            command.sent_at = time.monotonic()
             try:
                 response = client.post(url, json=command.body, headers=headers)
             except httpx2.TransportError as error:
@@ -243,6 +253,7 @@ class Load:
             else:
                 if response.status_code < 500:
                     command.status, command.answer = response.status_code, response.json()
+                    command.answered_at = time.monotonic()
                     break
                 command.failures[str(response.status_code)] += 1
             if quits:

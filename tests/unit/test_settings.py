@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
 from pydantic import ValidationError
 
 from service.infra.settings import Settings, postgres_env
@@ -26,6 +28,23 @@ def test_a_postgres_url_becomes_the_eventsourcing_environment() -> None:
     env = postgres_env("postgresql://alice:p%40ss@db.example:6543/handoff")
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("db.example", "6543", "handoff")
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("alice", "p@ss")
+
+
+def test_a_multi_host_url_lists_every_server_and_asks_for_the_primary() -> None:
+    """A Patroni cluster's URL: libpq tries each host in turn and keeps the first that accepts writes."""
+    env = postgres_env("postgresql://alice:pw@10.0.0.1:5432,10.0.0.2:5433/handoff?target_session_attrs=read-write")
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"]) == ("10.0.0.1,10.0.0.2", "5432,5433")
+    assert (env["POSTGRES_DBNAME"], env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("handoff", "alice", "pw")
+    assert env["POSTGRES_TARGET_SESSION_ATTRS"] == "read-write"
+
+
+def test_the_event_store_connects_only_to_a_server_that_accepts_writes() -> None:
+    url = "postgresql://alice:pw@10.0.0.1:5432,10.0.0.2:5433/handoff?target_session_attrs=read-write"
+    factory = InfrastructureFactory.construct(Environment(env=postgres_env(url)))
+    try:
+        assert factory.datastore.pool.kwargs["target_session_attrs"] == "read-write"  # type: ignore[attr-defined]
+    finally:
+        factory.close()
 
 
 def test_a_url_of_another_database_kind_is_refused() -> None:
