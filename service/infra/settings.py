@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from replay.cosignatures import witness_key
 
 DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
+SHARD_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}"
 GROUP_COMMIT_RECORDER = "service.infra.group_commit:GroupCommitRecorder"
 POSTGRES_FACTORY = "service.infra.postgres_factory:Factory"
 
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(default=None, description="Key of the X-Handoff-Signature HMAC, if set")
     group_commit: bool = Field(default=True, description="PostgreSQL: commit concurrent commands' saves together")
     state_cache_size: int = Field(default=20_000, ge=0, le=10_000_000, description="Stream states kept per process")
+    shards: dict[str, str] = Field(
+        default_factory=dict,
+        description='Districts as shards: JSON {"name": "postgresql://…"}; unset means the one database',
+    )
+    district_shards: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON {district: shard}: where a district's first school puts it (the first shard otherwise)",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> Settings:
@@ -93,6 +102,20 @@ class Settings(BaseSettings):
                 " delivered that no guardian received), or HANDOFF_NOTIFIER=off to leave them queued"
             )
         return missing
+
+    @model_validator(mode="after")
+    def _shards_named_and_reachable(self) -> Settings:
+        for name, url in self.shards.items():
+            if not re.fullmatch(SHARD_NAME, name):
+                raise ValueError(f"HANDOFF_SHARDS: {name!r} is not a shard name (letters, digits, - and _)")
+            if not url.startswith(("postgresql://", "postgres://")):
+                raise ValueError(f"HANDOFF_SHARDS: shard {name} needs a postgresql:// URL")
+        if self.shards and self.persistence != "postgres":
+            raise ValueError("HANDOFF_SHARDS needs HANDOFF_PERSISTENCE=postgres")
+        for district, shard in self.district_shards.items():
+            if shard not in self.shards:
+                raise ValueError(f"HANDOFF_DISTRICT_SHARDS: {district} names {shard!r}, not in HANDOFF_SHARDS")
+        return self
 
     @field_validator("cors_origins")
     @classmethod

@@ -58,3 +58,28 @@ def test_memory_persistence_needs_no_database() -> None:
         "STATE_CACHE_SIZE": "20000",
     }
     assert Settings(state_cache_size=0).persistence_env("postgresql://u:p@h/d")["STATE_CACHE_SIZE"] == "0"
+
+
+def test_shards_come_from_json_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDOFF_SHARDS", '{"east": "postgresql://h@db1/east", "west": "postgresql://h@db2/west"}')
+    monkeypatch.setenv("HANDOFF_DISTRICT_SHARDS", '{"330106": "west"}')
+    settings = Settings()
+    assert list(settings.shards) == ["east", "west"]
+    assert settings.district_shards == {"330106": "west"}
+
+
+def test_no_shards_means_the_one_database() -> None:
+    assert Settings().shards == {}
+
+
+@pytest.mark.parametrize(
+    ("shards", "districts", "problem"),
+    [
+        ({"east": "mysql://x@y/z"}, {}, "postgresql"),
+        ({"no way": "postgresql://x@y/z"}, {}, "shard name"),
+        ({"east": "postgresql://x@y/z"}, {"330106": "west"}, "not in HANDOFF_SHARDS"),
+    ],
+)
+def test_a_bad_shard_map_is_refused(shards: dict[str, str], districts: dict[str, str], problem: str) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        Settings(shards=shards, district_shards=districts)
