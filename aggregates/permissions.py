@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "read_school_summary": frozenset({Role.ADMIN}),
     "read_disclosures": frozenset({Role.ADMIN}),
     "read_district_disclosures": frozenset({Role.REGULATOR}),
+    "read_province": frozenset({Role.PROVINCE_REGULATOR}),
     "replay": frozenset({Role.DUTY_LEADER, Role.ADMIN}),
     # Gate staff open incidents and work on them (an unauthorised pickup attempt starts at the gate), but neither
     # resolve them nor read them back.
@@ -96,6 +97,7 @@ ACTION_WORDS = {
     "read_school_summary": "read the school's own summary",
     "read_disclosures": "read the school's disclosure log of audit exports",
     "read_district_disclosures": "read the district's disclosure log of audit exports",
+    "read_province": "read the province's counts",
     "replay": "replay custody as it stood at an earlier moment",
     "manage_incidents": "record incidents",
     "resolve_incident": "resolve incidents",

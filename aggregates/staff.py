@@ -27,6 +27,7 @@ class Role(StrEnum):
     DUTY_LEADER = "duty_leader"
     ADMIN = "admin"
     REGULATOR = "regulator"
+    PROVINCE_REGULATOR = "province_regulator"
 
 
 CUSTODIAN_ROLES = frozenset({Role.GATE, Role.TEACHER, Role.DUTY_LEADER})

@@ -177,6 +177,28 @@ def summary(
     return t.rows(conn, SUMMARY, params)
 
 
+COUNTS = (
+    "children_served", "released", "absent", "late_pickups", "release_refusals", "corrections", "incidents",
+    "missing_child_incidents", "unauthorised_pickup_incidents", "incidents_open",
+)  # fmt: skip
+"""The summary's counts, each a sum over schools and days in the province view."""
+PROVINCE = (
+    "SELECT s.district_id, count(DISTINCT s.school_id) AS schools, "
+    + ", ".join(f"coalesce(sum(d.{name}), 0)::bigint AS {name}" for name in COUNTS)
+    + " FROM {schools} s LEFT JOIN {days} d ON d.school_id = s.school_id"
+    " AND d.service_day BETWEEN %(day_from)s AND %(day_to)s"
+    " WHERE %(districts)s::text[] IS NULL OR s.district_id = ANY(%(districts)s) GROUP BY 1 ORDER BY 1"
+)
+
+
+def per_district(
+    conn: Connection[Any], t: Tables, day_from: date, day_to: date, districts: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Each district's counts summed over its schools and days (only `districts`, if given): the province view."""
+    params = {"day_from": day_from, "day_to": day_to, "districts": districts}
+    return t.rows(conn, PROVINCE, params)
+
+
 def schools_of(conn: Connection[Any], t: Tables, district: str) -> list[str]:
     """The schools registered in one district, by code."""
     found = t.rows(

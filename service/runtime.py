@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from projections.registry import READ_MODELS
 from projections.supervisor import Supervisor
 from replay.notes import raw_public_key
-from service.application.handoff import Handoff
+from service.application.handoff import Handoff, utc_now
+from service.infra.directory import Directory
 from service.infra.event_log import event_log
 from service.infra.key_store import PostgresKeyStore
 from service.infra.settings import Settings
@@ -70,9 +72,13 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 
 
 @contextmanager
-def opened(settings: Settings) -> Iterator[tuple[Handoff, str | None]]:
-    """The application on the configured database (embedded if none is set), closed when done."""
-    with database_url(settings) as url:
+def opened(
+    settings: Settings, school: str | None = None, district: str | None = None
+) -> Iterator[tuple[Handoff, str | None]]:
+    """The application on the configured database (embedded if none is set), closed when done; with shards, on the
+    shard of the school (placed in `district` if new) or of the district, else on the first shard."""
+    with database_url(settings) as directory_url:
+        url = shard_url(settings, directory_url, school, district)
         handoff = build_handoff(settings, url)
         try:
             yield handoff, url
@@ -80,10 +86,25 @@ def opened(settings: Settings) -> Iterator[tuple[Handoff, str | None]]:
             handoff.close()
 
 
-def build_handoff(settings: Settings, url: str | None) -> Handoff:
+def shard_url(settings: Settings, url: str | None, school: str | None, district: str | None) -> str | None:
+    """The database of the shard that holds the school or district (the one database when there are no shards)."""
+    if not settings.shards or url is None:
+        return url
+    directory = Directory(url, next(iter(settings.shards)))
+    try:
+        found = directory.school(school) if school else None
+        if found is None and school and district:
+            found = directory.place(school, district, settings.district_shards.get(district))
+        found = found or (directory.district(district) if district else None)
+    finally:
+        directory.close()
+    return settings.shards[found.shard if found else directory.default_shard]
+
+
+def build_handoff(settings: Settings, url: str | None, clock: Callable[[], datetime] = utc_now) -> Handoff:
     """The application on the configured persistence; children's keys live beside it in PostgreSQL."""
     keys = PostgresKeyStore(url, settings.secret_key.encode()) if url else None
-    return Handoff(settings.persistence_env(url), secret_key=settings.secret_key, keys=keys)
+    return Handoff(settings.persistence_env(url), secret_key=settings.secret_key, keys=keys, clock=clock)
 
 
 def projector_supervisor(handoff: Handoff, url: str, page_size: int = 500) -> Supervisor:

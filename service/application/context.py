@@ -48,6 +48,11 @@ class Actor:
         if self.scope_id != school_id:
             raise WrongSchoolError
 
+    def require_province(self, action: str) -> None:
+        """Refuse unless the role allows the action for the whole province (there is one per deployment)."""
+        if self.role not in PERMISSIONS[action]:
+            raise WrongRoleError(role=self.role.value, action=ACTION_WORDS[action])
+
     def require_district(self, action: str, district_id: str) -> None:
         """Refuse unless the role allows the action for this district."""
         if self.role not in PERMISSIONS[action]:

@@ -26,6 +26,8 @@ TOKEN_FORM = re.compile(r"hs1\.([0-9a-f]{32})\.([0-9a-f]{1,16})\.([A-Za-z0-9_-]{
 """What `issue_token` hands out: the staff stream in plain hex, the token id and the URL-safe secret."""
 
 SCHOOL_ROLES = (Role.GATE, Role.TEACHER, Role.DUTY_LEADER, Role.ADMIN)
+BUREAU_ROLES = (Role.REGULATOR, Role.PROVINCE_REGULATOR)
+"""Registered for a district (or, for the province, its code) by an operator, never by a school."""
 """The roles a school's admin gives; a regulator is registered for a district by an operator."""
 
 
@@ -52,7 +54,7 @@ class StaffCommands(Area):
         district)."""
 
         def decided(meta: EventMeta) -> Decided:
-            if role is not Role.REGULATOR and self.app.school(ctx.school_id).district_id != district_id:
+            if role not in BUREAU_ROLES and self.app.school(ctx.school_id).district_id != district_id:
                 raise school.SchoolInOtherDistrictError(district_id=district_id)
             member = self.app.load(staff.staff_stream_id(ctx.school_id, staff_id), staff.project)
             member = member or StaffMember.unregistered(ctx.school_id, staff_id)

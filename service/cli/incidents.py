@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
 def acting(school_id: str, staff_id: str | None) -> Iterator[Acting]:
     """The application, command contexts for the acting staff member, the actor, and the database URL if any;
     refusals exit with their plain words."""
-    with opened(Settings()) as (handoff, url):
+    with opened(Settings(), school_id) as (handoff, url):
         try:
             actor = _actor(handoff, school_id, staff_id)
             yield handoff, lambda: operator_context(school_id, actor), actor, url

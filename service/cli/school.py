@@ -34,10 +34,13 @@ Csv = Annotated[str, typer.Option(help="Comma-separated list")]
 
 
 @contextmanager
-def school_admin(school_id: str) -> Iterator[tuple[Handoff, Callable[[], CommandContext]]]:
-    """The application, and command contexts acting as an admin of this school; refusals exit with their message."""
+def school_admin(
+    school_id: str, district_id: str | None = None
+) -> Iterator[tuple[Handoff, Callable[[], CommandContext]]]:
+    """The application (the school's shard; a new school is placed in `district_id`'s), and command contexts acting
+    as an admin of this school; refusals exit with their message."""
     settings = Settings()
-    with opened(settings) as (handoff, _):
+    with opened(settings, school_id, district_id) as (handoff, _):
         actor = Actor("cli", Role.ADMIN, school_id, "")
         try:
             yield handoff, lambda: operator_context(school_id, actor)
@@ -61,7 +64,7 @@ def school_register(
     service_ends: Annotated[str, typer.Option(help="HH:MM when after-school service ends")] = "17:30",
 ) -> None:
     """Register a school (operators only: no role registers schools over HTTP); then `staff issue` its first admin."""
-    with school_admin(school) as (handoff, _):
+    with school_admin(school, district) as (handoff, _):
         handoff.setup.register_school(
             operator_context(school), name, district, time_zone, time.fromisoformat(service_ends)
         )

@@ -30,6 +30,7 @@ from service.http.routes.headcounts import headcounts
 from service.http.routes.incidents import incidents
 from service.http.routes.photos import photos
 from service.http.routes.planning import planning
+from service.http.routes.province import province
 from service.http.routes.replay import replay
 from service.http.routes.roster import roster
 from service.http.routes.school import school
@@ -41,6 +42,7 @@ from service.http.security import secure, security_headers
 from service.infra.settings import Settings
 from service.processes.live import ViewWatcher
 from service.processes.parked import parked
+from service.reads.province import Province, ShardCounts
 from service.reads.queries import Views
 from service.reads.readside import ReadSide
 
@@ -67,6 +69,8 @@ def create_app(
     api.state.views = Views(handoff, read) if read else None
     api.state.live = occupancy_feed(api.state.views, watcher) if watcher and api.state.views else None
     api.state.metrics = metrics_registry(read)
+    api.state.province = Province([ShardCounts("default", read)]) if read else None
+    api.state.shards = None  # with shards: each shard's application and read side, for /health (service.http.shards)
     api.include_router(children)
     api.include_router(dismissal)
     api.include_router(guardians)
@@ -81,6 +85,7 @@ def create_app(
     api.include_router(headcounts)
     api.include_router(views)
     api.include_router(district_views)
+    api.include_router(province)
     api.include_router(replay)
     api.include_router(exports)
     api.include_router(disclosures)
@@ -158,9 +163,19 @@ def allowed_methods(request: Request) -> str:
 
 
 def health(request: Request) -> JSONResponse:
-    """200 while the event store answers; projection lag (against the store's head) and failing handlers shown."""
-    handoff: Handoff = request.app.state.handoff
-    read: ReadSide | None = request.app.state.read
+    """200 while the event store answers; projection lag (against the store's head) and failing handlers shown.
+    With shards: the first shard's as before, each shard's under "shards", and the worst status of them."""
+    body = shard_health(request.app.state.handoff, request.app.state.read)
+    shards: dict[str, tuple[Handoff, ReadSide | None]] | None = request.app.state.shards
+    if shards:
+        body["shards"] = {name: shard_health(*shard) for name, shard in shards.items()}
+        statuses = {each["status"] for each in body["shards"].values()}
+        body["status"] = next(s for s in ("failing", "degraded", "ok") if s in statuses)
+    return JSONResponse(body)
+
+
+def shard_health(handoff: Handoff, read: ReadSide | None) -> dict[str, Any]:
+    """One event store's head, and its projections' lag and failures."""
     head = handoff.recorder.max_notification_id() or 0
     projections: dict[str, Any] = read.status() if read else {}
     projections.pop("head", None)
@@ -168,7 +183,7 @@ def health(request: Request) -> JSONResponse:
     parked_views = sorted(name for name, state in projections.items() if state["parked"])
     status = "failing" if failing else "degraded" if parked_views else "ok"
     body = {"status": status, "head": head, "failing": failing, "parked": parked_views, "projections": projections}
-    return JSONResponse(body | {"parked_reactions": parked_reactions(read)})
+    return body | {"parked_reactions": parked_reactions(read)}
 
 
 def parked_reactions(read: ReadSide | None) -> dict[str, Any]:

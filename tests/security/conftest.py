@@ -32,6 +32,7 @@ from service.runtime import read_stack
 from tests.support import DISTRICT, OTHER_SCHOOL, SCHOOL, setup_school
 
 OTHER_DISTRICT = "D2"
+PROVINCE = "P1"
 STAFF_IDS = {"teacher": "t1", "gate": "g1", "duty_leader": "d1", "admin": "a1"}
 
 TALLY: Counter[str] = Counter()
@@ -70,6 +71,11 @@ def caller_tokens(handoff: Handoff) -> Callers:
         "token"
     ]
     callers.revoked["regulator"] = revoked_token(handoff, DISTRICT, "r1")
+    handoff.staff.register_staff(operator_context(PROVINCE), "p1", Role.PROVINCE_REGULATOR, PROVINCE)
+    callers.own["province_regulator"] = handoff.staff.issue_token(operator_context(PROVINCE), "p1", timedelta(days=1))[
+        "token"
+    ]  # one province per deployment: no province regulator of "another school" to refuse
+    callers.revoked["province_regulator"] = revoked_token(handoff, PROVINCE, "p1")
     return callers
 
 

@@ -15,7 +15,8 @@ from fastapi.routing import APIRoute
 from tests.support import png
 
 GATE, TEACHER, DUTY, ADMIN, REGULATOR = "gate", "teacher", "duty_leader", "admin", "regulator"
-ROLES = (GATE, TEACHER, DUTY, ADMIN, REGULATOR)
+PROVINCE = "province_regulator"
+ROLES = (GATE, TEACHER, DUTY, ADMIN, REGULATOR, PROVINCE)
 STAFF = frozenset({GATE, TEACHER, DUTY, ADMIN})
 RECORDS = frozenset({DUTY, ADMIN})
 PUBLIC = frozenset(ROLES)
@@ -194,6 +195,8 @@ EXPECTATIONS: dict[tuple[str, str], Expect] = {
     ("GET", "/api/v1/districts/{district_id}/disclosures"): Expect(
         frozenset({REGULATOR}), postgres=True, district=True
     ),
+    # the province view (省级汇总): counts from every shard, for the province's regulator only
+    ("GET", "/api/v1/province/summary"): view(PROVINCE, query={"from": DAY, "to": DAY}),
     # audit exports (督导检查): a school's for its admins and its district's regulator, a district's for the regulator
     ("POST", SCHOOL + "/exports"): view(ADMIN, REGULATOR, body=EXPORT),
     ("POST", "/api/v1/districts/{district_id}/exports"): Expect(

@@ -96,3 +96,10 @@ class DistrictSummaryResponse(BaseModel):
     day_to: date
     schools: list[str] = Field(description="The district's schools (or the one asked for), with or without rows")
     items: list[dict[str, Any]] = Field(description="Per school and day: counts only, nothing personal")
+
+
+class ProvinceSummaryResponse(BaseModel):
+    day_from: date
+    day_to: date
+    districts: list[dict[str, Any]] = Field(description="Per district (and the shard holding it): counts only")
+    totals: dict[str, int] = Field(description="The districts' counts summed: schools, children served, …")
