@@ -2,7 +2,7 @@
 
 Starts a durable embedded PostgreSQL (fsync, synchronous_commit and full_page_writes on) in a temporary folder
 (HANDOFF_BENCH_DIR chooses where; HANDOFF_BENCH_DATABASE_URL uses a server of your own instead), runs P1-P7, and
-writes BENCHMARKS.md: every figure beside a baseline measured in the same run on the same server. The full run
+writes BENCHMARKS.md (P10, the shards, starts a second embedded server): every figure beside a baseline measured in the same run on the same server. The full run
 takes about 8-10 minutes on 2 cores; --quick about 3, for development only (its figures are noisier)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ SIZES = {
 
 
 def run(only: set[str], size: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], float]:
-    from bench import big_log, http, lag, reads, writes
+    from bench import big_log, http, lag, reads, shards, writes
 
     found: dict[str, Any] = {}
     began = time.monotonic()
@@ -35,6 +35,8 @@ def run(only: set[str], size: dict[str, Any]) -> tuple[dict[str, str], dict[str,
         described = machine(url)
         if "P1" in only:
             found["P1"] = _timed("P1", lambda: writes.p1(url, size["p1_seconds"]))
+        if "P10" in only:
+            found["P10"] = _timed("P10", lambda: shards.p10(url, size["p1_seconds"]))
         with demo_school(url) as demo:
             if "P2" in only:
                 found["P2"] = _timed("P2", lambda: http.p2(demo, url, size["p2_seconds"], before=True))
@@ -61,7 +63,7 @@ def _timed(name: str, work: Any) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs, for development")
-    parser.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7", help="which benchmarks, e.g. P1,P3")
+    parser.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7,P10", help="which benchmarks, e.g. P1,P3")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--p6-events", type=int, help="events in P6's big log (1,000,000 in a full run)")
     args = parser.parse_args()
