@@ -1,9 +1,10 @@
 """The benchmark suite: `python -m bench [--quick] [--only P1,P4] [--out BENCHMARKS.md]`.
 
 Starts a durable embedded PostgreSQL (fsync, synchronous_commit and full_page_writes on) in a temporary folder
-(HANDOFF_BENCH_DIR chooses where; HANDOFF_BENCH_DATABASE_URL uses a server of your own instead), runs P1-P7, and
-writes BENCHMARKS.md (P10, the shards, starts a second embedded server): every figure beside a baseline measured in the same run on the same server. The full run
-takes about 8-10 minutes on 2 cores; --quick about 3, for development only (its figures are noisier)."""
+(HANDOFF_BENCH_DIR chooses where; HANDOFF_BENCH_DATABASE_URL uses a server of your own instead), runs P1-P7 and
+P10 (which starts a second embedded server, a second shard), and writes BENCHMARKS.md: every figure beside a baseline
+measured in the same run on the same server. The full run takes about 8-10 minutes on 2 cores; --quick about 3,
+for development only (its figures are noisier)."""
 
 from __future__ import annotations
 
