@@ -22,9 +22,9 @@ SETTLE = 4.0
 """Seconds for the writer processes to start before they begin together."""
 
 
-def _writer(url: str, seconds: float, start_at: float, found: Any) -> None:
+def _writer(url: str, seconds: float, start_at: float, found: Any, school: str) -> None:
     time.sleep(max(0.0, start_at - time.time()))
-    found.put(service_saves(url, WRITERS, seconds, group_commit=True)["events_per_second"])
+    found.put(service_saves(url, WRITERS, seconds, group_commit=True, school=school)["events_per_second"])
 
 
 def concurrently(urls: Sequence[str], seconds: float) -> list[float]:
@@ -32,7 +32,10 @@ def concurrently(urls: Sequence[str], seconds: float) -> list[float]:
     spawn = multiprocessing.get_context("spawn")
     found = spawn.Queue()
     start_at = time.time() + SETTLE
-    processes = [spawn.Process(target=_writer, args=(url, seconds, start_at, found)) for url in urls]
+    processes = [
+        spawn.Process(target=_writer, args=(url, seconds, start_at, found, f"bench-school-{n}"))
+        for n, url in enumerate(urls)
+    ]  # a school each: two writer processes on one shard must not write the same streams
     for process in processes:
         process.start()
     rates = [found.get(timeout=seconds + 120) for _ in processes]

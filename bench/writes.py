@@ -50,7 +50,9 @@ def _run(work: Any, counts: list[int], start: threading.Barrier, seconds: float)
     return sum(counts) / (time.monotonic() - began)
 
 
-def service_saves(url: str, writers: int, seconds: float, group_commit: bool) -> dict[str, float]:
+def service_saves(
+    url: str, writers: int, seconds: float, group_commit: bool, school: str = "bench-school"
+) -> dict[str, float]:
     """Events committed per second by `writers` threads saving a command's events through Handoff.save.
 
     Each save is what a custody command saves (the custody event and its CommandAnswered), decided by the Custody
@@ -65,7 +67,7 @@ def service_saves(url: str, writers: int, seconds: float, group_commit: bool) ->
         while time.monotonic() < until[0]:
             child += 1
             day = BASE_DAY + timedelta(days=child // 1000)
-            for events in afternoon("bench-school", f"C{n:02d}{child:06d}", day):
+            for events in afternoon(school, f"C{n:02d}{child:06d}", day):
                 handoff.save(*events)
                 counts[n] += len(events)
                 if time.monotonic() >= until[0]:
