@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from service.infra.embedded_postgres import EmbeddedPostgres, create_database, drop_database
+from tests import summaries
 
 # Property tests check values, not speed: on a shared two-core machine one example can take longer than hypothesis's
 # default 200 ms deadline, and data generation can trip its "too slow" check. Speed has its own benchmarks.
@@ -37,6 +38,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    summaries.collect(report)  # here also in the process that prints when the tests run in workers (xdist)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.faults.checks import Tally, summary
+
+    security = summaries.counted("security")
+    if security:
+        terminalreporter.write_line("security suite: " + ", ".join(f"{k} {v}" for k, v in sorted(security.items())))
+    faults = {name: Tally(**figures) for name, figures in summaries.FIGURES.get("faults", [])}
+    if faults:
+        terminalreporter.section("faults")
+        for line in summary(faults):
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ requests sent, faults injected and events checked, printed at the end of the run
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from collections.abc import Iterator
@@ -13,12 +14,12 @@ import pytest
 from psycopg import sql
 
 from service.infra.embedded_postgres import create_database, drop_database
-from tests.faults.checks import Tally, summary
+from tests import summaries
+from tests.faults.checks import Tally
 from tests.faults.harness import STARTED
 from tests.faults.school import School, open_handoff, seed_school
 
 CHILDREN = 30
-TALLIES: dict[str, Tally] = {}
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,8 @@ def stop_processes() -> Iterator[None]:
 
 
 @pytest.fixture
-def tally(request: pytest.FixtureRequest) -> Tally:
-    found = TALLIES[request.node.name] = Tally()
-    return found
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if TALLIES:
-        terminalreporter.section("faults")
-        for line in summary(TALLIES):
-            terminalreporter.write_line(line)
+def tally(request: pytest.FixtureRequest) -> Iterator[Tally]:
+    """What the test did, for the run's faults summary (tests/summaries.py)."""
+    found = Tally()
+    yield found
+    summaries.add(request.node, "faults", dataclasses.asdict(found))

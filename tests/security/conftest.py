@@ -29,6 +29,7 @@ from service.infra.embedded_postgres import create_database, drop_database
 from service.infra.settings import Settings
 from service.reads.readside import ReadSide
 from service.runtime import read_stack
+from tests import summaries
 from tests.support import DISTRICT, OTHER_SCHOOL, SCHOOL, setup_school
 
 OTHER_DISTRICT = "D2"
@@ -39,9 +40,12 @@ TALLY: Counter[str] = Counter()
 """Requests sent and cells checked, printed at the end of the run for the issue's closing note."""
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if TALLY:
-        terminalreporter.write_line("security suite: " + ", ".join(f"{k} {v}" for k, v in sorted(TALLY.items())))
+@pytest.fixture(autouse=True)
+def tallied(request: pytest.FixtureRequest) -> Iterator[None]:
+    """What each test added to TALLY goes to the run's summary with its report (tests/summaries.py)."""
+    before = Counter(TALLY)
+    yield
+    summaries.add(request.node, "security", dict(TALLY - before))
 
 
 @dataclass
