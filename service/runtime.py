@@ -19,6 +19,7 @@ from service.application.handoff import Handoff, utc_now
 from service.infra.directory import Directory
 from service.infra.event_log import event_log
 from service.infra.key_store import PostgresKeyStore
+from service.infra.pools import Connect
 from service.infra.settings import Settings
 from service.infra.signing_keys import KeyHistory, load_keys
 from service.processes.checkpoints import Checkpointer, CheckpointFollower
@@ -105,6 +106,19 @@ def build_handoff(settings: Settings, url: str | None, clock: Callable[[], datet
     """The application on the configured persistence; children's keys live beside it in PostgreSQL."""
     keys = PostgresKeyStore(url, settings.secret_key.encode()) if url else None
     return Handoff(settings.persistence_env(url), secret_key=settings.secret_key, keys=keys, clock=clock)
+
+
+def connection_pools(handoff: Handoff, read: ReadSide | None) -> dict[str, Connect]:
+    """The process's PostgreSQL pools, by name: the event store's, the views' and the children's keys'."""
+    pools: dict[str, Connect] = {}
+    datastore = getattr(handoff.recorder, "datastore", None)  # none with memory or SQLite persistence
+    if datastore is not None:
+        pools["events"] = datastore.get_connection
+    if read is not None:
+        pools["views"] = read.pool.connection
+    if isinstance(handoff.personal.keys, PostgresKeyStore):
+        pools["keys"] = handoff.personal.keys.pool.connection
+    return pools
 
 
 def projector_supervisor(handoff: Handoff, url: str, page_size: int = 500) -> Supervisor:

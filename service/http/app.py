@@ -39,12 +39,14 @@ from service.http.routes.ui import mount_ui
 from service.http.routes.ui_data import ui_data
 from service.http.routes.views import district_views, occupancy_feed, views
 from service.http.security import secure, security_headers
+from service.infra.pools import Connect, server_roles
 from service.infra.settings import Settings
 from service.processes.live import ViewWatcher
 from service.processes.parked import parked
 from service.reads.province import Province, ShardCounts
 from service.reads.queries import Views
 from service.reads.readside import ReadSide
+from service.runtime import connection_pools
 
 log = logging.getLogger("handoff.api")
 
@@ -68,7 +70,7 @@ def create_app(
     api.state.watcher = watcher
     api.state.views = Views(handoff, read) if read else None
     api.state.live = occupancy_feed(api.state.views, watcher) if watcher and api.state.views else None
-    api.state.metrics = metrics_registry(read)
+    api.state.metrics = metrics_registry(read, connection_pools(handoff, read))
     api.state.province = Province([ShardCounts("default", read)]) if read else None
     api.state.shards = None  # with shards: each shard's application and read side, for /health (service.http.shards)
     api.include_router(children)
@@ -183,7 +185,8 @@ def shard_health(handoff: Handoff, read: ReadSide | None) -> dict[str, Any]:
     parked_views = sorted(name for name, state in projections.items() if state["parked"])
     status = "failing" if failing else "degraded" if parked_views else "ok"
     body = {"status": status, "head": head, "failing": failing, "parked": parked_views, "projections": projections}
-    return body | {"parked_reactions": parked_reactions(read)}
+    database = server_roles(connection_pools(handoff, read))  # after a failover, every pool on the new primary
+    return body | {"parked_reactions": parked_reactions(read), "database": database}
 
 
 def parked_reactions(read: ReadSide | None) -> dict[str, Any]:
@@ -245,8 +248,25 @@ class ProjectionCollector:
         return waiting
 
 
-def metrics_registry(read: ReadSide | None) -> CollectorRegistry:
+class ServerRoleCollector:
+    """The role of the server each connection pool is on, asked at scrape time."""
+
+    def __init__(self, pools: dict[str, Connect]) -> None:
+        self.pools = pools
+
+    def collect(self) -> Any:
+        primary = GaugeMetricFamily(
+            "handoff_database_primary", "1 while the pool is on the primary", labels=["pool", "role", "server"]
+        )
+        for pool, found in server_roles(self.pools).items():
+            primary.add_metric([pool, found["role"] or "", found["server"] or ""], found["role"] == "primary")
+        yield primary
+
+
+def metrics_registry(read: ReadSide | None, pools: dict[str, Connect]) -> CollectorRegistry:
     registry = CollectorRegistry()
     if read is not None:
         registry.register(ProjectionCollector(read))  # type: ignore[arg-type]
+    if pools:
+        registry.register(ServerRoleCollector(pools))  # type: ignore[arg-type]
     return registry

@@ -20,12 +20,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.audit.exports import Exporter
 from service.fleet.shards import Fleet, Shard
-from service.http.app import ProjectionCollector, create_app
+from service.http.app import ProjectionCollector, ServerRoleCollector, create_app
 from service.http.security import security_headers
 from service.infra.directory import DistrictMovingError, Placement
 from service.infra.settings import Settings
 from service.reads.province import Province, ShardCounts
-from service.runtime import signing_keys, witness_client
+from service.runtime import connection_pools, signing_keys, witness_client
 
 SCOPED = re.compile(r"^/api/v1/(schools|districts)/([^/]+)")
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -85,23 +85,27 @@ async def refused(error: DistrictMovingError, scope: Scope, receive: Receive, se
 
 
 def shard_metrics(fleet: Fleet) -> CollectorRegistry:
-    """Every shard's projection metrics, each sample labelled with its shard."""
+    """Every shard's projection metrics and its pools' server roles, each sample labelled with its shard."""
     registry = CollectorRegistry()
     registry.register(ShardLabelled(fleet))  # type: ignore[arg-type]
     return registry
 
 
 class ShardLabelled:
-    """The projection collector of each shard, merged into one family per metric with a `shard` label."""
+    """The collectors of each shard, merged into one family per metric with a `shard` label."""
 
     def __init__(self, fleet: Fleet) -> None:
-        self.collectors = {n: ProjectionCollector(s.stack.read) for n, s in fleet.shards.items() if s.stack}
+        self.collectors = {
+            n: (ProjectionCollector(s.stack.read), ServerRoleCollector(connection_pools(s.handoff, s.stack.read)))
+            for n, s in fleet.shards.items()
+            if s.stack
+        }
 
     def collect(self) -> Any:
         families: dict[str, Any] = {}
         samples: dict[str, list[Any]] = defaultdict(list)
-        for name, collector in self.collectors.items():
-            for family in collector.collect():
+        for name, collectors in self.collectors.items():
+            for family in (found for collector in collectors for found in collector.collect()):
                 families.setdefault(family.name, family)
                 samples[family.name] += [s._replace(labels={**s.labels, "shard": name}) for s in family.samples]
         for name, family in families.items():

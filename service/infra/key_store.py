@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from psycopg import errors
-from psycopg_pool import ConnectionPool
 
 from aggregates.base import DomainError
+from service.infra.pools import checked_pool
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class PostgresKeyStore:
             raise ValueError("the master key must be at least 16 bytes")
         hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=b"handoff child keys")
         self._kek = AESGCM(hkdf.derive(master_key))
-        self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True)
+        self.pool = checked_pool(conninfo, pool_size)
         with self.pool.connection() as conn:
             conn.execute(self.SCHEMA)
 

@@ -8,13 +8,13 @@ from typing import Any
 
 from psycopg import Connection
 from psycopg.errors import UndefinedTable
-from psycopg_pool import ConnectionPool
 
 from aggregates.base import DomainError
 from projections import catalog
 from projections.base import ReadModel, Tables
 from projections.log import EventLog
 from projections.registry import READ_MODELS
+from service.infra.pools import checked_pool
 
 STUCK_AFTER = 30.0
 """Seconds a view's position may stand still, with events waiting, before /health calls it stuck."""
@@ -40,7 +40,7 @@ class ReadSide:
         pool_size: int = 4,
         stuck_after: float = STUCK_AFTER,
     ) -> None:
-        self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True)
+        self.pool = checked_pool(conninfo, pool_size)
         self.events = events
         self.clock = clock
         self.stuck_after = stuck_after

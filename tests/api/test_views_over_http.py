@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from projections.registry import READ_MODELS
 from projections.supervisor import Supervisor
@@ -180,6 +181,17 @@ def test_health_and_metrics_report_lag_against_the_head(running: Server) -> None
     metrics = httpx2.get(f"{running.url}/metrics").text
     assert 'handoff_projection_lag_events{projection="occupancy"} 0.0' in metrics
     assert 'handoff_outbox_messages{status="failing"} 0.0' in metrics
+
+
+def test_health_and_metrics_report_the_role_of_the_server_each_pool_is_on(
+    running: Server, fresh_postgres_url: str
+) -> None:
+    port = conninfo_to_dict(fresh_postgres_url)["port"]
+    database = running.get("/health").json()["database"]
+    assert database == {pool: {"role": "primary", "server": f"127.0.0.1:{port}"} for pool in ("events", "views")}
+    metrics = httpx2.get(f"{running.url}/metrics").text
+    for pool in ("events", "views"):
+        assert f'handoff_database_primary{{pool="{pool}",role="primary",server="127.0.0.1:{port}"}} 1.0' in metrics
 
 
 def test_a_failing_handler_shows_up_on_health(fresh_postgres_url: str, tmp_path: Path) -> None:

@@ -183,9 +183,7 @@ class Load:
     """Tablets (threads) taking every child through the whole handoff, in waves of one step for all their children,
     retrying each command with its own idempotency key until it gets an answer that is not a server error."""
 
-    def __init__(
-        self, base_url: str, school: School, clients: int = 6, quitters: int = 0, pause: float = 0.0
-    ) -> None:
+    def __init__(self, base_url: str, school: School, clients: int = 6, quitters: int = 0, pause: float = 0.0) -> None:
         self.base_url, self.school, self.clients = base_url, school, clients
         self.quitters = quitters
         self.pause = pause

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2
 import pytest
 
 from service.infra.embedded_postgres import create_database
@@ -68,6 +69,10 @@ def test_the_primary_killed_twice_under_load_loses_no_acknowledged_command(
             primary.start()  # it rewinds and rejoins as the synchronous replica
             cluster.wait_until_healthy()
         load.join(timeout=180)
+        primary = cluster.wait_until_healthy()
+        on_primary = {"role": "primary", "server": f"127.0.0.1:{primary.port}"}
+        database = httpx2.get(f"{api.url}/health").json()["database"]
+        assert database == dict.fromkeys(("events", "views", "keys"), on_primary), "every pool on the new primary"
         handoff = open_handoff(url, tmp_path)
         try:
             tally.requests, tally.faults = load.requests, len(kills)

@@ -57,7 +57,9 @@ def test_the_cluster_commits_synchronously_to_a_replica() -> None:
 
 
 def test_api_workers_and_the_projector_find_the_primary_among_every_node(services: dict[str, Any]) -> None:
-    url = "postgresql://handoff:compose-test-password@pg1:5432,pg2:5432,pg3:5432/handoff?target_session_attrs=read-write"
+    url = (
+        "postgresql://handoff:compose-test-password@pg1:5432,pg2:5432,pg3:5432/handoff?target_session_attrs=read-write"
+    )
     api, projector = services["api"], services["projector"]
     for service in (api, projector):
         assert service["environment"]["HANDOFF_DATABASE_URL"] == url
