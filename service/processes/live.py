@@ -52,7 +52,8 @@ class ViewWatcher(Follower):
             self._announce(json.loads(notice.payload))
 
     def _load_positions(self, conn: psycopg.Connection[Any]) -> None:
-        """Positions committed before we started listening."""
+        """Positions committed before we started listening. A view that moved while this watcher was away (its
+        connection lost, a failover) sent notices nobody heard: its streams are told now, for every school."""
         try:
             rows = conn.execute(
                 "SELECT p.projection, p.position FROM projection_positions p JOIN projection_versions v"
@@ -61,7 +62,8 @@ class ViewWatcher(Follower):
         except psycopg.errors.UndefinedTable:
             return
         for model, position in rows:
-            self._advance(model, position)
+            if position > self.positions[model]:
+                self._announce({"projection": model, "position": position, "schools": "*"})
 
     def _announce(self, notice: dict[str, Any]) -> None:
         self._advance(notice["projection"], notice["position"])

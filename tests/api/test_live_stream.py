@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx2
+import psycopg
 
 from service.application.context import operator_context
 from service.processes.live_feed import TOKEN_RECHECK
@@ -115,3 +116,28 @@ def test_the_streams_of_a_school_share_one_query_per_change(running: Server) -> 
 
 def is_occupancy_of_s1(notice: dict[str, Any]) -> bool:
     return notice["projection"] == "occupancy" and (notice["schools"] == "*" or "S1" in notice["schools"])
+
+
+def test_a_live_stream_shows_what_changed_while_the_server_was_away_from_the_database(
+    running: Server,  # noqa: F811
+    fresh_postgres_url: str,
+) -> None:
+    """As in a failover: the watcher's connection drops and it cannot reconnect while the projector shows a
+    check-in (no notice reaches it); once it reconnects, the stream shows the check-in without another change."""
+    listener = Listener(running)
+    assert listener.wait(lambda s: bool(s.snapshots))
+    watcher = running.app.state.watcher
+    reachable, watcher.conninfo = watcher.conninfo, "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1"
+    with psycopg.connect(fresh_postgres_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                     (f"handoff-{watcher.name}",))  # fmt: skip
+    assert running.post("C1", "check-in", {"place_code": "T1"}).status_code == 200
+    deadline = time.monotonic() + 20
+    while running.get("/health").json()["projections"]["occupancy"]["lag_events"]:
+        assert time.monotonic() < deadline, "the projector did not show the check-in"
+        time.sleep(0.1)
+    assert listener.snapshots[-1]["in_care"] == 0, "no notice reached the stream while its watcher was away"
+    watcher.conninfo = reachable
+    assert listener.wait(lambda s: s.snapshots[-1]["in_care"] == 1, 10), "the stream never showed the check-in"
+    running.handoff.staff.revoke_tokens(operator_context("S1"), "d1", "end of the test", None)
+    assert listener.wait(lambda s: s.ended_at is not None, WITHIN + 5)
