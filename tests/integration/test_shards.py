@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
 from aggregates.staff import Role
@@ -149,6 +150,12 @@ def test_districts_on_two_shards(fleet: Fleet, settings: Settings) -> None:
     assert sorted(health["shards"]) == ["a", "b"] and health["shards"]["b"]["head"] > 0
     scraped = api.get("/metrics").text
     assert 'handoff_event_log_head{shard="a"}' in scraped and 'handoff_event_log_head{shard="b"}' in scraped
+    for shard in ("a", "b"):  # each shard's pools, and the role of the server they are on (a Patroni cluster each)
+        port = conninfo_to_dict(fleet.shards[shard].url)["port"]
+        on_primary = {"role": "primary", "server": f"127.0.0.1:{port}"}
+        assert health["shards"][shard]["database"] == dict.fromkeys(("events", "views", "keys"), on_primary)
+        labels = f'pool="events",role="primary",server="127.0.0.1:{port}",shard="{shard}"'
+        assert f"handoff_database_primary{{{labels}}} 1.0" in scraped
 
     regulator = token(fleet, "D2", "r2", Role.REGULATOR)
     district = api.get("/api/v1/districts/D2/summary", params={"from": DAY, "to": DAY}, headers=bearer(regulator))
