@@ -17,6 +17,12 @@ class Verdict:
     ok: bool
     report: str
 
+    @property
+    def reasons(self) -> list[str]:
+        """The reason codes of the problems found, in the order found (none when verified)."""
+        last = self.report.rstrip().rpartition("\n")[2]
+        return [] if last == "reasons: none" else last.removeprefix("reasons: ").split()
+
 
 def verify_bundle(bundle: Path, expected: Sequence[str | bytes], witnesses: Sequence[str] = ()) -> Verdict:
     """Every file, tree, proof and signature of `bundle`, against the expected keys (fingerprints or raw keys) and

@@ -4,10 +4,14 @@
 as read over the phone, or the 32-byte public key in base64. Repeat it to accept several. Without --key every check
 still runs against the bundle's own key, but the answer is NOT VERIFIED: a forger can sign with a key of their own.
 --witness-key is the bureau witness's key (c2sp.org/signed-note vkey, name+keyid+base64(0x04 || key)): each school's
-head checkpoint must carry its cosignature (c2sp.org/tlog-cosignature, Ed25519), or the answer is NOT VERIFIED with
-a reason code: cosignature_missing (none at all), cosignature_unpinned (only from other keys), cosignature_invalid
-(a pinned key's name and id over another text), witness_key_missing (no --witness-key given). Nothing is written.
-Exit 0 only when everything checks out against an expected key and witness; 1 otherwise.
+head checkpoint must carry its cosignature (c2sp.org/tlog-cosignature, Ed25519), or the answer is NOT VERIFIED.
+Nothing is written anywhere. Exit 0 only when everything checks out against an expected key and witness; 1 otherwise.
+Each problem ends in a reason code, and the last line, "reasons: …", names them all, the same codes as the page's
+verifier (ui/js/verify-bundle.js) and `handoff verify` give: key_malformed, key_unexpected, statement_unsigned,
+statement_format, file_list, file_changed, copy_disagrees, event_out_of_place, schools_differ, head_not_reached,
+checkpoint_invalid, inclusion_proof, consistency_proof, cosignature_missing (a head with no cosignature at all),
+cosignature_unpinned (only other keys' cosignatures), cosignature_invalid (a pinned key's name and id over another
+text), unreadable, no_expected_key, witness_key_missing (no --witness-key given).
 
   statement.txt     a signed note (c2sp.org/signed-note, Ed25519) made at export time: "handoff-export v3", then lines
                     "made <time>", "days <first> <last>", "pseudonymised yes|no", "head <school> <size> <root base64>"
@@ -222,13 +226,20 @@ def consistency_ok(old_size, new_size, old_root, new_root, proof):
 
 
 class Check:
-    def __init__(self):
-        self.problems = []
+    """Every check's line, and each problem with its reason code (the same codes in every verifier of bundles)."""
 
-    def say(self, what, ok, bad="is WRONG"):
-        print(f"{what}: {'ok' if ok else bad}")
-        self.problems += [] if ok else [f"{what}: {bad}"]
+    def __init__(self):
+        self.problems, self.reasons = [], []
+
+    def say(self, what, ok, bad="is WRONG", code="bundle_wrong"):
+        print(f"{what}: {'ok' if ok else f'{bad} ({code})'}")
+        if not ok:
+            self.fail(f"{what}: {bad}", code)
         return ok
+
+    def fail(self, problem, code):
+        self.problems.append(f"{problem} ({code})")
+        self.reasons += [] if code in self.reasons else [code]
 
 
 def accepted_keys(bundle, pins, check):
@@ -237,7 +248,7 @@ def accepted_keys(bundle, pins, check):
     pem = (bundle / "public_key.pem").read_text(encoding="ascii")
     der = base64.b64decode("".join(ln for ln in pem.splitlines() if ln and not ln.startswith("-----")))
     if len(der) != 44 or not der.startswith(SPKI_PREFIX):
-        check.say("public_key.pem", False, "is NOT an Ed25519 public key")
+        check.say("public_key.pem", False, "is NOT an Ed25519 public key", "key_malformed")
         return []
     own, found = der[12:], bundle / "keys.json"
     print(f"the bundle's key has the fingerprint {fingerprint(own)}")
@@ -253,16 +264,21 @@ def accepted_keys(bundle, pins, check):
             if text and text.startswith("handoff-key-rotation v1\n") and len(new) == 32 and new not in keys:
                 keys.append(new)
                 print(f"key {fingerprint(new)} was announced by an accepted key ({fields.get('at')})")
-    check.say("the bundle's key is the key expected", own in keys, "is NOT the key expected (--key)")
+    check.say("the bundle's key is the key expected", own in keys, "is NOT the key expected (--key)", "key_unexpected")
     return keys
 
 
 def read_statement(bundle, keys, check):
     text = open_note((bundle / "statement.txt").read_text(encoding="utf-8"), keys)
-    if not check.say("statement.txt is signed by an accepted key", text is not None, "is NOT") or text is None:
+    if (
+        not check.say("statement.txt is signed by an accepted key", text is not None, "is NOT", "statement_unsigned")
+        or text is None
+    ):
         return None
     lines = text.splitlines()
-    check.say("statement.txt is a handoff-export v3 statement", lines[0] == "handoff-export v3", "is NOT")
+    check.say(
+        "statement.txt is a handoff-export v3 statement", lines[0] == "handoff-export v3", "is NOT", "statement_format"
+    )
     heads = {
         s: (int(n), base64.b64decode(r)) for _, s, n, r in (ln.split(" ") for ln in lines if ln.startswith("head "))
     }
@@ -273,10 +289,10 @@ def read_statement(bundle, keys, check):
 
 def check_files(bundle, files, check):
     present = sorted(p.name for p in bundle.iterdir() if p.name != "statement.txt")
-    check.say(f"the statement lists every file ({len(present)})", sorted(files) == present, "does NOT")
+    check.say(f"the statement lists every file ({len(present)})", sorted(files) == present, "does NOT", "file_list")
     for name in sorted(set(files) & set(present)):
         got = hashlib.sha256((bundle / name).read_bytes()).hexdigest()
-        check.say(f"{name} is the file signed", got == files[name], "was CHANGED after the export")
+        check.say(f"{name} is the file signed", got == files[name], "was CHANGED after the export", "file_changed")
 
 
 def unwrap(value):
@@ -387,10 +403,12 @@ def check_trees(bundle, heads, checkpoints, check, named=False, lines=None):
     for school, index, height, h, wrong in lines:
         stack, size = stacks.setdefault(school, []), sizes.get(school, 0)
         if wrong and disagreeing < 5:
-            check.say(f"school {school}: the readable copy of event {index}", False, wrong)
+            check.say(f"school {school}: the readable copy of event {index}", False, wrong, "copy_disagrees")
         disagreeing += 1 if wrong else 0
         if index != size or size % (1 << height) or (stack and stack[-1][0] < height):
-            check.say(f"school {school}: event {index}", False, f"is out of place (expected {size})")
+            check.say(
+                f"school {school}: event {index}", False, f"is out of place (expected {size})", "event_out_of_place"
+            )
             return None
         sizes[school] = size + (1 << height)
         while stack and stack[-1][0] == height:
@@ -398,12 +416,20 @@ def check_trees(bundle, heads, checkpoints, check, named=False, lines=None):
         stack.append((height, h))
         if (school, sizes[school]) in wanted:
             roots[school, sizes[school]] = root_of(stack)
-    check.say(f"every readable copy agrees with its leaf ({disagreeing} do not)", not disagreeing, "does NOT")
-    check.say("the bundle holds the schools of the statement", set(sizes) == set(heads), "does NOT")
+    check.say(
+        f"every readable copy agrees with its leaf ({disagreeing} do not)",
+        not disagreeing,
+        "does NOT",
+        "copy_disagrees",
+    )
+    check.say("the bundle holds the schools of the statement", set(sizes) == set(heads), "does NOT", "schools_differ")
     for school, (n, root) in sorted(heads.items()):
         ok = sizes.get(school) == n and roots.get((school, n)) == root
         check.say(
-            f"school {school}: {sizes.get(school, 0)} events reach the head of {n} signed at export", ok, "do NOT"
+            f"school {school}: {sizes.get(school, 0)} events reach the head of {n} signed at export",
+            ok,
+            "do NOT",
+            "head_not_reached",
         )
     return roots
 
@@ -417,7 +443,10 @@ def check_checkpoints(checkpoints, keys, roots, heads, check):
         ok = ok and roots.get((c["school_id"], c["tree_size"])) == bytes.fromhex(c["root_hex"])
         ok = ok and c["tree_size"] <= heads.get(c["school_id"], (-1,))[0]
         check.say(
-            f"school {c['school_id']}: checkpoint of {c['tree_size']} events ({c['made_at']})", ok, "does NOT verify"
+            f"school {c['school_id']}: checkpoint of {c['tree_size']} events ({c['made_at']})",
+            ok,
+            "does NOT verify",
+            "checkpoint_invalid",
         )
 
 
@@ -429,14 +458,15 @@ def check_proofs(proofs, checkpoints, statement_heads, check):
         folded = fold(map(h, p["proof"]), p["index"], p["tree_size"] - 1, sha256(b"\0", p["leaf"].encode()))
         ok = 0 <= p["index"] < p["tree_size"] and folded[::2] == (h(p["root_hex"]), 0)
         ok = ok and (p["school_id"], p["tree_size"], p["root_hex"]) in heads
-        check.say(f"school {p['school_id']}: inclusion proof of event {p['index']} in the tree of {p['tree_size']}", ok)
+        what = f"inclusion proof of event {p['index']} in the tree of {p['tree_size']}"
+        check.say(f"school {p['school_id']}: {what}", ok, code="inclusion_proof")
     for p in proofs.get("consistency", []):
         ok = consistency_ok(
             p["old_size"], p["new_size"], h(p["old_root_hex"]), h(p["new_root_hex"]), [*map(h, p["proof"])]
         )
         ok = ok and (p["school_id"], p["new_size"], p["new_root_hex"]) in heads
         what = f"consistency proof from the tree of {p['old_size']} (root {p['old_root_hex']}: compare it with yours)"
-        check.say(f"school {p['school_id']}: {what} to {p['new_size']}", ok)
+        check.say(f"school {p['school_id']}: {what} to {p['new_size']}", ok, code="consistency_proof")
 
 
 def check_witnessed(checkpoints, heads, witnesses, check):
@@ -446,7 +476,7 @@ def check_witnessed(checkpoints, heads, witnesses, check):
         notes = [c["note"] for c in checkpoints if (c["school_id"], c["tree_size"], c["root_hex"]) == head]
         reason = cosigned(notes[0], witnesses) if notes else "cosignature_missing"
         what = f"school {school}: the checkpoint of {n} events is cosigned by a pinned witness"
-        check.say(what, reason is None, f"is NOT ({reason})")
+        check.say(what, reason is None, "is NOT", reason or "")
 
 
 def pin(text):
@@ -481,19 +511,18 @@ def verify(bundle, pins, jobs=1, piece=PIECE, witnesses=()):
             check_proofs(proofs, checkpoints, statement[0], check)
             check_witnessed(checkpoints, statement[0], witnesses, check)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
-        check.problems.append(f"the bundle cannot be read: {type(error).__name__}: {error}")
+        check.fail(f"the bundle cannot be read: {type(error).__name__}: {error}", "unreadable")
     if not pins:
-        check.problems.append("no expected key was given (--key): the bundle's own key proves nothing")
+        check.fail("no expected key was given (--key): the bundle's own key proves nothing", "no_expected_key")
     if not witnesses:
-        check.problems.append(
-            "no witness key was given (--witness-key): nobody independent vouches (witness_key_missing)"
-        )
+        check.fail("no witness key was given (--witness-key): nobody independent vouches", "witness_key_missing")
     print(
         "\n"
         + ("VERIFIED: every file, tree, proof and signature checks out." if not check.problems else "NOT VERIFIED:")
     )
     for problem in check.problems:
         print(f"  - {problem}")
+    print(f"reasons: {' '.join(check.reasons) or 'none'}")
     return 1 if check.problems else 0
 
 

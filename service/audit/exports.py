@@ -27,7 +27,7 @@ from service.application.handoff import Handoff, IdempotencyKeyReusedError
 from service.infra.event_log import event_log
 from service.infra.signing_keys import KeyHistory
 from service.processes.checkpoints import Checkpointer, checkpoints
-from service.processes.witness_client import WitnessClient
+from service.processes.witness_client import StandInWitness, WitnessClient
 
 MAX_DAYS = 366
 
@@ -131,6 +131,14 @@ class Exporter:
             raise
         shutil.rmtree(folder / "bundle")
         return Path(archive), summary
+
+    def published_witness(self) -> dict[str, str | bool] | None:
+        """The witness whose cosignatures this server's bundles carry (its vkey, as verifiers pin it), and whether it
+        is the development stand-in; None when checkpoints are submitted to no witness."""
+        if self.witness is None:
+            return None
+        stand_in = isinstance(self.witness, StandInWitness)
+        return {"vkey": self.witness.vkey, "name": self.witness.vkey.partition("+")[0], "stand_in": stand_in}
 
     def district_schools(self, district: str) -> list[str]:
         """The schools registered in a district, from the log."""

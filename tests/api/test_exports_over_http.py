@@ -19,13 +19,13 @@ from httpx2 import Response
 
 from events.audit import AuditExportMade
 from replay.checkpoints import load_or_create_signing_key
-from replay.notes import fingerprint
+from replay.notes import fingerprint, raw_public_key
 from replay.verify import verify_bundle
 from service.application.handoff import Handoff
 from service.audit.exports import Exporter
 from service.http.app import create_app
 from service.infra.settings import postgres_env
-from service.processes.witness_client import WitnessClient
+from service.processes.witness_client import STAND_IN_NAME, StandInWitness, WitnessClient
 from tests.api.conftest import two_schools_with_tokens
 from tests.support import Clock, ctx, make_handoff
 from tests.witness_support import VKEY, bureau_witness, served
@@ -136,6 +136,23 @@ def test_the_signing_key_is_published_without_a_token(desk: Desk) -> None:
     assert current["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
     assert fingerprint(base64.b64decode(current["public_key_base64"])) == current["fingerprint"]
     assert answer.json()["earlier"] == [] and answer.json()["rotations"] == []
+    assert answer.json()["witness"] == {"vkey": VKEY, "name": "witness.test/handoff", "stand_in": False}
+
+
+def test_a_server_without_a_witness_publishes_none_and_the_stand_in_says_so(
+    fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    handoff = make_handoff(postgres_env(fresh_postgres_url), Clock())
+    try:
+        desk = Desk(handoff, fresh_postgres_url, tmp_path / "key.pem")
+        assert desk.client.get("/api/v1/signing-keys").json()["witness"] is None
+        key = load_or_create_signing_key(tmp_path / "key.pem")
+        stand_in = StandInWitness.kept_in(tmp_path / "stand-in", raw_public_key(key))
+        desk.client.app.state.exporter = Exporter(handoff, fresh_postgres_url, key, witness=stand_in)  # type: ignore[attr-defined]
+        found = desk.client.get("/api/v1/signing-keys").json()["witness"]
+        assert found == {"vkey": stand_in.vkey, "name": STAND_IN_NAME, "stand_in": True}
+    finally:
+        handoff.close()
 
 
 def test_one_idempotency_key_makes_one_disclosure(desk: Desk) -> None:

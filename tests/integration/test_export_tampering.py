@@ -412,8 +412,9 @@ def test_a_forgery_with_its_own_key_fails_even_against_that_key_for_want_of_the_
     run, ok = both_verifiers(bundle, fingerprint(raw_public_key(forger.key)))
     assert run.returncode == 1 and not ok, run.stdout
     assert "statement.txt is signed by an accepted key: ok" in run.stdout
-    problems = run.stdout.split("NOT VERIFIED:")[1].strip().splitlines()
+    problems = [line for line in run.stdout.split("NOT VERIFIED:")[1].splitlines() if line.startswith("  - ")]
     assert len(problems) == 1 and "cosigned by a pinned witness: is NOT (cosignature_missing)" in problems[0], problems
+    assert run.stdout.rstrip().endswith("\nreasons: cosignature_missing")
     assert not both_verifiers(bundle, key)[1]
 
 

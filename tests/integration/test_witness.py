@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from replay.checkpoints import load_or_create_signing_key, sign_checkpoint
+from replay.checkpoints import Checkpoint, load_or_create_signing_key, sign_checkpoint
 from replay.cosignatures import cosigned, witness_key
 from replay.export import export_bundle
 from replay.export_signed import Signer
@@ -29,7 +29,7 @@ from service.http.witness_app import create_witness_app
 from service.infra.event_log import event_log
 from service.infra.settings import Settings
 from service.processes.checkpoints import Checkpointer, checkpoints
-from service.processes.witness_client import STAND_IN_NAME, StandInWitness
+from service.processes.witness_client import STAND_IN_NAME, StandInWitness, WitnessClient
 from service.runtime import witness_client
 from tests.support import SCHOOL, ctx, handed_to_guardian
 from tests.witness_support import VKEY, body, bureau_witness, served
@@ -117,34 +117,50 @@ def both_verifiers(bundle: Path, key: str) -> tuple[subprocess.CompletedProcess[
     ).ok
 
 
+def grow_honestly(
+    handoff: Handoff, url: str, key: Ed25519PrivateKey, witness: WitnessClient
+) -> tuple[Checkpointer, Checkpoint, Checkpoint]:
+    """The school's checkpointer and two checkpoints the witness cosigned, the second proven from the first."""
+    school = Checkpointer(url, event_log(handoff), key, handoff.clock, witness)
+    first = school.run_once()[0]
+    handed_to_guardian(handoff)
+    return school, first, school.run_once()[0]  # the proof from the first, made from the trees carried forward
+
+
+def fork(handoff: Handoff, url: str, key: Ed25519PrivateKey, witness: WitnessClient) -> Checkpoint:
+    """An earlier event rewritten, the forked log grown on, and its checkpoint submitted (and refused)."""
+    rewrite_an_earlier_event(url)
+    handoff.care.release(ctx(), "C1", "G1")
+    return Checkpointer(url, event_log(handoff), key, handoff.clock, witness).run_once()[0]
+
+
+def export_the_day(handoff: Handoff, url: str, key: Ed25519PrivateKey, school: Checkpointer, out: Path) -> None:
+    day = handoff.clock().date()
+    export_bundle(
+        event_log(handoff), out, [SCHOOL], day, day, checkpoints(url, [SCHOOL]), Signer(key), salts=school.salts
+    )
+
+
 def test_a_forked_log_is_refused_by_the_witness_even_after_a_restart_and_its_export_fails(
     postgres_handoff: Handoff, fresh_postgres_url: str, tmp_path: Path
 ) -> None:
     key = load_or_create_signing_key(tmp_path / "key.pem")
-    handoff, url, day = postgres_handoff, fresh_postgres_url, postgres_handoff.clock().date()
-    export = lambda out: export_bundle(  # noqa: E731
-        event_log(handoff), out, [SCHOOL], day, day, checkpoints(url, [SCHOOL]), Signer(key), salts=school.salts
-    )
+    handoff, url = postgres_handoff, fresh_postgres_url
     with served(bureau_witness(tmp_path / "witness", key)) as client:
-        school = Checkpointer(url, event_log(handoff), key, handoff.clock, client)
-        first = school.run_once()[0]
-        handed_to_guardian(handoff)
-        second = school.run_once()[0]  # the proof from the first, made from the trees carried forward
+        school, first, second = grow_honestly(handoff, url, key, client)
         cosignatures = {c.tree_size: c.note for c in checkpoints(url, [SCHOOL])}
         assert all(cosigned(cosignatures[c.tree_size], [witness_key(VKEY)]) is None for c in (first, second))
-        export(tmp_path / "honest")
+        export_the_day(handoff, url, key, school, tmp_path / "honest")
         assert both_verifiers(tmp_path / "honest", fingerprint(raw_public_key(key)))[1]
 
-        rewrite_an_earlier_event(url)
-        handoff.care.release(ctx(), "C1", "G1")  # the forked log grows on
-        forked = Checkpointer(url, event_log(handoff), key, handoff.clock, client).run_once()[0]
+        forked = fork(handoff, url, key, client)
         assert forked.tree_size > second.tree_size
         with psycopg.connect(url) as conn:
             answers = conn.execute("SELECT status, outcome FROM witness_submissions").fetchall()
         assert answers == [(422, "bad_consistency_proof")]  # after a 409 named the size it cosigned
         evidence = client_store(tmp_path).refused()
         assert [(e["code"], e["note"]) for e in evidence][-1] == ("bad_consistency_proof", forked.note)
-        export(tmp_path / "fork")
+        export_the_day(handoff, url, key, school, tmp_path / "fork")
         run, ok = both_verifiers(tmp_path / "fork", fingerprint(raw_public_key(key)))
         assert run.returncode == 1 and not ok and "is NOT (cosignature_missing)" in run.stdout, run.stdout
 

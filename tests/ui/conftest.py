@@ -29,6 +29,7 @@ from service.infra.settings import Settings, postgres_env
 from service.runtime import read_stack
 from tests.api.conftest import two_schools_with_tokens
 from tests.support import SCHOOL, TERM, Clock, ctx, enrol, make_handoff, serve
+from tests.witness_support import VKEY, bureau_witness, served
 
 CHROMIUM = Path(os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,18 +230,22 @@ def ui_server(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
     tokens["teacher2"] = handoff.staff.issue_token(operator_context(SCHOOL), "t2", timedelta(days=1))["token"]
     add_named_children(handoff)
     folder = tmp_path_factory.mktemp("ui-server")
-    settings = Settings(signing_key_file=folder / "key.pem", checkpoint_interval=60.0)
-    stack = read_stack(handoff, url, settings, with_projector=True)
-    assert stack is not None
-    app = create_app(handoff, stack.read, stack.watcher)
-    app.state.exporter = Exporter(handoff, url, load_or_create_signing_key(settings.signing_key_file))
-    server, thread, url = serve(app)
-    running = UiServer(url, tokens, handoff, clock, Cable(int(url.rsplit(":", 1)[1])))
-    _wait_for_views(running)
-    yield running
-    server.should_exit = True
-    thread.join(10)
-    stack.close()
+    key = load_or_create_signing_key(folder / "key.pem")
+    with served(bureau_witness(folder / "witness", key)) as witness:  # the bureau's, as in production
+        settings = Settings(
+            signing_key_file=folder / "key.pem", checkpoint_interval=60.0, witness_url=witness.url, witness_key=VKEY
+        )
+        stack = read_stack(handoff, url, settings, with_projector=True)
+        assert stack is not None
+        app = create_app(handoff, stack.read, stack.watcher)
+        app.state.exporter = Exporter(handoff, url, key, witness=witness)
+        server, thread, url = serve(app)
+        running = UiServer(url, tokens, handoff, clock, Cable(int(url.rsplit(":", 1)[1])))
+        _wait_for_views(running)
+        yield running
+        server.should_exit = True
+        thread.join(10)
+        stack.close()
     handoff.close()
     drop_database(postgres_server_url, name)
 

@@ -99,7 +99,9 @@ def district_export(district_id: Annotated[Ref, Path()], body: ExportRequest, ca
 @exports.get(
     "/api/v1/signing-keys",
     response_model=SigningKeys,
-    summary="The keys that sign checkpoints and exports, with the fingerprint regulators pin (no token needed)",
+    summary="The keys that sign checkpoints and exports, with the fingerprint regulators pin, and the witness's vkey"
+    " (no token needed)",
 )
 def signing_keys(exporter: ExporterDep) -> SigningKeys:
-    return SigningKeys.model_validate(published(exporter.key, exporter.history))
+    keys = published(exporter.key, exporter.history)
+    return SigningKeys.model_validate({**keys, "witness": exporter.published_witness()})

@@ -25,6 +25,12 @@ class CurrentKey(PublishedKey):
     public_key_pem: str = Field(description="The same key as a SubjectPublicKeyInfo PEM")
 
 
+class PublishedWitness(BaseModel):
+    vkey: str = Field(description="The witness's verifier key (name+key id+base64), as `--witness-key` takes it")
+    name: str = Field(description="The witness's name, as its cosignature lines carry it")
+    stand_in: bool = Field(description="The development stand-in inside this server, which proves nothing")
+
+
 class SigningKeys(BaseModel):
     """The keys that sign checkpoints and export statements; regulators pin the fingerprint (see the README)."""
 
@@ -32,3 +38,6 @@ class SigningKeys(BaseModel):
     earlier: list[PublishedKey] = Field(description="Keys used before, oldest first")
     rotations: list[str] = Field(description="Signed notes, each announcing a new key under the one before")
     lost: list[dict[str, str]] = Field(description="Keys recorded as lost: their successors were announced by nobody")
+    witness: PublishedWitness | None = Field(
+        default=None, description="The witness whose cosignatures the bundles carry; confirm its vkey with the bureau"
+    )

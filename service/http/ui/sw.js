@@ -30,6 +30,13 @@ const SHELL = [
   "/ui/js/district-figures.js",
   "/ui/js/district-export.js",
   "/ui/js/disclosures.js",
+  "/ui/js/district-verify.js",
+  "/ui/js/bundle-crypto.js",
+  "/ui/js/bundle-zip.js",
+  "/ui/js/verify-bundle.js",
+  "/ui/js/verify-leaf.js",
+  "/ui/js/verify-proofs.js",
+  "/ui/js/verify-witness.js",
   "/ui/report.html",
   "/ui/js/report.js",
 ];

@@ -5,6 +5,7 @@
 import { ApiError, api } from "./api.js";
 import { openExport, rerenderExport } from "./district-export.js";
 import { isoDay, mountFigures, renderFigures } from "./district-figures.js";
+import { rerenderVerdict } from "./district-verify.js";
 import { DISTRICT_WORDS } from "./district-words.js";
 import { addWords, currentLanguage, refusalText, setLanguage, t, translatePage } from "./i18n.js";
 import { showNetwork } from "./session.js";
@@ -90,6 +91,7 @@ document.getElementById("lang").addEventListener("click", () => {
   translatePage();
   showNetwork();
   render();
+  rerenderVerdict();
 });
 
 document.getElementById("signout").addEventListener("click", () => {
