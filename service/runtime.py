@@ -74,12 +74,12 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 
 @contextmanager
 def opened(
-    settings: Settings, school: str | None = None, district: str | None = None
+    settings: Settings, school: str | None = None, district: str | None = None, shard: str | None = None
 ) -> Iterator[tuple[Handoff, str | None]]:
     """The application on the configured database (embedded if none is set), closed when done; with shards, on the
-    shard of the school (placed in `district` if new) or of the district, else on the first shard."""
+    shard named, or of the school (placed in `district` if new) or of the district, else on the first shard."""
     with database_url(settings) as directory_url:
-        url = shard_url(settings, directory_url, school, district)
+        url = settings.shards[shard] if shard else shard_url(settings, directory_url, school, district)
         handoff = build_handoff(settings, url)
         try:
             yield handoff, url

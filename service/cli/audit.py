@@ -39,7 +39,7 @@ def export(
 ) -> None:
     """Export the audit trail of schools and days as a bundle a regulator can verify alone; the export is recorded."""
     settings = Settings()
-    school = schools[0] if schools else None  # the schools of one export share a shard: they are of one district
+    school = schools[0] if schools else None  # with shards, a school of another shard is not found there (refused)
     with opened(settings, school, district) as (handoff, url):
         if url is None:
             raise typer.BadParameter("exports need PostgreSQL")

@@ -229,9 +229,18 @@ def project(context: typer.Context) -> None:
         read.close()
 
 
+ShardName = Annotated[str | None, typer.Option(help="With HANDOFF_SHARDS: which shard's read models (the first's)")]
+
+
+def known_shard(settings: Settings, shard: str | None) -> None:
+    if shard is not None and shard not in settings.shards:
+        raise typer.BadParameter(f"no shard {shard!r} in HANDOFF_SHARDS ({', '.join(settings.shards) or 'none set'})")
+
+
 @project_app.command("rebuild")
 def project_rebuild(
     names: Annotated[list[str] | None, typer.Argument(help="Read models to rebuild (default: all)")] = None,
+    shard: ShardName = None,
 ) -> None:
     """Rebuild read models from position zero into a new version; reads switch over once it has caught up."""
     from rich.progress import Progress
@@ -241,7 +250,8 @@ def project_rebuild(
     unknown = sorted(set(chosen) - set(READ_MODELS))
     if unknown:
         raise typer.BadParameter(f"unknown read model(s): {', '.join(unknown)}; known: {', '.join(READ_MODELS)}")
-    with opened(settings) as (handoff, url):
+    known_shard(settings, shard)
+    with opened(settings, shard=shard) as (handoff, url):
         if url is None:
             raise typer.BadParameter("rebuilding needs PostgreSQL")
         with Progress() as progress:
@@ -253,10 +263,11 @@ def project_rebuild(
 
 
 @project_app.command("status")
-def project_status() -> None:
+def project_status(shard: ShardName = None) -> None:
     """Each read model's live version, position, lag and any failing event."""
     settings = Settings()
-    with opened(settings) as (handoff, url):
+    known_shard(settings, shard)
+    with opened(settings, shard=shard) as (handoff, url):
         if url is None:
             raise typer.BadParameter("the read models live in PostgreSQL")
         read = ReadSide(url, event_log(handoff), handoff.clock)

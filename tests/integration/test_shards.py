@@ -195,3 +195,7 @@ def test_districts_on_two_shards(fleet: Fleet, settings: Settings) -> None:
     with pytest.raises(MoveRefusedError, match="already holds"):  # shard b still has D2's old copy
         move_district(fleet, "D2", "b", settle=0.1, say=lambda _: None)
     assert fleet.directory.district("D2") == Placement("D2", "a", None)  # stays, with its writes open
+
+    status = CliRunner().invoke(cli, ["project", "status", "--shard", "b"])
+    assert status.exit_code == 0 and '"occupancy"' in status.output, status.output
+    assert CliRunner().invoke(cli, ["project", "status", "--shard", "c"]).exit_code == 2
