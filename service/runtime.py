@@ -22,7 +22,7 @@ from service.infra.key_store import PostgresKeyStore
 from service.infra.pools import Connect
 from service.infra.settings import Settings
 from service.infra.signing_keys import KeyHistory, load_keys
-from service.processes.checkpoints import Checkpointer, CheckpointFollower
+from service.processes.checkpoints import Checkpointer, CheckpointFollower, tree_salt_key
 from service.processes.live import ViewWatcher
 from service.processes.notifier import Notifier, adapter_from
 from service.processes.policies import PolicyFollower
@@ -80,11 +80,28 @@ def opened(
     shard named, or of the school (placed in `district` if new) or of the district, else on the first shard."""
     with database_url(settings) as directory_url:
         url = settings.shards[shard] if shard else shard_url(settings, directory_url, school, district)
+        if settings.shards and directory_url and url:
+            share_salt_key(directory_url, [url])
         handoff = build_handoff(settings, url)
         try:
             yield handoff, url
         finally:
             handoff.close()
+
+
+def share_salt_key(directory_url: str, shard_urls: list[str]) -> None:
+    """Give every shard the deployment's one tree salt key, kept in the directory's database (adopted from the first
+    shard that has one, for a deployment that had one database before it had shards). Leaves are salted with it
+    (replay/leaves.py), so a school moved to another shard keeps the same tree, and the witness sees no fork."""
+    found = [tree_salt_key(url, make=False) for url in shard_urls]
+    key = tree_salt_key(directory_url, adopt=next((k for k in found if k is not None), None))
+    for url, kept in zip(shard_urls, found, strict=True):
+        if (tree_salt_key(url, adopt=key) if kept is None else kept) != key:
+            raise ValueError(
+                "a shard keeps a tree salt key other than the deployment's (its trees were begun apart): a school moved"
+                " to or from it would change its tree. Give it the key of the directory's tree_salt_key table before"
+                " its first checkpoint, or start it from an empty database."
+            )
 
 
 def shard_url(settings: Settings, url: str | None, school: str | None, district: str | None) -> str | None:

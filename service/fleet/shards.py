@@ -11,7 +11,7 @@ from datetime import datetime
 from service.application.handoff import Handoff, utc_now
 from service.infra.directory import Directory, Placement
 from service.infra.settings import Settings
-from service.runtime import ReadStack, build_handoff, database_url, read_stack
+from service.runtime import ReadStack, build_handoff, database_url, read_stack, share_salt_key
 
 DEFAULT_SHARD = "default"
 """The name of the one database's shard when there are no shards."""
@@ -66,6 +66,7 @@ def fleet_opened(
         if url is None:
             raise ValueError("shards need PostgreSQL")
         urls = settings.shards or {DEFAULT_SHARD: url}
+        share_salt_key(url, list(urls.values()))
         directory = Directory(url, next(iter(urls)))
         closing.callback(directory.close)
         shards: dict[str, Shard] = {}

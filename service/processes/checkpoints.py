@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -34,7 +34,10 @@ DDL = (
     "ALTER TABLE tree_progress ADD COLUMN IF NOT EXISTS leaves text NOT NULL DEFAULT 'stored rows'",
     "INSERT INTO tree_progress VALUES (1, 0, '{}') ON CONFLICT DO NOTHING",
     "ALTER TABLE tree_checkpoints ADD COLUMN IF NOT EXISTS note text NOT NULL DEFAULT ''",  # '' before signed notes
+)
+SALT_KEY_DDL = (
     # The key the leaves' salts derive from (replay/leaves.py): made once, kept with the log it salts, never shown.
+    # Every shard of a deployment keeps the same one (service.runtime.share_salt_key): a moved school keeps its tree.
     "CREATE TABLE IF NOT EXISTS tree_salt_key (id int PRIMARY KEY CHECK (id = 1), key bytea NOT NULL)",
 )
 LEAVES = "committed v2"
@@ -67,8 +70,7 @@ class Checkpointer:
             if conn.execute("SELECT leaves FROM tree_progress").fetchall()[0][0] != LEAVES:
                 for statement in RESTART:
                     conn.execute(statement)  # type: ignore[arg-type]
-            conn.execute("INSERT INTO tree_salt_key VALUES (1, %s) ON CONFLICT DO NOTHING", (secrets.token_bytes(32),))
-            self.salts = Salts(bytes(conn.execute("SELECT key FROM tree_salt_key").fetchall()[0][0]))
+        self.salts = Salts(cast(bytes, tree_salt_key(conninfo)))
 
     def run_once(self, on: psycopg.Connection[Any] | None = None) -> list[Checkpoint]:
         """Carry the trees to the head of the log, sign a checkpoint of every tree that grew, and submit each to the
@@ -98,6 +100,20 @@ class Checkpointer:
             if self.witness and made:
                 Submission(self.witness, self.events, self.salts, before, added).run(conn, made, made_at)
         return made
+
+
+def tree_salt_key(conninfo: str, adopt: bytes | None = None, make: bool = True) -> bytes | None:
+    """The tree salt key kept in this database. Where there is none yet: `adopt` it if given, else make one (or, with
+    make=False, answer None)."""
+    with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(7316002)")  # the constructors' lock: one of them makes the table
+        for statement in SALT_KEY_DDL:
+            conn.execute(statement)  # type: ignore[arg-type]
+        if adopt is not None or make:
+            fresh = adopt if adopt is not None else secrets.token_bytes(32)
+            conn.execute("INSERT INTO tree_salt_key VALUES (1, %s) ON CONFLICT DO NOTHING", (fresh,))
+        kept = conn.execute("SELECT key FROM tree_salt_key").fetchall()
+        return bytes(kept[0][0]) if kept else None
 
 
 def checkpoints(conninfo: str, schools: list[str]) -> list[Checkpoint]:

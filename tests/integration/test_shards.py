@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
@@ -22,11 +23,13 @@ from service.application.context import Actor, operator_context
 from service.application.handoff import Handoff
 from service.cli.main import app as cli
 from service.fleet.move import MoveRefusedError, move_district
-from service.fleet.shards import Fleet, fleet_opened
+from service.fleet.shards import Fleet, Shard, fleet_opened
 from service.http.shards import sharded_app
 from service.infra.directory import Placement
 from service.infra.embedded_postgres import create_database, drop_database
+from service.infra.event_log import event_log
 from service.infra.settings import Settings
+from service.processes.checkpoints import Checkpointer, checkpoints
 from tests.support import SECRET, TERM, Clock, ctx, enrol
 
 PLACED = {"S1": "D1", "S3": "D1", "S2": "D2"}
@@ -103,6 +106,14 @@ def school_ids(handoff: Handoff) -> set[str]:
     return {handoff.mapper.to_domain_event(stored).school_id for stored in found}
 
 
+def tree_head(shard: Shard, school: str) -> tuple[int, str]:
+    """The school's tree head as its shard signs it now: the size and root a witness compares with what it saw."""
+    signer = Checkpointer(shard.url, event_log(shard.handoff), Ed25519PrivateKey.generate(), shard.handoff.clock)
+    signer.run_once()
+    newest = checkpoints(shard.url, [school])[-1]
+    return newest.tree_size, newest.root_hex
+
+
 def eventually(read: Any, wanted: Any, seconds: float = 30.0) -> Any:
     deadline = time.monotonic() + seconds
     while (answer := read()) != wanted and time.monotonic() < deadline:
@@ -161,6 +172,7 @@ def test_districts_on_two_shards(fleet: Fleet, settings: Settings) -> None:
     district = api.get("/api/v1/districts/D2/summary", params={"from": DAY, "to": DAY}, headers=bearer(regulator))
     assert [item["school_id"] for item in district.json()["items"]] == ["S2"]
 
+    signed_on_b = tree_head(fleet.shards["b"], "S2")
     fleet.directory.begin_move("D2", "a")
     moving = api.post(
         "/api/v1/schools/S2/children/C1/transfer", json={**DEVICE, "to_custodian_id": "t2", "to_place_code": "T2"},
@@ -178,6 +190,7 @@ def test_districts_on_two_shards(fleet: Fleet, settings: Settings) -> None:
         headers=bearer(teachers["S2"], key="check-in-S2"),
     )  # fmt: skip
     assert again.json()["replayed"] is True  # the stored answer moved with the streams
+    assert tree_head(fleet.shards["a"], "S2") == signed_on_b  # the same tree on its new shard: a witness sees no fork
     before = len(b.recorder.select_notifications(1, 100_000))
     moved = api.post(
         "/api/v1/schools/S2/children/C1/transfer", json={**DEVICE, "to_custodian_id": "t2", "to_place_code": "T2"},
