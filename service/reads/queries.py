@@ -11,6 +11,7 @@ from projections.base import ReadModel
 from service.application.context import Actor
 from service.application.handoff import Handoff
 from service.reads.readside import ReadSide
+from service.reads.witnessed import last_witnessed
 
 
 class Views:
@@ -75,7 +76,9 @@ class Views:
         items = self.read.query(district.district, district.summary, district_id, day_from, day_to, school_id)
         schools = self.read.query(district.district, district.schools_of, district_id)
         schools = [found for found in schools if school_id in (None, found)]
-        return {"district_id": district_id, "day_from": day_from, "day_to": day_to, "schools": schools, "items": items}
+        witnessed = self.read.query(district.district, last_witnessed, schools)
+        return {"district_id": district_id, "day_from": day_from, "day_to": day_to, "schools": schools, "items": items,
+                "witnessed": witnessed}  # fmt: skip
 
     def school_summary(self, actor: Actor, school_id: str, day_from: date, day_to: date) -> dict[str, Any]:
         """The district summary's counts for one school, for that school's admin."""

@@ -161,6 +161,8 @@ def test_a_regulator_reads_the_district_summary_and_nothing_child_level(running:
     assert summary.status_code == 200
     assert "C1" not in summary.text and "G1" not in summary.text
     assert summary.json()["schools"] == ["S1", "S2"]  # S2 had no service that day: the page shows it
+    never = {"at": None, "tree_size": None, "outcome": None}
+    assert summary.json()["witnessed"] == {"S1": never, "S2": never}  # no witness here: the page flags both
     one = running.get("/api/v1/districts/D1/summary", who="regulator", **{"from": DAY, "to": DAY, "school": "S2"})
     assert one.json()["schools"] == ["S2"] and one.json()["items"] == []
     assert running.get("/api/v1/districts/D9/summary", who="regulator", **{"from": DAY, "to": DAY}).status_code == 403

@@ -9,6 +9,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -30,6 +31,7 @@ from service.infra.event_log import event_log
 from service.infra.settings import Settings
 from service.processes.checkpoints import Checkpointer, checkpoints
 from service.processes.witness_client import STAND_IN_NAME, StandInWitness, WitnessClient
+from service.reads.witnessed import last_witnessed
 from service.runtime import witness_client
 from tests.support import SCHOOL, ctx, handed_to_guardian
 from tests.witness_support import VKEY, body, bureau_witness, served
@@ -93,7 +95,7 @@ def test_the_witness_cosigns_a_tree_that_grows_and_answers_the_protocol_otherwis
     assert kept.status_code == 200 and kept.text.startswith(note(9).rpartition("\n\n")[0])
 
 
-def rewrite_an_earlier_event(url: str) -> None:
+def rewrite_an_earlier_event(url: str, hide: bool = True) -> None:
     """What whoever controls the school's server can do: change a stored event in place and sign the trees again."""
     with psycopg.connect(url, autocommit=True) as conn:
         row_id, state = conn.execute(
@@ -106,7 +108,8 @@ def rewrite_an_earlier_event(url: str) -> None:
             "UPDATE handoff_events SET state = %s WHERE notification_id = %s", (json.dumps(event).encode(), row_id)
         )
         conn.execute("DELETE FROM tree_checkpoints WHERE school_id = %s", (SCHOOL,))
-        conn.execute("DELETE FROM witness_submissions")  # hide that the witness ever saw the old tree
+        if hide:
+            conn.execute("DELETE FROM witness_submissions")  # hide that the witness ever saw the old tree
         conn.execute("UPDATE tree_progress SET position = 0, states = '{}'")
 
 
@@ -189,3 +192,27 @@ def test_the_demo_stand_in_witness_cosigns_inside_the_process(
     assert cosigned(checkpoints(fresh_postgres_url, [SCHOOL])[-1].note, [witness_key(stand_in.vkey)]) is None
     with pytest.raises(ValueError, match="HANDOFF_WITNESS_STAND_IN"):
         Settings(environment="production", secret_key="s" * 40, witness_stand_in=True)
+
+
+def test_the_district_reads_when_each_school_was_last_witnessed(
+    postgres_handoff: Handoff, fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    key = load_or_create_signing_key(tmp_path / "key.pem")
+    stand_in = StandInWitness.kept_in(tmp_path / "stand-in", raw_public_key(key))
+    made = Checkpointer(fresh_postgres_url, event_log(postgres_handoff), key, postgres_handoff.clock, stand_in)
+    with psycopg.connect(fresh_postgres_url) as conn:
+        assert last_witnessed(conn, None, ["S1"]) == {"S1": {"at": None, "tree_size": None, "outcome": None}}
+    handed_to_guardian(postgres_handoff)
+    (checkpoint,) = made.run_once()
+    rewrite_an_earlier_event(fresh_postgres_url, hide=False)
+    postgres_handoff.clock.now += timedelta(minutes=5)  # type: ignore[attr-defined]
+    postgres_handoff.care.release(ctx(), "C1", "G1")
+    made.run_once()  # refused: the witness saw another history
+    with psycopg.connect(fresh_postgres_url) as conn:
+        found = last_witnessed(conn, None, ["S1", "S2"])
+    assert found["S1"] == {
+        "at": checkpoint.made_at,
+        "tree_size": checkpoint.tree_size,
+        "outcome": "bad_consistency_proof",
+    }
+    assert found["S2"] == {"at": None, "tree_size": None, "outcome": None}

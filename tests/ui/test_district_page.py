@@ -4,11 +4,16 @@ refused in plain words; axe-core finds no serious or critical violation; screens
 
 from __future__ import annotations
 
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
 import httpx2
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
+from service.application.context import system_actor
 from tests.support import SCHOOL, ctx, enrol
 from tests.ui.conftest import UiServer, shoot
 
@@ -51,6 +56,51 @@ def serious(page: Page) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def witnessed_cell(page: Page, school: str) -> Locator:
+    return page.locator(f'#witnessed tr[data-school="{school}"] td.witnessed')
+
+
+def test_each_schools_log_shows_when_it_was_last_witnessed_and_a_school_not_witnessed_stands_out(
+    page: Page, ui_server: UiServer
+) -> None:
+    body = {"device_id": "laptop-1", "device_time": ui_server.clock.now.isoformat(), "reason": "见证检查"}
+    export = httpx2.post(
+        f"{ui_server.url}/api/v1/districts/D1/exports",
+        json={**body, "day_from": DAY, "day_to": DAY},
+        headers={"Authorization": f"Bearer {ui_server.tokens['regulator']}", "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert export.status_code == 200, export.text  # its fresh checkpoints went to the witness, which cosigned them
+    ui_server.handoff.setup.register_school(ctx(system_actor("S9"), school="S9"), "新学校", "D1", "Asia/Shanghai")
+    deadline = time.monotonic() + 30
+    while "S9" not in (found := summary(ui_server))["schools"]:  # a new school of the district: never witnessed
+        assert time.monotonic() < deadline, found
+        time.sleep(0.1)
+    s1 = found["witnessed"]["S1"]
+    assert s1["outcome"] == "cosigned" and s1["tree_size"] > 0
+    assert found["witnessed"]["S9"] == {"at": None, "tree_size": None, "outcome": None}
+
+    open_page(page, ui_server, "regulator")
+    beijing = datetime.fromisoformat(s1["at"]).astimezone(timezone(timedelta(hours=8))).strftime("%Y/%m/%d %H:%M")
+    expect(witnessed_cell(page, "S1")).to_have_text(beijing)
+    expect(witnessed_cell(page, "S1")).to_have_class("witnessed")
+    expect(page.locator('#witnessed tr[data-school="S1"] td.size')).to_have_text(str(s1["tree_size"]))
+    expect(page.locator('#witnessed tr[data-school="S1"] td.outcome')).to_have_text("已副署")
+    expect(witnessed_cell(page, "S9")).to_have_text("⚠ 从未见证")
+    expect(witnessed_cell(page, "S9")).to_have_class("witnessed stale")
+    expect(page.locator('#witnessed tr[data-school="S9"] td.outcome')).to_have_text("没有提交")
+    assert serious(page) == []
+
+    page.clock.set_fixed_time(ui_server.clock.now + timedelta(days=2))  # two days on, and nothing cosigned since
+    page.reload()
+    expect(witnessed_cell(page, "S1")).to_have_text(f"⚠ 超过一天未见证（最近：{beijing}）")
+    expect(witnessed_cell(page, "S1")).to_have_class("witnessed stale")
+    page.click("#lang")
+    expect(witnessed_cell(page, "S1")).to_have_text(
+        f"⚠ not witnessed for over a day (last: {beijing[8:10]}/{beijing[5:7]}/{beijing[:4]}, {beijing[11:]})"
+    )
+    expect(witnessed_cell(page, "S9")).to_have_text("⚠ never witnessed")
 
 
 def test_the_regulator_sees_the_summarys_counts_and_the_days_without_service(page: Page, ui_server: UiServer) -> None:

@@ -90,12 +90,21 @@ class RowsResponse(BaseModel):
     items: list[dict[str, Any]]
 
 
+class Witnessed(BaseModel):
+    at: str | None = Field(description="When the newest checkpoint the witness cosigned was made; null: never")
+    tree_size: int | None = Field(description="That checkpoint's tree size")
+    outcome: str | None = Field(description="The newest submission's answer: cosigned, or why not (the refusal's code)")
+
+
 class DistrictSummaryResponse(BaseModel):
     district_id: str
     day_from: date
     day_to: date
     schools: list[str] = Field(description="The district's schools (or the one asked for), with or without rows")
     items: list[dict[str, Any]] = Field(description="Per school and day: counts only, nothing personal")
+    witnessed: dict[str, Witnessed] = Field(
+        default_factory=dict, description="Per school: when the bureau's witness last cosigned its log's checkpoint"
+    )
 
 
 class ProvinceSummaryResponse(BaseModel):

@@ -1,7 +1,7 @@
 // Keeps the staff pages on the device: network first, the cached copy when the network is down.
 // API calls are never cached (the actions wait in the page's own queue instead).
 
-const CACHE = "handoff-ui-v5";
+const CACHE = "handoff-ui-v6";
 const SHELL = [
   "/ui/",
   "/ui/index.html",
@@ -28,6 +28,7 @@ const SHELL = [
   "/ui/js/district.js",
   "/ui/js/district-words.js",
   "/ui/js/district-figures.js",
+  "/ui/js/district-witnessed.js",
   "/ui/js/district-export.js",
   "/ui/js/disclosures.js",
   "/ui/js/district-verify.js",

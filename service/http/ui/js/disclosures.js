@@ -7,7 +7,8 @@ import { currentLanguage, t } from "./i18n.js";
 const BEIJING = "Asia/Shanghai";
 const HEADINGS = ["made_at", "actor", "requested_by", "schools", "days", "names", "reason"];
 
-function madeAt(iso) {
+/** A moment as Beijing time (北京时间), the way the bureau reads times. */
+export function madeAt(iso) {
   const format = new Intl.DateTimeFormat(currentLanguage() === "zh-CN" ? "zh-CN" : "en-GB", {
     timeZone: BEIJING,
     year: "numeric",

@@ -6,6 +6,7 @@ import { ApiError, api } from "./api.js";
 import { openExport, rerenderExport } from "./district-export.js";
 import { isoDay, mountFigures, renderFigures } from "./district-figures.js";
 import { rerenderVerdict } from "./district-verify.js";
+import { renderWitnessed } from "./district-witnessed.js";
 import { DISTRICT_WORDS } from "./district-words.js";
 import { addWords, currentLanguage, refusalText, setLanguage, t, translatePage } from "./i18n.js";
 import { showNetwork } from "./session.js";
@@ -45,6 +46,7 @@ function refused(error) {
 function render() {
   if (shown) {
     renderFigures(shown);
+    renderWitnessed(shown);
     rerenderExport(shown);
   }
 }
