@@ -232,8 +232,10 @@ def ui_server(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
     folder = tmp_path_factory.mktemp("ui-server")
     key = load_or_create_signing_key(folder / "key.pem")
     with served(bureau_witness(folder / "witness", key)) as witness:  # the bureau's, as in production
+        # checkpoints on the follower's first round and whenever a test exports, not every minute: a school a test
+        # registers must stay unwitnessed while it looks (tests/ui/test_district_page.py)
         settings = Settings(
-            signing_key_file=folder / "key.pem", checkpoint_interval=60.0, witness_url=witness.url, witness_key=VKEY
+            signing_key_file=folder / "key.pem", checkpoint_interval=3600.0, witness_url=witness.url, witness_key=VKEY
         )
         stack = read_stack(handoff, url, settings, with_projector=True)
         assert stack is not None
