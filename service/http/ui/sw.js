@@ -1,7 +1,7 @@
 // Keeps the staff pages on the device: network first, the cached copy when the network is down.
 // API calls are never cached (the actions wait in the page's own queue instead).
 
-const CACHE = "handoff-ui-v6";
+const CACHE = "handoff-ui-v7";
 const SHELL = [
   "/ui/",
   "/ui/index.html",

@@ -27,7 +27,8 @@ function cell(tag, text) {
   return node;
 }
 
-/** Fill `table`'s body with the disclosures, newest first; a line saying there are none otherwise. */
+/** Fill `table` (an empty <table> the page places) with its head and the disclosures, newest first; a line saying
+ * there are none otherwise. */
 export function renderDisclosures(table, items) {
   renderHead(table, HEADINGS.map((name) => `disclosures.col.${name}`));
   const rows = items.map((item) => {
@@ -51,5 +52,5 @@ export function renderDisclosures(table, items) {
     row.append(none);
     rows.push(row);
   }
-  table.tBodies[0].replaceChildren(...rows);
+  (table.tBodies[0] ?? table.createTBody()).replaceChildren(...rows);
 }

@@ -32,7 +32,7 @@ function cell(tag, text, attributes = {}) {
 export function renderHead(table, keys) {
   const row = document.createElement("tr");
   row.append(...keys.map((key) => cell("th", t(key), { scope: "col" })));
-  table.tHead.replaceChildren(row);
+  (table.tHead ?? table.createTHead()).replaceChildren(row);
 }
 
 function renderTable(summary) {
