@@ -14,8 +14,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bench.common import database, server
+from bench.common import SECRET, database, server
 from bench.writes import service_saves
+from service.application.handoff import Handoff
+from service.infra.settings import postgres_env
 
 WRITERS = 16
 SETTLE = 4.0
@@ -29,6 +31,8 @@ def _writer(url: str, seconds: float, start_at: float, found: Any, school: str) 
 
 def concurrently(urls: Sequence[str], seconds: float) -> list[float]:
     """Events/s of one writer process per URL, all writing at once."""
+    for url in set(urls):  # make the tables once: two processes creating them at once collide in PostgreSQL's catalog
+        Handoff(postgres_env(url), secret_key=SECRET).close()
     spawn = multiprocessing.get_context("spawn")
     found = spawn.Queue()
     start_at = time.time() + SETTLE
