@@ -9,9 +9,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from psycopg_pool import ConnectionPool
-
 from aggregates.base import DomainError, NotFoundError
+from service.infra.pools import checked_pool
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS directory_districts (district_id text PRIMARY KEY, shard text NOT NULL,"
@@ -54,7 +53,7 @@ class Directory:
         self.default_shard = default_shard
         self.fresh_for = fresh_for
         self._seen: dict[str, tuple[float, Placement | None]] = {}
-        self.pool = ConnectionPool(url, min_size=1, max_size=4, kwargs={"autocommit": True}, open=True)
+        self.pool = checked_pool(url, 4)  # every request's lookup: after a failover, a new primary, not a dead one
         with self.pool.connection() as conn:
             conn.execute(SCHEMA)
 
