@@ -69,6 +69,7 @@ def move_district(
         fleet.directory.end_move(district_id, placed.shard)
         raise
     fleet.directory.end_move(district_id, target)
+    forget_beside(source.url, schools)
     say(f"district {district_id} is on shard {target}")
     return MoveReport(
         district_id, placed.shard, target, schools, events, len(streams), round(time.monotonic() - started, 2)
@@ -135,3 +136,18 @@ def copy_beside(source_url: str, target_url: str, schools: list[str]) -> None:
             ) as out, dst.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(name)) as into:
                 for data in out:
                     into.write(data)
+
+
+def forget_beside(source_url: str, schools: list[str]) -> None:
+    """Remove the moved schools' children's keys and photos from the source, as an erasure does (VACUUM FULL, so they
+    are in no live file): its copy of their events stays as an archive, but an erasure on the target must leave no
+    key anywhere that could open what the archive holds sealed."""
+    with psycopg.connect(source_url, autocommit=True) as conn:
+        for table in KEPT_BESIDE:
+            name = sql.Identifier(table)
+            conn.execute(sql.SQL("DELETE FROM {} WHERE school_id = ANY(%s)").format(name), (schools,))
+            conn.execute(sql.SQL("VACUUM FULL {}").format(name))
+        try:
+            conn.execute("CHECKPOINT")
+        except psycopg.errors.InsufficientPrivilege:
+            pass  # the WAL's old segments are recycled later; see the README on archives and backups

@@ -36,6 +36,7 @@ PLACED = {"S1": "D1", "S3": "D1", "S2": "D2"}
 """Schools and their districts: D1 on shard a, D2 on shard b (HANDOFF_DISTRICT_SHARDS)."""
 DEVICE = {"device_id": "tablet-7", "device_time": "2026-11-30T16:30:00+08:00"}
 DAY = "2026-11-30"
+BESIDE = ("child_keys", "child_photos")
 
 
 @pytest.fixture
@@ -202,6 +203,9 @@ def test_districts_on_two_shards(fleet: Fleet, settings: Settings) -> None:
     with psycopg.connect(fleet.shards["a"].url) as conn:
         kept = conn.execute("SELECT DISTINCT school_id FROM child_keys ORDER BY 1").fetchall()
     assert [row[0] for row in kept] == ["S1", "S2", "S3"]  # the children's keys moved too
+    with psycopg.connect(fleet.shards["b"].url) as conn:  # and left: an erasure on the target must leave no key behind
+        left = [conn.execute(f"SELECT count(*) FROM {table} WHERE school_id = 'S2'").fetchone() for table in BESIDE]
+    assert left == [(0,), (0,)]
     assert eventually(served, {"D1": ("a", 2), "D2": ("a", 1)}) == {"D1": ("a", 2), "D2": ("a", 1)}
     assert summary()["totals"]["children_served"] == 3  # the old shard's copy is not counted twice
 
