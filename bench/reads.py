@@ -28,6 +28,7 @@ from replay.export import export_bundle
 from replay.leaves import Salts, leaf_bytes, school_of
 from replay.merkle import TreeBuilder
 from replay.notes import raw_public_key
+from replay.days import DayCache
 from replay.state import custody_as_of
 from service.application.handoff import Handoff
 from service.demo.seed import DEMO_SCHOOL
@@ -149,11 +150,11 @@ def p5(server_url: str, children: int, samples: int) -> dict[str, Any]:
         saved = save_afternoons(handoff, school, names, [BASE_DAY])
         log = EventLog(handoff.recorder, handoff.mapper)
         custody_events = sum(1 for _ in _custody(log, school))
-        latencies, raw = [], []
+        latencies, raw, days = [], [], DayCache()  # as the service keeps one per process
         for n in range(samples):
             at = BASE_DAY + timedelta(seconds=n * 240 / samples)
             began = time.perf_counter()
-            rows = custody_as_of(log, school, at, "Asia/Shanghai")
+            rows = custody_as_of(log, school, at, "Asia/Shanghai", days)
             latencies.append((time.perf_counter() - began) * 1000)
             began = time.perf_counter()
             sum(1 for _ in _custody(log, school))
@@ -166,6 +167,8 @@ def p5(server_url: str, children: int, samples: int) -> dict[str, Any]:
         "custody_events": custody_events,
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
+        "first_ms": latencies[0],
+        "again_p95_ms": percentile(latencies[1:], 95),
         "read_and_decode_p95_ms": percentile(raw, 95),
     }
 

@@ -10,10 +10,10 @@ reads the day's events up to the instant, however long the log.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from eventsourcing.utils import get_topic
@@ -23,6 +23,9 @@ from aggregates.custody import Custody, Status, changes, custody_id
 from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyEvent
 from events.envelope import HandoffEvent
 from projections.log import EventLog
+
+if TYPE_CHECKING:
+    from replay.days import DayCache  # which reads the log as this module does
 
 CUSTODY_TOPICS = tuple(sorted(get_topic(kind) for kind in CustodyEvent.__subclasses__()))
 """Every custody event type (a new one is read without a change here), so replay folds what the live stream folds."""
@@ -37,14 +40,22 @@ Folded = dict[str, tuple[SimpleNamespace, datetime]]
 """Per child: the custody so far (a mutable copy of Custody) and the server time of the last event folded in."""
 
 
-def custody_as_of(events: EventLog, school_id: str, at: datetime, time_zone: str) -> list[CustodyRow]:
-    """Every child of the school with a custody event on the service day of `at`, as they stood at `at` (inclusive)."""
+def custody_as_of(
+    events: EventLog, school_id: str, at: datetime, time_zone: str, days: DayCache | None = None
+) -> list[CustodyRow]:
+    """Every child of the school with a custody event on the service day of `at`, as they stood at `at` (inclusive);
+    with `days`, the day's events already read from the log are taken from that memo (the same events)."""
     zone = ZoneInfo(time_zone)
     day = _aware(at).astimezone(zone).date()
     folded: Folded = {}
     day_start = datetime.combine(day, time(0), zone)
-    for _, event in school_custody_events(events, school_id, day_start, at):
-        if event.service_day == day.isoformat() and event.timestamp <= at:
+    if days is None:
+        read: Iterable[tuple[int, CustodyEvent]] = school_custody_events(events, school_id, day_start, at)
+    else:
+        read = days.events(events, school_id, day_start, at)
+    service_day = day.isoformat()
+    for _, event in read:
+        if event.service_day == service_day and event.timestamp <= at:
             fold(folded, event)
     return [state_row(*folded[child]) for child in sorted(folded)]
 

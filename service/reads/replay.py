@@ -6,20 +6,26 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from aggregates.incidents import IncidentNotFoundError
 from replay import state as replay
+from replay.days import DayCache
 from replay.incidents import incident_window
 from service.application.context import Actor
 from service.application.handoff import Handoff
 from service.infra.event_log import event_log
+
+DAYS: WeakKeyDictionary[Handoff, DayCache] = WeakKeyDictionary()
+"""Per application (so per event store) in this process: the school days' custody events read so far."""
 
 
 def custody_at(handoff: Handoff, actor: Actor, school_id: str, at: datetime) -> dict[str, Any]:
     """Every child's custody on the service day of `at`, as it stood at that instant."""
     actor.require("replay", school_id)
     school = handoff.school(school_id)
-    children = replay.custody_as_of(event_log(handoff), school_id, at, school.time_zone)
+    days = DAYS.setdefault(handoff, DayCache())
+    children = replay.custody_as_of(event_log(handoff), school_id, at, school.time_zone, days)
     return {"school_id": school_id, "at": at, "service_day": school.service_day(at), "children": children}
 
 
