@@ -24,11 +24,11 @@ from projections.registry import READ_MODELS
 from replay import verify_bundle_standalone
 from replay.checkpoints import load_or_create_signing_key, sign_checkpoint
 from replay.cosignatures import cosign, witness_vkey
+from replay.days import DayCache
 from replay.export import export_bundle
 from replay.leaves import Salts, leaf_bytes, school_of
 from replay.merkle import TreeBuilder
 from replay.notes import raw_public_key
-from replay.days import DayCache
 from replay.state import custody_as_of
 from service.application.handoff import Handoff
 from service.demo.seed import DEMO_SCHOOL
