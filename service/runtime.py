@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -144,6 +145,18 @@ def projector_supervisor(handoff: Handoff, url: str, page_size: int = 500) -> Su
     return Supervisor(list(READ_MODELS.values()), url, event_log(handoff), channel, page_size)
 
 
+def projector_process(handoff: Handoff, url: str, settings: Settings) -> tuple[list[Any], ReadSide]:
+    """What `handoff project` runs (not started yet): the projectors, checkpoints, policies and notifier, and the
+    read side they share, whose views answer the application's index (the sweep's schools, a day's incidents)."""
+    read = views_index(handoff, url)
+    supervisor = projector_supervisor(handoff, url, settings.projector_page_size)
+    followers: list[Any] = [supervisor, checkpoint_follower(handoff, url, settings), PolicyFollower(handoff, url)]
+    adapter = adapter_from(settings.notifier, settings.webhook_url, settings.webhook_secret)
+    if adapter:
+        followers.append(Notifier(handoff, read, adapter, url))
+    return followers, read
+
+
 def checkpoint_follower(handoff: Handoff, url: str, settings: Settings) -> CheckpointFollower:
     """Signs every school's tree head every `checkpoint_interval` seconds with the key in `signing_key_path`."""
     checkpointer = Checkpointer(url, event_log(handoff), signing_key(settings), handoff.clock, witness_client(settings))
@@ -192,6 +205,14 @@ class ReadStack:
         self.read.close()
 
 
+def views_index(handoff: Handoff, url: str) -> ReadSide:
+    """The views' read side, which from now on answers the application's index: no scan of the whole log for the
+    day's incidents, the schools or a roster, however long the log grows."""
+    read = ReadSide(url, event_log(handoff), handoff.clock)
+    handoff.index = ViewIndex(read)
+    return read
+
+
 def read_stack(handoff: Handoff, url: str | None, settings: Settings, with_projector: bool) -> ReadStack | None:
     """Views need PostgreSQL; without it (memory or SQLite persistence) the API serves commands only.
 
@@ -199,6 +220,7 @@ def read_stack(handoff: Handoff, url: str | None, settings: Settings, with_proje
     notifier (unless `notifier` is off)."""
     if url is None:
         return None
+    read = views_index(handoff, url)  # before the policies start: their first sweep asks for the schools
     supervisor = projector_supervisor(handoff, url, settings.projector_page_size) if with_projector else None
     follower = checkpoint_follower(handoff, url, settings) if with_projector else None
     policies = PolicyFollower(handoff, url) if with_projector else None
@@ -207,8 +229,6 @@ def read_stack(handoff: Handoff, url: str | None, settings: Settings, with_proje
             worker.start()
     watcher = ViewWatcher(url)
     watcher.start()
-    read = ReadSide(url, event_log(handoff), handoff.clock)
-    handoff.index = ViewIndex(read)  # no log scans for the day's incidents and the schools
     adapter = adapter_from(settings.notifier, settings.webhook_url, settings.webhook_secret)
     notifier = Notifier(handoff, read, adapter, url) if with_projector and adapter else None
     if notifier:

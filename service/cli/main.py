@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -29,15 +29,12 @@ from service.cli import witness as cli_witness
 from service.cli.replay import replay_app
 from service.demo.seed import DemoSeed, seed_demo
 from service.infra.settings import Settings
-from service.processes.notifier import Notifier, adapter_from
-from service.processes.policies import PolicyFollower
 from service.processes.witness_client import StandInWitness
 from service.reads.readside import ReadSide
 from service.runtime import (
-    checkpoint_follower,
     event_log,
     opened,
-    projector_supervisor,
+    projector_process,
     read_stack,
     signing_keys,
     witness_client,
@@ -208,12 +205,7 @@ def project(context: typer.Context) -> None:
     with opened(settings) as (handoff, url):
         if url is None:
             raise typer.BadParameter("the projector needs PostgreSQL")
-        supervisor = projector_supervisor(handoff, url, settings.projector_page_size)
-        followers: list[Any] = [supervisor, checkpoint_follower(handoff, url, settings), PolicyFollower(handoff, url)]
-        read = ReadSide(url, event_log(handoff), handoff.clock)
-        adapter = adapter_from(settings.notifier, settings.webhook_url, settings.webhook_secret)
-        if adapter:
-            followers.append(Notifier(handoff, read, adapter, url))
+        followers, read = projector_process(handoff, url, settings)
         for follower in followers:
             follower.start()
         typer.echo(

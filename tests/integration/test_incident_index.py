@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date
+from pathlib import Path
 
 import pytest
 from eventsourcing.persistence import Notification
@@ -18,8 +19,11 @@ from service.application.handoff import Handoff
 from service.application.index import LogIndex
 from service.application.roster_sync import RosterSync
 from service.infra.event_log import event_log
+from service.infra.settings import Settings
+from service.processes.policies import PolicyFollower
 from service.reads.index import ViewIndex
 from service.reads.readside import ReadSide
+from service.runtime import projector_process
 from tests.support import ACTORS, OTHER_SCHOOL, SCHOOL, ctx, setup_school, system_actor
 
 DAY = date(2026, 11, 30)
@@ -109,3 +113,25 @@ def test_a_schools_roster_comes_from_the_occupancy_view_and_the_tail(
     assert index.roster_child_ids(SCHOOL) == LogIndex(h.recorder, h.mapper).roster_child_ids(SCHOOL)
     h.index = index
     assert RosterSync(h).roster_children(SCHOOL) == {"C1", "C2", "C3", "C9"}
+
+
+def test_the_projector_process_sweeps_the_schools_found_in_the_views_not_in_the_whole_log(
+    postgres_handoff: Handoff, fresh_postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`handoff project` runs the late-pickup sweep every minute for every school: the schools (and each school's
+    incidents) must come from the views, not from a scan of the log from its first position, which grows with it."""
+    h, url = postgres_handoff, fresh_postgres_url
+    for model in (district, incidents):
+        rebuild(model, url, event_log(h))
+    settings = Settings(data_dir=tmp_path, signing_key_file=tmp_path / "key.pem", notifier="off")
+    followers, read = projector_process(h, url, settings)
+    policies = next(follower for follower in followers if isinstance(follower, PolicyFollower))
+    asked: list[int] = []
+    select = h.recorder.select_notifications
+    monkeypatch.setattr(
+        h.recorder, "select_notifications", lambda start, *a, **k: asked.append(start) or select(start, *a, **k)
+    )
+    assert policies.handoff.school_ids() == [SCHOOL]
+    assert policies.handoff.index.incident_ids(SCHOOL, DAY) == []
+    assert asked and 1 not in asked, asked  # only the tails after the views' positions
+    read.close()
