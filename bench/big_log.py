@@ -1,4 +1,5 @@
-"""P6: command latency with a big log against a small one. The big log is made quickly with COPY: rows cut from
+"""P6: command latency, and the board's and the gate's reads (bench/big_log_reads.py), with a big log against a
+small one. The big log is made quickly with COPY: rows cut from
 real stored custody events and answers (the mapper's own bytes), each group of them under a stream id of its own,
 so that the table, its primary key and its notification index grow as a school year of afternoons would."""
 
@@ -16,10 +17,12 @@ from psycopg import sql
 
 from aggregates.base import DomainError
 from aggregates.staff import Role
+from bench.big_log_reads import build_views, catch_up, read_latencies, skip_copied
 from bench.common import BASE_DAY, SECRET, afternoon, database, percentile
 from service.application.context import Actor, CommandContext
 from service.application.handoff import Handoff
 from service.demo.seed import DEMO_DISTRICT, DEMO_SCHOOL
+from service.infra.event_log import event_log
 from service.infra.settings import postgres_env
 
 TABLE = "handoff_events"
@@ -120,24 +123,43 @@ def head(url: str) -> int:
 
 
 def p6(template_url: str, server_url: str, big: int, days: int) -> dict[str, Any]:
+    """Commands, then the board's and the gate's reads, on `days` afternoons with a log of 10,000 events and again
+    with `big` events."""
     with database(server_url, "p6", template=template_url) as url:
         handoff = Handoff(postgres_env(url), secret_key=SECRET)
         templates = stored_templates(handoff)
-        handoff.close()
         copy_events(url, templates, 10_000 - head(url))
+        build_views(url, handoff)
         small_size = head(url)
-        small = [x for d in range(days) for x in command_latencies(url, BASE_DAY + timedelta(days=7 * d), CHILDREN)]
+        small = afternoons(url, handoff, BASE_DAY, days)
         copy_seconds = copy_events(url, templates, big - head(url))
+        skip_copied(url, head(url))
         big_size = head(url)
-        later = BASE_DAY + timedelta(days=7 * days)
-        large = [x for d in range(days) for x in command_latencies(url, later + timedelta(days=7 * d), CHILDREN)]
+        large = afternoons(url, handoff, BASE_DAY + timedelta(days=7 * days), days)
+        handoff.close()
+    figures = {f"{size}_{kind}_{q}_ms": percentile(found[kind], n) for size, found in (("small", small), ("big", large))
+               for kind in ("commands", "board", "gate") for q, n in (("p50", 50), ("p99", 99))}  # fmt: skip
     return {
         "small_log_events": small_size,
         "big_log_events": big_size,
         "copy_seconds": copy_seconds,
-        "small_p50_ms": percentile(small, 50),
-        "small_p99_ms": percentile(small, 99),
-        "big_p50_ms": percentile(large, 50),
-        "big_p99_ms": percentile(large, 99),
-        "commands_each": len(large),
+        "small_p50_ms": figures["small_commands_p50_ms"],
+        "small_p99_ms": figures["small_commands_p99_ms"],
+        "big_p50_ms": figures["big_commands_p50_ms"],
+        "big_p99_ms": figures["big_commands_p99_ms"],
+        "commands_each": len(large["commands"]),
+        "reads_each": {kind: len(large[kind]) for kind in ("board", "gate")},
+        **{key: value for key, value in figures.items() if "_commands_" not in key},
     }
+
+
+def afternoons(url: str, handoff: Handoff, first: datetime, days: int) -> dict[str, list[float]]:
+    """Each day, a week apart: every child's afternoon of commands, the views caught up, then the pages' reads."""
+    found: dict[str, list[float]] = {"commands": [], "board": [], "gate": []}
+    for week in range(days):
+        day = first + timedelta(days=7 * week)
+        found["commands"] += command_latencies(url, day, CHILDREN)
+        catch_up(url, event_log(handoff))
+        for kind, latencies in read_latencies(url, day, CHILDREN).items():
+            found[kind] += latencies
+    return found
