@@ -110,16 +110,26 @@ def p5(r: dict[str, Any]) -> Row:
 
 
 def p6(r: dict[str, Any]) -> Row:
-    ratio = r["big_p99_ms"] / r["small_p99_ms"]
+    kinds = [("commands", "big_p99_ms", "small_p99_ms")] + [
+        (kind, f"big_{kind}_p99_ms", f"small_{kind}_p99_ms") for kind in ("board", "gate") if f"big_{kind}_p99_ms" in r
+    ]
+    ratios = {kind: r[big] / r[small] for kind, big, small in kinds}
+    reads = r.get("reads_each", {})
     return (
         "P6",
-        f"command p99 with {_f(r['big_log_events'])} events stored (COPY of real rows, in {r['copy_seconds']:.0f} s),"
-        f" against {_f(r['small_log_events'])}; {_f(r['commands_each'])} whole commands, 8 threads, each",
-        f"p99 {_f(r['big_p99_ms'], 1)} ms (p50 {_f(r['big_p50_ms'], 1)} ms)",
-        f"p99 {_f(r['small_p99_ms'], 1)} ms (p50 {_f(r['small_p50_ms'], 1)} ms) with the small log",
-        f"{ratio:.2f}",
+        f"p99 with {_f(r['big_log_events'])} events stored (COPY of real rows, in {r['copy_seconds']:.0f} s),"
+        f" against {_f(r['small_log_events'])}: {_f(r['commands_each'])} whole commands, 8 threads"
+        + (
+            f"; the board's reads (occupancy, the day's incidents, a roll call: {_f(reads['board'])}) and the gate's"
+            f" (search, child card, awaiting pickup, dismissal queue: {_f(reads['gate'])}), 4 threads, views caught up"
+            if reads
+            else ""
+        ),
+        ", ".join(f"{kind} p99 {_f(r[big], 1)} ms" for kind, big, _ in kinds),
+        ", ".join(f"{kind} p99 {_f(r[small], 1)} ms" for kind, _, small in kinds) + " with the small log",
+        ", ".join(f"{kind} {ratio:.2f}" for kind, ratio in ratios.items()),
         "≤ 1.2",
-        ratio <= 1.2,
+        max(ratios.values()) <= 1.2,
         "",
         "nothing in the command path scans the log (stream reads use the primary key); p99 is set by commit waits"
         f" and CPU noise. 10M events would take about {10_000_000 / r['big_log_events'] * r['copy_seconds'] / 60:.0f}"
