@@ -21,7 +21,7 @@ from bench.report import write_report
 
 SIZES = {
     "full": {"p1_seconds": 15, "p2_seconds": 20, "p3_seconds": 20, "p4_days": 20, "p5_children": 2000,
-             "p5_samples": 10, "p6_events": 1_000_000, "p6_days": 2},
+             "p5_samples": 10, "p6_events": 10_000_000, "p6_days": 2},
     "quick": {"p1_seconds": 4, "p2_seconds": 5, "p3_seconds": 8, "p4_days": 3, "p5_children": 400,
               "p5_samples": 5, "p6_events": 100_000, "p6_days": 1},
 }  # fmt: skip
@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short runs, for development")
     parser.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7,P10", help="which benchmarks, e.g. P1,P3")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
-    parser.add_argument("--p6-events", type=int, help="events in P6's big log (1,000,000 in a full run)")
+    parser.add_argument("--p6-events", type=int, help="events in P6's big log (10,000,000 in a full run)")
     args = parser.parse_args()
     mode = "quick" if args.quick else "full"
     only = {name.strip().upper() for name in args.only.split(",")}
