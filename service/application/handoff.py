@@ -104,7 +104,7 @@ class Handoff(Application[UUID]):
         self.personal = PersonalData(keys or MemoryKeyStore())
         self.index: Index = LogIndex(self.recorder, self.mapper)
         """Where the day's incidents and the schools are found: the views once the runtime plugs them in."""
-        self.states = States(self.events, int(self.env.get("STATE_CACHE_SIZE") or STATE_CACHE_SIZE))
+        self.states = States(self.events, self.recorder, int(self.env.get("STATE_CACHE_SIZE") or STATE_CACHE_SIZE))
         self.setup = SetupCommands(self)
         self.staff = StaffCommands(self)
         self.roster = RosterCommands(self)
@@ -157,7 +157,7 @@ class Handoff(Application[UUID]):
         return found or Enrolment.none(school_id, child_id, term_id)
 
     def custody(self, school_id: str, child_id: str, day: date) -> Custody:
-        found = self.load(custody.custody_id(school_id, child_id, day), custody.project)
+        found = self.load(custody.custody_id(school_id, child_id, day), custody.project, read_through=True)
         return found or Custody.expected(school_id, child_id, day)
 
     def term_applicants(self, school_id: str, term_id: str) -> TermApplicants:
@@ -207,9 +207,11 @@ class Handoff(Application[UUID]):
         protocol; every event this application maps is a HandoffEvent)."""
         return cast(list[E], list(self.events.get(stream, desc=desc, limit=limit)))
 
-    def load(self, stream: UUID, projector: Callable[..., Any]) -> Any:
-        """A stream's state now (None if it has no events), from this process's cached state and the events after it."""
-        return self.states.load(stream, projector)
+    def load(self, stream: UUID, projector: Callable[..., Any], read_through: bool = False) -> Any:
+        """A stream's state now (None if it has no events): within a command, from this process's cached state if
+        its stream has not changed since; otherwise from the cached state and the events after it. The contended
+        streams (custody) are always read."""
+        return self.states.load(stream, projector, read_through)
 
     def load_existing(self, stream: UUID, projector: Callable[..., Any], missing: type[DomainError]) -> Any:
         found = self.load(stream, projector)
@@ -228,17 +230,18 @@ class Handoff(Application[UUID]):
     ) -> dict[str, Any]:
         """Check the role, answer a retried key from its stored answer, else decide, then record."""
         ctx.actor.require(action, ctx.school_id)
-        answered = self._answer_for(ctx)
-        if answered is not None:
-            return answered
-        meta = ctx.meta(self.clock())
-        try:
-            recorded, response = decide(meta)
-        except DomainError:  # a concurrent retry of this very request may have just committed: its answer stands
+        with self.states.fresh():  # states as the log stands now, read only where their streams changed
             answered = self._answer_for(ctx)
             if answered is not None:
                 return answered
-            raise
+            meta = ctx.meta(self.clock())
+            try:
+                recorded, response = decide(meta)
+            except DomainError:  # a concurrent retry of this very request may have just committed: its answer stands
+                answered = self._answer_for(ctx)
+                if answered is not None:
+                    return answered
+                raise
         return self.record(ctx, meta, recorded, response, reread)
 
     def record(

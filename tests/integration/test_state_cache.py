@@ -11,7 +11,7 @@ from aggregates import custody, guardians
 from events.custody import ChildReleased
 from service.application.handoff import Handoff
 from service.infra.settings import postgres_env
-from tests.support import Clock, ctx, handed_to_guardian, make_handoff
+from tests.support import CODES, Clock, ctx, handed_to_guardian, make_handoff
 
 
 @pytest.fixture
@@ -37,5 +37,27 @@ def test_a_guardian_revoked_in_another_process_is_refused_by_the_next_release(
     assert tablet.states.hits > hits, "the release was decided from cached states"
     assert answer["outcome"] == "refused", answer
     assert answer["refusal"]["code"] == "guardian_not_authorised"
+    day = tablet.school("S1").service_day(tablet.clock())
+    assert not any(isinstance(e, ChildReleased) for e in tablet.events.get(custody.custody_id("S1", "C1", day)))
+
+
+def test_a_guardian_revoked_in_another_process_is_refused_every_time_though_the_rest_is_served_unread(
+    postgres_handoff: Handoff, other_process: Handoff
+) -> None:
+    """The tablet's process serves what did not change (school, roster entry, staff, enrolment) from its cache
+    without reading the log; the guardian list changed in the other process, so it is read, for every guardian."""
+    tablet = postgres_handoff
+    tablet.care.check_in(ctx(), "C1", "T1", None, None)
+    for guardian in ("G1", "G2"):
+        tablet.care.register_arrival(ctx("gate"), "C1", guardian, "pickup_code", CODES[guardian])
+        tablet.care.confirm(ctx(), "C1", guardian, True, True)  # the guardian list is cached: the guardian confirmed
+        other_process.guardian_list.revoke_guardian(ctx("admin"), "C1", guardian, "court order")
+        unread = tablet.states.unread
+
+        answer = tablet.care.release(ctx(), "C1", guardian)
+
+        assert tablet.states.unread > unread, "the states that did not change were served without a read"
+        assert answer["outcome"] == "refused", (guardian, answer)
+        assert answer["refusal"]["code"] == "guardian_not_authorised"
     day = tablet.school("S1").service_day(tablet.clock())
     assert not any(isinstance(e, ChildReleased) for e in tablet.events.get(custody.custody_id("S1", "C1", day)))
