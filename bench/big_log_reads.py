@@ -20,9 +20,9 @@ from aggregates.staff import Role
 from bench.common import SECRET
 from projections import catalog
 from projections.log import EventLog
-from projections.rebuild import rebuild
+from projections.rebuild import rebuild_together
 from projections.registry import READ_MODELS
-from projections.runner import Projector
+from projections.runner import Projector, Projectors
 from service.application.context import Actor
 from service.application.handoff import Handoff
 from service.demo.seed import DEMO_DISTRICT, DEMO_SCHOOL
@@ -38,19 +38,17 @@ Read = Callable[[str], Any]
 
 
 def build_views(url: str, handoff: Handoff) -> None:
-    """Every read model built from the whole log and made live (as `handoff rebuild` does)."""
-    for model in READ_MODELS.values():
-        rebuild(model, url, event_log(handoff))
+    """Every read model built from the whole log and made live (as `handoff project rebuild` does)."""
+    rebuild_together(list(READ_MODELS.values()), url, event_log(handoff))
 
 
 def catch_up(url: str, log: EventLog) -> None:
     """Every live view brought up to the head of the log, as the projectors keep it."""
     with psycopg.connect(url, autocommit=True) as conn:
         versions = {name: catalog.active_version(conn, name) for name in READ_MODELS}
-    for model in READ_MODELS.values():
-        projector = Projector(model, url, log, versions[model.name] or 1)
-        projector.catch_up()
-        projector.close()
+    group = Projectors([Projector(m, url, log, versions[m.name] or 1) for m in READ_MODELS.values()], url, log)
+    group.catch_up()
+    group.close()
 
 
 def skip_copied(url: str, head: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,6 +27,8 @@ MAX_SCHOOLS_IN_NOTICE = 40
 Progress = Callable[[int, int], None]
 PARK_AFTER_ATTEMPTS = 3
 """Failures of one event (each retried after a growing pause) before it is parked and the projection moves on."""
+FIRST_PAUSE, MAX_PAUSE = 0.5, 30.0
+"""Seconds before a failing model is retried, doubling each time up to the longest."""
 
 
 class HandlerError(Exception):
@@ -86,9 +89,7 @@ class Projector:
     def _connection(self) -> psycopg.Connection[Any]:
         """One connection for as long as the projector runs: a new one per wake-up would cost milliseconds."""
         if self.conn is None or self.conn.closed:
-            self.conn = psycopg.connect(
-                self.conninfo, autocommit=True, application_name=f"handoff-projector-{self.model.name}"
-            )
+            self.conn = projector_connection(self.conninfo, f"handoff-projector-{self.model.name}")
         return self.conn
 
     def _apply(self, conn: psycopg.Connection[Any], page: Sequence[Notification], scanned: int) -> int:
@@ -193,8 +194,180 @@ class Projector:
         )
 
 
+def projector_connection(conninfo: str, name: str) -> psycopg.Connection[Any]:
+    """A projector's connection. Its commits do not wait for the disk (synchronous_commit off): a view is derived
+    from the log, and a page lost in a crash is lost together with its position, so it is applied again. Any later
+    durable commit (an event, a switch of versions) flushes the pages before it, so what a command or a regulator
+    has seen recorded never depends on a page that was not."""
+    conn = psycopg.connect(conninfo, autocommit=True, application_name=name)
+    conn.execute("SET synchronous_commit = off")
+    return conn
+
+
 def _school_of(events: EventLog, notification: Notification) -> str | None:
     try:
         return str(events.decode(notification).school_id)
     except Exception:  # noqa: BLE001 - an event that does not even decode is parked all the same
         return None
+
+
+class Projectors:
+    """Several read models' projectors fed from one reading of the log: each page is read and decoded once, applied
+    to every model in one transaction with every model's position, and announced with one notice per model.
+
+    Each model's position row is still locked in the page's transaction and events at or before it are skipped, so
+    every event is applied exactly once to each model, as with a projector of its own; models may stand at
+    different positions (one added later, one rebuilt). When a handler fails, the page is rolled back and each
+    model goes on alone to the page's end (its own projector pins the failing event down and parks it or waits at
+    it); a model that still fails leaves the group and is retried on its own, after a growing pause, so that one
+    model's failure never holds the others back. Once it has caught up again it rejoins the group."""
+
+    def __init__(self, projectors: Sequence[Projector], conninfo: str, events: EventLog, page_size: int = 500) -> None:
+        self.projectors = list(projectors)
+        self.conninfo, self.events, self.page_size = conninfo, events, page_size
+        self.conn: psycopg.Connection[Any] | None = None
+        self.failing: dict[str, tuple[float, float]] = {}
+        """Models out of the group after a failure: when each is retried next, and its pause."""
+
+    def catch_up(self, stop: int | None = None, progress: Progress | None = None) -> int:
+        """Apply every event after each model's position (up to `stop`); return the lowest position of the group."""
+        conn = self._connection()
+        for projector in self.projectors:
+            if projector.reached is None:
+                projector.reached = catalog.position(conn, projector.model.name, projector.version)
+        self._retry_failing(stop)
+        while True:
+            group = [p for p in self.projectors if p.model.name not in self.failing]
+            head = min(self.events.head(), stop) if stop is not None else self.events.head()
+            low = min((p.reached or 0 for p in group), default=head)
+            if low >= head:
+                return low
+            topics = sorted({topic for p in group for topic in p.topics})
+            page = self.events.page(low, self.page_size, head, topics=topics)
+            scanned = page[-1].id if len(page) == self.page_size else head
+            try:
+                self._apply_page(conn, group, page, scanned)
+            except HandlerError:
+                self._each_alone(group, scanned)
+            if progress:
+                progress(min(p.reached or 0 for p in group), head)
+
+    def close(self) -> None:
+        for projector in self.projectors:
+            projector.close()
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self.conn is None or self.conn.closed:
+            self.conn = projector_connection(self.conninfo, "handoff-projector-group")
+        return self.conn
+
+    def _each_alone(self, group: Sequence[Projector], scanned: int) -> None:
+        for projector in group:
+            try:
+                projector.catch_up(stop=scanned)
+            except HandlerError as error:
+                self._failed(projector, error)
+                self.failing[projector.model.name] = (time.monotonic() + FIRST_PAUSE, FIRST_PAUSE)
+
+    def _retry_failing(self, stop: int | None) -> None:
+        """Each failing model whose pause is over tries again on its own; caught up, it rejoins the group."""
+        for projector in self.projectors:
+            due, pause = self.failing.get(projector.model.name, (0.0, 0.0))
+            if projector.model.name not in self.failing or time.monotonic() < due:
+                continue
+            try:
+                projector.catch_up(stop=stop)
+                del self.failing[projector.model.name]
+            except HandlerError as error:
+                self._failed(projector, error)
+                pause = min(pause * 2, MAX_PAUSE)
+                self.failing[projector.model.name] = (time.monotonic() + pause, pause)
+
+    def _failed(self, projector: Projector, error: HandlerError) -> None:
+        """Shown (logged, and in the status of the views) and counted: after PARK_AFTER_ATTEMPTS the event is parked.
+        A lost connection is no fault of the model: it goes up to the caller, which reconnects."""
+        if isinstance(error.error, (psycopg.OperationalError, psycopg.InterfaceError)):
+            raise error.error
+        log.error(
+            "projection %s stopped at event %d (%s): %s",
+            error.model,
+            error.position,
+            error.topic,
+            type(error.error).__name__,
+        )
+        try:
+            catalog.record_failure(
+                self._connection(), projector.model.name, projector.version, error.position, error.topic, str(error)
+            )
+        except psycopg.Error:
+            log.warning("could not record the failure of projection %s", projector.model.name)
+
+    def _apply_page(
+        self, conn: psycopg.Connection[Any], group: Sequence[Projector], page: Sequence[Notification], scanned: int
+    ) -> None:
+        try:
+            self._apply_page_once(conn, group, page, scanned)
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            raise
+        except psycopg.Error as error:  # a statement's error surfaces only at the commit in pipeline mode
+            if not page:
+                raise
+            raise HandlerError("+".join(p.model.name for p in group), page[0].id, page[0].topic, error) from error
+
+    def _apply_page_once(
+        self, conn: psycopg.Connection[Any], group: Sequence[Projector], page: Sequence[Notification], scanned: int
+    ) -> None:
+        keys = [(p.model.name, p.version) for p in group]
+        with conn.pipeline(), conn.transaction(), conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT projection, version, position FROM projection_positions"
+                " WHERE (projection, version) IN (SELECT * FROM unnest(%s::text[], %s::int[]))"
+                " ORDER BY projection, version FOR UPDATE",
+                ([k[0] for k in keys], [k[1] for k in keys]),
+            )
+            done = {(name, version): position for name, version, position in cursor.fetchall()}
+            schools: dict[str, set[str]] = {p.model.name: set() for p in group}
+            for notification in page:
+                event: Any = None
+                for projector in group:
+                    if notification.id <= done.get((projector.model.name, projector.version), 0):
+                        continue
+                    if notification.topic not in projector.model.handlers:
+                        continue
+                    if event is None:
+                        event = self._decode(projector, notification)
+                    try:
+                        projector.model.apply(cursor, projector.tables, notification.topic, event)
+                    except (psycopg.OperationalError, psycopg.InterfaceError):
+                        raise  # the connection, not the event: the caller reconnects
+                    except Exception as error:  # noqa: BLE001 - any handler failure stops the page
+                        raise HandlerError(projector.model.name, notification.id, notification.topic, error) from error
+                    schools[projector.model.name].add(event.school_id)
+            reached = {key: max(done.get(key, 0), scanned) for key in keys}
+            cursor.execute(
+                "UPDATE projection_positions p SET position = v.position, updated_at = now()"
+                " FROM unnest(%s::text[], %s::int[], %s::bigint[]) AS v(projection, version, position)"
+                " WHERE p.projection = v.projection AND p.version = v.version",
+                ([k[0] for k in keys], [k[1] for k in keys], [reached[k] for k in keys]),
+            )
+            cursor.execute(
+                "DELETE FROM projection_failures f USING unnest(%s::text[], %s::int[], %s::bigint[])"
+                " AS v(projection, version, position)"
+                " WHERE f.projection = v.projection AND f.version = v.version AND f.position <= v.position",
+                ([k[0] for k in keys], [k[1] for k in keys], [reached[k] for k in keys]),
+            )
+            for projector in group:
+                key = (projector.model.name, projector.version)
+                notice = projector._notice(reached[key], schools[projector.model.name])
+                cursor.execute("SELECT pg_notify(%s, %s)", (VIEWS_CHANNEL, notice))
+        for projector in group:
+            projector.reached = reached[(projector.model.name, projector.version)]
+
+    def _decode(self, projector: Projector, notification: Notification) -> Any:
+        try:
+            return storable(self.events.decode(notification))
+        except Exception as error:  # noqa: BLE001 - an event that does not decode fails its first model's page
+            raise HandlerError(projector.model.name, notification.id, notification.topic, error) from error

@@ -16,7 +16,7 @@ import typer
 
 from aggregates.base import DomainError
 from aggregates.staff import Role, StaffNotFoundError
-from projections.rebuild import rebuild
+from projections.rebuild import RebuildFailedError, rebuild_together
 from projections.registry import READ_MODELS
 from service.application.context import operator_context
 from service.application.handoff import Handoff
@@ -246,12 +246,17 @@ def project_rebuild(
     with opened(settings, shard=shard) as (handoff, url):
         if url is None:
             raise typer.BadParameter("rebuilding needs PostgreSQL")
-        with Progress() as progress:
-            for name in chosen:
-                task = progress.add_task(f"rebuilding {name}", total=None)
-                report = lambda done, head, task=task: progress.update(task, completed=done, total=head)  # noqa: E731
-                version = rebuild(READ_MODELS[name], url, event_log(handoff), progress=report)
-                progress.update(task, description=f"{name}: version {version} is live")
+        with Progress() as progress:  # one reading of the log for every model chosen
+            task = progress.add_task(f"rebuilding {', '.join(chosen)}", total=None)
+            report = lambda done, head: progress.update(task, completed=done, total=head)  # noqa: E731
+            try:
+                versions = rebuild_together([READ_MODELS[name] for name in chosen], url, event_log(handoff), report)
+            except RebuildFailedError as error:
+                typer.echo(f"error: {error} (see `handoff project status`)", err=True)
+                raise typer.Exit(1) from None
+            progress.update(task, description="rebuilt")
+        for name, version in versions.items():
+            typer.echo(f"{name}: version {version} is live")
 
 
 @project_app.command("status")

@@ -278,7 +278,7 @@ def test_the_projector_resumes_after_its_database_connections_are_cut(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE application_name LIKE 'handoff-projector-%'"
         ).fetchone()
-    assert cut and cut[0] >= len(READ_MODELS), "every projector connection was cut"
+    assert cut and cut[0] >= 2, "the projector's connections were cut: the one it listens on, and its group's"
     handed_to_guardian(postgres_handoff)
     postgres_handoff.care.release(ctx(), "C1", "G1")
     wait_until(lambda: caught_up(fresh_postgres_url, postgres_handoff), timeout=30)
