@@ -10,70 +10,32 @@ from one client process with raw keep-alive HTTP/1.1 on asyncio, cheap enough to
 from __future__ import annotations
 
 import asyncio
-import json
-import multiprocessing
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from eventsourcing.utils import get_topic
 
-from bench.common import ROOT, SECRET, database, percentile
+from bench.client import CHILDREN, Connection, dismissal_days, run_load, steps, summary
+from bench.common import ROOT, SECRET, database
 from bench.http_app import set_clock
+from bench.paced import paced_dismissal
 from events.custody import ChildCheckedIn, ChildReleased, GuardianAndChildConfirmed, GuardianArrived
 from service.application.handoff import Handoff
-from service.demo.seed import DEMO_SCHOOL, seed_demo
+from service.demo.seed import seed_demo
 from service.infra.settings import postgres_env
 
 CLIENTS = 32
-CHILDREN = [f"C{n:04d}" for n in range(1, 241) if n % 10]  # every tenth demo child did not apply
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection; requests one at a time."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, float]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        payload = json.dumps(body).encode()
-        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        request = (
-            f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\n{head}\r\n"
-        ).encode() + payload
-        began = time.perf_counter()
-        self.writer.write(request)
-        status = int((await self.reader.readline()).split()[1])
-        length = 0
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        await self.reader.readexactly(length)
-        return status, time.perf_counter() - began
-
-
-def school_days(first: date, count: int) -> list[datetime]:
-    """`count` weekdays from `first`, each at 16:30 in Shanghai (08:30 UTC)."""
-    days, day = [], first
-    while len(days) < count:
-        if day.weekday() < 5:
-            days.append(datetime(day.year, day.month, day.day, 8, 30, tzinfo=timezone.utc))
-        day += timedelta(days=1)
-    return days
 
 
 async def dismissal(port: int, tokens: dict[str, str], clock_file: Path, seconds: float) -> dict[str, Any]:
@@ -82,7 +44,7 @@ async def dismissal(port: int, tokens: dict[str, str], clock_file: Path, seconds
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     answered: dict[str, int] = {}
-    days = school_days(date.today() + timedelta(days=1), 400)
+    days = dismissal_days()
     busy = 0.0
     for number, day in enumerate(days):
         set_clock(clock_file, day)
@@ -103,32 +65,16 @@ async def dismissal(port: int, tokens: dict[str, str], clock_file: Path, seconds
                 statuses[f"{kind} {status}"] = statuses.get(f"{kind} {status}", 0) + 1
         if busy >= seconds:
             break
-    return {**_summary(latencies, busy, statuses), "answered_200": answered}
+    return {**summary(latencies, busy, statuses), "answered_200": answered, "days": number + 1}
 
 
 async def _walk(
     connection: Connection, waiting: list[str], tokens: dict[str, str], day: datetime
 ) -> list[tuple[str, int, float]]:
     done = []
-    teacher = {"Authorization": f"Bearer {tokens['teacher']}"}
-    gate = {"Authorization": f"Bearer {tokens['gate']}"}
-    stamp = {"device_id": "gate-tablet", "device_time": day.isoformat()}
     while waiting:
-        child = waiting.pop()
-        guardian = f"G{child[1:]}A"
-        path = f"/api/v1/schools/{DEMO_SCHOOL}/children/{child}/"
-        for kind, who, body in (
-            ("check-in", teacher, {"place_code": "T01"}),
-            ("guardian-arrival", gate, {"guardian_id": guardian, "verification": "pickup_code", "pickup_code": "1234"}),
-            (
-                "confirmation",
-                teacher,
-                {"guardian_id": guardian, "guardian_recognised_child": True, "child_recognised_guardian": True},
-            ),
-            ("release", teacher, {"guardian_id": guardian}),
-        ):
-            headers = {**who, "Idempotency-Key": uuid.uuid4().hex}
-            status, latency = await connection.post(path + kind, {**stamp, **body}, headers)
+        for kind, path, body, headers in steps(waiting.pop(), tokens, day):
+            status, latency = await connection.post(path, body, headers)
             done.append((kind, status, latency))
     return done
 
@@ -148,32 +94,7 @@ async def bare_inserts(port: int, seconds: float) -> dict[str, Any]:
     await asyncio.gather(*(send(c, time.perf_counter() + 1.0, False) for c in connections))  # warm-up
     began = time.perf_counter()
     await asyncio.gather(*(send(c, began + seconds, True) for c in connections))
-    return _summary(latencies, time.perf_counter() - began, {"insert 200": len(latencies)})
-
-
-def _summary(latencies: list[float], busy: float, statuses: dict[str, int]) -> dict[str, Any]:
-    return {
-        "requests_per_second": len(latencies) / busy if busy else 0.0,
-        "p50_ms": percentile(latencies, 50),
-        "p99_ms": percentile(latencies, 99),
-        "requests": len(latencies),
-        "statuses": statuses,
-    }
-
-
-def _load(kind: str, args: tuple[Any, ...], results: Any) -> None:
-    results.put(asyncio.run(dismissal(*args) if kind == "handoff" else bare_inserts(*args)))
-
-
-def run_load(kind: str, *args: Any) -> dict[str, Any]:
-    """The load generator in a process of its own, so that it does not share a GIL with anything measured."""
-    spawn = multiprocessing.get_context("spawn")
-    results = spawn.Queue()
-    process = spawn.Process(target=_load, args=(kind, args, results))
-    process.start()
-    found = results.get(timeout=900)
-    process.join()
-    return found
+    return summary(latencies, time.perf_counter() - began, {"insert 200": len(latencies)})
 
 
 def free_port() -> int:
@@ -216,25 +137,49 @@ def p2(template_url: str, server_url: str, seconds: float, workers: int = 2, bef
 
 
 def dismissal_run(template_url: str, server_url: str, seconds: float, workers: int, group_commit: bool) -> Any:
-    with tempfile.TemporaryDirectory(prefix="handoff-bench-http-") as folder:
-        return _dismissal_run_in(Path(folder), template_url, server_url, seconds, workers, group_commit)
+    """The dismissal as fast as 32 clients go; with group commit, then a paced one at half the rate reached."""
+    with handoff_server(server_url, template_url, "p2", workers, group_commit) as served:
+        found = run_load(dismissal, served.port, served.tokens, served.clock_file, seconds)
+        answered = found["answered_200"]
+        if group_commit:
+            half = found["requests_per_second"] / 2
+            pace = served.port, served.tokens, served.clock_file, half, seconds / 2, found["days"], CLIENTS, 1.0
+            found["half_rate"] = run_load(paced_dismissal, *pace)
+            answered = {kind: n + found["half_rate"]["answered_200"].get(kind, 0) for kind, n in answered.items()}
+        return {**found, "checked": check_log_and_views(served.url, answered)}
 
 
-def _dismissal_run_in(
-    scratch: Path, template_url: str, server_url: str, seconds: float, workers: int, group_commit: bool
-) -> Any:
-    clock_file = scratch / "clock"
-    with database(server_url, "p2", template=template_url) as url:
+@dataclass(frozen=True)
+class Served:
+    """A Handoff API being served on a copy of the demo school: its database, port, tokens and clock file."""
+
+    url: str
+    port: int
+    tokens: dict[str, str]
+    clock_file: Path
+
+
+@contextmanager
+def handoff_server(
+    server_url: str, template_url: str, purpose: str, workers: int, group_commit: bool = True, app: str = "handoff_app"
+) -> Iterator[Served]:
+    """The demo school copied into a database of its own, with a token per role, the projector as a process of its
+    own, and the API (`app`, a factory of bench.http_app) in `workers` uvicorn workers."""
+    with (
+        tempfile.TemporaryDirectory(prefix="handoff-bench-http-") as folder,
+        database(server_url, purpose, template=template_url) as url,
+    ):
+        scratch = Path(folder)
         handoff = Handoff(postgres_env(url), secret_key=SECRET)
         tokens = seed_demo(handoff, scratch / "tokens.json").tokens
         handoff.close()
         env = {
             "HANDOFF_DATABASE_URL": url,
             "HANDOFF_SECRET_KEY": SECRET,
-            "BENCH_CLOCK_FILE": str(clock_file),
+            "BENCH_CLOCK_FILE": str(scratch / "clock"),
             "HANDOFF_GROUP_COMMIT": "1" if group_commit else "0",
         }
-        set_clock(clock_file, datetime.now(timezone.utc))
+        set_clock(scratch / "clock", datetime.now(timezone.utc))
         projector = subprocess.Popen(
             [sys.executable, "-m", "service.cli.main", "project"],
             env={**os.environ, **env, "HANDOFF_DATA_DIR": str(scratch), "PYTHONPATH": str(ROOT)},
@@ -242,12 +187,13 @@ def _dismissal_run_in(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        api, port = serve("handoff_app", env, workers)
         try:
-            found = run_load("handoff", port, tokens, clock_file, seconds)
-            return {**found, "checked": check_log_and_views(url, found["answered_200"])}
+            api, port = serve(app, env, workers)
+            try:
+                yield Served(url, port, tokens, scratch / "clock")
+            finally:
+                stop(api)
         finally:
-            stop(api)
             stop(projector)
 
 
@@ -291,6 +237,6 @@ def bare_run(server_url: str, seconds: float, workers: int) -> Any:
             )
         bare, port = serve("bare_app", {"HANDOFF_DATABASE_URL": url}, workers)
         try:
-            return run_load("bare", port, seconds)
+            return run_load(bare_inserts, port, seconds)
         finally:
             stop(bare)
