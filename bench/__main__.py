@@ -1,8 +1,8 @@
 """The benchmark suite: `python -m bench [--quick] [--only P1,P4] [--out BENCHMARKS.md]`.
 
 Starts a durable embedded PostgreSQL (fsync, synchronous_commit and full_page_writes on) in a temporary folder
-(HANDOFF_BENCH_DIR chooses where; HANDOFF_BENCH_DATABASE_URL uses a server of your own instead), runs P1-P7 and
-P10 (which starts a second embedded server, a second shard), and writes BENCHMARKS.md: every figure beside a baseline
+(HANDOFF_BENCH_DIR chooses where; HANDOFF_BENCH_DATABASE_URL uses a server of your own instead), runs P1-P10 (P10
+starts a second embedded server, a second shard), and writes BENCHMARKS.md: every figure beside a baseline
 measured in the same run on the same server. The full run takes about 8-10 minutes on 2 cores; --quick about 3,
 for development only (its figures are noisier)."""
 
@@ -21,14 +21,16 @@ from bench.report import write_report
 
 SIZES = {
     "full": {"p1_seconds": 15, "p2_seconds": 20, "p3_seconds": 20, "p4_days": 20, "p5_children": 2000,
-             "p5_samples": 10, "p6_events": 10_000_000, "p6_days": 2},
+             "p5_samples": 10, "p6_events": 10_000_000, "p6_days": 2, "p8_seconds": 15, "p8_streams": 500,
+             "p9_seconds": 15},
     "quick": {"p1_seconds": 4, "p2_seconds": 5, "p3_seconds": 8, "p4_days": 3, "p5_children": 400,
-              "p5_samples": 5, "p6_events": 100_000, "p6_days": 1},
+              "p5_samples": 5, "p6_events": 100_000, "p6_days": 1, "p8_seconds": 5, "p8_streams": 500,
+              "p9_seconds": 5},
 }  # fmt: skip
 
 
 def run(only: set[str], size: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], float]:
-    from bench import big_log, http, lag, reads, shards, writes
+    from bench import big_log, gate_reads, http, lag, live, reads, shards, writes
 
     found: dict[str, Any] = {}
     began = time.monotonic()
@@ -48,6 +50,10 @@ def run(only: set[str], size: dict[str, Any]) -> tuple[dict[str, str], dict[str,
                 found.update({"P4": both["p4"], "P7": both["p7"]})
             if "P5" in only:
                 found["P5"] = _timed("P5", lambda: reads.p5(url, size["p5_children"], size["p5_samples"]))
+            if "P8" in only:
+                found["P8"] = _timed("P8", lambda: live.p8(demo, url, size["p8_seconds"], size["p8_streams"]))
+            if "P9" in only:
+                found["P9"] = _timed("P9", lambda: gate_reads.p9(demo, url, size["p9_seconds"]))
             if "P6" in only:
                 found["P6"] = _timed("P6", lambda: big_log.p6(demo, url, size["p6_events"], size["p6_days"]))
     return described, found, time.monotonic() - began
@@ -64,7 +70,7 @@ def _timed(name: str, work: Any) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs, for development")
-    parser.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7,P10", help="which benchmarks, e.g. P1,P3")
+    parser.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7,P8,P9,P10", help="which benchmarks, e.g. P1,P3")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--p6-events", type=int, help="events in P6's big log (10,000,000 in a full run)")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
-"""The ASGI apps P2 serves with `uvicorn --factory --workers N`: the Handoff API exactly as `handoff serve` builds it
-(commands only: the projector runs as a process of its own, as in compose.yaml), and a bare FastAPI endpoint doing
-one INSERT per request, the baseline.
+"""The ASGI apps the HTTP benchmarks serve with `uvicorn --factory --workers N`: the Handoff API as `handoff serve`
+builds it, with commands only (P2; the projector runs as a process of its own, as in compose.yaml) or with the views
+and live streams too (P8, P9), and a bare FastAPI endpoint doing one INSERT per request, P2's baseline.
 
 The Handoff server's clock is the real clock moved to the service day named in the file BENCH_CLOCK_FILE (an ISO
 instant and the real time it was written), so that the benchmark can replay a dismissal on a school day of its
@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from service.http.app import create_app
 from service.infra.settings import Settings
-from service.runtime import build_handoff
+from service.runtime import build_handoff, read_stack
 
 
 class FileClock:
@@ -47,6 +47,16 @@ def handoff_app() -> FastAPI:
     handoff = build_handoff(settings, settings.database_url)
     handoff.clock = FileClock(Path(os.environ["BENCH_CLOCK_FILE"]))
     return create_app(handoff, settings=settings)
+
+
+def handoff_views_app() -> FastAPI:
+    """The API as `handoff serve --no-projector` builds it: commands, the views (the gate's and the board's reads)
+    and the live streams, which follow the projector's notices."""
+    settings = Settings()
+    handoff = build_handoff(settings, settings.database_url, FileClock(Path(os.environ["BENCH_CLOCK_FILE"])))
+    stack = read_stack(handoff, settings.database_url, settings, with_projector=False)
+    assert stack is not None, "the views need PostgreSQL"
+    return create_app(handoff, stack.read, stack.watcher, settings)
 
 
 class Row(BaseModel):
