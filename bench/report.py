@@ -80,19 +80,18 @@ def p3(r: dict[str, Any]) -> Row:
 
 
 def p4(r: dict[str, Any]) -> Row:
-    slowest = max(r["rebuild_seconds"].values())
-    speed = r["events"] / slowest
-    ratio = speed / r["read_and_decode_events_per_second"]
+    raw = r["read_and_decode_events_per_second"]
     every = r["rebuild_all_events_per_second"]
+    slowest = r["events"] / max(r["rebuild_seconds"].values())
     return (
         "P4",
-        f"rebuild of a read model from position zero, log of {_f(r['events'])} events (the slowest model;"
-        " every model one after the other in brackets)",
-        f"{_f(speed)} events/s ({_f(every)} events/s for all {len(r['rebuild_seconds'])})",
-        f"{_f(r['read_and_decode_events_per_second'])} events/s reading and decoding the log",
-        f"{ratio:.2f} ({every / r['read_and_decode_events_per_second']:.2f})",
-        "≥ 0.3",
-        ratio >= 0.3,
+        f"rebuild of every read model from position zero, log of {_f(r['events'])} events: all"
+        f" {len(r['rebuild_seconds'])} models together (the slowest model alone in brackets)",
+        f"{_f(every)} events/s ({_f(slowest)} events/s)",
+        f"{_f(raw)} events/s reading and decoding the log",
+        f"{every / raw:.2f} ({slowest / raw:.2f})",
+        "≥ 0.5 for all models together",
+        every / raw >= 0.5,
         "",
         "each model decodes its events again and writes its rows statement by statement in the page's transaction;"
         " models are rebuilt one after the other",
@@ -107,8 +106,8 @@ def p5(r: dict[str, Any]) -> Row:
         f"p95 {_f(r['p95_ms'])} ms (p50 {_f(r['p50_ms'])} ms)",
         f"p95 {_f(r['read_and_decode_p95_ms'])} ms reading and decoding those custody events",
         f"{r['p95_ms'] / r['read_and_decode_p95_ms']:.2f}",
-        "p95 < 200 ms",
-        r["p95_ms"] < 200,
+        "p95 < 150 ms",
+        r["p95_ms"] < 150,
         "",
         "decoding the day's events (the library's mapper) and folding them in Python: the scan reads only the part"
         " of the log from the day's start to the instant (found by bisecting the log), so it no longer grows with"
@@ -135,12 +134,13 @@ def p6(r: dict[str, Any]) -> Row:
         ", ".join(f"{kind} p99 {_f(r[big], 1)} ms" for kind, big, _ in kinds),
         ", ".join(f"{kind} p99 {_f(r[small], 1)} ms" for kind, _, small in kinds) + " with the small log",
         ", ".join(f"{kind} {ratio:.2f}" for kind, ratio in ratios.items()),
-        "≤ 1.2",
-        max(ratios.values()) <= 1.2,
+        "≤ 1.2 at 10M events, reads included (the worst of the ratios)",
+        max(ratios.values()) <= 1.2 and r["big_log_events"] >= 10_000_000,
         "",
-        "nothing in the command path scans the log (stream reads use the primary key); p99 is set by commit waits"
-        f" and CPU noise. 10M events would take about {10_000_000 / r['big_log_events'] * r['copy_seconds'] / 60:.0f}"
-        " minutes of COPY and index building at this rate, too long for this run",
+        "nothing in the command path or the pages' reads scans the log from its start: stream reads use the primary"
+        " key, a command reads only the log's changes since its cache's position, the index's questions go to the"
+        " views; p99 is set by commit waits and CPU noise"
+        + ("" if r["big_log_events"] >= 10_000_000 else "; this run's big log is smaller than the goal's 10M"),
     )
 
 
