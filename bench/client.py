@@ -145,7 +145,7 @@ class Background:
     def __init__(self, client: Client, *args: Any) -> None:
         spawn = multiprocessing.get_context("spawn")
         self.stopping, self.reports = spawn.Event(), spawn.Queue()
-        self.process = spawn.Process(target=_client, args=(client, args, self.stopping, self.reports))
+        self.process = spawn.Process(target=_client, args=(client, args, self.stopping, self.reports), daemon=True)
         self.process.start()
 
     def report(self, timeout: float) -> dict[str, Any]:

@@ -138,6 +138,25 @@ def _lines(path: str) -> list[str]:
         return []
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds used so far by a process and its living descendants (Linux: read from /proc)."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])
+        used[child] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, grew = {pid}, True
+    while grew:
+        grown = tree | {child for child, parent in parents.items() if parent in tree}
+        grew, tree = grown != tree, grown
+    return sum(used.get(member, 0.0) for member in tree)
+
+
 def percentile(values: list[float], q: int) -> float:
     if not values:
         return float("nan")

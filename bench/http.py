@@ -151,12 +151,15 @@ def dismissal_run(template_url: str, server_url: str, seconds: float, workers: i
 
 @dataclass(frozen=True)
 class Served:
-    """A Handoff API being served on a copy of the demo school: its database, port, tokens and clock file."""
+    """A Handoff API being served on a copy of the demo school: its database, port, tokens, clock file, and the
+    process ids of the API (uvicorn's, whose workers are its children) and of the projector."""
 
     url: str
     port: int
     tokens: dict[str, str]
     clock_file: Path
+    api_pid: int = 0
+    projector_pid: int = 0
 
 
 @contextmanager
@@ -190,7 +193,7 @@ def handoff_server(
         try:
             api, port = serve(app, env, workers)
             try:
-                yield Served(url, port, tokens, scratch / "clock")
+                yield Served(url, port, tokens, scratch / "clock", api.pid, projector.pid)
             finally:
                 stop(api)
         finally:

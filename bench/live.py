@@ -15,9 +15,11 @@ import asyncio
 import statistics
 import time
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from bench.client import Background, run_load, stopped
+from bench.common import cpu_seconds
 from bench.http import handoff_server
 from bench.paced import paced_dismissal
 from service.demo.seed import DEMO_SCHOOL
@@ -37,11 +39,11 @@ def p8(template_url: str, server_url: str, seconds: float, streams: int = STREAM
     with handoff_server(server_url, template_url, "p8", workers, app="handoff_views_app") as served:
         wait_for_views(served.port, served.tokens["duty_leader"])
         load = served.port, served.tokens, served.clock_file, RATE, seconds
-        quiet = run_load(paced_dismissal, *load, 0, WALKERS, 3.0)
+        quiet = with_cpu(served.api_pid, lambda: run_load(paced_dismissal, *load, 0, WALKERS, 3.0))
         viewers = [served.tokens["duty_leader"], served.tokens["admin"]]
         holder = Background(hold_streams, served.port, viewers, streams)
         opened = holder.report(timeout=300)
-        busy = run_load(paced_dismissal, *load, quiet["days"], WALKERS, 1.0)
+        busy = with_cpu(served.api_pid, lambda: run_load(paced_dismissal, *load, quiet["days"], WALKERS, 1.0))
         held = holder.stop()
     return {
         "offered_per_second": RATE,
@@ -51,6 +53,13 @@ def p8(template_url: str, server_url: str, seconds: float, streams: int = STREAM
         "held": {**opened, **held},
         "ratio_p99": busy["p99_ms"] / quiet["p99_ms"],
     }
+
+
+def with_cpu(pid: int, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """What `work` found, with the CPU seconds the API's processes used meanwhile, per second of it."""
+    began, used = time.perf_counter(), cpu_seconds(pid)
+    found = work()
+    return {**found, "api_cpu_per_second": (cpu_seconds(pid) - used) / (time.perf_counter() - began)}
 
 
 def wait_for_views(port: int, token: str, timeout: float = 120) -> None:
@@ -113,13 +122,14 @@ async def hold_streams(port: int, tokens: list[str], count: int, stop: Any, repo
         tasks += [asyncio.create_task(s.follow(port, tokens[(start + n) % len(tokens)])) for n, s in enumerate(batch)]
         await asyncio.wait_for(asyncio.gather(*(s.first.wait() for s in batch)), 60)
     at_start = [s.updates for s in streams]
-    opened = time.perf_counter()
+    opened, cpu = time.perf_counter(), time.process_time()
     reports.put({"opened_seconds": opened - began, "statuses": _statuses(streams)})
     await stopped(stop)
     during = [s.updates - before for s, before in zip(streams, at_start, strict=True)]
     reports.put(
         {
             "held_seconds": time.perf_counter() - opened,
+            "reader_cpu_seconds": time.process_time() - cpu,
             "updates_during_load": sum(during),
             "updates_per_stream_min": min(during),
             "updates_per_stream_median": statistics.median(during),

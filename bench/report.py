@@ -184,8 +184,19 @@ def p8(r: dict[str, Any]) -> Row:
         "",
         "one snapshot query per worker and change, then a write of it to each open stream of the worker:"
         f" {_f(sent)} stream writes/s here, each an async generator step, sse-starlette's encoding and a send on the"
-        " event loop that also parses and answers the commands, under the GIL their threads run in (not profiled);"
-        " the process reading the streams shares the 2 cores",
+        " event loop that also parses and answers the commands, under the GIL their threads run in (not profiled)"
+        + (
+            f"; the API's processes used {none['api_cpu_per_second']:.2f} CPU-seconds a second with no stream,"
+            f" {busy['api_cpu_per_second']:.2f} with {_f(streams)}"
+            if "api_cpu_per_second" in busy
+            else ""
+        )
+        + "; the process reading the streams shares the 2 cores"
+        + (
+            f" (it used {held['reader_cpu_seconds'] / held['held_seconds']:.0%} of one)"
+            if "reader_cpu_seconds" in held
+            else ""
+        ),
     )
 
 
