@@ -3,8 +3,8 @@
 Starts a durable embedded PostgreSQL (fsync, synchronous_commit and full_page_writes on) in a temporary folder
 (HANDOFF_BENCH_DIR chooses where; HANDOFF_BENCH_DATABASE_URL uses a server of your own instead), runs P1-P10 (P10
 starts a second embedded server, a second shard), and writes BENCHMARKS.md: every figure beside a baseline
-measured in the same run on the same server. The full run takes about 8-10 minutes on 2 cores; --quick about 3,
-for development only (its figures are noisier)."""
+measured in the same run on the same server. The full run takes about 12 minutes on 2 cores (P6 about 4, P8 and P9
+about 2); --quick about 4, for development only (its figures are noisier)."""
 
 from __future__ import annotations
 
