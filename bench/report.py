@@ -185,8 +185,11 @@ def p8(r: dict[str, Any]) -> Row:
         ratio <= 1.3 and live and answered,
         "",
         "one snapshot query per worker and change, then a write of it to each open stream of the worker:"
-        f" {_f(sent)} stream writes/s here, each an async generator step, sse-starlette's encoding and a send on the"
-        " event loop that also parses and answers the commands, under the GIL their threads run in (not profiled)"
+        f" {_f(sent)} stream writes/s here, each sse-starlette's framing of the event and a send through every"
+        " middleware's send wrapper (the error middlewares, SecurityHeaders), on the event loop that also parses and"
+        " answers the commands, under the GIL their threads run in. py-spy on both workers (2026-12-04, 500 streams,"
+        " 50 commands/s): the loop thread was in the streams' sends in 61% of its samples, in the commands' requests"
+        " in 11-13%, idle in 11-14%"
         + (
             f"; the API's processes used {none['api_cpu_per_second']:.2f} CPU-seconds a second with no stream,"
             f" {busy['api_cpu_per_second']:.2f} with {_f(streams)}"
@@ -222,8 +225,8 @@ def p9(r: dict[str, Any]) -> Row:
         "",
         f"the slowest read is {slowest} (p99 {_f(loaded['p99_ms_by_kind'][slowest], 1)} ms). A search opens every"
         " child on the day's roll before matching (per child, a read of the roster entry's stream and of its key in"
-        " child_keys, then AES-GCM): two round trips per child, hundreds per search in the demo school, even idle."
-        " Under load every read also waits for the 2 cores and the workers' thread pools the commands take",
+        " child_keys, then AES-GCM): at least two round trips per child, hundreds per search in the demo school,"
+        " even idle. Under load every read also waits for the 2 cores and the workers' thread pools the commands take",
     )
 
 
