@@ -75,26 +75,30 @@ def p3(r: dict[str, Any]) -> Row:
         "p99 < 25 ms",
         r["lag_ms_p99"] < 25,
         "",
-        "the projector's page transaction (its own durable commit) and CPU shared with the writers",
+        "one transaction per page for every read model (it used to be one per model), not waiting for the disk;"
+        " what is left is the wake-up, the page's read and CPU shared with the writers",
     )
 
 
 def p4(r: dict[str, Any]) -> Row:
     raw = r["read_and_decode_events_per_second"]
-    every = r["rebuild_all_events_per_second"]
+    every = r.get("rebuild_together_events_per_second", r["rebuild_all_events_per_second"])
+    apart = r["rebuild_all_events_per_second"]
     slowest = r["events"] / max(r["rebuild_seconds"].values())
     return (
         "P4",
         f"rebuild of every read model from position zero, log of {_f(r['events'])} events: all"
-        f" {len(r['rebuild_seconds'])} models together (the slowest model alone in brackets)",
-        f"{_f(every)} events/s ({_f(slowest)} events/s)",
+        f" {len(r['rebuild_seconds'])} models together, from one reading of the log (in brackets: the slowest model"
+        " alone; every model one after the other)",
+        f"{_f(every)} events/s ({_f(slowest)} events/s; {_f(apart)} events/s)",
         f"{_f(raw)} events/s reading and decoding the log",
-        f"{every / raw:.2f} ({slowest / raw:.2f})",
+        f"{every / raw:.2f} ({slowest / raw:.2f}; {apart / raw:.2f})",
         "≥ 0.5 for all models together",
         every / raw >= 0.5,
         "",
-        "each model decodes its events again and writes its rows statement by statement in the page's transaction;"
-        " models are rebuilt one after the other",
+        "each event is decoded once, but every model writes its rows statement by statement (about four statements"
+        " per event handled, each executed by the server in turn within the page's transaction): the server's time"
+        " per statement, not Python, sets the pace",
     )
 
 

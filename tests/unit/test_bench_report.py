@@ -17,11 +17,12 @@ def p2(ratio: float, half_p99: float | None) -> dict[str, Any]:
     return {"handoff": handoff, "bare": bare, "clients": 32, "workers": 2}
 
 
-def p4(together: float, slowest: float) -> dict[str, Any]:
+def p4(together: float, slowest: float, apart: float = 0.1) -> dict[str, Any]:
     return {
         "events": 10_000,
         "read_and_decode_events_per_second": 10_000.0,
-        "rebuild_all_events_per_second": 10_000.0 * together,
+        "rebuild_together_events_per_second": 10_000.0 * together,
+        "rebuild_all_events_per_second": 10_000.0 * apart,
         "rebuild_seconds": {"audit": 1 / slowest, "occupancy": 0.1},
     }
 
@@ -87,7 +88,8 @@ def test_p2_needs_half_the_bare_rate_and_p99_under_50_ms_at_half_its_own_rate() 
 def test_p4_is_judged_on_every_model_together_not_the_slowest_alone() -> None:
     assert met("P4", p4(together=0.5, slowest=0.2))
     assert not met("P4", p4(together=0.3, slowest=0.9))
-    assert ROWS["P4"](p4(together=0.3, slowest=0.9))[4] == "0.30 (0.90)"
+    assert not met("P4", p4(together=0.3, slowest=0.9, apart=0.6)), "one after the other is not together"
+    assert ROWS["P4"](p4(together=0.3, slowest=0.9))[4] == "0.30 (0.90; 0.10)"
 
 
 def test_p5_needs_p95_under_150_ms() -> None:
