@@ -8,6 +8,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -23,6 +24,7 @@ class KeyStore(Protocol):
     """Per-child data keys, outside the event store."""
 
     def key(self, school_id: str, child_id: str) -> bytes | None: ...
+    def keys(self, school_id: str, child_ids: Sequence[str]) -> dict[str, bytes]: ...
     def create(self, school_id: str, child_id: str) -> bytes: ...
     def destroy(self, school_id: str, child_id: str) -> bool: ...
     def is_erased(self, school_id: str, child_id: str) -> bool: ...
@@ -41,6 +43,10 @@ class MemoryKeyStore:
 
     def key(self, school_id: str, child_id: str) -> bytes | None:
         return self._keys.get((school_id, child_id))
+
+    def keys(self, school_id: str, child_ids: Sequence[str]) -> dict[str, bytes]:
+        found = {child_id: self._keys.get((school_id, child_id)) for child_id in child_ids}
+        return {child_id: key for child_id, key in found.items() if key is not None}
 
     def create(self, school_id: str, child_id: str) -> bytes:
         with self._lock:
@@ -86,8 +92,16 @@ class PersonalData:
 
     def open(self, school_id: str, child_id: str, token: str) -> dict[str, Any] | None:
         """The sealed data, or None when the child's key is gone (erased)."""
+        return self._open_with(self.keys.key(school_id, child_id), school_id, child_id, token)
+
+    def open_many(self, school_id: str, tokens: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
+        """`open` for many (child, token) pairs of one school, the children's keys fetched at once: a list of a
+        whole school's children costs one read of keys, not one per child."""
+        keys = self.keys.keys(school_id, sorted({child_id for child_id, _ in tokens}))
+        return [self._open_with(keys.get(child_id), school_id, child_id, token) for child_id, token in tokens]
+
+    def _open_with(self, key: bytes | None, school_id: str, child_id: str, token: str) -> dict[str, Any] | None:
         raw = _decode(token)
-        key = self.keys.key(school_id, child_id)
         if key is None:
             return None
         try:

@@ -5,13 +5,19 @@ personal data, for staff only."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from aggregates.custody import Status
-from aggregates.roster import CHILD_PHOTO
-from events.custody import GuardianArrived
+from aggregates import custody
+from aggregates.custody import Custody, Status
+from aggregates.guardians import Guardians
+from aggregates.roster import CHILD_PHOTO, RosterEntry
+from events.custody import CustodyEvent, GuardianArrived
 from projections import occupancy
 from service.application.context import Actor
+from service.application.personal_data import ERASED
 from service.reads.ui import UiReads, _rows
 
 AT_THE_GATE = """
@@ -35,7 +41,11 @@ class DismissalReads(UiReads):
         actor.require("read_child_day", school_id)
         day = self._today(school_id)
         rows = self._views().query(occupancy.occupancy, _rows(AT_THE_GATE), school=school_id, day=day)
-        items = [item for row in rows for item in self._waiting(school_id, day, row)]
+        with self.handoff.states.fresh():  # guardians and roster entries from the cache where they did not change
+            waiting = [found for row in rows if (found := self._waiting(school_id, day, row["child_id"]))]
+        tokens = [(w.state.child_id, sealed) for w in waiting for sealed in w.sealed()]
+        opened = iter(self.handoff.personal.open_many(school_id, tokens))  # the children's keys in one read
+        items = [item for w in waiting for item in w.items(opened)]
         items.sort(key=lambda item: (item["arrived_at"], item["guardian_id"], item["child_id"]))
         gates = sorted(code for code, place in self.handoff.school(school_id).places.items() if place.kind == "gate")
         there = self._views().query(
@@ -44,36 +54,56 @@ class DismissalReads(UiReads):
         adults = [row["custodian_id"] for row in there if row["custodian_id"]]
         return {"service_day": day, "release_points": gates, "release_adults": adults, "items": items}
 
-    def _waiting(self, school_id: str, day: Any, row: dict[str, Any]) -> list[dict[str, Any]]:
-        """One entry per guardian at the gate for this child (read from the streams, which the view may trail)."""
-        state = self.handoff.custody(school_id, row["child_id"], day)
-        if state.status is not Status.IN_CARE:
-            return []
-        arrivals = {
-            e.guardian_id: e.timestamp for e in self.handoff.events.get(state.id) if isinstance(e, GuardianArrived)
-        }
-        guardians = self.handoff.guardians(school_id, state.child_id)
-        name = self.name_of(school_id, state.child_id)
-        photos = self.handoff.roster_entry(school_id, state.child_id).photos
+    def _waiting(self, school_id: str, day: date, child_id: str) -> Waiting | None:
+        """The child's custody, read from its stream (which the view may trail) in one read, if still in care."""
+        recorded = self.handoff.stored(custody.custody_id(school_id, child_id, day), CustodyEvent)
+        state = custody.project(None, recorded)
+        if state is None or state.status is not Status.IN_CARE:
+            return None
+        arrivals = {e.guardian_id: e.timestamp for e in recorded if isinstance(e, GuardianArrived)}
+        entry = self.handoff.roster_entry(school_id, child_id)
+        return Waiting(state, arrivals, self.handoff.guardians(school_id, child_id), entry)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A child in care with a guardian at the gate: one entry per guardian there."""
+
+    state: Custody
+    arrivals: dict[str, datetime]
+    guardians: Guardians
+    entry: RosterEntry
+
+    def sealed(self) -> list[str]:
+        """What must be opened, in order: the child's name, then each arrived guardian's sealed details."""
+        found = [self.entry.sealed if self.entry.sealed and not self.entry.erased else ""]
+        for guardian_id in self.state.arrived_guardians:
+            authorisation = self.guardians.authorisations.get(guardian_id)
+            found.append(authorisation.sealed if authorisation is not None and authorisation.sealed else "")
+        return [token for token in found if token]
+
+    def items(self, opened: Iterator[dict[str, Any] | None]) -> list[dict[str, Any]]:
+        """The entries, taking what `sealed` listed, opened, from `opened` in the same order."""
+        child = next(opened) if self.entry.sealed and not self.entry.erased else None
+        name = ERASED if self.entry.erased else (child or {}).get("name")
+        photos = self.entry.photos
         found = []
-        for guardian_id in state.arrived_guardians:
-            authorisation = guardians.authorisations.get(guardian_id)
-            opened = None
-            if authorisation is not None and authorisation.sealed:
-                opened = self.handoff.personal.open(school_id, state.child_id, authorisation.sealed)
+        for guardian_id in self.state.arrived_guardians:
+            authorisation = self.guardians.authorisations.get(guardian_id)
+            details = next(opened) if authorisation is not None and authorisation.sealed else None
             found.append(
                 {
-                    "child_id": state.child_id,
+                    "child_id": self.state.child_id,
                     "name": name,
-                    "custodian_id": state.custodian_id,
-                    "place_code": state.place_code,
+                    "custodian_id": self.state.custodian_id,
+                    "place_code": self.state.place_code,
                     "guardian_id": guardian_id,
-                    "guardian_name": (opened or {}).get("name"),
+                    "guardian_name": (details or {}).get("name"),
                     "relation": authorisation.relation if authorisation else None,
-                    "confirmed": state.confirmed_guardian_id == guardian_id,
+                    "confirmed": self.state.confirmed_guardian_id == guardian_id,
                     "child_photo": CHILD_PHOTO in photos,
                     "guardian_photo": guardian_id in photos,
-                    "arrived_at": arrivals.get(guardian_id),
+                    "arrived_at": self.arrivals.get(guardian_id),
                 }
             )
         return found

@@ -46,5 +46,6 @@ class RollCallReads(UiReads):
         day = self._today(school_id)
         params = {"school": school_id, "day": day, "class_code": class_code, "weekday": day.strftime("%a").lower()}
         rows = self._views().query(occupancy.occupancy, _rows(EXPECTED_IN_CLASS), **params)
-        items = [{**row, "name": self.name_of(school_id, row["child_id"])} for row in rows]
+        names = self.names_of(school_id, [row["child_id"] for row in rows])
+        items = [{**row, "name": names[row["child_id"]]} for row in rows]
         return {"service_day": day, "class_code": class_code, "items": items}

@@ -151,3 +151,18 @@ def test_opening_the_store_twice_keeps_the_table(fresh_postgres_url: str) -> Non
 def test_a_short_master_key_is_refused(fresh_postgres_url: str) -> None:
     with pytest.raises(ValueError, match="master key"):
         PostgresKeyStore(fresh_postgres_url, b"short")
+
+
+def test_opening_many_children_at_once_gives_what_opening_each_gives_erased_and_other_schools_included(
+    data: PersonalData,
+) -> None:
+    tokens = [(f"c{n}", data.seal("s1", f"c{n}", {"name": f"孩子{n}"})) for n in range(5)]
+    guardian = ("c1", data.seal("s1", "c1", {"name": "家长"}))  # a second token sealed with the same child's key
+    elsewhere = data.seal("s2", "c0", {"name": "别校"})
+    data.erase("s1", "c3")
+    opened = data.open_many("s1", [*tokens, guardian])
+    assert opened == [data.open("s1", c, t) for c, t in [*tokens, guardian]]
+    assert [o and o["name"] for o in opened] == ["孩子0", "孩子1", "孩子2", None, "孩子4", "家长"]
+    with pytest.raises(PersonalDataError):  # sealed for another school's child: refused, as `open` refuses it
+        data.open_many("s1", [*tokens, ("c0", elsewhere)])
+    assert data.open_many("s1", []) == []
