@@ -14,6 +14,13 @@ from datetime import date
 
 from service.processes.live import ViewWatcher
 
+SNAPSHOT_INTERVAL = 0.5
+"""Seconds at least between two snapshots of one school and day. A dismissal makes dozens of changes a second; each
+open board gets the newest state at most twice a second (the first change after a quiet spell at once), not one
+snapshot per change: 500 boards open at 50 changes/s took most of the API's event loop."""
+STREAMS_PER_TURN = 20
+"""Streams handed a snapshot per turn of the event loop: the writes of hundreds of open boards are spread over
+several turns, with the commands' requests served between them, instead of holding the loop for all of them."""
 TOKEN_RECHECK = 2.0
 """Seconds between checks that a stream's token is still live: a revoked or expired token's stream ends within them."""
 
@@ -39,11 +46,17 @@ class Hub:
                     self.latest = await asyncio.to_thread(self.compute)
                 except Exception as error:  # noqa: BLE001 - every stream of the hub ends with the error, none hangs
                     self.latest = error
-                for member in list(self.members):
+                for number, member in enumerate(list(self.members), 1):
                     offer_latest(member, self.latest)
+                    if number % STREAMS_PER_TURN == 0:
+                        await asyncio.sleep(0)  # the commands' requests get a turn of the event loop
                 if isinstance(self.latest, BaseException):
                     return
+                sent_at = asyncio.get_running_loop().time()
                 await notices.get()
+                pause = sent_at + SNAPSHOT_INTERVAL - asyncio.get_running_loop().time()
+                if pause > 0:
+                    await asyncio.sleep(pause)  # the changes of the pause are sent as one snapshot after it
                 while not notices.empty():
                     notices.get_nowait()
         finally:
