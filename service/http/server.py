@@ -1,4 +1,5 @@
-"""How the API is served: uvicorn with h11, a deadline for every request's headers, and bounded concurrency.
+"""How the API is served: uvicorn with httptools on uvloop, a deadline for every request's headers, and bounded
+concurrency.
 
 uvicorn closes an idle keep-alive connection after `timeout_keep_alive`, but it waits for ever for headers that
 arrive a byte at a time: fifty such connections (slowloris) would be held open indefinitely. Here a request's
@@ -10,9 +11,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import h11
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 HEADER_TIMEOUT = 10.0
 """Seconds a client has to send a request's headers (a tablet on a poor network needs well under one)."""
@@ -22,8 +22,9 @@ MAX_CONCURRENCY = 1000
 """Connections and requests at once; beyond it uvicorn answers 503 at once instead of queueing without bound."""
 
 
-class HeaderDeadline(H11Protocol):
-    """h11 with a deadline for each request's headers."""
+class HeaderDeadline(HttpToolsProtocol):
+    """httptools with a deadline for each request's headers: armed when the connection opens and when a request's
+    first byte arrives, disarmed once its headers are complete."""
 
     header_timeout = HEADER_TIMEOUT
     deadline: asyncio.TimerHandle | None = None
@@ -32,12 +33,13 @@ class HeaderDeadline(H11Protocol):
         super().connection_made(transport)
         self._arm()
 
-    def data_received(self, data: bytes) -> None:
-        if self.conn.their_state is h11.IDLE:
-            self._arm()  # a new request begins: its headers are due
-        super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:
-            self._disarm()
+    def on_message_begin(self) -> None:
+        self._arm()  # a new request begins: its headers are due
+        super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -53,8 +55,10 @@ class HeaderDeadline(H11Protocol):
             self.deadline = None
 
     def _headers_too_slow(self) -> None:
-        self.deadline = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        self.deadline = None  # still armed when it fires: the headers under way are not complete
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._arm()  # pipelined headers wait behind an answer still under way: the delay is ours, not theirs
+        elif not self.transport.is_closing():
             self.transport.close()
 
 
@@ -68,6 +72,7 @@ def server_config(
         host=host,
         port=port,
         http=protocol,
+        loop="uvloop",
         timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
         limit_concurrency=MAX_CONCURRENCY,
         **more,
