@@ -104,9 +104,18 @@ def free_port() -> int:
 
 
 def serve(factory: str, env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    """The app on uvicorn's command line (for its --workers), with the HTTP stack of `handoff serve`: the same
+    protocol (httptools with the header deadline), event loop, keep-alive timeout and concurrency limit, for the
+    Handoff API and the bare baseline alike."""
+    from service.http.server import HeaderDeadline, server_config  # imported here: only serve() is changed
+
+    stack = server_config(None, "127.0.0.1", 0)  # its options; its protocol class is made per call, not importable
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", f"bench.http_app:{factory}", "--factory", "--workers", str(workers)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    command += ["--http", f"{HeaderDeadline.__module__}:{HeaderDeadline.__qualname__}", "--loop", str(stack.loop)]
+    command += ["--timeout-keep-alive", str(stack.timeout_keep_alive)]
+    command += ["--limit-concurrency", str(stack.limit_concurrency)]
     server = subprocess.Popen(command, env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
