@@ -189,12 +189,12 @@ def p8(r: dict[str, Any]) -> Row:
         "≤ 1.3",
         ratio <= 1.3 and live and answered,
         "",
-        "one snapshot query per worker and change, then a write of it to each open stream of the worker:"
-        f" {_f(sent)} stream writes/s here, each sse-starlette's framing of the event and a send through every"
-        " middleware's send wrapper (the error middlewares, SecurityHeaders), on the event loop that also parses and"
-        " answers the commands, under the GIL their threads run in. py-spy on both workers (2026-12-04, 500 streams,"
-        " 50 commands/s): the loop thread was in the streams' sends in 61% of its samples, in the commands' requests"
-        " in 11-13%, idle in 11-14%"
+        "a school's newest state at most twice a second per worker (one snapshot query), handed to 20 streams per"
+        f" turn of the event loop: {_f(sent)} stream writes/s here, each sse-starlette's framing of the event and a"
+        " send through every middleware's send wrapper, on the event loop that also parses and answers the commands,"
+        " under the GIL their threads run in. Before the pause, py-spy on both workers (2026-12-04, 500 streams,"
+        " 50 commands/s, about 9 snapshots a second per stream) had the loop thread in the streams' sends in 61% of"
+        " its samples"
         + (
             f"; the API's processes used {none['api_cpu_per_second']:.2f} CPU-seconds a second with no stream,"
             f" {busy['api_cpu_per_second']:.2f} with {_f(streams)}"
