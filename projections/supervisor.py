@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -81,12 +82,16 @@ class Worker:
             for projector in projectors:
                 projector.prepare()
             group = Projectors(projectors, self.conninfo, self.events, self.page_size)
+            checked = time.monotonic()
             try:
                 while not self.stop.is_set():
                     group.catch_up()
                     self.backoff = 0.5  # back and working: the next outage starts the backoff again
-                    if self._wait_for_commits(conn) and self._changed(conn, versions):
-                        return
+                    switched = self._wait_for_commits(conn)
+                    if switched or time.monotonic() - checked >= WAKE_INTERVAL:  # each second, however busy
+                        checked = time.monotonic()
+                        if self._changed(conn, versions):
+                            return
             finally:
                 group.close()
 

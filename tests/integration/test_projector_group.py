@@ -3,6 +3,7 @@ models at different positions, a failing model that never holds the others back,
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from projections.occupancy import occupancy
 from projections.rebuild import rebuild, rebuild_together
 from projections.registry import READ_MODELS
 from projections.runner import Projector, Projectors
-from projections.supervisor import Supervisor
+from projections.supervisor import Supervisor, lock_key
 from service.application.handoff import Handoff
 from service.infra.event_log import event_log
 from service.reads.readside import ReadSide
@@ -144,3 +145,44 @@ def test_rebuilding_every_model_together_equals_each_alone_and_switches_every_mo
     for name, model in READ_MODELS.items():
         assert together[name] == alone[name] + 1
         assert rows(fresh_postgres_url, model, together[name]) == rows(fresh_postgres_url, model, alone[name]), name
+
+
+def test_a_model_whose_projector_died_elsewhere_is_taken_over_while_commits_keep_coming(
+    postgres_handoff: Handoff, fresh_postgres_url: str
+) -> None:
+    """Two processes may split the models between them. When one dies, the other takes its models over within
+    seconds, even while commits arrive more often than once a second (so the worker never has a quiet second)."""
+    handed_to_guardian(postgres_handoff)
+    log = event_log(postgres_handoff)
+    elsewhere = psycopg.connect(fresh_postgres_url, autocommit=True)  # another process, the live projector of broken
+    elsewhere.execute("SELECT pg_advisory_lock(%s)", (lock_key("broken", 1),))
+    channel = getattr(postgres_handoff.recorder, "channel_name", "handoff_events")  # as projector_supervisor hears
+    supervisor = Supervisor([broken, occupancy], fresh_postgres_url, log, channel)
+    read = ReadSide(fresh_postgres_url, log, postgres_handoff.clock, models=[broken, occupancy])
+    stop = threading.Event()
+
+    def commits() -> None:  # a notice every 0.2 s: several per second, as in an afternoon
+        while not stop.is_set():
+            postgres_handoff.care.transfer(ctx("duty_leader"), "C2", "t2", "T2")
+            postgres_handoff.care.transfer(ctx("duty_leader"), "C2", "t1", "T1")
+            stop.wait(0.2)
+
+    failing["on"] = False
+    postgres_handoff.care.check_in(ctx(), "C2", "T1", None, None)
+    writer = threading.Thread(target=commits, daemon=True)
+    supervisor.start()
+    writer.start()
+    try:
+        head = postgres_handoff.recorder.max_notification_id()
+        wait_until(lambda: read.status()["occupancy"]["position"] >= head, timeout=10)
+        assert read.status()["broken"]["position"] == 0, "the other process's model is left to it"
+        elsewhere.close()  # that process dies
+        head = postgres_handoff.recorder.max_notification_id()
+        wait_until(lambda: read.status()["broken"]["position"] >= head, timeout=8)
+        assert writer.is_alive(), "commits kept coming throughout"
+    finally:
+        stop.set()
+        writer.join(5)
+        failing["on"] = True
+        supervisor.close()
+        read.close()
