@@ -109,8 +109,8 @@ class Projector:
 
     def _parks(self, conn: psycopg.Connection[Any], error: HandlerError) -> bool:
         """Park an event whose value can never be stored at once, any other after its last retry; never for a
-        lost connection, which is no fault of the event."""
-        if isinstance(error.error, (psycopg.OperationalError, psycopg.InterfaceError)) or conn.closed:
+        lost connection, which is no fault of the event (apply_page raises that as it is)."""
+        if conn.closed:
             return False
         if isinstance(error.error, psycopg.DataError):
             return True
@@ -146,46 +146,8 @@ class Projector:
         )
 
     def _apply_page(self, conn: psycopg.Connection[Any], page: Sequence[Notification], scanned: int) -> int:
-        """Apply a page in one transaction. In pipeline mode a statement's error (a value out of a column's range,
-        say) surfaces only at the commit: it is the page's handler failure all the same, not a lost connection."""
-        try:
-            return self._apply_page_once(conn, page, scanned)
-        except (psycopg.OperationalError, psycopg.InterfaceError):
-            raise
-        except psycopg.Error as error:
-            if not page:
-                raise
-            raise HandlerError(self.model.name, page[0].id, page[0].topic, error) from error
-
-    def _apply_page_once(self, conn: psycopg.Connection[Any], page: Sequence[Notification], scanned: int) -> int:
-        schools: set[str] = set()
-        with conn.pipeline(), conn.transaction(), conn.cursor() as cursor:  # no round trip per statement
-            cursor.execute(
-                "SELECT position FROM projection_positions WHERE projection = %s AND version = %s FOR UPDATE",
-                (self.model.name, self.version),
-            )
-            row = cursor.fetchone()
-            done = row[0] if row else 0
-            for notification in page:
-                if notification.id > done:
-                    schools.add(self._handle(cursor, notification))
-            last = max(done, scanned)
-            cursor.execute(
-                "UPDATE projection_positions SET position = %s, updated_at = now()"
-                " WHERE projection = %s AND version = %s",
-                (last, self.model.name, self.version),
-            )
-            catalog.clear_failures(conn, self.model.name, self.version, last)
-            cursor.execute("SELECT pg_notify(%s, %s)", (VIEWS_CHANNEL, self._notice(last, schools)))
-        return last
-
-    def _handle(self, cursor: psycopg.Cursor[Any], notification: Notification) -> str:
-        try:
-            event = storable(self.events.decode(notification))
-            self.model.apply(cursor, self.tables, notification.topic, event)
-        except Exception as error:  # noqa: BLE001 - any handler failure stops the projection at this event
-            raise HandlerError(self.model.name, notification.id, notification.topic, error) from error
-        return event.school_id
+        apply_page(conn, [self], self.events, page, scanned)
+        return self.reached or 0
 
     def _notice(self, position: int, schools: set[str]) -> str:
         listed: list[str] | str = sorted(schools) if len(schools) <= MAX_SCHOOLS_IN_NOTICE else "*"
@@ -246,7 +208,7 @@ class Projectors:
             page = self.events.page(low, self.page_size, head, topics=topics)
             scanned = page[-1].id if len(page) == self.page_size else head
             try:
-                self._apply_page(conn, group, page, scanned)
+                apply_page(conn, group, self.events, page, scanned)
             except HandlerError:
                 self._each_alone(group, scanned)
             if progress:
@@ -288,9 +250,7 @@ class Projectors:
 
     def _failed(self, projector: Projector, error: HandlerError) -> None:
         """Shown (logged, and in the status of the views) and counted: after PARK_AFTER_ATTEMPTS the event is parked.
-        A lost connection is no fault of the model: it goes up to the caller, which reconnects."""
-        if isinstance(error.error, (psycopg.OperationalError, psycopg.InterfaceError)):
-            raise error.error
+        A lost connection never gets here: it goes up to the caller, which reconnects."""
         log.error(
             "projection %s stopped at event %d (%s): %s",
             error.model,
@@ -305,69 +265,76 @@ class Projectors:
         except psycopg.Error:
             log.warning("could not record the failure of projection %s", projector.model.name)
 
-    def _apply_page(
-        self, conn: psycopg.Connection[Any], group: Sequence[Projector], page: Sequence[Notification], scanned: int
-    ) -> None:
-        try:
-            self._apply_page_once(conn, group, page, scanned)
-        except (psycopg.OperationalError, psycopg.InterfaceError):
+
+def apply_page(
+    conn: psycopg.Connection[Any],
+    projectors: Sequence[Projector],
+    events: EventLog,
+    page: Sequence[Notification],
+    scanned: int,
+) -> None:
+    """Apply a page to one or more models in one transaction: each model's position row locked, each event decoded
+    once and applied to every model that handles it and has not had it, every position moved to the end of the
+    page, one notice per model. A handler's failure is a HandlerError (so is a statement's error, which in pipeline
+    mode surfaces only at the commit); a lost connection goes up as it is. Sets each projector's `reached`."""
+    try:
+        reached = _apply_page_once(conn, projectors, events, page, scanned)
+    except (psycopg.OperationalError, psycopg.InterfaceError):
+        raise
+    except psycopg.Error as error:
+        if not page:
             raise
-        except psycopg.Error as error:  # a statement's error surfaces only at the commit in pipeline mode
-            if not page:
-                raise
-            raise HandlerError("+".join(p.model.name for p in group), page[0].id, page[0].topic, error) from error
+        raise HandlerError("+".join(p.model.name for p in projectors), page[0].id, page[0].topic, error) from error
+    for projector in projectors:
+        projector.reached = reached[(projector.model.name, projector.version)]
 
-    def _apply_page_once(
-        self, conn: psycopg.Connection[Any], group: Sequence[Projector], page: Sequence[Notification], scanned: int
-    ) -> None:
-        keys = [(p.model.name, p.version) for p in group]
-        with conn.pipeline(), conn.transaction(), conn.cursor() as cursor:
-            cursor.execute(
-                "SELECT projection, version, position FROM projection_positions"
-                " WHERE (projection, version) IN (SELECT * FROM unnest(%s::text[], %s::int[]))"
-                " ORDER BY projection, version FOR UPDATE",
-                ([k[0] for k in keys], [k[1] for k in keys]),
-            )
-            done = {(name, version): position for name, version, position in cursor.fetchall()}
-            schools: dict[str, set[str]] = {p.model.name: set() for p in group}
-            for notification in page:
-                event: Any = None
-                for projector in group:
-                    if notification.id <= done.get((projector.model.name, projector.version), 0):
-                        continue
-                    if notification.topic not in projector.model.handlers:
-                        continue
+
+def _apply_page_once(
+    conn: psycopg.Connection[Any],
+    projectors: Sequence[Projector],
+    events: EventLog,
+    page: Sequence[Notification],
+    scanned: int,
+) -> dict[tuple[str, int], int]:
+    keys = [(p.model.name, p.version) for p in projectors]
+    names, versions = [k[0] for k in keys], [k[1] for k in keys]
+    with conn.pipeline(), conn.transaction(), conn.cursor() as cursor:  # no round trip per statement
+        cursor.execute(
+            "SELECT projection, version, position FROM projection_positions"
+            " WHERE (projection, version) IN (SELECT * FROM unnest(%s::text[], %s::int[]))"
+            " ORDER BY projection, version FOR UPDATE",
+            (names, versions),
+        )
+        done = {(name, version): position for name, version, position in cursor.fetchall()}
+        schools: dict[tuple[str, int], set[str]] = {key: set() for key in keys}
+        for notification in page:
+            event: Any = None
+            for projector, key in zip(projectors, keys, strict=True):
+                if notification.id <= done.get(key, 0) or notification.topic not in projector.model.handlers:
+                    continue
+                try:
                     if event is None:
-                        event = self._decode(projector, notification)
-                    try:
-                        projector.model.apply(cursor, projector.tables, notification.topic, event)
-                    except (psycopg.OperationalError, psycopg.InterfaceError):
-                        raise  # the connection, not the event: the caller reconnects
-                    except Exception as error:  # noqa: BLE001 - any handler failure stops the page
-                        raise HandlerError(projector.model.name, notification.id, notification.topic, error) from error
-                    schools[projector.model.name].add(event.school_id)
-            reached = {key: max(done.get(key, 0), scanned) for key in keys}
-            cursor.execute(
-                "UPDATE projection_positions p SET position = v.position, updated_at = now()"
-                " FROM unnest(%s::text[], %s::int[], %s::bigint[]) AS v(projection, version, position)"
-                " WHERE p.projection = v.projection AND p.version = v.version",
-                ([k[0] for k in keys], [k[1] for k in keys], [reached[k] for k in keys]),
-            )
-            cursor.execute(
-                "DELETE FROM projection_failures f USING unnest(%s::text[], %s::int[], %s::bigint[])"
-                " AS v(projection, version, position)"
-                " WHERE f.projection = v.projection AND f.version = v.version AND f.position <= v.position",
-                ([k[0] for k in keys], [k[1] for k in keys], [reached[k] for k in keys]),
-            )
-            for projector in group:
-                key = (projector.model.name, projector.version)
-                notice = projector._notice(reached[key], schools[projector.model.name])
-                cursor.execute("SELECT pg_notify(%s, %s)", (VIEWS_CHANNEL, notice))
-        for projector in group:
-            projector.reached = reached[(projector.model.name, projector.version)]
-
-    def _decode(self, projector: Projector, notification: Notification) -> Any:
-        try:
-            return storable(self.events.decode(notification))
-        except Exception as error:  # noqa: BLE001 - an event that does not decode fails its first model's page
-            raise HandlerError(projector.model.name, notification.id, notification.topic, error) from error
+                        event = storable(events.decode(notification))
+                    projector.model.apply(cursor, projector.tables, notification.topic, event)
+                except (psycopg.OperationalError, psycopg.InterfaceError):
+                    raise  # the connection, not the event: the caller reconnects
+                except Exception as error:  # noqa: BLE001 - any handler failure stops the page at this event
+                    raise HandlerError(projector.model.name, notification.id, notification.topic, error) from error
+                schools[key].add(event.school_id)
+        reached = {key: max(done.get(key, 0), scanned) for key in keys}
+        positions = [reached[key] for key in keys]
+        cursor.execute(
+            "UPDATE projection_positions p SET position = v.position, updated_at = now()"
+            " FROM unnest(%s::text[], %s::int[], %s::bigint[]) AS v(projection, version, position)"
+            " WHERE p.projection = v.projection AND p.version = v.version",
+            (names, versions, positions),
+        )
+        cursor.execute(  # failures at or before a position now applied are over
+            "DELETE FROM projection_failures f USING unnest(%s::text[], %s::int[], %s::bigint[])"
+            " AS v(projection, version, position)"
+            " WHERE f.projection = v.projection AND f.version = v.version AND f.position <= v.position",
+            (names, versions, positions),
+        )
+        for projector, key in zip(projectors, keys, strict=True):
+            cursor.execute("SELECT pg_notify(%s, %s)", (VIEWS_CHANNEL, projector._notice(reached[key], schools[key])))
+    return reached
