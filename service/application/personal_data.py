@@ -97,6 +97,8 @@ class PersonalData:
     def open_many(self, school_id: str, tokens: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
         """`open` for many (child, token) pairs of one school, the children's keys fetched at once: a list of a
         whole school's children costs one read of keys, not one per child."""
+        if not tokens:
+            return []
         keys = self.keys.keys(school_id, sorted({child_id for child_id, _ in tokens}))
         return [self._open_with(keys.get(child_id), school_id, child_id, token) for child_id, token in tokens]
 

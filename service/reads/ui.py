@@ -103,14 +103,11 @@ class UiReads:
 
     def _sealed(self, school_id: str, child_id: str) -> dict[str, Any]:
         """What the roster entry seals about the child (name, home class title...); only the erasure mark if erased."""
-        entry = self.handoff.roster_entry(school_id, child_id)
-        if entry.erased:
-            return {"name": ERASED}
-        return (self.handoff.personal.open(school_id, child_id, entry.sealed) if entry.sealed else None) or {}
+        return self._sealed_many(school_id, [child_id])[child_id]
 
     def _sealed_many(self, school_id: str, child_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """`_sealed` for a list of children: their roster entries from this process's cache wherever their streams
-        did not change (one read of the log's changes), and their keys in one query, not two reads per child."""
+        """`_sealed` for many children: their roster entries from this process's cache wherever their streams did
+        not change (one read of the log's changes), and their keys in one query, not two reads per child."""
         with self.handoff.states.fresh():
             entries = {child_id: self.handoff.roster_entry(school_id, child_id) for child_id in child_ids}
         tokens = [(c, e.sealed) for c, e in entries.items() if e.sealed and not e.erased]
