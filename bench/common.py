@@ -149,12 +149,17 @@ def cpu_seconds(pid: int) -> float:
             continue  # ended meanwhile
         child = int(stat.parent.name)
         parents[child] = int(fields[1])
-        used[child] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        used[child] = stat_cpu_seconds(fields)
     tree, grew = {pid}, True
     while grew:
         grown = tree | {child for child, parent in parents.items() if parent in tree}
         grew, tree = grown != tree, grown
     return sum(used.get(member, 0.0) for member in tree)
+
+
+def stat_cpu_seconds(fields: list[str]) -> float:
+    """User and system CPU seconds from the fields of /proc/PID/stat after the command's closing parenthesis."""
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: int) -> float:

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from bench.client import run_load
-from bench.common import cpu_seconds, demo_school, server
+from bench.common import cpu_seconds, demo_school, server, stat_cpu_seconds
 from bench.http import dismissal, handoff_server
 
 
@@ -23,8 +23,7 @@ def postgres_cpu_seconds() -> float:
     for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
             if comm.read_text().strip() == "postgres":
-                fields = (comm.parent / "stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                total += stat_cpu_seconds((comm.parent / "stat").read_text().rsplit(")", 1)[1].split())
         except OSError:
             continue  # ended meanwhile
     return total
