@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from events.envelope import Envelope, Stamp
+from events.envelope import Envelope, EventFields, HandoffEvent
 
 HANDOFF_NAMESPACE = uuid5(NAMESPACE_URL, "https://handoff.school/streams")
 
@@ -33,7 +33,7 @@ class EventMeta(Envelope):
         return {**asdict(self), "clock_skew_seconds": self.clock_skew_seconds}
 
 
-def stamp(stream: UUID, version: int, meta: EventMeta) -> Stamp:
+def stamp(stream: UUID, version: int, meta: EventMeta) -> EventFields[HandoffEvent]:
     """The fields every event of a stream's next version carries."""
     return {
         "originator_id": stream,

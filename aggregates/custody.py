@@ -33,14 +33,7 @@ from events.custody import (
     PickupCodeEntryUnlocked,
     ReleaseRefused,
 )
-from events.envelope import Stamp
-
-
-class CustodyStamp(Stamp):
-    """The fields every event of this stream carries."""
-
-    child_id: str
-    service_day: str
+from events.envelope import EventFields
 
 
 class ChildAlreadyInCareError(RuleBrokenError):
@@ -418,7 +411,7 @@ class Custody:
         refused = self._refusal(meta, guardian_id, "arrival", "pickup_code_wrong", guardians)
         if self.wrong_codes + 1 < WRONG_CODES_BEFORE_LOCK:
             return refused
-        after_refusal: CustodyStamp = {**self._stamp(meta), "originator_version": self.version + 2}
+        after_refusal: EventFields[CustodyEvent] = {**self._stamp(meta), "originator_version": self.version + 2}
         locked = PickupCodeEntryLocked(**after_refusal, wrong_codes=self.wrong_codes + 1)
         return [*refused, locked]
 
@@ -485,7 +478,7 @@ class Custody:
             )
         ]
 
-    def _stamp(self, meta: EventMeta) -> CustodyStamp:
+    def _stamp(self, meta: EventMeta) -> EventFields[CustodyEvent]:
         return {
             **stamp(self.id, self.version, meta),
             "child_id": self.child_id,

@@ -20,18 +20,11 @@ from events.enrolment import (
     EnrolmentWithdrawn,
     SafetyAgreementSigned,
 )
-from events.envelope import Stamp
+from events.envelope import EventFields
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 PRIORITY_CATEGORIES = ("disability", "left_behind", "migrant_worker_family", "financial_difficulty")
 """残疾儿童、留守儿童、随迁子女、家庭经济困难学生: sensitive, shown to admins only (the event holds them sealed)."""
-
-
-class EnrolmentStamp(Stamp):
-    """The fields every event of this stream carries."""
-
-    child_id: str
-    term_id: str
 
 
 class Stage(StrEnum):
@@ -233,7 +226,7 @@ class Enrolment:
         if self.stage not in allowed:
             raise WrongStageError(stage=self.stage.value)
 
-    def _stamp(self, meta: EventMeta) -> EnrolmentStamp:
+    def _stamp(self, meta: EventMeta) -> EventFields[EnrolmentEvent]:
         return {**stamp(self.id, self.version, meta), "child_id": self.child_id, "term_id": self.term_id}
 
 

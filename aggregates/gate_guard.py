@@ -15,7 +15,7 @@ from types import MappingProxyType
 from uuid import UUID
 
 from aggregates.base import EventMeta, stamp, stream_id
-from events.envelope import Stamp
+from events.envelope import EventFields
 from events.gate_guard import (
     GateAttemptHeldBack,
     GateGuardEvent,
@@ -23,13 +23,6 @@ from events.gate_guard import (
     UnknownPersonCounted,
     WrongPickupCodeCounted,
 )
-
-
-class DayStamp(Stamp):
-    """The fields every event of this stream carries."""
-
-    service_day: str
-
 
 LIMITS = {
     ("pickup_code", "device"): 5,
@@ -97,7 +90,7 @@ class GateGuard:
                 )
         return recorded
 
-    def _stamp(self, meta: EventMeta, offset: int) -> DayStamp:
+    def _stamp(self, meta: EventMeta, offset: int) -> EventFields[GateGuardEvent]:
         """The stamp of the offset-th event recorded now (1 for the first)."""
         return {**stamp(self.id, self.version + offset - 1, meta), "service_day": self.service_day.isoformat()}
 

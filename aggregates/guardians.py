@@ -10,7 +10,7 @@ from datetime import date, time
 from uuid import UUID
 
 from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stamp, stream_id
-from events.envelope import Stamp
+from events.envelope import EventFields
 from events.guardians import (
     GuardianAuthorisationRevoked,
     GuardianAuthorised,
@@ -21,12 +21,6 @@ from events.guardians import (
     SelfReleaseAllowed,
     SelfReleaseWithdrawn,
 )
-
-
-class ChildStamp(Stamp):
-    """The fields every event of this stream carries."""
-
-    child_id: str
 
 
 class GuardianAlreadyAuthorisedError(RuleBrokenError):
@@ -203,7 +197,7 @@ class Guardians:
             return []
         return [SelfReleaseWithdrawn(**self._stamp(meta))]
 
-    def _stamp(self, meta: EventMeta) -> ChildStamp:
+    def _stamp(self, meta: EventMeta) -> EventFields[GuardiansEvent]:
         return {**stamp(self.id, self.version, meta), "child_id": self.child_id}
 
 

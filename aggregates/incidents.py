@@ -12,7 +12,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stamp, stream_id
-from events.envelope import Stamp
+from events.envelope import EventFields
 from events.incidents import (
     GuardianNotified,
     IncidentAttemptRecorded,
@@ -38,12 +38,6 @@ WITHOUT_A_CHILD = ("other", "unauthorised_pickup_attempt")
 CHANNELS = ("phone", "message", "in_person")
 ESCALATION_TARGETS = ("duty_leader", "principal", "police", "medical", "district")
 """Roles and bodies an incident goes up to: never a person's id, so exports may show them as written."""
-
-
-class IncidentStamp(Stamp):
-    """The fields every event of this stream carries."""
-
-    incident_id: str
 
 
 class UnknownIncidentKindError(InvalidCommandError):
@@ -256,7 +250,7 @@ class Incident:
         if self.status == "resolved":
             raise IncidentResolvedError
 
-    def _stamp(self, meta: EventMeta) -> IncidentStamp:
+    def _stamp(self, meta: EventMeta) -> EventFields[IncidentEvent]:
         return {**stamp(self.id, self.version, meta), "incident_id": self.incident_id}
 
 

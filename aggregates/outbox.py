@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stamp, stream_id
-from events.envelope import Stamp
+from events.envelope import EventFields
 from events.notifications import (
     GuardianMessageDelivered,
     GuardianMessageDeliveryFailed,
@@ -23,12 +23,6 @@ from events.notifications import (
 MESSAGE_KINDS = ("guardian_arrived", "child_released", "incident_opened", "emergency")
 RETRY_FIRST = timedelta(seconds=5)
 RETRY_CAP = timedelta(minutes=5)
-
-
-class MessageStamp(Stamp):
-    """The fields every event of this stream carries."""
-
-    message_id: str
 
 
 class MessageNotFoundError(NotFoundError):
@@ -146,7 +140,7 @@ class GuardianMessage:
         if self.delivered_at is not None:
             raise MessageAlreadyDeliveredError
 
-    def _stamp(self, meta: EventMeta) -> MessageStamp:
+    def _stamp(self, meta: EventMeta) -> EventFields[GuardianMessageEvent]:
         return {**stamp(self.id, self.version, meta), "message_id": self.message_id}
 
 

@@ -9,7 +9,7 @@ from typing import TypedDict
 from uuid import UUID
 
 from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, stamp, stream_id
-from events.envelope import Stamp
+from events.envelope import EventFields
 from events.roster import (
     ChildAddedToRoster,
     ChildErased,
@@ -21,12 +21,6 @@ from events.roster import (
 
 CHILD_PHOTO = "child"
 """Whose photo: the child's own (a guardian's photo is under the guardian's id)."""
-
-
-class ChildStamp(Stamp):
-    """The fields every event of this stream carries."""
-
-    child_id: str
 
 
 class ChildNotFoundError(NotFoundError):
@@ -189,7 +183,7 @@ class RosterEntry:
             raise ChildAlreadyErasedError
         return [ChildErased(**self._stamp(meta), reason=reason)]
 
-    def _stamp(self, meta: EventMeta) -> ChildStamp:
+    def _stamp(self, meta: EventMeta) -> EventFields[RosterEvent]:
         return {**stamp(self.id, self.version, meta), "child_id": self.child_id}
 
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregates.base import EventMeta, InvalidCommandError, NotFoundError, RuleBrokenError, stamp, stream_id
-from events.envelope import HandoffEvent, Stamp
+from events.envelope import EventFields, HandoffEvent
 from events.school import (
     PlaceAdded,
     ReleaseBatchAdded,
@@ -293,7 +293,7 @@ class School:
             )
         ]
 
-    def _stamp(self, meta: EventMeta) -> Stamp:
+    def _stamp(self, meta: EventMeta) -> EventFields[HandoffEvent]:
         return {**stamp(self.id, self.version, meta)}
 
 

@@ -10,15 +10,9 @@ from enum import StrEnum
 from uuid import UUID
 
 from aggregates.base import EventMeta, NotFoundError, RuleBrokenError, stamp, stream_id
-from events.envelope import Stamp
+from events.envelope import EventFields
 from events.signin import StaffPinSet, StaffSessionStarted
 from events.staff import StaffEvent, StaffMemberRegistered, StaffTokenIssued, StaffTokenRevoked
-
-
-class StaffStamp(Stamp):
-    """The fields every event of this stream carries."""
-
-    staff_id: str
 
 
 class Role(StrEnum):
@@ -126,7 +120,7 @@ class StaffMember:
             StaffTokenRevoked(**self._stamp(meta, later=n), token_id=t, reason=reason) for n, t in enumerate(chosen)
         ]
 
-    def _stamp(self, meta: EventMeta, later: int = 0) -> StaffStamp:
+    def _stamp(self, meta: EventMeta, later: int = 0) -> EventFields[StaffEvent]:
         """The stamp of the next event, or of the one `later` events after it (several recorded at once)."""
         return {**stamp(self.id, self.version + later, meta), "staff_id": self.staff_id}
 

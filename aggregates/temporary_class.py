@@ -8,8 +8,14 @@ from uuid import UUID
 
 from aggregates.base import EventMeta, InvalidCommandError, RuleBrokenError, stamp, stream_id
 from aggregates.class_forming import FormedClass
-from events.envelope import HandoffEvent, Stamp
-from events.planning import ChildMovedIntoClass, ChildMovedOutOfClass, ClassTeacherAssigned, TemporaryClassFormed
+from events.envelope import EventFields, HandoffEvent
+from events.planning import (
+    ChildMovedIntoClass,
+    ChildMovedOutOfClass,
+    ClassTeacherAssigned,
+    TemporaryClassEvent,
+    TemporaryClassFormed,
+)
 
 CLASS_LIMIT = 40
 
@@ -48,13 +54,6 @@ def plan_classes(formed: Sequence[FormedClass], teachers: Sequence[str], venues:
         )
         for n, group in enumerate(formed)
     ]
-
-
-class ClassStamp(Stamp):
-    """The fields every event of this stream carries."""
-
-    term_id: str
-    class_code: str
 
 
 class ClassFullError(RuleBrokenError):
@@ -121,7 +120,7 @@ class TemporaryClass:
     def assign_teacher(self, meta: EventMeta, teacher_id: str) -> list[HandoffEvent]:
         return [ClassTeacherAssigned(**self._stamp(meta), teacher_id=teacher_id)]
 
-    def _stamp(self, meta: EventMeta) -> ClassStamp:
+    def _stamp(self, meta: EventMeta) -> EventFields[TemporaryClassEvent]:
         return {**stamp(self.id, self.version, meta), "term_id": self.term_id, "class_code": self.class_code}
 
 

@@ -1,12 +1,11 @@
-"""What every Handoff event carries, besides its stream id, version and server time; and the same fields typed for
-the constructors of events (Stamp)."""
+"""What every Handoff event carries, besides its stream id, version and server time; and the fields of an event
+class typed for the constructors of events (EventFields)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypedDict, dataclass_transform
-from uuid import UUID
+from typing import Any, dataclass_transform
 
 from eventsourcing.domain import DomainEvent
 
@@ -45,18 +44,12 @@ class HandoffEvent(DataclassEvent, Envelope):
     None on events recorded before it was kept."""
 
 
-class Stamp(TypedDict):
-    """The fields every event of a stream's next version carries, typed so that each event's constructor, called
-    with `**stamp(...)` and its own fields, is checked field by field: the envelope's, as a type checker needs them
-    written out for keyword arguments (tests/unit/test_event_envelope.py keeps the two the same)."""
+class EventFields:
+    """`EventFields[SomeEvent]`: the fields of that event class, as the keyword arguments of its constructor that a
+    stream stamps on every event (the envelope, the library's originator id, version and timestamp, the clock skew,
+    and the stream's own, e.g. a custody stream's child and day). The fields are declared once, on the event classes:
+    for mypy this is the TypedDict of those fields (scripts/mypy_event_fields.py), so each constructor called with
+    `**stamp` and its own fields is checked field by field; at run time, a plain dict."""
 
-    originator_id: UUID
-    originator_version: int
-    timestamp: datetime
-    school_id: str
-    actor_id: str
-    actor_role: str
-    device_id: str
-    idempotency_key: str
-    device_time: datetime
-    clock_skew_seconds: int | None
+    def __class_getitem__(cls, event: type[HandoffEvent]) -> Any:
+        return dict[str, Any]

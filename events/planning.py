@@ -26,11 +26,16 @@ class PlaceGivenUp(HandoffEvent):
     child_id: str
 
 
-class TemporaryClassFormed(HandoffEvent):
-    """A temporary class of the term was formed by the schools' rule, with its teacher and venue."""
+class TemporaryClassEvent(HandoffEvent):
+    """An event of one temporary class's stream."""
 
     term_id: str
     class_code: str
+
+
+class TemporaryClassFormed(TemporaryClassEvent):
+    """A temporary class of the term was formed by the schools' rule, with its teacher and venue."""
+
     teacher_id: str
     venue: str
     children: list[str]
@@ -38,27 +43,21 @@ class TemporaryClassFormed(HandoffEvent):
     """own_class, merged_in_grade or merged_grades: the step of the rule that formed it."""
 
 
-class ChildMovedIntoClass(HandoffEvent):
+class ChildMovedIntoClass(TemporaryClassEvent):
     """An admin moved a child into this class by hand."""
 
-    term_id: str
-    class_code: str
     child_id: str
 
 
-class ChildMovedOutOfClass(HandoffEvent):
+class ChildMovedOutOfClass(TemporaryClassEvent):
     """An admin moved a child out of this class by hand."""
 
-    term_id: str
-    class_code: str
     child_id: str
 
 
-class ClassTeacherAssigned(HandoffEvent):
+class ClassTeacherAssigned(TemporaryClassEvent):
     """The class has a new temporary-class teacher (临时班主任)."""
 
-    term_id: str
-    class_code: str
     teacher_id: str
 
 
