@@ -15,6 +15,7 @@ other file: nothing in the bundle is outside a signature.
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,12 @@ class Entry:
     @property
     def leaf(self) -> bytes:
         return self.opened.data
+
+    @property
+    def stored_fields(self) -> set[str]:
+        """The fields the stored row holds (in its leaf, plain or committed)."""
+        document = json.loads(self.opened.text)
+        return {*document["plain"], *document["committed"]}
 
 
 @dataclass
@@ -196,7 +203,7 @@ def _write_events(
             kept.append(entry)
             line = {"school_id": school, "index": entry.index, "position": entry.position, "in_range": True}
             line |= {"leaf": entry.opened.text} | ({"openings": entry.opened.openings} if names else {})
-            line["event"] = readable(entry.event, school, alias, names)
+            line["event"] = readable(entry.event, school, alias, names, entry.stored_fields)
             lines.append((entry.position, line))
     positions = {(e.school_id, e.index): e.position for found in entries.values() for e in found}
     lines.sort(key=lambda pair: positions[pair[1]["school_id"], pair[1]["index"]])

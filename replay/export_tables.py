@@ -29,7 +29,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -95,13 +95,19 @@ class Pseudonyms:
         return PREFIX[kind] + digest.hexdigest()[:12]
 
 
-def readable(event: Any, school: str, alias: Pseudonyms, names: Names | None) -> dict[str, Any]:
-    """The event's readable copy: type, server time and its fields, ids shown through `alias`."""
+def readable(
+    event: Any, school: str, alias: Pseudonyms, names: Names | None, stored: Collection[str] | None = None
+) -> dict[str, Any]:
+    """The event's readable copy: type, server time and its fields, ids shown through `alias`. `stored` names the
+    fields its stored row holds: a field the event was stored without (an older shape, which an upcaster fills in
+    when the event is read) is shown as null, as its leaf holds nothing for it, and not as derived."""
     copy: dict[str, Any] = {"type": type(event).__name__, "server_time": event.timestamp.isoformat()}
     hidden = OMITTED | (OMITTED_IF_PSEUDONYMISED if alias.enabled else set())
     for f in dataclasses.fields(event):
         if f.name not in hidden:
             kind, value = KINDS.get(f.name), getattr(event, f.name)
+            if stored is not None and f.name not in stored:
+                kind, value = None, None
             shown = [alias(kind, school, v) for v in value] if kind and isinstance(value, list) else value
             copy[f.name] = alias(kind, school, value) if kind and isinstance(value, str) else _plain(shown)
     if copy.get("sealed"):
