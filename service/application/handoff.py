@@ -11,7 +11,7 @@ from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from aggregates import custody, gate_guard, guardians, roster, school, staff
 from aggregates import enrolment as enrolment_rules
@@ -230,8 +230,8 @@ class Handoff(Application[UUID]):
     ) -> dict[str, Any]:
         """Check the role, answer a retried key from its stored answer, else decide, then record."""
         ctx.actor.require(action, ctx.school_id)
-        with self.states.fresh():  # states as the log stands now, read only where their streams changed
-            answered = self._answer_for(ctx)
+        with self.states.fresh(first_of=answer_id(ctx)) as stored:  # states as the log stands now, read only where
+            answered = self._answer_for(ctx, stored)  # their streams changed; the key's answer in the same read
             if answered is not None:
                 return answered
             meta = ctx.meta(self.clock())
@@ -285,8 +285,13 @@ class Handoff(Application[UUID]):
         stored: dict[str, Any] = transcoder.decode(transcoder.encode(response))
         return stored
 
-    def _answer_for(self, ctx: CommandContext) -> dict[str, Any] | None:
-        for answer in self.stored(answer_id(ctx), CommandAnswered, limit=1):
+    def _answer_for(self, ctx: CommandContext, stored: list[StoredEvent] | None = None) -> dict[str, Any] | None:
+        """The stored answer of the command's idempotency key (already read: `stored`), if any."""
+        if stored is None:
+            found = self.stored(answer_id(ctx), CommandAnswered, limit=1)
+        else:
+            found = [cast(CommandAnswered, self.mapper.to_domain_event(event)) for event in stored]
+        for answer in found:
             if answer.request_fingerprint != ctx.fingerprint:
                 raise IdempotencyKeyReusedError
             return {**answers.current(answer.response, answer.response_version), "replayed": True}

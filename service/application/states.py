@@ -3,25 +3,26 @@
 A command loads the school, the staff member, the roster entry, the guardian list, the enrolment, the service day
 and the child's custody. Each load used to read its stream (the events after a cached state): one round trip each.
 Now a command first reads which streams changed since this process last looked (`fresh`: one read of the log after
-the last position it knows), and within that scope a cached state that none of those changes touched is served as
-it is. Every state is kept with the position it was read at; the log hands out positions in commit order (the
-writer's table lock), so a state read after position P holds every event up to P, and it is current as long as no
-change to its stream after P is known. A state is thus as fresh as a read of its stream at the start of the
-command: a guardian revoked in another process before the command began is seen, whatever this process cached.
-Outside a `fresh` scope (and for `read_through` loads) every load reads its stream, as before."""
+the last position it knows, which brings its idempotency key's stored answer too), and within that scope a cached
+state that none of those changes touched is served as it is. Every state is kept with the position it was read
+at; the log hands out positions in commit order (the writer's table lock), so a state read after position P holds
+every event up to P, and it is current as long as no change to its stream after P is known. A state is thus as
+fresh as a read of its stream at the start of the command: a guardian revoked in another process before the
+command began is seen, whatever this process cached. Outside a `fresh` scope (and for `read_through` loads) every
+load reads its stream, as before."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.application import LRUCache
-from eventsourcing.persistence import ApplicationRecorder, EventStore
+from eventsourcing.persistence import ApplicationRecorder, EventStore, StoredEvent
 
 Projector = Callable[[Any, Any], Any]
 
@@ -29,6 +30,16 @@ CHANGES_PAGE = 2_000
 """Changes read per refresh at most; after a longer gap (an idle process) every cached state is read again once."""
 CHANGES_KEPT = 100_000
 """Streams whose latest change position is remembered; older ones are forgotten below a floor position."""
+
+
+@runtime_checkable
+class ReadsChangesWithEvents(Protocol):
+    """A recorder that reads the changes after a position and one stream's first events in one round trip
+    (service.infra.group_commit, PostgreSQL's default)."""
+
+    def changes_and_events(
+        self, start: int, limit: int, stream: UUID, stream_limit: int
+    ) -> tuple[list[tuple[int, UUID]], list[StoredEvent]]: ...
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ class Changes:
         """A state read before this position may have missed a change that is no longer remembered."""
         self.lock = threading.Lock()
 
-    def add(self, changes: list[tuple[int, UUID | str]], upto: int) -> None:
+    def add(self, changes: Sequence[tuple[int, UUID | str]], upto: int) -> None:
         """Note the changes read from the log after `seen`, up to position `upto`."""
         with self.lock:
             for position, stream in changes:
@@ -87,28 +98,37 @@ class States:
         """How many loads were answered from the cache without reading the log."""
 
     @contextmanager
-    def fresh(self) -> Iterator[None]:
-        """Within this scope (on this thread), a load reads its stream only if it changed since it was cached."""
+    def fresh(self, first_of: UUID | None = None) -> Iterator[list[StoredEvent] | None]:
+        """Within this scope (on this thread), a load reads its stream only if it changed since it was cached.
+
+        With `first_of`, the read of the changes also brings that stream's first stored event (a command's stored
+        answer), yielded as a list of none or one; None when it was not read with them (read it as usual)."""
         outer = getattr(self.scope, "position", None)
-        self.scope.position = self.refresh() if self.cache is not None else None
+        position, first = self.refresh(first_of) if self.cache is not None else (None, None)
+        self.scope.position = position
         try:
-            yield
+            yield first
         finally:
             self.scope.position = outer
 
-    def refresh(self) -> int:
-        """Read which streams changed since the last known position (one read); the position now known."""
+    def refresh(self, first_of: UUID | None = None) -> tuple[int, list[StoredEvent] | None]:
+        """Read which streams changed since the last known position (one read, which also brings `first_of`'s first
+        event where the recorder can); the position now known, and that event if read."""
         seen = self.changes.seen
         if seen is None:  # nothing cached so far is trusted: start from the log's head
             self.changes.skip_to(self.recorder.max_notification_id() or 0)
-            return self.changes.seen or 0
-        found = self.recorder.select_notifications(seen + 1, CHANGES_PAGE)
+            return self.changes.seen or 0, None
+        first: list[StoredEvent] | None = None
+        found: Sequence[tuple[int, UUID | str]]
+        if first_of is not None and isinstance(self.recorder, ReadsChangesWithEvents):
+            found, first = self.recorder.changes_and_events(seen + 1, CHANGES_PAGE, first_of, 1)
+        else:
+            found = [(n.id, n.originator_id) for n in self.recorder.select_notifications(seen + 1, CHANGES_PAGE)]
         if len(found) == CHANGES_PAGE:
             self.changes.skip_to(self.recorder.max_notification_id() or 0)
         else:
-            upto = found[-1].id if found else seen
-            self.changes.add([(n.id, n.originator_id) for n in found], upto)
-        return max(self.changes.seen or 0, seen)
+            self.changes.add(found, found[-1][0] if found else seen)
+        return max(self.changes.seen or 0, seen), first
 
     def load(self, stream: UUID, projector: Projector, read_through: bool = False) -> Any:
         """The stream's state now, or None if it has no events."""

@@ -81,6 +81,12 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
             " WHERE save NOT IN (SELECT save FROM refused) ORDER BY n"
             " RETURNING notification_id, originator_id, originator_version"
         ).format(**names)
+        self.changes_statement = SQL(
+            "(SELECT notification_id, originator_id, NULL::int AS originator_version, NULL::text AS topic,"
+            " NULL::bytea AS state FROM {schema}.{table} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s)"
+            " UNION ALL (SELECT NULL, originator_id, originator_version, topic, state FROM {schema}.{table}"
+            " WHERE originator_id = %s ORDER BY originator_version LIMIT %s)"
+        ).format(**names)
         self.queue: deque[Waiting] = deque()
         self.wake = threading.Condition()
         self.writer: threading.Thread | None = None
@@ -91,6 +97,23 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         """Several processes starting at once (API workers, projector) would race on the DDL: one at a time."""
         curs.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"create {self.events_table_name}",))
         super()._create_table(curs)
+
+    def changes_and_events(
+        self, start: int, limit: int, stream: UUID, stream_limit: int
+    ) -> tuple[list[tuple[int, UUID]], list[StoredEvent]]:
+        """In one read: which streams changed at positions from `start` on (at most `limit`, in log order, without
+        their events), and the first `stream_limit` events of `stream`. A command's first read: what changed since
+        this process last looked (service.application.states), and its idempotency key's stored answer."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.changes_statement, (start, limit, stream, stream_limit), prepare=True)
+            rows = curs.fetchall()
+        changes = sorted((row["notification_id"], row["originator_id"]) for row in rows if row["notification_id"])
+        events = [
+            StoredEvent(row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"]))
+            for row in rows
+            if row["notification_id"] is None
+        ]
+        return changes, events
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
