@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, time
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +31,7 @@ from events.custody import (
     PickupCodeEntryLocked,
     PickupCodeEntryUnlocked,
     ReleaseRefused,
+    Status,
 )
 from events.envelope import EventFields
 
@@ -207,13 +207,6 @@ class NoMismatchToReviewError(RuleBrokenError):
 
     code = "no_mismatch_to_review"
     message = "There is no failed confirmation of this guardian and child waiting for review."
-
-
-class Status(StrEnum):
-    EXPECTED = "expected"
-    IN_CARE = "in_care"
-    RELEASED = "released"
-    ABSENT = "absent"
 
 
 def custody_id(school_id: str, child_id: str, service_day: date) -> UUID:
@@ -425,7 +418,7 @@ class Custody:
                 voids_version=voids.originator_version,
                 voids_type=type(voids).__name__,
                 reason=reason,
-                status=before.status.value,
+                status=before.status,
                 custodian_id=before.custodian_id,
                 place_code=before.place_code,
                 arrived_guardians=sorted(before.arrived_guardians),

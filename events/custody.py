@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from events.envelope import HandoffEvent
+
+
+class Status(StrEnum):
+    """Where a child's custody stands on a service day."""
+
+    EXPECTED = "expected"
+    IN_CARE = "in_care"
+    RELEASED = "released"
+    ABSENT = "absent"
 
 
 class CustodyEvent(HandoffEvent):
@@ -85,21 +97,28 @@ class ReleaseRefused(CustodyEvent):
     authorisation_version: int
 
 
-class CustodyCorrected(CustodyEvent):
-    """The latest record was a mistake: it is kept, and this one restores the custody as it was before it."""
+@dataclass(frozen=True)
+class CustodyState:
+    """A child's custody as people read it: status, who has them and where, who is at the gate, how they left. The
+    custody a correction restores, and (with the child and the version) what answers and replay show of it."""
 
-    voids_version: int
-    """Version of the mistaken event in this stream (it stays in the log, marked as corrected)."""
-    voids_type: str
-    reason: str
-    status: str
-    """The custody after the correction: status, custodian and place, guardians, release."""
+    status: Status
     custodian_id: str | None
     place_code: str | None
     arrived_guardians: list[str]
     confirmed_guardian_id: str | None
     released_to: str | None
     self_released: bool
+
+
+class CustodyCorrected(CustodyEvent, CustodyState):
+    """The latest record was a mistake: it is kept, and this one restores the custody as it was before it (its
+    CustodyState fields)."""
+
+    voids_version: int
+    """Version of the mistaken event in this stream (it stays in the log, marked as corrected)."""
+    voids_type: str
+    reason: str
 
 
 class PickupCodeEntryLocked(CustodyEvent):

@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 from eventsourcing.utils import get_topic
 from typing_extensions import TypedDict  # pydantic reads it as an API schema too (service.http.schemas)
 
-from aggregates.custody import Custody, Status, changes, custody_id
-from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyEvent
+from aggregates.custody import Custody, changes, custody_id
+from events.custody import ChildCheckedIn, ChildReleased, ChildTransferred, CustodyEvent, CustodyState
 from events.envelope import HandoffEvent
 from projections.log import EventLog
+from replay.shapes import typed_dict_of
 
 if TYPE_CHECKING:
     from replay.days import DayCache  # which reads the log as this module does
@@ -152,18 +153,9 @@ class EventEntry(TypedDict):
     details: dict[str, Any]
 
 
-class CustodyFields(TypedDict):
-    """A child's custody as people read it."""
-
-    child_id: str
-    status: Status
-    custodian_id: str | None
-    place_code: str | None
-    arrived_guardians: list[str]
-    confirmed_guardian_id: str | None
-    released_to: str | None
-    self_released: bool
-    version: int
+CustodyFields = typed_dict_of("CustodyFields", CustodyState, child_id=str, version=int)
+"""A child's custody as people read it: the child, the version of its custody stream, and the custody a correction
+restores (events.custody.CustodyState, declared there once)."""
 
 
 class CustodyRow(CustodyFields):
@@ -221,6 +213,7 @@ def custody_fields(state: Custody | SimpleNamespace) -> CustodyFields:
     """A child's custody as people read it: status, who has them and where, who is at the gate, how they left."""
     return {
         "child_id": state.child_id,
+        "version": state.version,
         "status": state.status,
         "custodian_id": state.custodian_id,
         "place_code": state.place_code,
@@ -228,7 +221,6 @@ def custody_fields(state: Custody | SimpleNamespace) -> CustodyFields:
         "confirmed_guardian_id": state.confirmed_guardian_id,
         "released_to": state.released_to,
         "self_released": state.self_released,
-        "version": state.version,
     }
 
 

@@ -15,7 +15,7 @@ from aggregates.custody import REFUSAL_MESSAGES, Custody
 from aggregates.gate_guard import HELD_BACK_MESSAGES
 from aggregates.school import School
 from aggregates.staff import Role
-from events.custody import CustodyEvent, ReleaseRefused
+from events.custody import CustodyEvent, ReleaseRefused, Status
 from events.gate_guard import GateAttemptHeldBack, GateLimitReached
 from replay.state import entry as event_view
 from service.application.area import Area, Decided
@@ -37,7 +37,7 @@ class CareCommands(Area):
         def decide(state: Custody, meta: EventMeta, sch: School) -> list[CustodyEvent]:
             sch.require_place(place_code)
             self.app.staff_member(ctx.school_id, keeper).require_custodian()
-            if state.status is not custody.Status.IN_CARE:  # as the expected list and the roll call decide it
+            if state.status is not Status.IN_CARE:  # as the expected list and the roll call decide it
                 self.app.roster_entry(ctx.school_id, child_id).require_in_records_on(state.service_day)
             enrolment = self.app.enrolment(ctx.school_id, child_id, sch.term_on(state.service_day).term_id)
             guardians = self.app.guardians(ctx.school_id, child_id)

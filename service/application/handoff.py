@@ -20,7 +20,7 @@ from aggregates import service_day as day_rules
 from aggregates import temporary_class as class_rules
 from aggregates import term_applicants as term_rules
 from aggregates.base import DomainError, EventMeta, InvalidCommandError, RuleBrokenError, stream_id
-from aggregates.custody import Custody, Status
+from aggregates.custody import Custody
 from aggregates.enrolment import Enrolment
 from aggregates.gate_guard import GateGuard
 from aggregates.guardians import Guardians
@@ -31,7 +31,7 @@ from aggregates.service_day import ServiceDay
 from aggregates.staff import StaffMember, StaffNotFoundError
 from aggregates.temporary_class import TemporaryClass
 from aggregates.term_applicants import TermApplicants
-from events.custody import CustodyEvent
+from events.custody import CustodyEvent, Status
 from events.envelope import HandoffEvent
 from events.idempotency import CommandAnswered
 from service.application import answers

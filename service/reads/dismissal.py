@@ -11,10 +11,10 @@ from datetime import date, datetime
 from typing import Any
 
 from aggregates import custody
-from aggregates.custody import Custody, Status
+from aggregates.custody import Custody
 from aggregates.guardians import Guardians
 from aggregates.roster import CHILD_PHOTO, RosterEntry
-from events.custody import CustodyEvent, GuardianArrived
+from events.custody import CustodyEvent, GuardianArrived, Status
 from projections import occupancy
 from service.application.context import Actor
 from service.application.personal_data import ERASED

@@ -6,10 +6,10 @@ from datetime import date, datetime, timezone
 from functools import reduce
 
 from aggregates.base import EventMeta
-from aggregates.custody import Custody, NothingToCorrectError, Status, evolve
+from aggregates.custody import Custody, NothingToCorrectError, evolve
 from aggregates.guardians import Guardians
 from aggregates.guardians import evolve as guardian_evolve
-from events.custody import CustodyCorrected
+from events.custody import CustodyCorrected, Status
 from tests.unit.enrolled import ENROLLED
 from tests.unit.refusals import assert_refused
 

@@ -24,7 +24,7 @@ from aggregates import custody as custody_rules
 from aggregates import guardians as guardian_rules
 from aggregates.base import DomainError
 from aggregates.staff import Role
-from events.custody import ChildReleased, GuardianAndChildConfirmed
+from events.custody import ChildReleased, GuardianAndChildConfirmed, Status
 from tests.support import (
     AFTERNOON,
     CODES,
@@ -307,7 +307,7 @@ class HandoffMachine(RuleBasedStateMachine):
     def exactly_one_custodian_while_in_care(self) -> None:
         for child in CHILDREN:
             state = self.handoff.custody(SCHOOL, child, AFTERNOON.date())
-            if state.status is custody_rules.Status.IN_CARE:
+            if state.status is Status.IN_CARE:
                 assert state.custodian_id is not None
                 role = self.handoff.staff_member(SCHOOL, state.custodian_id).role
                 assert role in (Role.TEACHER, Role.DUTY_LEADER, Role.GATE)

@@ -24,7 +24,6 @@ from aggregates.custody import (
     NotConfirmedError,
     NotCurrentCustodianError,
     SelfReleaseNotAllowedError,
-    Status,
     TooEarlyForSelfReleaseError,
     TransferToSameError,
     UnknownVerificationError,
@@ -42,6 +41,7 @@ from events.custody import (
     GuardianAndChildConfirmed,
     GuardianArrived,
     ReleaseRefused,
+    Status,
 )
 from tests.unit.enrolled import ENROLLED
 from tests.unit.refusals import assert_refused

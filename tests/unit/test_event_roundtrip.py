@@ -11,6 +11,7 @@ import inspect
 import types
 import typing
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -96,6 +97,8 @@ SIMPLE = {str: st.text(), int: st.integers(), bool: st.booleans(), datetime: awa
 def values_for(annotation: Any) -> st.SearchStrategy:
     if annotation in SIMPLE:
         return SIMPLE[annotation]
+    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+        return st.sampled_from(list(annotation))  # stored as its text, and equal to it when read back
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
         return st.one_of([st.none() if arg is type(None) else values_for(arg) for arg in args])

@@ -10,8 +10,9 @@ from pathlib import Path
 from pydantic import TypeAdapter
 from typer.testing import CliRunner
 
-from aggregates.custody import Custody, Status
+from aggregates.custody import Custody
 from aggregates.incidents import KINDS
+from events.custody import Status
 from replay.state import CustodyFields, CustodyRow, custody_fields
 from service.application.views import CustodyView
 from service.cli.main import app as cli

@@ -12,7 +12,7 @@ from aggregates import guardians as gu
 from aggregates import school as sc
 from aggregates.base import EventMeta
 from aggregates.class_forming import FormedClass
-from aggregates.custody import ChildAlreadyInCareError, Custody, Status
+from aggregates.custody import ChildAlreadyInCareError, Custody
 from aggregates.enrolment import PRIORITY_CATEGORIES, Enrolment, NotEnrolledError, UnknownPriorityCategoryError
 from aggregates.guardians import GuardianNotFoundError, GuardianNotOnListError, Guardians
 from aggregates.permissions import PERMISSIONS, may
@@ -20,6 +20,7 @@ from aggregates.school import NotATemporaryClassError, School
 from aggregates.service_day import ServiceDay, WrongRoleForDutyError
 from aggregates.staff import Role
 from aggregates.temporary_class import NoStaffGivenError, plan_classes
+from events.custody import Status
 from tests.unit.enrolled import ENROLLED
 from tests.unit.refusals import assert_refused
 
