@@ -25,7 +25,7 @@ from collections.abc import Callable
 from mypy.exprtotype import TypeTranslationError, expr_to_unanalyzed_type
 from mypy.nodes import ARG_NAMED, ARG_POS, GDEF, RefExpr, StrExpr, SymbolTableNode, TypedDictData, TypeInfo
 from mypy.plugin import AnalyzeTypeContext, DynamicClassDefContext, Plugin
-from mypy.types import AnyType, Instance, Type, TypedDictType, TypeOfAny, get_proper_type
+from mypy.types import AnyType, Instance, PlaceholderType, Type, TypedDictType, TypeOfAny, get_proper_type
 
 EVENT_FIELDS = "events.envelope.EventFields"
 TYPED_DICT_OF = "replay.shapes.typed_dict_of"
@@ -36,9 +36,13 @@ def event_fields(ctx: AnalyzeTypeContext) -> Type:
     if len(ctx.type.args) != 1:
         ctx.api.fail("EventFields takes one event class, e.g. EventFields[CustodyEvent]", ctx.context)
         return AnyType(TypeOfAny.from_error)
-    target = get_proper_type(ctx.api.analyze_type(ctx.type.args[0]))
+    analysed = ctx.api.analyze_type(ctx.type.args[0])
+    target = get_proper_type(analysed)
+    if isinstance(target, PlaceholderType):
+        return analysed  # the class is not defined yet: mypy defers this and comes back
     if not isinstance(target, Instance):
-        return AnyType(TypeOfAny.special_form)  # not analysed yet: mypy comes back to it
+        ctx.api.fail("EventFields takes an event class, e.g. EventFields[CustodyEvent]", ctx.context)
+        return AnyType(TypeOfAny.from_error)
     attributes = target.type.metadata.get("dataclass", {}).get("attributes")
     if attributes is None:
         ctx.api.fail(f'EventFields needs an event class (a dataclass), not "{target.type.name}"', ctx.context)
