@@ -33,6 +33,9 @@ script."""
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "Prefer"]
+BODY_SEND = "handoff.body_send"
+"""The scope key of the `send` outside SecurityHeaders' own wrapper: a live stream writes its body there, past the
+per-message wrappers of every middleware inside it, none of which changes a body (they act on a response's start)."""
 
 
 def secure(api: FastAPI, cors_origins: Sequence[str] = ()) -> None:
@@ -106,6 +109,7 @@ class SecurityHeaders(HttpMiddleware):
                 message["headers"] = kept + added
             await send(message)
 
+        scope[BODY_SEND] = send
         await self.app(scope, receive, send_with_headers)
 
 

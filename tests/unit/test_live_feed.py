@@ -40,13 +40,13 @@ async def burst() -> tuple[list[str], int, float, float]:
 
     feed = LiveFeed(announcer, "occupancy", snapshot)  # type: ignore[arg-type]
     received: list[str] = []
-    async with feed.join("S1", None) as updates:
-        received.append(await updates.get())  # the snapshot on joining
+    async with feed.join("S1", None, "token", lambda _: True) as stream:
+        received.append(data(await stream.next()))  # the snapshot on joining
         await asyncio.sleep(SNAPSHOT_INTERVAL * 1.2)  # a quiet spell
         began = time.monotonic()
         state["n"] += 1
         announcer.announce()
-        received.append(await updates.get())
+        received.append(data(await stream.next()))
         first = time.monotonic() - began
         for _ in range(40):  # 40 changes in 1.2 intervals
             state["n"] += 1
@@ -54,9 +54,15 @@ async def burst() -> tuple[list[str], int, float, float]:
             await asyncio.sleep(SNAPSHOT_INTERVAL * 0.03)
         deadline = time.monotonic() + SNAPSHOT_INTERVAL * 3
         while received[-1] != str(state["n"]) and time.monotonic() < deadline:
-            received.append(await asyncio.wait_for(updates.get(), SNAPSHOT_INTERVAL * 3))
+            received.append(data(await asyncio.wait_for(stream.next(), SNAPSHOT_INTERVAL * 3)))
         last = time.monotonic() - began
     return received, len(computed), first, last
+
+
+def data(frame: bytes | None) -> str:
+    """The data of one occupancy event as the stream writes it."""
+    assert frame is not None and frame.startswith(b"event: occupancy\r\ndata: ") and frame.endswith(b"\r\n\r\n")
+    return frame.decode().split("data: ", 1)[1].strip()
 
 
 def test_a_burst_of_changes_is_sent_as_its_newest_state_at_most_once_per_interval() -> None:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
-from sse_starlette.sse import EventSourceResponse
 
 from projections import attendance, audit, outbox, supervision
-from service.application.handoff import Handoff
 from service.http.deps import CurrentActor, CurrentToken, HandoffApp, InvalidTokenError, SchoolId
+from service.http.event_stream import EventStreamResponse, server_stopping
 from service.http.schemas.common import ErrorResponse, IsoDate, Ref
 from service.http.schemas.views import (
     DistrictSummaryResponse,
@@ -23,7 +20,7 @@ from service.http.schemas.views import (
     RowsResponse,
 )
 from service.processes.live import ViewWatcher
-from service.processes.live_feed import LiveFeed
+from service.processes.live_feed import LiveFeed, frame
 from service.reads.queries import Views
 from service.reads.readside import ViewsNotReadyError
 
@@ -68,6 +65,8 @@ def get_live(request: Request) -> LiveFeed:
 ViewsDep = Annotated[Views, Depends(get_views)]
 LiveDep = Annotated[LiveFeed, Depends(get_live)]
 TOKEN_ENDED = {"code": InvalidTokenError.code, "message": InvalidTokenError.message}
+TOKEN_CLOSED = frame("closed", json.dumps(TOKEN_ENDED))
+"""The last event of a stream whose token was revoked or expired."""
 
 
 @views.get("/occupancy", response_model=OccupancyResponse, summary="Live occupancy by place (在园情况)")
@@ -193,7 +192,9 @@ def live(
     day: Day = None,
 ) -> Any:
     read.occupancy(actor, school_id, day)
-    return EventSourceResponse(occupancy_stream(feed, handoff, school_id, day, token), ping=15)
+    return EventStreamResponse(
+        lambda: feed.join(school_id, day, token, lambda t: handoff.staff.authenticate(t) is not None, TOKEN_CLOSED)
+    )
 
 
 def occupancy_feed(read: Views, watcher: ViewWatcher) -> LiveFeed:
@@ -204,15 +205,5 @@ def occupancy_feed(read: Views, watcher: ViewWatcher) -> LiveFeed:
         lambda school_id, day: json.dumps(
             jsonable_encoder(read.occupancy_snapshot(school_id, day)), ensure_ascii=False
         ),
+        server_stopping,
     )
-
-
-async def occupancy_stream(
-    feed: LiveFeed, handoff: Handoff, school_id: str, day: date | None, token: str
-) -> AsyncIterator[dict[str, str]]:
-    """A snapshot now, then the school's shared one after every change, until the token is revoked or expires."""
-    async for snapshot in feed.stream(school_id, day, token, lambda t: handoff.staff.authenticate(t) is not None):
-        if snapshot is None:
-            yield {"event": "closed", "data": json.dumps(jsonable_encoder(TOKEN_ENDED))}
-            return
-        yield {"event": "occupancy", "data": snapshot}
