@@ -1,7 +1,8 @@
 """P8: what open live streams cost the commands. The duty board's live occupancy (`GET …/live`, server-sent events)
-sends the school's occupancy after every change it sees; the streams of a school share one snapshot per change
-(service/processes/live_feed.py). The same paced dismissal is offered to the server twice, with no stream open and
-with 500 open, and P8 is the ratio of the commands' p99.
+sends the school's occupancy after every change it sees; the streams of a school share one snapshot per change,
+framed once as the bytes every stream writes (service/processes/live_feed.py, service/http/event_stream.py). The
+same paced dismissal is offered to the server twice, with no stream open and with 500 open, and P8 is the ratio of the
+commands' p99.
 
 The streams are held by a process of their own: raw sockets on asyncio, each reading everything it is sent and
 counting the occupancy updates, which shows that they were live. A stream needs a token of a role that may see
