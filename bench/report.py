@@ -189,12 +189,11 @@ def p8(r: dict[str, Any]) -> Row:
         "≤ 1.3",
         ratio <= 1.3 and live and answered,
         "",
-        "a school's newest state at most twice a second per worker (one snapshot query), handed to 20 streams per"
-        f" turn of the event loop: {_f(sent)} stream writes/s here, each sse-starlette's framing of the event and a"
-        " send through every middleware's send wrapper, on the event loop that also parses and answers the commands,"
-        " under the GIL their threads run in. Before the pause, py-spy on both workers (2026-12-04, 500 streams,"
-        " 50 commands/s, about 9 snapshots a second per stream) had the loop thread in the streams' sends in 61% of"
-        " its samples"
+        "a school's newest state at most twice a second per worker (one snapshot query), framed once and handed as"
+        f" the same bytes to every stream of the school, 20 per turn of the event loop: {_f(sent)} stream writes/s"
+        " here, each one socket write past the middlewares' send wrappers (about 35 µs), on the event loop that also"
+        " parses and answers the commands, under the GIL their threads run in. What is left is that p99 of a few"
+        " hundred commands moves by tens of milliseconds on 2 shared cores"
         + (
             f"; the API's processes used {none['api_cpu_per_second']:.2f} CPU-seconds a second with no stream,"
             f" {busy['api_cpu_per_second']:.2f} with {_f(streams)}"
