@@ -39,6 +39,7 @@ from service.http.routes.ui import mount_ui
 from service.http.routes.ui_data import ui_data
 from service.http.routes.views import district_views, occupancy_feed, views
 from service.http.security import secure, security_headers
+from service.http.server import CommandSlots
 from service.infra.pools import Connect, server_roles
 from service.infra.settings import Settings
 from service.processes.live import ViewWatcher
@@ -100,7 +101,9 @@ def create_app(
     api.add_exception_handler(Exception, server_error)  # answered outside the middlewares, so it adds the headers
     api.add_api_route("/health", health, methods=["GET"], summary="Liveness, database, and projection lag")
     api.add_api_route("/metrics", metrics, methods=["GET"], summary="Prometheus metrics", include_in_schema=False)
-    secure(api, (settings or Settings()).allowed_origins)
+    settings = settings or Settings()
+    api.add_middleware(CommandSlots, slots=settings.command_slots)  # innermost: its 503 gets the security headers
+    secure(api, settings.allowed_origins)
     return api
 
 

@@ -1,5 +1,5 @@
-"""How the API is served: uvicorn with httptools on uvloop, a deadline for every request's headers, and bounded
-concurrency.
+"""How the API is served: uvicorn with httptools on uvloop, a deadline for every request's headers, bounded
+concurrency, and a bounded number of commands at once (CommandSlots), so that reads stay quick under load.
 
 uvicorn closes an idle keep-alive connection after `timeout_keep_alive`, but it waits for ever for headers that
 arrive a byte at a time: fifty such connections (slowloris) would be held open indefinitely. Here a request's
@@ -9,9 +9,12 @@ connection is closed."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 HEADER_TIMEOUT = 10.0
@@ -77,3 +80,59 @@ def server_config(
         limit_concurrency=MAX_CONCURRENCY,
         **more,
     )
+
+
+COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+READS_SENT_AS_POST = re.compile(r"^/api/v1/schools/[^/]+/ui/")
+"""The gate's and the board's reads (service/http/routes/ui_data.py); the search among them is a POST, so that a typed
+name stays out of URLs, and records nothing."""
+COMMAND_WAIT = 10.0
+"""Seconds a command waits for a slot before it is answered 503 (nothing recorded; retry with the same key)."""
+
+
+class CommandSlots:
+    """Admission control: at most `slots` commands run at once in this worker; the others wait here, on the event
+    loop, without holding a thread. A read never waits behind them for one of the thread pool's threads or for the
+    GIL: under a dismissal as fast as 32 tablets go, the gate's search and cards are answered among a few commands,
+    not behind all of them. A command that cannot start within `wait` seconds (overload) is answered 503
+    `server_busy` with Retry-After; it never started, so a retry with the same Idempotency-Key records it once."""
+
+    def __init__(self, app: ASGIApp, slots: int, wait: float = COMMAND_WAIT) -> None:
+        self.app, self.slots, self.wait = app, slots, wait
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.free = asyncio.Semaphore(slots)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_command(scope):
+            await self.app(scope, receive, send)
+            return
+        free = self._semaphore()
+        try:
+            async with asyncio.timeout(self.wait):
+                await free.acquire()
+        except TimeoutError:
+            await busy(send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            free.release()
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        """The slots of the running loop (one per worker; a test client may start another)."""
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:
+            self.loop, self.free = loop, asyncio.Semaphore(self.slots)
+        return self.free
+
+
+def is_command(scope: Scope) -> bool:
+    return scope["method"] in COMMAND_METHODS and not READS_SENT_AS_POST.match(scope["path"])
+
+
+async def busy(send: Send) -> None:
+    message = "The server is too busy to record this now. Nothing was recorded; try again."
+    body = json.dumps({"code": "server_busy", "message": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"retry-after", b"1")]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET
     default_time_zone: str = "Asia/Shanghai"
     pool_size: int = Field(default=8, ge=1, le=200)
+    command_slots: int = Field(default=4, ge=1, le=1000, description="Commands running at once per API worker")
     projector_page_size: int = Field(default=500, ge=1, le=10_000)
     signing_key_file: Path | None = Field(default=None, description="Ed25519 key for checkpoints; data_dir's if unset")
     witness_url: str | None = Field(
