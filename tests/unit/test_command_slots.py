@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,9 @@ from anyio import to_thread
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message
 
-from service.http.server import CommandSlots
+from service.http.app import create_app
+from service.http.server import CommandSlots, is_command
+from tests.support import make_handoff
 
 SCHOOL = "/api/v1/schools/demo-school"
 
@@ -108,3 +111,17 @@ def test_a_command_that_cannot_start_in_time_is_answered_503_and_not_run() -> No
         assert entered == ["C0001", "C0002"]
 
     on_a_loop_of_its_own(overload)
+
+
+def test_every_route_that_takes_an_idempotency_key_waits_for_a_slot_and_the_gate_reads_do_not() -> None:
+    paths = create_app(make_handoff()).openapi()["paths"]
+    gated, reads = set(), set()
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            scope = {"type": "http", "method": method.upper(), "path": re.sub(r"\{[^}]+\}", "x", path)}
+            keyed = any(parameter["name"] == "Idempotency-Key" for parameter in operation.get("parameters", []))
+            assert is_command(scope) or not keyed, f"{method} {path} records but would not wait for a slot"
+            (gated if is_command(scope) else reads).add(f"{method.upper()} {path}")
+    search = "POST /api/v1/schools/{school_id}/ui/children/search"
+    assert "POST /api/v1/schools/{school_id}/children/{child_id}/check-in" in gated
+    assert [read for read in reads if read.startswith(("POST", "PUT", "PATCH", "DELETE"))] == [search]
