@@ -45,7 +45,8 @@ class OtherDeviceError(DomainError):
 bearer = HTTPBearer(auto_error=False, description="Staff token issued with `handoff staff issue`")
 
 
-def get_handoff(request: Request) -> Handoff:
+async def get_handoff(request: Request) -> Handoff:
+    """Async, as it does no I/O: a sync dependency is a trip through the thread pool, behind the commands under load."""
     return request.app.state.handoff
 
 
