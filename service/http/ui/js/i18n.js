@@ -459,6 +459,7 @@ const REFUSALS_ZH = {
   not_authenticated: "请先登录。",
   invalid_token: "令牌无效（未知、已撤销或已过期）。请向学校管理员申请新令牌。",
   concurrent_change: "另一台设备刚刚修改了这条记录。请查看当前状态后再试。",
+  server_busy: "服务器正忙，这次没有记录任何内容。请稍后再试。",
   already_in_emergency: "学校已经处于应急模式。",
   not_in_emergency: "学校不在应急模式。",
   only_duty_leader: "只有值班领导可以切换应急模式。",
