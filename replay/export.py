@@ -15,7 +15,6 @@ other file: nothing in the bundle is outside a signature.
 from __future__ import annotations
 
 import base64
-import json
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -74,12 +73,6 @@ class Entry:
     @property
     def leaf(self) -> bytes:
         return self.opened.data
-
-    @property
-    def stored_fields(self) -> set[str]:
-        """The fields the stored row holds (in its leaf, plain or committed)."""
-        document = json.loads(self.opened.text)
-        return {*document["plain"], *document["committed"]}
 
 
 @dataclass
@@ -203,7 +196,7 @@ def _write_events(
             kept.append(entry)
             line = {"school_id": school, "index": entry.index, "position": entry.position, "in_range": True}
             line |= {"leaf": entry.opened.text} | ({"openings": entry.opened.openings} if names else {})
-            line["event"] = readable(entry.event, school, alias, names, entry.stored_fields)
+            line["event"] = readable(entry.event, school, alias, names, entry.opened.fields)
             lines.append((entry.position, line))
     positions = {(e.school_id, e.index): e.position for found in entries.values() for e in found}
     lines.sort(key=lambda pair: positions[pair[1]["school_id"], pair[1]["index"]])

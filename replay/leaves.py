@@ -71,6 +71,8 @@ class Leaf:
 
     text: str
     openings: dict[str, list[Any]]  # field ("stream" for the stream id) -> [salt hex, stored value]
+    fields: frozenset[str] = frozenset()
+    """The fields the stored row holds, plain or committed (not the stream id)."""
 
     @property
     def data(self) -> bytes:
@@ -87,7 +89,7 @@ def leaf_of(row: StoredRow, salts: Salts) -> Leaf:
     document = {"stream": committed.pop("stream"), "version": version, "topic": row.topic}
     document |= {"plain": state, "committed": committed}
     opened = {name: [salt.hex(), value] for name, (salt, value) in openings.items()}
-    return Leaf(text_of(document).decode(), opened)
+    return Leaf(text_of(document).decode(), opened, frozenset({*state, *committed}))
 
 
 def leaf_bytes(row: StoredRow, salts: Salts) -> bytes:
